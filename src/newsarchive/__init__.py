@@ -1,0 +1,76 @@
+"""newsarchive: archive news articles and show how they change.
+
+The public API is re-exported here lazily, so that ``import newsarchive`` (and the
+CLI's start-up) does not pay for SQLite, dateutil or the diff engine until used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AddResult",
+    "AmbiguousRef",
+    "Archive",
+    "Article",
+    "ConfigError",
+    "Draft",
+    "FeedError",
+    "FetchError",
+    "InputError",
+    "IntegrityError",
+    "NewsArchiveError",
+    "Problem",
+    "QueryError",
+    "Revision",
+    "RevisionNotFound",
+    "StoreError",
+    "StoreLocked",
+    "StoreNotFound",
+    "UsageError",
+    "__version__",
+    "open",
+]
+
+_LAZY = {
+    "Archive": "newsarchive.archive",
+    "open": "newsarchive.archive",
+    "AddResult": "newsarchive.model",
+    "Article": "newsarchive.model",
+    "Draft": "newsarchive.model",
+    "Problem": "newsarchive.model",
+    "Revision": "newsarchive.model",
+}
+
+if TYPE_CHECKING:
+    from newsarchive.archive import Archive, open
+    from newsarchive.model import AddResult, Article, Draft, Problem, Revision
+
+from newsarchive.errors import (
+    AmbiguousRef,
+    ConfigError,
+    FeedError,
+    FetchError,
+    InputError,
+    IntegrityError,
+    NewsArchiveError,
+    QueryError,
+    RevisionNotFound,
+    StoreError,
+    StoreLocked,
+    StoreNotFound,
+    UsageError,
+)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'newsarchive' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

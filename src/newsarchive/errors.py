@@ -1,0 +1,132 @@
+"""The exceptions newsarchive raises on purpose.
+
+Every one derives from :class:`NewsArchiveError` and carries the facts of what went
+wrong as attributes, so that callers can act on them and the CLI can map each kind
+to an exit code in one place (see ``cli/errors.py``). ``str(err)`` is a one-line
+message fit to print after ``error:``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class NewsArchiveError(Exception):
+    """Root of every error newsarchive raises on purpose."""
+
+    exit_code = 1
+
+
+class UsageError(NewsArchiveError):
+    """The caller asked for something malformed (a bad option value, a bad query)."""
+
+    exit_code = 2
+
+
+class InputError(NewsArchiveError):
+    """One input (file, line, URL, feed entry) cannot be archived."""
+
+    def __init__(self, origin: str, reason: str) -> None:
+        self.origin = origin
+        self.reason = reason
+        super().__init__(f"{origin}: {reason}" if origin else reason)
+
+
+class ConfigError(NewsArchiveError):
+    """The config file is unreadable or malformed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"config {path}: {reason}")
+
+
+class StoreNotFound(NewsArchiveError):
+    """A read was asked of a store that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"no archive at {path} (add an article or run 'newsarchive init' to create one)"
+        )
+
+
+class StoreError(NewsArchiveError):
+    """The store cannot be used: wrong format version, unwritable, disk full."""
+
+
+class StoreLocked(NewsArchiveError):
+    """Another process held the store's write lock past the wait."""
+
+    exit_code = 3
+
+    def __init__(self, path: str, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"the archive at {path} is locked by another process; gave up after {waited:g} s "
+            "(retry later or raise --wait)"
+        )
+
+
+class RevisionNotFound(NewsArchiveError):
+    """A reference names no article or revision in the store."""
+
+    def __init__(self, ref: str, reason: str = "") -> None:
+        self.ref = ref
+        super().__init__(f"{ref}: {reason or 'no such article or revision'}")
+
+
+class AmbiguousRef(NewsArchiveError):
+    """A reference matches more than one article or revision."""
+
+    def __init__(self, ref: str, candidates: Sequence[str]) -> None:
+        self.ref = ref
+        self.candidates = list(candidates)
+        shown = ", ".join(self.candidates[:10])
+        more = f" and {len(self.candidates) - 10} more" if len(self.candidates) > 10 else ""
+        super().__init__(f"{ref} is ambiguous: it matches {shown}{more}")
+
+
+class IntegrityError(NewsArchiveError):
+    """A stored object does not match its hash, or cannot be read at all."""
+
+    def __init__(self, oid: str, expected: str, got: str, path: str = "") -> None:
+        self.oid = oid
+        self.expected = expected
+        self.got = got
+        self.path = path
+        where = f" ({path})" if path else ""
+        super().__init__(
+            f"object {oid} is corrupt{where}: {got}; run 'newsarchive check --repair'"
+            if expected == "" else
+            f"object {oid} is corrupt{where}: expected {expected}, got {got}; "
+            "run 'newsarchive check --repair'"
+        )
+
+
+class QueryError(UsageError):
+    """A search query is malformed."""
+
+    def __init__(self, query: str, reason: str) -> None:
+        self.query = query
+        self.reason = reason
+        super().__init__(f"bad search query {query!r}: {reason}")
+
+
+class FetchError(NewsArchiveError):
+    """A URL could not be fetched (refused, unreachable, too large, bad status)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class FeedError(NewsArchiveError):
+    """A feed could not be fetched or parsed."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"feed {url}: {reason}")

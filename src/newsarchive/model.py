@@ -1,0 +1,147 @@
+"""Plain data passed between ingest, the store and the callers of the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["added", "revised", "unchanged"]
+
+
+@dataclass
+class Draft:
+    """One input as ingest read it: raw text plus whatever metadata it carried.
+
+    Nothing here is validated or canonical yet; ``Archive`` resolves the draft into an
+    article ID and canonical text. ``origin`` names the input in error messages;
+    ``name_hint`` is the input file's name without extension (a slug candidate).
+    """
+
+    text: str
+    origin: str = ""
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+    url: str | None = None
+    slug: str | None = None
+    author: str | None = None
+    captured_at: str | None = None
+    name_hint: str | None = None
+    original: bytes | None = None
+    original_type: str | None = None
+    expected_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One stored version of an article, as the catalog describes it."""
+
+    id: str
+    number: int
+    hash: str
+    title: str
+    source: str
+    date: str
+    slug: str
+    url: str | None
+    captured_at: str
+    author: str | None
+    record: str
+    original: str | None
+    original_type: str | None
+    words: int
+    words_added: int
+    words_removed: int
+    reverts: int | None = None
+    kind: tuple[str, ...] = ()
+    damaged: bool = False
+
+    @property
+    def ref(self) -> str:
+        """The canonical reference ``ID@N``."""
+        return f"{self.id}@{self.number}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The revision's JSON record (keys of SPEC 6)."""
+        d: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "date": self.date,
+            "slug": self.slug,
+            "revision": self.number,
+            "hash": self.hash,
+            "title": self.title,
+            "url": self.url,
+            "captured_at": self.captured_at,
+            "author": self.author,
+            "words": self.words,
+            "words_added": self.words_added,
+            "words_removed": self.words_removed,
+            "reverts": self.reverts,
+            "kind": list(self.kind),
+        }
+        if self.damaged:
+            d["damaged"] = True
+        return d
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article and the summary of its history."""
+
+    id: str
+    source: str
+    date: str
+    slug: str
+    title: str
+    url: str | None
+    revisions: int
+    first_captured: str
+    last_captured: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "date": self.date,
+            "slug": self.slug,
+            "revisions": self.revisions,
+            "title": self.title,
+            "url": self.url,
+            "first_captured": self.first_captured,
+            "captured_at": self.last_captured,
+        }
+
+
+@dataclass(frozen=True)
+class AddResult:
+    """What ``Archive.add`` did with one input."""
+
+    status: Status
+    revision: Revision
+    origin: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.revision.to_dict()
+        d["status"] = self.status
+        return d
+
+
+@dataclass
+class Problem:
+    """One finding of ``Archive.check``."""
+
+    kind: str
+    object: str
+    detail: str
+    articles: list[str] = field(default_factory=list)
+    damage: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "object": self.object,
+            "detail": self.detail,
+            "articles": self.articles,
+            "damage": self.damage,
+        }

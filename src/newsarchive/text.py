@@ -1,0 +1,142 @@
+"""Canonical text, content hashes, and the names built from text (slugs, sources).
+
+The canonical form (SPEC 4) is part of the external contract: the content hash that
+users compare with ``sha256sum`` is the SHA-256 of the UTF-8 bytes of exactly this
+form, so any change to :func:`canonicalize` changes every hash in every archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+_LINE_BREAKS = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
+_BLANKS = re.compile(r"[ \t]+")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+SLUG_RE = re.compile(r"^[a-z0-9-]{1,96}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+SLUG_MAX = 96
+TITLE_MAX = 120
+
+
+def canonicalize(text: str) -> str:
+    """Bring text to the canonical form of SPEC 4; empty text stays empty."""
+    text = unicodedata.normalize("NFC", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    lines = [_BLANKS.sub(" ", line).rstrip(" ") for line in text.split("\n")]
+    text = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
+    return text + "\n" if text else ""
+
+
+def content_hash(data: str | bytes) -> str:
+    """SHA-256 hex of text (as UTF-8) or bytes."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+# Letters NFKD does not decompose into ASCII, spelled the way slugs usually spell them.
+_TRANSLIT = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+        "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th",
+        "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i", "ħ": "h", "Ħ": "H",
+        "\u2019": "", "'": "",
+    }
+)
+
+
+def to_ascii(text: str) -> str:
+    """Transliterate to ASCII where possible; drop what has no ASCII spelling."""
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    return text.encode("ascii", "ignore").decode("ascii")
+
+
+def slugify(text: str, limit: int = SLUG_MAX) -> str:
+    """A slug of at most ``limit`` characters from any text; '' when nothing is left."""
+    slug = re.sub(r"[^a-z0-9]+", "-", to_ascii(text).lower()).strip("-")
+    if len(slug) > limit:
+        cut = slug[:limit]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut and slug[limit] != "-" else cut
+        slug = slug.strip("-")
+    return slug
+
+
+def first_words(text: str, n: int = 8) -> str:
+    return " ".join(text.split()[:n])
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s")
+
+
+def first_sentence(text: str, limit: int = TITLE_MAX) -> str:
+    """The first sentence of the text, cut at a word boundary to ``limit`` characters."""
+    para = text.strip().split("\n", 1)[0].strip()
+    m = _SENTENCE_END.search(para)
+    sentence = para[: m.start()].strip() if m else para
+    if len(sentence) <= limit:
+        return sentence
+    cut = sentence[: limit + 1].rsplit(" ", 1)[0] if " " in sentence[:limit] else sentence[:limit]
+    return cut[:limit].rstrip(" ,;:")
+
+
+def normalize_source(value: str) -> str:
+    """A valid SOURCE from user input or a URL host; '' when none can be made."""
+    value = value.strip().lower()
+    if value.startswith("www."):
+        value = value[4:]
+    value = re.sub(r"[^a-z0-9._-]+", "-", to_ascii(value).lower())
+    value = value.lstrip("._-")[:64].rstrip("-")
+    return value if SOURCE_RE.match(value) else ""
+
+
+def source_from_url(url: str) -> str:
+    """SOURCE from a URL's host (``www.politico.eu`` -> ``politico.eu``); '' if none."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+    return normalize_source(host)
+
+
+_NOT_SLUG_SEGMENTS = {"index", "amp", "story", "article", "articles", "news", "default"}
+
+
+def slug_from_url(url: str) -> str:
+    """The slug of the last meaningful path segment of a URL; '' if none."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    for segment in reversed([unquote(s) for s in path.split("/") if s]):
+        stem = re.sub(r"\.(html?|php|aspx?|jsp|cms|shtml)$", "", segment, flags=re.I)
+        if stem.lower() in _NOT_SLUG_SEGMENTS or stem.isdigit():
+            continue
+        slug = slugify(stem)
+        if slug:
+            return slug
+    return ""
+
+
+def make_id(source: str, date: str, slug: str) -> str:
+    return f"{source}/{date}/{slug}"
+
+
+def is_valid_id(article_id: str) -> bool:
+    """True for a well-formed ``SOURCE/DATE/SLUG``: the only names ever turned into paths."""
+    parts = article_id.split("/")
+    return (
+        len(parts) == 3
+        and bool(SOURCE_RE.match(parts[0]))
+        and bool(DATE_RE.match(parts[1]))
+        and bool(SLUG_RE.match(parts[2]))
+    )
