@@ -30,6 +30,7 @@ class Draft:
     original: bytes | None = None
     original_type: str | None = None
     expected_hash: str | None = None
+    revision: int | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Revision:
     reverts: int | None = None
     kind: tuple[str, ...] = ()
     damaged: bool = False
+    flipflop: bool = False
 
     @property
     def ref(self) -> str:
@@ -79,6 +81,7 @@ class Revision:
             "words_removed": self.words_removed,
             "reverts": self.reverts,
             "kind": list(self.kind),
+            "flipflop": self.flipflop,
         }
         if self.damaged:
             d["damaged"] = True

@@ -1,0 +1,361 @@
+"""The ``Archive`` facade: the one object the CLI and library users talk to.
+
+Data flow of ``add`` (DESIGN "The shape"): drafts are prepared (canonical text, ID) and
+their blobs written without the lock (same content, same name); then, under the store's
+write lock, each is compared with its article's head, its revision record is written, and
+the catalog rows and search entries of the whole batch are committed in one SQLite
+transaction. Objects are made durable before that commit, so a crash leaves at most
+unreferenced objects, which ``gc`` removes and ``check`` does not count as damage.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newsarchive import refs
+from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
+from newsarchive.model import AddResult, Article, Draft, Revision
+from newsarchive.prepare import Prepared, apply_overrides, now_utc, parse_date, prepare
+from newsarchive.records import Record
+from newsarchive.store.catalog import Catalog
+from newsarchive.store.repository import Store
+from newsarchive.text import count_words
+
+if TYPE_CHECKING:
+    from newsarchive.diffing import Diff
+
+BATCH_SIZE = 1000
+
+
+def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0) -> Archive:  # noqa: A001
+    """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir)."""
+    if path is None:
+        from newsarchive.config import load_config, resolve_store
+
+        path = resolve_store(None, load_config(None))
+    return Archive(path, wait=wait)
+
+
+def row_to_revision(row: sqlite3.Row) -> Revision:
+    source, date, slug = row["article"].split("/")
+    return Revision(
+        id=row["article"], number=row["number"], hash=row["text_hash"], title=row["title"],
+        source=source, date=date, slug=slug, url=row["url"], captured_at=row["captured_at"],
+        author=row["author"], record=row["record"], original=row["original"],
+        original_type=row["original_type"], words=row["words"],
+        words_added=row["words_added"], words_removed=row["words_removed"],
+        reverts=row["reverts"], kind=tuple(row["kind"].split()),
+        damaged=bool(row["damaged"]), flipflop=bool(row["flipflop"]),
+    )
+
+
+def row_to_article(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"], source=row["source"], date=row["date"], slug=row["slug"],
+        title=row["title"], url=row["url"], revisions=row["revisions"],
+        first_captured=row["first_captured"], last_captured=row["last_captured"],
+    )
+
+
+class Archive:
+    """An archive of article revisions in one store directory."""
+
+    def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0) -> None:
+        self.store = Store(Path(path), wait=wait)
+
+    @property
+    def path(self) -> Path:
+        return self.store.root
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def init(self) -> None:
+        """Create the store (adding creates it too)."""
+        self.store.catalog(write=True)
+
+    # -- writing ----------------------------------------------------------------------
+    def add(self, text: str, *, source: str | None = None, date: str | None = None,
+            url: str | None = None, title: str | None = None, slug: str | None = None,
+            author: str | None = None, captured_at: str | None = None,
+            original: bytes | None = None, original_type: str | None = None) -> AddResult:
+        """Archive one article text; raises InputError when it cannot be archived."""
+        draft = Draft(text=text, origin="<text>", original=original, original_type=original_type)
+        apply_overrides(draft, source=source, date=date, url=url, title=title, slug=slug,
+                        author=author, captured_at=captured_at)
+        (result,) = self.add_drafts([draft])
+        if isinstance(result, NewsArchiveError):
+            raise result
+        return result
+
+    def add_drafts(self, drafts: Iterable[Draft | InputError]) -> list[AddResult | NewsArchiveError]:
+        return list(self.add_stream(drafts))
+
+    def add_stream(
+        self, drafts: Iterable[Draft | InputError], *, batch_size: int = BATCH_SIZE,
+    ) -> Iterator[AddResult | NewsArchiveError]:
+        """Archive drafts in batches; yield each result (or input error) in input order.
+
+        A result is yielded only after its batch is committed, so every ``AddResult``
+        seen by the caller is on disk. Errors of the store itself (disk full, lock
+        timeout) are raised, not yielded: they stop the run.
+        """
+        batch: list[Prepared | InputError] = []
+        for item in drafts:
+            if isinstance(item, InputError):
+                batch.append(item)
+            else:
+                try:
+                    batch.append(prepare(item))
+                except InputError as err:
+                    batch.append(err)
+            if len(batch) >= batch_size:
+                yield from self._add_batch(batch)
+                batch = []
+        if batch:
+            yield from self._add_batch(batch)
+
+    def _add_batch(self, batch: list[Prepared | InputError]) -> list[AddResult | NewsArchiveError]:
+        goods = [p for p in batch if isinstance(p, Prepared)]
+        if not goods:
+            return list(batch)  # type: ignore[arg-type]
+        self.store.catalog(write=True)  # creates the store and catalog on first write
+        objects = self.store.objects
+        bulk = len(goods) > 8
+        objects.durable = not bulk
+        try:
+            for p in goods:  # blobs need no lock: same content, same name
+                objects.put("blob", p.text.encode("utf-8"))
+                if p.original is not None:
+                    objects.put("blob", p.original)
+            results: dict[int, AddResult] = {}
+            with self.store.locked():
+                cat = self.store.catalog(write=True)
+                cat.begin()
+                try:
+                    for i, p in enumerate(batch):
+                        if isinstance(p, Prepared):
+                            results[i] = self._add_one(cat, p)
+                    if bulk:
+                        os.sync()  # one flush for every object of the batch
+                    cat.commit()
+                except BaseException:
+                    cat.rollback()
+                    raise
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: cannot update the catalog ({err})") from err
+        finally:
+            objects.durable = True
+        return [results[i] if i in results else p for i, p in enumerate(batch)]  # type: ignore[misc]
+
+    def _add_one(self, cat: Catalog, p: Prepared) -> AddResult:
+        head = cat.head(p.id)
+        if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
+            return AddResult("unchanged", row_to_revision(head), p.origin)
+        if p.revision is not None and head is not None:  # an import of a revision we hold
+            same = cat.revision(p.id, p.revision)
+            if same is not None and (same["text_hash"], same["title"]) == (p.hash, p.title):
+                return AddResult("unchanged", row_to_revision(same), p.origin)
+        text_oid = p.hash
+        if not self.store.objects.contains(text_oid):  # gc may have raced us: write again
+            self.store.objects.put("blob", p.text.encode("utf-8"))
+        original_oid = None
+        if p.original is not None:
+            original_oid = self.store.objects.put("blob", p.original)
+        number = head["number"] + 1 if head is not None else 1
+        record = Record(
+            article=p.id, number=number, parent=head["record"] if head is not None else None,
+            text=p.hash, original=original_oid, original_type=p.original_type, title=p.title,
+            url=p.url, date=p.date, source=p.source, author=p.author,
+            captured_at=p.captured_at, recorded_at=now_utc(),
+        )
+        record_oid = self.store.objects.put("record", record.to_bytes())
+        prev_text = self.text_of(head["text_hash"]) if head is not None else None
+        row = self._catalog_insert(cat, record, record_oid, p.text, prev_text,
+                                   head["title"] if head is not None else None)
+        status = "added" if head is None else "revised"
+        return AddResult(status, row_to_revision(row), p.origin)
+
+    def _catalog_insert(self, cat: Catalog, record: Record, record_oid: str, text: str,
+                        prev_text: str | None, prev_title: str | None,
+                        damaged: bool = False) -> sqlite3.Row:
+        """Insert one revision's rows (derived fields computed here); returns its row."""
+        from newsarchive.derive import derive_revision
+
+        history = [(r["text_hash"], r["title"]) for r in cat.revisions_of(record.article)]
+        reverts = None
+        if history and record.text != history[-1][0]:
+            reverts = cat.first_with_hash(record.article, record.text)
+        d = derive_revision(prev_text, prev_title, text, record.title, reverts is not None,
+                            history + [(record.text, record.title)])
+        doc = cat.doc_for(record.text, record.title, text)
+        rid = cat.insert_revision({
+            "record": record_oid, "article": record.article, "number": record.number,
+            "text_hash": record.text, "original": record.original,
+            "original_type": record.original_type, "title": record.title, "url": record.url,
+            "date": record.date, "source": record.source, "author": record.author,
+            "captured_at": record.captured_at, "words": count_words(text),
+            "bytes": len(text.encode("utf-8")),
+            "words_added": d.words_added, "words_removed": d.words_removed,
+            "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
+            "damaged": int(damaged), "doc": doc,
+        })
+        cat.insert_edits(rid, d.removed, d.added)
+        cat.upsert_article(record.article, record.source, record.date, record.slug, rid,
+                           record.number, record.title, record.url, record.captured_at)
+        row = cat.revision(record.article, record.number)
+        assert row is not None
+        return row
+
+    # -- reading ----------------------------------------------------------------------
+    def _cat(self) -> Catalog:
+        return self.store.catalog()
+
+    def text_of(self, text_hash: str) -> str:
+        """A stored text by content hash, verified; IntegrityError when corrupt or missing."""
+        try:
+            kind, payload = self.store.objects.get(text_hash)
+        except KeyError:
+            raise IntegrityError(text_hash, text_hash, "missing",
+                                 str(self.store.objects.path(text_hash))) from None
+        if kind != "blob":
+            raise IntegrityError(text_hash, text_hash, f"a {kind} object",
+                                 str(self.store.objects.path(text_hash)))
+        return payload.decode("utf-8")
+
+    def get(self, ref: str) -> Revision:
+        """The revision a reference names (SPEC 3)."""
+        return row_to_revision(refs.resolve(self._cat(), ref))
+
+    def log(self, ref: str) -> list[Revision]:
+        """Every revision of the article ``ref`` names, newest first."""
+        rev = self.get(ref)
+        return [row_to_revision(r) for r in reversed(self._cat().revisions_of(rev.id))]
+
+    def show(self, ref: str) -> str:
+        """The canonical text of a revision (verified against its hash)."""
+        return self.text_of(self.get(ref).hash)
+
+    def original(self, ref: str) -> tuple[bytes, str | None]:
+        """The stored original input of a revision and its media type."""
+        rev = self.get(ref)
+        if rev.original is None:
+            raise InputError(rev.ref, "has no stored original (it was added as plain text)")
+        kind, payload = self.store.objects.get(rev.original)
+        return payload, rev.original_type
+
+    def articles(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
+                 until: str | None = None, changed: bool = False,
+                 kind: str | Sequence[str] | None = None,
+                 limit: int | None = None) -> list[Article]:
+        """Articles, newest change first, filtered as ``list``."""
+        if not self.store.exists():
+            return []
+        rows = self._cat().articles(
+            sources=_as_list(source), since=_date_or_none(since, "--since"),
+            until=_date_or_none(until, "--until"), changed=changed, kinds=_as_list(kind),
+            limit=limit,
+        )
+        return [row_to_article(r) for r in rows]
+
+    def revisions(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
+                  until: str | None = None) -> Iterator[Revision]:
+        """Every revision, by article ID then number (the order of ``export``)."""
+        sources = set(_as_list(source))
+        lo, hi = _date_or_none(since, "--since"), _date_or_none(until, "--until")
+        for row in self._cat().all_revisions():
+            if sources and row["source"] not in sources:
+                continue
+            if (lo and row["date"] < lo) or (hi and row["date"] > hi):
+                continue
+            yield row_to_revision(row)
+
+    def diff(self, a: str, b: str | None = None, *, by: str = "word") -> Diff:
+        """The diff of revision ``a`` against ``b``; one ref: against its predecessor."""
+        from newsarchive.diffing import diff_texts
+
+        if b is None:
+            new = self.get(a)
+            if new.number == 1:
+                old = new
+            else:
+                old = self.get(f"{new.id}@{new.number - 1}")
+        else:
+            old, new = self.get(a), self.get(b)
+        return diff_texts(self.text_of(old.hash), self.text_of(new.hash), by=by,
+                          title_a=old.title, title_b=new.title, label_a=old.ref,
+                          label_b=new.ref)
+
+    # -- export / import ----------------------------------------------------------------
+    def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """One JSON-ready record per revision, with text and original (SPEC 6 export)."""
+        for rev in self.revisions(**filters):
+            rec: dict[str, Any] = {
+                "id": rev.id, "source": rev.source, "date": rev.date, "slug": rev.slug,
+                "revision": rev.number, "hash": rev.hash, "title": rev.title, "url": rev.url,
+                "captured_at": rev.captured_at, "author": rev.author,
+                "text": self.text_of(rev.hash),
+            }
+            if rev.original is not None:
+                _, payload = self.store.objects.get(rev.original)
+                try:
+                    rec["original"] = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    rec["original_base64"] = base64.b64encode(payload).decode("ascii")
+                rec["original_type"] = rev.original_type
+            yield rec
+
+    def import_(self, drafts: Iterable[Draft | InputError]) -> Iterator[AddResult | NewsArchiveError]:
+        """Archive records read back from ``export`` (each verified against its hash)."""
+        return self.add_stream(drafts)
+
+    # -- maintenance ------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        from newsarchive.maintenance import store_stats
+
+        return store_stats(self)
+
+    def check(self, *, repair: bool = False) -> list[Any]:
+        from newsarchive.maintenance import check
+
+        return check(self, repair=repair)
+
+    def reindex(self) -> dict[str, int]:
+        from newsarchive.maintenance import reindex
+
+        return reindex(self)
+
+    def gc(self, *, grace: float = 3600.0) -> dict[str, int]:
+        from newsarchive.maintenance import gc
+
+        return gc(self, grace=grace)
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _date_or_none(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value, option)
+    except InputError as err:
+        from newsarchive.errors import UsageError
+
+        raise UsageError(f"{option}: unreadable date {value!r} (try YYYY-MM-DD)") from err

@@ -1,0 +1,76 @@
+"""Maintenance: ``check``, ``reindex``, ``gc``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from newsarchive.cli.context import State, emit_json, json_option, pass_state
+
+
+@click.command()
+@click.option("--repair", is_flag=True,
+              help="Rebuild the catalog, set corrupt objects aside in quarantine/.")
+@json_option
+@pass_state
+def check(state: State, repair: bool, as_json: bool) -> None:
+    """Verify every object against its hash and the catalog against the objects.
+
+    Exit 1 when anything is damaged. Notes (leftovers of interrupted writes, which `gc`
+    removes) are listed but are not damage.
+
+    \b
+    newsarchive check
+    newsarchive check --repair
+    """
+    import time
+
+    start = time.monotonic()
+    problems = state.archive.check(repair=repair)
+    elapsed = time.monotonic() - start
+    damage = [p for p in problems if p.damage]
+    if as_json:
+        emit_json({"ok": not damage, "seconds": round(elapsed, 3),
+                   "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            tag = "damage" if p.damage else "note"
+            arts = f" [{', '.join(p.articles)}]" if p.articles else ""
+            click.echo(f"{tag}: {p.kind} {p.object}: {p.detail}{arts}")
+        click.echo(f"{'damage found' if damage else 'ok'}: {len(damage)} problem(s), "
+                   f"{len(problems) - len(damage)} note(s) in {elapsed:.2f} s", err=True)
+    if damage:
+        sys.exit(1)
+
+
+@click.command()
+@json_option
+@pass_state
+def reindex(state: State, as_json: bool) -> None:
+    """Rebuild the catalog and search index from the stored objects."""
+    counts = state.archive.reindex()
+    if as_json:
+        emit_json(counts)
+    else:
+        click.echo(f"reindexed {counts['articles']:,} articles, {counts['revisions']:,} revisions"
+                   + (f" ({counts['damaged']} damaged)" if counts["damaged"] else ""))
+
+
+@click.command()
+@click.option("--grace", type=click.FloatRange(min=0), default=3600.0, show_default=True,
+              metavar="SECONDS",
+              help="Keep unreferenced objects younger than this (a running add may own them).")
+@json_option
+@pass_state
+def gc(state: State, grace: float, as_json: bool) -> None:
+    """Remove objects nothing refers to and temp files of interrupted writes."""
+    r = state.archive.gc(grace=grace)
+    if as_json:
+        emit_json(r)
+    else:
+        click.echo(f"removed {r['objects_removed']:,} objects and {r['temp_files_removed']:,} "
+                   f"temp files, freed {r['bytes_freed']:,} bytes")
+
+
+COMMANDS = [check, reindex, gc]

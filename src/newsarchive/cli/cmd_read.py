@@ -1,0 +1,147 @@
+"""Commands that read: ``list``, ``log``, ``show``, ``export``, ``stats``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from newsarchive.cli.context import (
+    State,
+    emit_json,
+    emit_lines,
+    filter_options,
+    json_option,
+    pass_state,
+    style,
+    words_delta,
+)
+
+KINDS = ("minor", "headline", "correction", "substantive", "revert")
+
+
+@click.command("list")
+@filter_options
+@click.option("--changed", is_flag=True, help="Only articles with two or more revisions.")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
+              help="Only articles with a revision of this kind (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many articles.")
+@json_option
+@pass_state
+def list_(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
+          changed: bool, kinds: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+    """List articles, most recently changed first.
+
+    \b
+    newsarchive list --source politico --since 2024-04-01
+    newsarchive list --changed --kind headline
+    """
+    state.archive.store.require()
+    articles = state.archive.articles(source=sources, since=since, until=until,
+                                      changed=changed or bool(kinds), kind=kinds, limit=limit)
+    if as_json:
+        for a in articles:
+            emit_json(a.to_dict())
+        return
+    emit_lines((f"{a.id}  {a.revisions} rev  {a.last_captured}  {a.title}" for a in articles),
+               state, page=True)
+
+
+@click.command()
+@click.argument("ref")
+@json_option
+@pass_state
+def log(state: State, ref: str, as_json: bool) -> None:
+    """Show an article's revisions, newest first.
+
+    \b
+    newsarchive log putin-reaffirms-war-aims
+    """
+    revisions = state.archive.log(ref)
+    if as_json:
+        for r in revisions:
+            emit_json(r.to_dict())
+        return
+    click.echo(revisions[0].id)
+    for r in revisions:
+        notes = []
+        if r.reverts:
+            notes.append(f"reverts @{r.reverts}")
+        if r.flipflop:
+            notes.append("flip-flop")
+        if r.damaged:
+            notes.append(style(state, "DAMAGED: text lost", fg="red"))
+        kinds = ",".join(r.kind) if r.kind else ("first" if r.number == 1 else "")
+        delta = words_delta(r.words_added, r.words_removed) if r.number > 1 else f"{r.words} words"
+        extra = f"  ({'; '.join(notes)})" if notes else ""
+        click.echo(f"@{r.number:<3} {r.captured_at}  {style(state, r.hash[:7], fg='yellow')}  "
+                   f"{delta:<18} {kinds:<22} {r.title}{extra}")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--original", is_flag=True, help="Print the stored original input instead.")
+@json_option
+@pass_state
+def show(state: State, ref: str, original: bool, as_json: bool) -> None:
+    """Print a revision's canonical text (its SHA-256 is the revision's hash).
+
+    \b
+    newsarchive show putin-reaffirms-war-aims@2
+    newsarchive show putin-reaffirms-war-aims | sha256sum
+    """
+    archive = state.archive
+    if original:
+        data, media_type = archive.original(ref)
+        if as_json:
+            emit_json({"original_type": media_type, "original": data.decode("utf-8", "replace")})
+        else:
+            sys.stdout.buffer.write(data)
+        return
+    rev = archive.get(ref)
+    text = archive.text_of(rev.hash)
+    if as_json:
+        emit_json({**rev.to_dict(), "text": text})
+        return
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.flush()
+
+
+@click.command()
+@filter_options
+@pass_state
+def export(state: State, sources: tuple[str, ...], since: str | None, until: str | None) -> None:
+    """Write every revision with its text as JSON Lines (read back by `import`).
+
+    \b
+    newsarchive export > archive.jsonl
+    newsarchive export --source politico | gzip > politico.jsonl.gz
+    """
+    out = sys.stdout.buffer
+    for rec in state.archive.export(source=sources, since=since, until=until):
+        out.write(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
+    out.flush()
+
+
+@click.command()
+@json_option
+@pass_state
+def stats(state: State, as_json: bool) -> None:
+    """Articles, revisions and sources; bytes of text against bytes on disk."""
+    s = state.archive.stats()
+    if as_json:
+        emit_json(s)
+        return
+    ratio = s["disk_bytes"] / s["text_bytes"] if s["text_bytes"] else 0.0
+    click.echo(f"store:     {s['store']}")
+    click.echo(f"articles:  {s['articles']:,} from {s['sources']:,} sources")
+    click.echo(f"revisions: {s['revisions']:,} ({s['texts']:,} distinct texts)")
+    click.echo(f"text:      {s['text_bytes']:,} bytes archived")
+    click.echo(f"on disk:   {s['disk_bytes']:,} bytes ({s['objects_bytes']:,} objects, "
+               f"{s['catalog_bytes']:,} catalog and index) = {ratio:.2f}x the text")
+    if s["damaged"]:
+        click.echo(f"damaged:   {s['damaged']:,} revisions lost their text (see check)")
+
+
+COMMANDS = [list_, log, show, export, stats]

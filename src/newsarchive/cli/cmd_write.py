@@ -1,0 +1,184 @@
+"""Commands that write: ``init``, ``add``, ``import``."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+import click
+
+from newsarchive.cli.context import State, emit_json, json_option, pass_state, style, words_delta
+from newsarchive.cli.errors import error_line
+
+if TYPE_CHECKING:
+    from newsarchive.errors import InputError, NewsArchiveError
+    from newsarchive.model import AddResult, Draft
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(file_okay=False))
+@pass_state
+def init(state: State, path: str | None) -> None:
+    """Create an archive (optional: adding creates one too).
+
+    \b
+    newsarchive init ~/news
+    """
+    if path:
+        state.store_flag = path
+    state.archive.init()
+    click.echo(f"archive ready at {state.archive.path}")
+
+
+def result_line(state: State, r: AddResult) -> str:
+    rev = r.revision
+    if r.status == "unchanged":
+        return f"unchanged {rev.ref}"
+    line = f"{style(state, r.status, fg='green' if r.status == 'added' else 'yellow')} {rev.ref} {rev.hash[:7]}"
+    if r.status == "revised":
+        extra = [words_delta(rev.words_added, rev.words_removed)]
+        if rev.reverts:
+            extra.append(f"reverts @{rev.reverts}")
+        line += f" ({', '.join(extra)})"
+    return line
+
+
+def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_json: bool,
+           show: frozenset[str] = frozenset({"added", "revised", "unchanged"})) -> int:
+    """Print one line a result and errors on stderr; returns the number of failures."""
+    from newsarchive.errors import NewsArchiveError
+
+    failed = 0
+    progress = _Progress() if sys.stderr.isatty() and not as_json else None
+    for r in results:
+        if progress:
+            progress.clear()
+        if isinstance(r, NewsArchiveError):
+            failed += 1
+            error_line(str(r))
+        elif as_json:
+            emit_json(r.to_dict())
+        elif r.status in show:
+            click.echo(result_line(state, r))
+        if progress:
+            progress.tick()
+    if progress:
+        progress.clear()
+    return failed
+
+
+class _Progress:
+    """A one-line counter on stderr (terminals only), redrawn at most 5 times a second."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.shown = False
+        self.last = 0.0
+
+    def tick(self) -> None:
+        self.n += 1
+        now = time.monotonic()
+        if self.n >= 20 and now - self.last > 0.2:
+            click.echo(f"\r{self.n} inputs...", nl=False, err=True)
+            self.shown, self.last = True, now
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False, err=True)
+            self.shown = False
+
+
+def _fetch_page(state: State):  # type: ignore[no-untyped-def]
+    def fetch(url: str) -> Draft:
+        from newsarchive.pages import fetch_article
+
+        return fetch_article(url, allow_private_networks=state.config.allow_private_networks)
+
+    return fetch
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, metavar="[FILES|URLS|-]...")
+@click.option("--source", help="Source name (else from the input's header or URL).")
+@click.option("--date", help="Publication date (any common form).")
+@click.option("--title", help="Title (else the header's, or the first sentence).")
+@click.option("--url", help="The article's URL.")
+@click.option("--slug", help="The slug part of the article ID.")
+@click.option("--author", help="Author.")
+@click.option("--captured-at", help="Capture time for backfills (default: now, UTC).")
+@click.option("--format", "fmt", type=click.Choice(["auto", "text", "jsonl", "html"]),
+              default="auto", show_default=True, help="Input format (auto: by extension/content).")
+@json_option
+@click.option("-q", "--quiet", is_flag=True, help="Print only changes and errors.")
+@pass_state
+def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | None,
+        title: str | None, url: str | None, slug: str | None, author: str | None,
+        captured_at: str | None, fmt: str, as_json: bool, quiet: bool) -> None:
+    """Archive articles from files, directories, URLs or - (stdin).
+
+    One line an input: `added ID@1 HASH7`, `revised ID@N HASH7 (+A -D words)` or
+    `unchanged ID@N`. Inputs that fail are reported on stderr; the rest are still
+    archived, and the exit code is 1.
+
+    \b
+    newsarchive add article.txt --source politico
+    newsarchive add ./articles/                      # every .txt .html .jsonl inside
+    curl -s https://example.org/a | newsarchive add - --source example --format html
+    newsarchive add https://example.org/news/story.html
+    """
+    if not inputs:
+        raise click.UsageError("give files, directories, URLs or - (stdin) to add")
+    from newsarchive.ingest.inputs import read_inputs
+    from newsarchive.prepare import apply_overrides
+
+    overrides = dict(source=source, date=date, title=title, url=url, slug=slug, author=author,
+                     captured_at=captured_at)
+
+    def drafts() -> Iterator[Draft | InputError]:
+        for d in read_inputs(list(inputs), fmt=fmt, stdin=sys.stdin.buffer,
+                             fetch=_fetch_page(state)):
+            yield d if not hasattr(d, "text") else apply_overrides(d, **overrides)  # type: ignore[arg-type]
+
+    show = frozenset({"added", "revised"} if quiet else {"added", "revised", "unchanged"})
+    failed = report(state, state.archive.add_stream(drafts()), as_json=as_json, show=show)
+    if failed:
+        sys.exit(1)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, metavar="[FILES|-]...")
+@json_option
+@click.option("-q", "--quiet", is_flag=True, help="Print only a summary and errors.")
+@pass_state
+def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Read back JSON Lines written by `export` (default: stdin).
+
+    Each record's text is checked against its `hash`. Records already present are
+    `unchanged`, so importing twice adds nothing.
+
+    \b
+    newsarchive export > all.jsonl
+    newsarchive --store ./copy import all.jsonl
+    """
+    from newsarchive.ingest.inputs import read_inputs
+
+    drafts = read_inputs(list(files) or ["-"], fmt="jsonl", stdin=sys.stdin.buffer)
+    counts = {"added": 0, "revised": 0, "unchanged": 0}
+
+    def counted() -> Iterator[AddResult | NewsArchiveError]:
+        for r in state.archive.import_(drafts):
+            if hasattr(r, "status"):
+                counts[r.status] += 1  # type: ignore[union-attr]
+            yield r
+
+    failed = report(state, counted(), as_json=as_json, show=frozenset())
+    if not as_json and not quiet:
+        click.echo(f"imported: {counts['added']} added, {counts['revised']} revised, "
+                   f"{counts['unchanged']} unchanged, {failed} failed", err=True)
+    if failed:
+        sys.exit(1)
+
+
+COMMANDS = [init, add, import_]

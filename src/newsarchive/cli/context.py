@@ -1,0 +1,93 @@
+"""What every command shares: global options, the opened archive, output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from newsarchive.archive import Archive
+    from newsarchive.config import Config
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class State:
+    store_flag: str | None = None
+    config_flag: str | None = None
+    wait: float = 60.0
+    debug: bool = False
+    no_color: bool = False
+    _config: Config | None = None
+    _archive: Archive | None = None
+    stdout_tty: bool = field(default_factory=lambda: sys.stdout.isatty())
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from newsarchive.config import load_config
+
+            self._config = load_config(self.config_flag)
+        return self._config
+
+    @property
+    def archive(self) -> Archive:
+        if self._archive is None:
+            from newsarchive.archive import Archive
+            from newsarchive.config import resolve_store
+
+            self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait)
+        return self._archive
+
+    @property
+    def color(self) -> bool:
+        """Colour only on a terminal, never with NO_COLOR or --no-color."""
+        return self.stdout_tty and not self.no_color and not os.environ.get("NO_COLOR")
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Machine output (JSON).")(f)
+
+
+def filter_options(f: F) -> F:
+    """``--source`` (repeatable), ``--since``, ``--until``: shared by list, export, search..."""
+    f = click.option("--until", metavar="DATE", help="Only articles published on or before DATE.")(f)
+    f = click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")(f)
+    f = click.option("--source", "sources", multiple=True, metavar="NAME",
+                     help="Only this source (repeatable).")(f)
+    return f
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def emit_lines(lines: Iterable[str], state: State, *, page: bool = False) -> None:
+    """Print lines; through a pager only on a terminal and when asked."""
+    if page and state.stdout_tty:
+        click.echo_via_pager(line + "\n" for line in lines)
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+def style(state: State, text: str, **kw: Any) -> str:
+    return click.style(text, **kw) if state.color else text
+
+
+def words_delta(added: int, removed: int) -> str:
+    return f"+{added} -{removed} words"

@@ -1,0 +1,44 @@
+"""The one place where errors become ``error: ...`` lines and exit codes (SPEC 7)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import click
+
+from newsarchive.errors import NewsArchiveError
+
+
+def error_line(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+def exit_code_of(err: BaseException) -> int:
+    return getattr(err, "exit_code", 1)
+
+
+@contextmanager
+def handled(debug: Callable[[], bool]) -> Iterator[None]:
+    """Turn expected exceptions into a one-line message and the right exit code."""
+    try:
+        yield
+    except NewsArchiveError as err:
+        if debug():
+            raise
+        error_line(str(err))
+        sys.exit(exit_code_of(err))
+    except BrokenPipeError:
+        # the reader went away (``| head``): not an error of ours
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        sys.exit(130)
+    except OSError as err:
+        if debug():
+            raise
+        where = f" ({err.filename})" if err.filename else ""
+        error_line(f"{err.strerror or err}{where}")
+        sys.exit(1)

@@ -1,0 +1,155 @@
+"""Reading the inputs named on the command line: files, directories, ``-`` and URLs."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from newsarchive.errors import InputError
+from newsarchive.ingest.jsonl import parse_jsonl
+from newsarchive.ingest.plaintext import parse_plaintext
+from newsarchive.model import Draft
+
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+FORMATS = ("auto", "text", "jsonl", "html")
+_EXTENSIONS = {
+    ".txt": "text", ".text": "text", ".md": "text",
+    ".jsonl": "jsonl", ".ndjson": "jsonl",
+    ".html": "html", ".htm": "html",
+}
+
+Fetch = Callable[[str], Draft]
+
+
+def is_url(name: str) -> bool:
+    return name.lower().startswith(("http://", "https://"))
+
+
+def read_inputs(
+    names: list[str], *, fmt: str = "auto", stdin: IO[bytes] | None = None,
+    fetch: Fetch | None = None,
+) -> Iterator[Draft | InputError]:
+    """Yield a draft (or the error) for every article the named inputs hold, in order."""
+    for name in names:
+        if name == "-":
+            yield from _read_stream(stdin or io.BytesIO(), "<stdin>", fmt, None)
+        elif is_url(name):
+            if fetch is None:
+                yield InputError(name, "fetching URLs is not available here")
+                continue
+            try:
+                yield fetch(name)
+            except InputError as err:
+                yield err
+            except Exception as err:  # FetchError and friends carry their own message
+                from newsarchive.errors import NewsArchiveError
+
+                if not isinstance(err, NewsArchiveError):
+                    raise
+                yield InputError(name, str(err).removeprefix(f"{name}: "))
+        else:
+            yield from _read_path(Path(name), fmt, explicit=True)
+
+
+def _read_path(path: Path, fmt: str, *, explicit: bool) -> Iterator[Draft | InputError]:
+    origin = str(path)
+    try:
+        if path.is_dir():
+            for child in _walk(path):
+                yield from _read_path(child, fmt, explicit=False)
+            return
+        kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "auto")
+        if kind == "jsonl":
+            with open(path, "rb") as f:
+                yield from parse_jsonl(_capped_lines(f, origin), origin=origin)
+            return
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            yield InputError(origin, f"is {size:,} bytes, over the {MAX_INPUT_BYTES:,}-byte cap")
+            return
+        data = path.read_bytes()
+    except FileNotFoundError:
+        yield InputError(origin, "no such file or directory")
+        return
+    except PermissionError:
+        yield InputError(origin, "permission denied")
+        return
+    except IsADirectoryError:
+        yield InputError(origin, "is a directory")
+        return
+    except OSError as err:
+        yield InputError(origin, f"cannot read ({err.strerror or err})")
+        return
+    try:
+        yield bytes_to_draft(data, origin=origin, fmt=kind, name_hint=path.stem)
+    except InputError as err:
+        yield err
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Files of known formats under ``root``, sorted, skipping hidden entries and symlinks."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            p = Path(dirpath) / name
+            if name.startswith(".") or p.is_symlink():
+                continue
+            if p.suffix.lower() in _EXTENSIONS:
+                yield p
+
+
+def _read_stream(
+    stream: IO[bytes], origin: str, fmt: str, name_hint: str | None
+) -> Iterator[Draft | InputError]:
+    if fmt == "jsonl":
+        yield from parse_jsonl(_capped_lines(stream, origin), origin=origin)
+        return
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        yield InputError(origin, f"is over the {MAX_INPUT_BYTES:,}-byte cap")
+        return
+    try:
+        yield bytes_to_draft(data, origin=origin, fmt=fmt, name_hint=name_hint)
+    except InputError as err:
+        yield err
+
+
+def _capped_lines(stream: IO[bytes], origin: str) -> Iterator[bytes]:
+    for line in iter(lambda: stream.readline(MAX_INPUT_BYTES + 1), b""):
+        if len(line) > MAX_INPUT_BYTES and not line.endswith(b"\n"):
+            raise InputError(origin, f"a line is over the {MAX_INPUT_BYTES:,}-byte cap")
+        yield line
+
+
+def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
+                   name_hint: str | None = None) -> Draft:
+    """One text or HTML input as a draft."""
+    if fmt == "jsonl":
+        raise InputError(origin, "JSON Lines input holds many articles; read it as a stream")
+    if not data.strip():
+        raise InputError(origin, "is empty")
+    if fmt == "html" or (fmt == "auto" and _looks_like_html(data)):
+        from newsarchive.ingest.html import html_to_draft
+
+        draft = html_to_draft(data, origin=origin)
+        draft.name_hint = draft.name_hint or name_hint
+        return draft
+    if b"\x00" in data:
+        raise InputError(origin, "looks like a binary file, not text (it contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            origin, f"is not UTF-8 text (invalid byte at offset {err.start}); convert it first"
+        ) from err
+    return parse_plaintext(text, origin=origin, name_hint=name_hint)
+
+
+def _looks_like_html(data: bytes) -> bool:
+    head = data[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or (
+        head.startswith(b"<") and b"<body" in data[:65536].lower()
+    )

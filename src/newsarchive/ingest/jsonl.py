@@ -1,0 +1,64 @@
+"""JSON Lines: one article object a line (also exactly what ``export`` writes)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from newsarchive.errors import InputError
+from newsarchive.model import Draft
+
+STRING_FIELDS = ("title", "source", "date", "url", "slug", "captured_at", "author")
+
+
+def parse_jsonl(stream: IO[bytes], *, origin: str) -> Iterator[Draft | InputError]:
+    """Yield a draft per non-blank line, or an InputError for a line that cannot be used."""
+    for lineno, raw in enumerate(stream, 1):
+        where = f"{origin}:{lineno}"
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as err:
+            yield InputError(where, f"not valid JSON ({err})")
+            continue
+        try:
+            yield record_to_draft(obj, origin=where)
+        except InputError as err:
+            yield err
+
+
+def record_to_draft(obj: Any, *, origin: str) -> Draft:
+    if not isinstance(obj, dict):
+        raise InputError(origin, "a JSON Lines record must be an object")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        raise InputError(origin, "the record has no 'text' string")
+    draft = Draft(text=text, origin=origin)
+    for key in STRING_FIELDS:
+        value = obj.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InputError(origin, f"'{key}' must be a string")
+        setattr(draft, key, value)
+    expected = obj.get("hash")
+    if isinstance(expected, str):
+        draft.expected_hash = expected
+    number = obj.get("revision")
+    if isinstance(number, int) and not isinstance(number, bool) and number >= 1:
+        draft.revision = number
+    original_type = obj.get("original_type")
+    if isinstance(obj.get("original"), str):
+        draft.original = obj["original"].encode("utf-8")
+    elif isinstance(obj.get("original_base64"), str):
+        try:
+            draft.original = base64.b64decode(obj["original_base64"], validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise InputError(origin, "'original_base64' is not valid base64") from err
+    if draft.original is not None:
+        draft.original_type = original_type if isinstance(original_type, str) else None
+    return draft

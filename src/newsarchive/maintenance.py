@@ -1,0 +1,316 @@
+"""``check``, ``reindex``, ``gc`` and ``stats``: keeping the catalog true to the objects.
+
+The objects are the truth. ``reindex`` rebuilds every catalog table from the revision
+records alone, in one transaction; ``check`` re-hashes every object and compares the
+catalog with them; ``check --repair`` sets corrupt objects aside in ``quarantine/``,
+rewrites lost records from the catalog and reindexes, marking revisions whose text is
+gone as damaged rather than dropping them; ``gc`` removes what nothing refers to.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from newsarchive.errors import IntegrityError, StoreError
+from newsarchive.model import Problem
+from newsarchive.records import Record, record_from_bytes
+from newsarchive.store.catalog import Catalog, connect
+from newsarchive.store.objects import ObjectStore
+
+if TYPE_CHECKING:
+    from newsarchive.archive import Archive
+
+
+def scan_objects(objects: ObjectStore) -> tuple[dict[str, Record], set[str], dict[str, str]]:
+    """Read every object: (valid records by id, valid blob ids, problems by id)."""
+    records: dict[str, Record] = {}
+    blobs: set[str] = set()
+    bad: dict[str, str] = {}
+    for oid in objects:
+        try:
+            kind, payload = objects.get(oid)
+        except IntegrityError as err:
+            bad[oid] = f"content does not match its hash ({err.got})"
+            continue
+        except (KeyError, StoreError) as err:
+            bad[oid] = str(err)
+            continue
+        if kind == "blob":
+            blobs.add(oid)
+            continue
+        try:
+            records[oid] = record_from_bytes(payload)
+        except ValueError as err:
+            bad[oid] = f"not a valid revision record ({err})"
+    return records, blobs, bad
+
+
+def choose_chains(records: dict[str, Record]) -> dict[str, list[tuple[str, Record]]]:
+    """Per article, the committed-looking history, oldest first.
+
+    The head is the record with the highest (number, recorded_at); the history follows
+    parent links, falling back to the latest record of the previous number where a
+    parent is missing (set aside as corrupt). Other records are leftovers of killed adds.
+    """
+    by_article: dict[str, dict[int, list[tuple[str, Record]]]] = defaultdict(lambda: defaultdict(list))
+    for oid, rec in records.items():
+        by_article[rec.article][rec.number].append((oid, rec))
+    chains: dict[str, list[tuple[str, Record]]] = {}
+    for article, by_number in by_article.items():
+        for items in by_number.values():
+            items.sort(key=lambda it: (it[1].recorded_at, it[0]))
+        number = max(by_number)
+        oid, rec = by_number[number][-1]
+        chain = [(oid, rec)]
+        while rec.number > 1:
+            parent = rec.parent
+            if parent in records and records[parent].article == article:
+                oid, rec = parent, records[parent]
+            elif by_number.get(rec.number - 1):
+                oid, rec = by_number[rec.number - 1][-1]
+            else:
+                break
+            chain.append((oid, rec))
+        chain.reverse()
+        chains[article] = chain
+    return chains
+
+
+def reindex(archive: Archive, *, damaged_ok: bool = True) -> dict[str, int]:
+    """Rebuild the catalog and search index from the objects alone."""
+    store = archive.store
+    if not (store.root / "objects").is_dir():
+        store.require()
+    with store.locked():  # recreates a lost format file beside the objects
+        records, blobs, _bad = scan_objects(store.objects)
+        chains = choose_chains(records)
+        cat = _open_or_replace_catalog(archive)
+        counts = {"articles": 0, "revisions": 0, "damaged": 0, "leftover_records": 0}
+        cat.begin()
+        try:
+            cat.drop_derived()
+            for article in sorted(chains):
+                prev_text: str | None = None
+                prev_title: str | None = None
+                for oid, rec in chains[article]:
+                    text = _text_or_none(archive, rec.text) if rec.text in blobs else None
+                    damaged = text is None
+                    archive._catalog_insert(cat, rec, oid, text or "", prev_text, prev_title,
+                                            damaged=damaged)
+                    counts["revisions"] += 1
+                    counts["damaged"] += damaged
+                    prev_text, prev_title = text if text is not None else "", rec.title
+                counts["articles"] += 1
+            cat.commit()
+        except BaseException:
+            cat.rollback()
+            raise
+        used = sum(len(c) for c in chains.values())
+        counts["leftover_records"] = len(records) - used
+    return counts
+
+
+def _text_or_none(archive: Archive, text_hash: str) -> str | None:
+    try:
+        return archive.text_of(text_hash)
+    except (IntegrityError, UnicodeDecodeError):
+        return None
+
+
+def _open_or_replace_catalog(archive: Archive) -> Catalog:
+    """The catalog; an unreadable one is moved aside and replaced by an empty one."""
+    store = archive.store
+    path = store.catalog_path
+    try:
+        if path.exists():
+            conn = connect(path)
+            conn.execute("PRAGMA quick_check").fetchall()
+            conn.close()
+    except sqlite3.DatabaseError:
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        os.replace(path, aside)
+        for suffix in ("-wal", "-shm"):
+            try:
+                os.unlink(str(path) + suffix)
+            except FileNotFoundError:
+                pass
+    store.close()
+    conn = connect(path)
+    cat = Catalog(conn)
+    cat.create()
+    store._conn, store._catalog = conn, cat
+    return cat
+
+
+def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
+    """Every problem found; with ``repair``, fix what can be fixed (see module docstring)."""
+    store = archive.store
+    store.require()
+    records, blobs, bad = scan_objects(store.objects)
+    problems: list[Problem] = []
+    rows: list[sqlite3.Row] = []
+    catalog_ok = True
+    try:
+        cat = store.catalog()
+        rows = list(cat.all_revisions())
+    except StoreError as err:
+        catalog_ok = False
+        problems.append(Problem("catalog", str(store.catalog_path), str(err)))
+    except sqlite3.DatabaseError as err:
+        catalog_ok = False
+        problems.append(Problem("catalog", str(store.catalog_path), f"unreadable ({err})"))
+
+    users: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        for oid in (row["record"], row["text_hash"], row["original"]):
+            if oid:
+                users[oid].add(row["article"])
+    for rec_oid, rec in records.items():
+        users[rec_oid].add(rec.article)
+        users[rec.text].add(rec.article)
+    for oid, detail in sorted(bad.items()):
+        problems.append(Problem("corrupt", oid, detail, sorted(users.get(oid, ()))))
+
+    known = set(records) | blobs | set(bad)
+    committed = set()
+    for row in rows:
+        ref = f"{row['article']}@{row['number']}"
+        committed.add(row["record"])
+        for oid, what in ((row["record"], "record"), (row["text_hash"], "text"),
+                          (row["original"], "original")):
+            if oid and oid not in known and not (row["damaged"] and what == "text"):
+                problems.append(Problem("missing", oid, f"the {what} of {ref} is missing",
+                                        [row["article"]]))
+        rec = records.get(row["record"])
+        if rec is not None and (rec.article, rec.number, rec.text, rec.title) != (
+            row["article"], row["number"], row["text_hash"], row["title"]
+        ):
+            problems.append(Problem("mismatch", row["record"],
+                                    f"the catalog row of {ref} differs from its record",
+                                    [row["article"]]))
+        if row["damaged"]:
+            problems.append(Problem("damaged", row["text_hash"],
+                                    f"{ref} lost its text (set aside by an earlier repair)",
+                                    [row["article"]], damage=False))
+    if catalog_ok:
+        chains = choose_chains(records)
+        expected = {oid for chain in chains.values() for oid, _ in chain}
+        for oid in sorted(expected - committed):
+            problems.append(Problem("uncatalogued", oid,
+                                    "a revision record the catalog does not list (run reindex)",
+                                    [records[oid].article]))
+        for oid in sorted(set(records) - expected - committed):
+            problems.append(Problem("leftover", oid,
+                                    "an uncommitted record left by an interrupted add (gc removes it)",
+                                    [records[oid].article], damage=False))
+        problems.extend(_check_index(store.catalog()))
+    for tmp in store.objects.temp_files():
+        problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
+                                damage=False))
+    if repair and any(p.damage for p in problems):
+        _repair(archive, bad, rows, records)
+        return [Problem("repaired", str(store.root), detail, damage=False)
+                for detail in _summarise(problems)] + [
+                    p for p in check(archive) if p.damage or p.kind == "damaged"]
+    return problems
+
+
+def _check_index(cat: Catalog) -> list[Problem]:
+    problems = []
+    for table in ("docs_fts", "edits_fts"):
+        try:
+            cat.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as err:
+            problems.append(Problem("index", table, f"the search index is damaged ({err})"))
+    orphan = cat.conn.execute(
+        "SELECT COUNT(*) FROM revisions r LEFT JOIN docs d ON d.doc = r.doc "
+        "WHERE d.doc IS NULL OR d.text_hash != r.text_hash OR d.title != r.title"
+    ).fetchone()[0]
+    if orphan:
+        problems.append(Problem("index", "docs", f"{orphan} revisions point at wrong index rows"))
+    return problems
+
+
+def _summarise(problems: list[Problem]) -> list[str]:
+    kinds: dict[str, int] = defaultdict(int)
+    for p in problems:
+        if p.damage:
+            kinds[p.kind] += 1
+    return [f"{n} {kind} problem(s) handled" for kind, n in sorted(kinds.items())]
+
+
+def _repair(archive: Archive, bad: dict[str, str], rows: list[sqlite3.Row],
+            records: dict[str, Record]) -> None:
+    store = archive.store
+    with store.locked():
+        for oid in bad:
+            store.objects.quarantine(oid, store.quarantine_dir)
+        for row in rows:  # records lost to corruption are rewritten from the catalog
+            if row["record"] in records:
+                continue
+            rec = Record(
+                article=row["article"], number=row["number"], parent=None,
+                text=row["text_hash"], original=row["original"],
+                original_type=row["original_type"], title=row["title"], url=row["url"],
+                date=row["date"], source=row["source"], author=row["author"],
+                captured_at=row["captured_at"], recorded_at=row["captured_at"],
+            )
+            store.objects.put("record", rec.to_bytes())
+    reindex(archive)
+
+
+def gc(archive: Archive, *, grace: float = 3600.0) -> dict[str, int]:
+    """Remove unreferenced objects and temp files older than ``grace`` seconds."""
+    store = archive.store
+    store.require()
+    freed = removed = temps = 0
+    with store.locked():
+        cat = store.catalog()
+        referenced = cat.referenced_objects()
+        if not referenced and any(True for _ in store.objects):
+            raise StoreError(
+                f"{store.root}: the catalog lists no revisions but objects exist; "
+                "run 'newsarchive reindex' before gc"
+            )
+        cutoff = time.time() - grace
+        for oid in list(store.objects):
+            if oid in referenced:
+                continue
+            try:
+                if os.lstat(store.objects.path(oid)).st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            freed += store.objects.remove(oid)
+            removed += 1
+        for tmp in list(store.objects.temp_files()):
+            try:
+                st = os.lstat(tmp)
+                if st.st_mtime <= cutoff:
+                    os.unlink(tmp)
+                    freed += st.st_size
+                    temps += 1
+            except FileNotFoundError:
+                pass
+        cat.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed}
+
+
+def store_stats(archive: Archive) -> dict[str, Any]:
+    store = archive.store
+    cat = store.catalog()
+    counts = cat.counts()
+    objects_bytes = sum(store.objects.size(oid) for oid in store.objects)
+    catalog_bytes = sum(
+        p.stat().st_size for p in store.root.glob("catalog.sqlite*") if p.is_file()
+    )
+    counts.update(
+        objects=sum(1 for _ in store.objects), objects_bytes=objects_bytes,
+        catalog_bytes=catalog_bytes, disk_bytes=objects_bytes + catalog_bytes,
+        store=str(store.root),
+    )
+    return counts

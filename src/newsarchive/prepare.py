@@ -1,0 +1,157 @@
+"""Resolving a ``Draft`` into an article ID, canonical text and validated metadata (SPEC 3-5)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from newsarchive.errors import InputError
+from newsarchive.model import Draft
+from newsarchive.text import (
+    DATE_RE,
+    canonicalize,
+    content_hash,
+    first_sentence,
+    first_words,
+    make_id,
+    normalize_source,
+    slug_from_url,
+    slugify,
+    source_from_url,
+)
+
+OVERRIDES = ("source", "date", "title", "url", "slug", "captured_at", "author")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A draft ready to store: every field valid, text canonical."""
+
+    id: str
+    source: str
+    date: str
+    slug: str
+    text: str
+    hash: str
+    title: str
+    url: str | None
+    author: str | None
+    captured_at: str
+    original: bytes | None
+    original_type: str | None
+    origin: str
+    revision: int | None = None
+
+
+def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
+    """Options given by the caller win over what the input says."""
+    names = {f.name for f in fields(Draft)}
+    for key, value in overrides.items():
+        if key not in OVERRIDES or key not in names:
+            raise TypeError(f"unknown override {key!r}")
+        if value is not None:
+            setattr(draft, key, value)
+    return draft
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_date(value: str, origin: str) -> str:
+    """Any common date form -> ``YYYY-MM-DD``."""
+    value = value.strip()
+    if DATE_RE.match(value):
+        try:
+            dt.date.fromisoformat(value)
+            return value
+        except ValueError:
+            pass
+    parsed = _parse_datetime(value, origin, "date")
+    return parsed.date().isoformat()
+
+
+def parse_timestamp(value: str, origin: str) -> str:
+    """Any common date-time form -> UTC ``YYYY-MM-DDTHH:MM:SSZ`` (naive means UTC)."""
+    parsed = _parse_datetime(value.strip(), origin, "capture time")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_datetime(value: str, origin: str, what: str) -> dt.datetime:
+    from dateutil import parser as dateparser
+
+    try:
+        parsed = dateparser.parse(value, default=dt.datetime(2000, 1, 1))
+    except (ValueError, OverflowError, TypeError) as err:
+        raise InputError(origin, f"unreadable {what} {value!r} (try YYYY-MM-DD)") from err
+    if parsed is None or not 1 <= parsed.year <= 9999:
+        raise InputError(origin, f"unreadable {what} {value!r} (try YYYY-MM-DD)")
+    return parsed
+
+
+def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
+    """Validate and resolve ``draft``; raises InputError naming the input."""
+    origin = draft.origin or "<input>"
+    text = canonicalize(draft.text)
+    if not text.strip():
+        raise InputError(origin, "has no article text")
+    text_hash = content_hash(text)
+    if draft.expected_hash and draft.expected_hash != text_hash:
+        raise InputError(
+            origin, f"text does not match its hash {draft.expected_hash[:12]} (corrupt record?)"
+        )
+    url = (draft.url or "").strip() or None
+    if url and not url.lower().startswith(("http://", "https://")):
+        raise InputError(origin, f"url {url!r} is not an http(s) URL")
+
+    source = _resolve_source(draft, url, origin)
+    captured = (
+        parse_timestamp(draft.captured_at, origin) if draft.captured_at
+        else captured_at or now_utc()
+    )
+    date = parse_date(draft.date, origin) if draft.date else captured[:10]
+    title = " ".join((draft.title or "").split()) or first_sentence(text)
+    slug = _resolve_slug(draft, url, title, text, origin)
+    author = " ".join((draft.author or "").split()) or None
+    return Prepared(
+        id=make_id(source, date, slug), source=source, date=date, slug=slug, text=text,
+        hash=text_hash, title=title, url=url, author=author, captured_at=captured,
+        original=draft.original, original_type=draft.original_type, origin=origin,
+        revision=draft.revision,
+    )
+
+
+def _resolve_source(draft: Draft, url: str | None, origin: str) -> str:
+    if draft.source is not None and draft.source.strip():
+        source = normalize_source(draft.source)
+        if not source:
+            raise InputError(
+                origin, f"source {draft.source!r} cannot be made a valid name "
+                "(letters, digits, '.', '_', '-', at most 64)"
+            )
+        return source
+    if url:
+        source = source_from_url(url)
+        if source:
+            return source
+    raise InputError(origin, "no source known; give --source NAME (or a url or source header)")
+
+
+def _resolve_slug(draft: Draft, url: str | None, title: str, text: str, origin: str) -> str:
+    if draft.slug is not None and draft.slug.strip():
+        slug = slugify(draft.slug)
+        if not slug:
+            raise InputError(origin, f"slug {draft.slug!r} has no letters or digits")
+        return slug
+    candidates = [
+        slug_from_url(url) if url else "",
+        slugify(draft.name_hint) if draft.name_hint else "",
+        slugify(title),
+        slugify(first_words(text)),
+    ]
+    for slug in candidates:
+        if slug:
+            return slug
+    raise InputError(origin, "cannot derive a name (slug) for it; give --slug")

@@ -1,0 +1,320 @@
+"""The SQLite catalog: articles, revisions and the search indexes, derived from the objects.
+
+Everything here can be rebuilt from the objects by ``Archive.reindex``; nothing in this
+file is the only copy of anything. The database runs in WAL mode with
+``synchronous=FULL`` so that a committed revision survives power loss, and readers never
+block the single writer (writers are serialised by the store lock, not by SQLite).
+
+Search: each distinct (text, title) pair is one row of ``docs`` and one row of the
+contentless FTS5 table ``docs_fts``, so revisions that share content share index entries;
+snippets are cut in Python from the text object. The passages that each edit removed or
+added are rows of ``edits`` with their own FTS5 index, for ``search --removed/--added``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    date TEXT NOT NULL,
+    slug TEXT NOT NULL,
+    head INTEGER NOT NULL,
+    revisions INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    first_captured TEXT NOT NULL,
+    last_captured TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);
+CREATE INDEX IF NOT EXISTS articles_source ON articles (source, last_captured);
+CREATE INDEX IF NOT EXISTS articles_last ON articles (last_captured);
+CREATE TABLE IF NOT EXISTS revisions (
+    rid INTEGER PRIMARY KEY,
+    record TEXT NOT NULL UNIQUE,
+    article TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    text_hash TEXT NOT NULL,
+    original TEXT,
+    original_type TEXT,
+    title TEXT NOT NULL,
+    url TEXT,
+    date TEXT NOT NULL,
+    source TEXT NOT NULL,
+    author TEXT,
+    captured_at TEXT NOT NULL,
+    words INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    words_added INTEGER NOT NULL,
+    words_removed INTEGER NOT NULL,
+    reverts INTEGER,
+    kind TEXT NOT NULL DEFAULT '',
+    flipflop INTEGER NOT NULL DEFAULT 0,
+    damaged INTEGER NOT NULL DEFAULT 0,
+    doc INTEGER NOT NULL,
+    UNIQUE (article, number)
+);
+CREATE INDEX IF NOT EXISTS revisions_hash ON revisions (text_hash);
+CREATE INDEX IF NOT EXISTS revisions_captured ON revisions (captured_at);
+CREATE INDEX IF NOT EXISTS revisions_doc ON revisions (doc);
+CREATE TABLE IF NOT EXISTS docs (
+    doc INTEGER PRIMARY KEY,
+    text_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    UNIQUE (text_hash, title)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
+    title, body, content='', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS edits (
+    eid INTEGER PRIMARY KEY,
+    rid INTEGER NOT NULL,
+    side TEXT NOT NULL,
+    passage TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS edits_rid ON edits (rid);
+CREATE VIRTUAL TABLE IF NOT EXISTS edits_fts USING fts5 (
+    passage, content='edits', content_rowid='eid', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS validators (
+    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT
+);
+"""
+
+REVISION_COLUMNS = (
+    "rid, record, article, number, text_hash, original, original_type, title, url, date, "
+    "source, author, captured_at, words, bytes, words_added, words_removed, reverts, kind, "
+    "flipflop, damaged"
+)
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the catalog database (created when absent unless ``readonly``)."""
+    if readonly:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 60000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    return conn
+
+
+class Catalog:
+    """Typed access to the catalog tables. The caller manages transactions."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # -- schema -----------------------------------------------------------------------
+    def create(self) -> None:
+        """Create missing tables; safe inside a transaction (no executescript, which commits)."""
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def schema_version(self) -> int | None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError:
+            return None
+        return int(row[0]) if row else None
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    # -- writes ---------------------------------------------------------------------------
+    def doc_for(self, text_hash: str, title: str, body: str | None) -> int:
+        """The docs row for (text, title), indexing it on first sight.
+
+        ``body`` may be None only when the doc is known to exist already.
+        """
+        row = self.conn.execute(
+            "SELECT doc FROM docs WHERE text_hash = ? AND title = ?", (text_hash, title)
+        ).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.conn.execute(
+            "INSERT INTO docs (text_hash, title) VALUES (?, ?)", (text_hash, title)
+        )
+        doc = int(cur.lastrowid or 0)
+        self.conn.execute(
+            "INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)", (doc, title, body or "")
+        )
+        return doc
+
+    def insert_revision(self, row: dict[str, Any]) -> int:
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        cur = self.conn.execute(
+            f"INSERT INTO revisions ({cols}) VALUES ({marks})", tuple(row.values())
+        )
+        return int(cur.lastrowid or 0)
+
+    def upsert_article(
+        self, article_id: str, source: str, date: str, slug: str, rid: int, number: int,
+        title: str, url: str | None, captured_at: str,
+    ) -> None:
+        self.conn.execute(
+            """INSERT INTO articles (id, source, date, slug, head, revisions, title, url,
+                   first_captured, last_captured)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (id) DO UPDATE SET head = excluded.head,
+                   revisions = excluded.revisions, title = excluded.title,
+                   url = COALESCE(excluded.url, articles.url),
+                   last_captured = excluded.last_captured""",
+            (article_id, source, date, slug, rid, number, title, url, captured_at, captured_at),
+        )
+
+    def insert_edits(self, rid: int, removed: Iterable[str], added: Iterable[str]) -> None:
+        for side, passages in (("removed", removed), ("added", added)):
+            for passage in passages:
+                cur = self.conn.execute(
+                    "INSERT INTO edits (rid, side, passage) VALUES (?, ?, ?)", (rid, side, passage)
+                )
+                self.conn.execute(
+                    "INSERT INTO edits_fts (rowid, passage) VALUES (?, ?)",
+                    (cur.lastrowid, passage),
+                )
+
+    def drop_derived(self) -> None:
+        """Empty every derived table (inside the caller's transaction), keeping validators."""
+        for table in ("edits_fts", "edits", "docs_fts", "docs", "revisions", "articles"):
+            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+        self.create()
+
+    # -- reads ----------------------------------------------------------------------------
+    def head(self, article_id: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            f"""SELECT {REVISION_COLUMNS} FROM revisions
+                WHERE rid = (SELECT head FROM articles WHERE id = ?)""",
+            (article_id,),
+        ).fetchone()
+
+    def revision(self, article_id: str, number: int) -> sqlite3.Row | None:
+        return self.conn.execute(
+            f"SELECT {REVISION_COLUMNS} FROM revisions WHERE article = ? AND number = ?",
+            (article_id, number),
+        ).fetchone()
+
+    def revisions_of(self, article_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            f"SELECT {REVISION_COLUMNS} FROM revisions WHERE article = ? ORDER BY number",
+            (article_id,),
+        ).fetchall()
+
+    def first_with_hash(self, article_id: str, text_hash: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT MIN(number) FROM revisions WHERE article = ? AND text_hash = ?",
+            (article_id, text_hash),
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def article(self, article_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+
+    def article_ids_ending(self, suffix: str) -> list[str]:
+        """Article IDs equal to ``suffix`` or ending in ``/suffix``."""
+        slug = suffix.rsplit("/", 1)[-1]
+        rows = self.conn.execute("SELECT id FROM articles WHERE slug = ?", (slug,)).fetchall()
+        return sorted(r[0] for r in rows if r[0] == suffix or r[0].endswith("/" + suffix))
+
+    def revisions_with_hash_prefix(self, prefix: str) -> list[sqlite3.Row]:
+        hi = prefix + "g"  # 'g' sorts after every hex digit
+        return self.conn.execute(
+            f"""SELECT {REVISION_COLUMNS} FROM revisions
+                WHERE text_hash >= ? AND text_hash < ? ORDER BY captured_at, rid LIMIT 50""",
+            (prefix, hi),
+        ).fetchall()
+
+    def articles(
+        self, *, sources: Sequence[str] = (), since: str | None = None, until: str | None = None,
+        changed: bool = False, kinds: Sequence[str] = (), limit: int | None = None,
+        oldest_first: bool = False,
+    ) -> list[sqlite3.Row]:
+        where, args = ["1"], []  # type: ignore[var-annotated]
+        if sources:
+            where.append(f"source IN ({', '.join('?' for _ in sources)})")
+            args.extend(sources)
+        if since:
+            where.append("date >= ?")
+            args.append(since)
+        if until:
+            where.append("date <= ?")
+            args.append(until)
+        if changed:
+            where.append("revisions >= 2")
+        if kinds:
+            likes = " OR ".join("(' ' || r.kind || ' ') LIKE ?" for _ in kinds)
+            where.append(f"EXISTS (SELECT 1 FROM revisions r WHERE r.article = articles.id "
+                         f"AND ({likes}))")
+            args.extend(f"% {k} %" for k in kinds)
+        order = "ASC" if oldest_first else "DESC"
+        sql = (f"SELECT * FROM articles WHERE {' AND '.join(where)} "
+               f"ORDER BY last_captured {order}, id {order}")
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return self.conn.execute(sql, args).fetchall()
+
+    def all_revisions(self) -> Iterator[sqlite3.Row]:
+        yield from self.conn.execute(
+            f"SELECT {REVISION_COLUMNS} FROM revisions ORDER BY article, number"
+        )
+
+    def referenced_objects(self) -> set[str]:
+        refs: set[str] = set()
+        for record, text_hash, original in self.conn.execute(
+            "SELECT record, text_hash, original FROM revisions"
+        ):
+            refs.add(record)
+            refs.add(text_hash)
+            if original:
+                refs.add(original)
+        return refs
+
+    def counts(self) -> dict[str, int]:
+        one = self.conn.execute
+        return {
+            "articles": one("SELECT COUNT(*) FROM articles").fetchone()[0],
+            "revisions": one("SELECT COUNT(*) FROM revisions").fetchone()[0],
+            "sources": one("SELECT COUNT(DISTINCT source) FROM articles").fetchone()[0],
+            "texts": one("SELECT COUNT(DISTINCT text_hash) FROM revisions").fetchone()[0],
+            "text_bytes": one("SELECT COALESCE(SUM(bytes), 0) FROM revisions").fetchone()[0],
+            "damaged": one("SELECT COUNT(*) FROM revisions WHERE damaged").fetchone()[0],
+        }
+
+    # -- conditional GET validators (fetch.Validators protocol) ------------------------------
+    def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        row = self.conn.execute(
+            "SELECT etag, last_modified FROM validators WHERE url = ?", (url,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO validators (url, etag, last_modified) VALUES (?, ?, ?)",
+            (url, etag, last_modified),
+        )

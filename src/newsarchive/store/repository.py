@@ -1,0 +1,141 @@
+"""One store directory: its format file, objects, catalog and write lock.
+
+Layout (see docs/storage.md)::
+
+    <store>/format          JSON: {"format": "newsarchive", "version": 1}
+    <store>/objects/ab/...  immutable objects (store/objects.py)
+    <store>/catalog.sqlite  derived catalog (store/catalog.py), WAL mode
+    <store>/lock            the cross-process write lock (filelock)
+    <store>/quarantine/     corrupt objects set aside by ``check --repair``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from newsarchive.errors import StoreError, StoreLocked, StoreNotFound
+from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
+from newsarchive.store.objects import ObjectStore
+
+FORMAT_NAME = "newsarchive"
+FORMAT_VERSION = 1
+CATALOG = "catalog.sqlite"
+# What a store directory may hold; anything else means it is not ours to write into.
+STORE_ENTRIES = {"format", "objects", "lock", "quarantine", CATALOG, CATALOG + "-wal",
+                 CATALOG + "-shm", ".format.tmp"}
+
+
+class Store:
+    """Paths and handles of one store; creates the store on first write."""
+
+    def __init__(self, root: Path, *, wait: float = 60.0) -> None:
+        self.root = Path(os.path.abspath(os.path.expanduser(root)))
+        self.wait = wait
+        self.objects = ObjectStore(self.root / "objects")
+        self._conn: sqlite3.Connection | None = None
+        self._catalog: Catalog | None = None
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / CATALOG
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / "quarantine"
+
+    def exists(self) -> bool:
+        return (self.root / "format").is_file()
+
+    # -- opening ----------------------------------------------------------------------
+    def _check_format(self) -> None:
+        try:
+            info = json.loads((self.root / "format").read_text("utf-8"))
+        except (OSError, ValueError) as err:
+            raise StoreError(f"{self.root}: unreadable format file ({err})") from err
+        if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
+            raise StoreError(f"{self.root} is not a newsarchive store")
+        version = info.get("version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise StoreError(
+                f"{self.root} uses store format {version}; this newsarchive reads up to "
+                f"{FORMAT_VERSION} (upgrade newsarchive)"
+            )
+
+    def create(self) -> None:
+        """Create the store directory if needed (idempotent)."""
+        if self.exists():
+            self._check_format()
+            return
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"{self.root} exists and is not a directory")
+        if self.root.is_dir() and any(p.name not in STORE_ENTRIES for p in self.root.iterdir()):
+            raise StoreError(f"{self.root} is a non-empty directory that is not a newsarchive store")
+        try:
+            (self.root / "objects").mkdir(parents=True, exist_ok=True)
+            tmp = self.root / ".format.tmp"
+            tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION}) + "\n")
+            os.replace(tmp, self.root / "format")
+        except OSError as err:
+            raise StoreError(f"cannot create the archive at {self.root}: {err.strerror or err}") from err
+
+    def require(self) -> None:
+        if not self.exists():
+            raise StoreNotFound(str(self.root))
+        self._check_format()
+
+    def catalog(self, *, write: bool = False) -> Catalog:
+        """The catalog; opened once. A missing catalog beside objects needs ``reindex``."""
+        if self._catalog is None:
+            if write:
+                self.create()
+            else:
+                self.require()
+            path = self.catalog_path
+            if not path.exists() and any(True for _ in self.objects):
+                raise StoreError(
+                    f"{self.root}: the catalog is missing; run 'newsarchive reindex' to rebuild it"
+                )
+            try:
+                self._conn = connect(path)
+                cat = Catalog(self._conn)
+                version = cat.schema_version()
+                if version is None:
+                    cat.create()
+                elif version > SCHEMA_VERSION:
+                    raise StoreError(f"{path}: catalog schema {version} is newer than this newsarchive")
+            except sqlite3.DatabaseError as err:
+                raise StoreError(
+                    f"{path}: the catalog is unreadable ({err}); run 'newsarchive check --repair'"
+                ) from err
+            self._catalog = cat
+        return self._catalog
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn = None
+        self._catalog = None
+
+    # -- locking ----------------------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the store's write lock, waiting up to ``self.wait`` seconds."""
+        from filelock import FileLock, Timeout
+
+        self.create()
+        lock = FileLock(str(self.root / "lock"), timeout=self.wait)
+        try:
+            lock.acquire()
+        except Timeout as err:
+            raise StoreLocked(str(self.root), self.wait) from err
+        except OSError as err:
+            raise StoreError(f"cannot lock {self.root}: {err.strerror or err}") from err
+        try:
+            yield
+        finally:
+            lock.release()

@@ -1,0 +1,83 @@
+"""Shared fixtures: an isolated environment, a temp store, CLI runners."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "examples" / "seed-article.txt"
+EXAMPLES = ROOT / "examples" / "articles"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the user's real config or data directories."""
+    home = tmp_path_factory.mktemp("home")
+    for var in ("NEWSARCHIVE_STORE", "NEWSARCHIVE_CONFIG", "NEWSARCHIVE_DEBUG", "NO_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def seed_text() -> str:
+    if SEED.exists():
+        return SEED.read_text("utf-8")
+    return (EXAMPLES / "putin-reaffirms-war-aims.1.txt").read_text("utf-8").split("\n\n", 1)[1]
+
+
+CliRun = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(store: Path) -> CliRun:
+    """Run the CLI in-process against the temp store: ``cli("add", path, input=...)``."""
+    from newsarchive.cli.app import cli as group
+
+    def run(*args: str, input: str | bytes | None = None, store_path: Path | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(group, ["--store", str(store_path or store), *args], input=input,
+                             catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def proc(store: Path) -> Callable[..., subprocess.CompletedProcess[bytes]]:
+    """Run the CLI as a real subprocess (``python -m newsarchive``)."""
+
+    def run(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+        full_env = {**os.environ, **(env or {})}
+        return subprocess.run(
+            [sys.executable, "-m", "newsarchive", "--store", str(store), *args],
+            input=input, capture_output=True, env=full_env, timeout=timeout,
+        )
+
+    return run
+
+
+def tree_digest(path: Path) -> dict[str, str]:
+    """Every file under ``path`` with the SHA-256 of its bytes: to prove nothing changed."""
+    out = {}
+    if not path.exists():
+        return out
+    for p in sorted(path.rglob("*")):
+        if p.is_file() and not p.name.endswith(("-shm",)) and p.name != "lock":
+            out[str(p.relative_to(path))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out

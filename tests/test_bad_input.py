@@ -1,0 +1,132 @@
+"""Every bad input of SPEC 7: a one-line error, and the store left byte-identical."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsarchive.ingest.inputs import MAX_INPUT_BYTES
+from tests.conftest import EXAMPLES, CliRun, tree_digest
+
+
+@pytest.fixture
+def filled(cli: CliRun, store: Path) -> Path:
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    return store
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> str:
+    p = tmp_path / name
+    p.write_bytes(data)
+    return str(p)
+
+
+BAD = {
+    "empty.txt": (b"", "is empty"),
+    "blank.txt": (b"  \n\n \t\n", "is empty"),
+    "binary.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", "binary"),
+    "latin1.txt": ("source: x\n\nCaf\xe9 au lait".encode("latin-1"), "not UTF-8"),
+    "baddate.txt": (b"source: x\ndate: the day after tomorrow-ish\n\nText.", "unreadable date"),
+    "nosource.txt": (b"Just a body with no source.", "no source"),
+    "badsource.txt": (b"source: ///\n\nText.", "source"),
+    "badslug.txt": (b"source: x\nslug: ../../..\n\nText.", "slug"),
+    "badurl.txt": (b"source: x\nurl: file:///etc/passwd\n\nText.", "not an http"),
+    "bad.jsonl": (b'{"text": "ok", "source": "x"\nnot json\n', "not valid JSON"),
+    "notext.jsonl": (b'{"title": "no text", "source": "x"}\n', "no 'text'"),
+    "header-only.txt": (b"title: only a header\nsource: x\n\n", "no article text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_input_changes_nothing(cli: CliRun, filled: Path, tmp_path: Path, name: str) -> None:
+    data, message = BAD[name]
+    path = write(tmp_path, name, data)
+    before = tree_digest(filled)
+    r = cli("add", path)
+    assert r.exit_code == 1
+    err_lines = r.stderr.splitlines()
+    assert err_lines and all(l.startswith("error: ") for l in err_lines)
+    assert message in r.stderr, r.stderr
+    assert name in err_lines[0]
+    assert tree_digest(filled) == before
+
+
+def test_huge_input(cli: CliRun, filled: Path, tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as f:
+        f.write(b"source: x\n\n")
+        f.write(b"word " * (MAX_INPUT_BYTES // 5 + 10))
+    before = tree_digest(filled)
+    r = cli("add", str(path))
+    assert r.exit_code == 1 and "cap" in r.stderr and r.stderr.count("\n") == 1
+    assert tree_digest(filled) == before
+
+
+def test_missing_file_and_bad_refs(cli: CliRun, filled: Path, tmp_path: Path) -> None:
+    before = tree_digest(filled)
+    r = cli("add", str(tmp_path / "nope.txt"))
+    assert r.exit_code == 1 and "no such file" in r.stderr
+    for ref in ("unknown-article", "putin-reaffirms-war-aims@7", "deadbeef00"):
+        r = cli("show", ref)
+        assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert tree_digest(filled) == before
+
+
+def test_batch_with_one_bad_file(cli: CliRun, store: Path, tmp_path: Path) -> None:
+    d = tmp_path / "batch"
+    d.mkdir()
+    (d / "a.txt").write_text("source: x\n\nFirst good article.")
+    (d / "b.txt").write_bytes(b"\x00\x01\x02")
+    (d / "c.txt").write_text("source: x\n\nSecond good article.")
+    r = cli("add", str(d))
+    assert r.exit_code == 1
+    assert "b.txt" in r.stderr and r.stderr.count("\n") == 1
+    assert r.stdout.count("added ") == 2
+
+
+def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('store = "x"\n[[feeds]]\nurl = \n')
+    r = cli("--config", str(cfg), "list")
+    assert r.exit_code == 1
+    assert str(cfg) in r.stderr and "line 3" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_store_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from newsarchive.cli.app import cli as group
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('store = "from-config"\n')
+    text = "source: x\n\nHello there.\n"
+    runner = CliRunner()
+    monkeypatch.setenv("NEWSARCHIVE_CONFIG", str(cfg))
+    runner.invoke(group, ["add", "-"], input=text)
+    assert (tmp_path / "from-config" / "format").exists()
+    monkeypatch.setenv("NEWSARCHIVE_STORE", str(tmp_path / "from-env"))
+    runner.invoke(group, ["add", "-"], input=text)
+    assert (tmp_path / "from-env" / "format").exists()
+    runner.invoke(group, ["--store", str(tmp_path / "from-flag"), "add", "-"], input=text)
+    assert (tmp_path / "from-flag" / "format").exists()
+
+
+def test_non_store_directory_refused(cli: CliRun, tmp_path: Path) -> None:
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "thesis.txt").write_text("mine")
+    r = cli("add", "-", "--source", "x", input="Text.", store_path=d)
+    assert r.exit_code == 1 and "not a newsarchive store" in r.stderr
+    assert sorted(p.name for p in d.iterdir()) == ["thesis.txt"]
+
+
+def test_jsonl_batch_reports_line(cli: CliRun, tmp_path: Path) -> None:
+    lines = [json.dumps({"text": f"Article {i}.", "source": "x", "slug": f"a{i}"}) for i in range(3)]
+    lines.insert(1, "{broken")
+    p = tmp_path / "mixed.jsonl"
+    p.write_text("\n".join(lines) + "\n")
+    r = cli("add", str(p))
+    assert r.exit_code == 1 and "mixed.jsonl:2" in r.stderr
+    assert r.stdout.count("added") == 3

@@ -1,0 +1,181 @@
+"""The everyday commands end to end, through CliRunner and as a subprocess (issue 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, SEED, CliRun, tree_digest
+
+SEED_ID = "politico/2024-04-03/seed-article"
+
+
+@pytest.fixture
+def seed_file(tmp_path: Path, seed_text: str) -> Path:
+    p = tmp_path / "seed-article.txt"
+    p.write_text(seed_text if seed_text.lstrip().startswith("date") else
+                 " date 2024-04-03 " + seed_text, "utf-8")
+    return p
+
+
+def jsonl(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+def test_seed_article_lifecycle(cli: CliRun, seed_file: Path, tmp_path: Path) -> None:
+    r = cli("add", str(seed_file), "--source", "politico")
+    assert r.exit_code == 0, r.stdout
+    assert r.stdout.startswith(f"added {SEED_ID}@1 ")
+
+    shown = cli("show", SEED_ID)
+    assert shown.stdout.startswith("In a significant development")
+    (log,) = jsonl(cli("log", SEED_ID, "--json").stdout)
+    assert hashlib.sha256(shown.stdout_bytes).hexdigest() == log["hash"]
+
+    assert cli("add", str(seed_file), "--source", "politico").stdout.strip() == f"unchanged {SEED_ID}@1"
+
+    spaced = tmp_path / "spaced" / "seed-article.txt"
+    spaced.parent.mkdir()
+    text = seed_file.read_text("utf-8")
+    spaced.write_text(text.replace(". ", ".  \t").replace("\n\n", "\r\n\r\n\r\n") + "\n\n\n", "utf-8")
+    assert cli("add", str(spaced), "--source", "politico").stdout.startswith("unchanged")
+
+    edited = tmp_path / "edited" / "seed-article.txt"
+    edited.parent.mkdir()
+    edited.write_text(text.replace("reaffirmed his commitment", "renewed his pledge"), "utf-8")
+    r = cli("add", str(edited), "--source", "politico")
+    assert r.stdout.startswith(f"revised {SEED_ID}@2 ") and "(+2 -2 words)" in r.stdout
+
+    r = cli("add", str(seed_file), "--source", "politico")
+    assert r.stdout.startswith(f"revised {SEED_ID}@3 ") and "reverts @1" in r.stdout
+    log_text = cli("log", SEED_ID).stdout
+    assert "reverts @1" in log_text.splitlines()[1]
+    revs = jsonl(cli("log", SEED_ID, "--json").stdout)
+    assert [r["revision"] for r in revs] == [3, 2, 1]
+    assert revs[0]["hash"] == revs[2]["hash"] and revs[0]["reverts"] == 1
+
+
+def test_title_change_is_a_change(cli: CliRun, tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text("Some text here.\n")
+    cli("add", str(f), "--source", "x", "--title", "Old")
+    r = cli("add", str(f), "--source", "x", "--title", "New")
+    assert r.stdout.startswith("revised x/") and "@2" in r.stdout
+
+
+def test_refs(cli: CliRun, seed_file: Path, tmp_path: Path) -> None:
+    cli("add", str(seed_file), "--source", "politico")
+    e = tmp_path / "e" / "seed-article.txt"
+    e.parent.mkdir()
+    e.write_text(seed_file.read_text().replace("significant", "major"))
+    cli("add", str(e), "--source", "politico")
+    h1 = jsonl(cli("show", f"{SEED_ID}@1", "--json").stdout)[0]["hash"]
+    for ref, number in [(SEED_ID, 2), (f"{SEED_ID}@1", 1), (f"{SEED_ID}@-1", 1),
+                        ("seed-article", 2), ("2024-04-03/seed-article@1", 1), (h1[:7], 1),
+                        (h1, 1)]:
+        out = jsonl(cli("show", ref, "--json").stdout)[0]
+        assert out["revision"] == number, ref
+    # the same slug under a second source makes the bare slug ambiguous
+    cli("add", str(seed_file), "--source", "reuters")
+    r = cli("show", "seed-article")
+    assert r.exit_code == 1
+    assert "ambiguous" in r.stderr and "politico/" in r.stderr and "reuters/" in r.stderr
+    for bad in (f"{SEED_ID}@9", f"{SEED_ID}@-5", "no-such-article", "../../etc/passwd"):
+        r = cli("show", bad)
+        assert r.exit_code == 1 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+    assert cli("show", f"{SEED_ID}@0").exit_code == 2
+
+
+def test_export_import_round_trip(cli: CliRun, tmp_path: Path) -> None:
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    first = cli("export").stdout_bytes
+    assert len(first.splitlines()) == 6
+    other = tmp_path / "other"
+    r = cli("import", "-", input=first, store_path=other)
+    assert r.exit_code == 0, r.stdout
+    again = cli("export", store_path=other).stdout_bytes
+    assert again == first
+    # importing again adds nothing
+    r = cli("import", "-", input=first, store_path=other)
+    assert "0 added, 0 revised, 6 unchanged" in r.stderr
+
+
+def test_import_rejects_text_not_matching_hash(cli: CliRun, tmp_path: Path) -> None:
+    cli("add", str(EXAMPLES))
+    recs = jsonl(cli("export").stdout)
+    recs[0]["text"] += "tampered\n"
+    data = "\n".join(json.dumps(r) for r in recs) + "\n"
+    r = cli("import", "-", input=data, store_path=tmp_path / "o")
+    assert r.exit_code == 1 and "does not match its hash" in r.stderr
+
+
+def test_examples_quick_start(cli: CliRun) -> None:
+    r = cli("add", str(EXAMPLES))
+    assert r.exit_code == 0, r.stdout
+    lines = r.stdout.splitlines()
+    assert any(l.startswith("revised politico.eu/2024-04-03/putin-reaffirms-war-aims@3") for l in lines)
+    assert any(l.startswith("added hessenschau/2024-01-05/giessen-flood-warning@1") for l in lines)
+    listed = cli("list", "--json")
+    ids = [a["id"] for a in jsonl(listed.stdout)]
+    assert len(ids) == 4
+    assert jsonl(cli("list", "--changed", "--json").stdout)[0]["revisions"] == 3
+    assert len(jsonl(cli("list", "--source", "reuters", "--json").stdout)) == 1
+    assert len(jsonl(cli("list", "--since", "2024-04-01", "--until", "2024-04-30", "--json").stdout)) == 2
+
+
+def test_read_on_missing_store(cli: CliRun) -> None:
+    for cmd in (["list"], ["log", "x"], ["show", "x"], ["export"], ["check"], ["stats"]):
+        r = cli(*cmd)
+        assert r.exit_code == 1, cmd
+        assert r.stderr.startswith("error: no archive at ") and r.stderr.count("\n") == 1
+
+
+def test_init_and_stats(cli: CliRun, store: Path) -> None:
+    r = cli("init")
+    assert r.exit_code == 0 and (store / "format").exists()
+    cli("add", str(EXAMPLES))
+    s = jsonl(cli("stats", "--json").stdout)[0]
+    assert (s["articles"], s["revisions"], s["sources"]) == (4, 6, 4)
+    assert s["text_bytes"] > 0 and s["disk_bytes"] > 0
+
+
+def test_show_original_and_json(cli: CliRun, tmp_path: Path) -> None:
+    rec = {"text": "Body.", "source": "x", "slug": "s", "date": "2024-01-01",
+           "original": "<p>Body.</p>", "original_type": "text/html"}
+    cli("add", "-", "--format", "jsonl", input=json.dumps(rec) + "\n")
+    assert cli("show", "x/2024-01-01/s", "--original").stdout == "<p>Body.</p>"
+    assert cli("show", "x/2024-01-01/s").stdout == "Body.\n"
+
+
+def test_subprocess_add_show_hash(proc, seed_file: Path) -> None:  # type: ignore[no-untyped-def]
+    r = proc("add", str(seed_file), "--source", "politico")
+    assert r.returncode == 0, r.stderr
+    shown = proc("show", SEED_ID)
+    log = json.loads(proc("log", SEED_ID, "--json").stdout.splitlines()[0])
+    assert hashlib.sha256(shown.stdout).hexdigest() == log["hash"]
+    r = proc("show", "nope")
+    assert r.returncode == 1 and r.stderr.decode().startswith("error: ") and b"Traceback" not in r.stderr
+    r = proc("--debug", "show", "nope")
+    assert b"Traceback" in r.stderr
+
+
+def test_stdin_and_overrides(cli: CliRun) -> None:
+    r = cli("add", "-", "--source", "Example Wire", "--date", "April 3, 2024", "--slug", "Hello World",
+            "--title", "A title", "--captured-at", "2024-04-03 10:00 +02:00", input="Some body text.\n")
+    assert r.stdout.startswith("added example-wire/2024-04-03/hello-world@1"), r.stdout
+    (rev,) = jsonl(cli("log", "hello-world", "--json").stdout)
+    assert rev["captured_at"] == "2024-04-03T08:00:00Z" and rev["title"] == "A title"
+
+
+def test_no_inputs_is_usage_error(cli: CliRun) -> None:
+    assert cli("add").exit_code == 2
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="shared seed article not present")
+def test_seed_file_as_shipped(cli: CliRun) -> None:
+    r = cli("add", str(SEED), "--source", "politico")
+    assert r.stdout.startswith(f"added {SEED_ID}@1")
+    assert cli("show", SEED_ID).stdout.startswith("In a significant development")

@@ -1,0 +1,188 @@
+"""The store's promises: verified objects, rebuildable catalog, repair, gc, locking, symlinks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import newsarchive
+from newsarchive.errors import IntegrityError, StoreError
+from newsarchive.store.objects import ObjectStore, object_id
+from newsarchive.text import canonicalize, content_hash
+from tests.conftest import EXAMPLES, CliRun
+
+
+@pytest.fixture
+def filled(cli: CliRun, store: Path) -> Path:
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    return store
+
+
+def object_files(store: Path) -> list[Path]:
+    return sorted(p for p in (store / "objects").rglob("*") if p.is_file())
+
+
+def test_objects_round_trip_and_verify(tmp_path: Path) -> None:
+    objs = ObjectStore(tmp_path / "objects")
+    oid = objs.put("blob", b"hello\n")
+    assert oid == content_hash(b"hello\n")
+    assert objs.get(oid) == ("blob", b"hello\n")
+    rid = objs.put("record", b"hello\n")
+    assert rid != oid and rid == object_id("record", b"hello\n")
+    path = objs.path(oid)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError):
+        objs.get(oid)
+    with pytest.raises(ValueError):
+        objs.path("../../etc/passwd")
+
+
+def test_reindex_from_objects_alone(cli: CliRun, filled: Path) -> None:
+    export, listing = cli("export").stdout_bytes, cli("list", "--json").stdout
+    log = cli("log", "putin-reaffirms-war-aims", "--json").stdout
+    for p in filled.iterdir():
+        if p.name != "objects":
+            p.unlink() if p.is_file() else None
+    r = cli("list")
+    assert r.exit_code == 1 and "reindex" in r.stderr
+    assert cli("reindex").exit_code == 0
+    assert cli("export").stdout_bytes == export
+    assert cli("list", "--json").stdout == listing
+    assert cli("log", "putin-reaffirms-war-aims", "--json").stdout == log
+    assert cli("check").exit_code == 0
+
+
+def test_flipped_byte_in_every_object(cli: CliRun, filled: Path) -> None:
+    for p in object_files(filled):
+        data = bytearray(p.read_bytes())
+        data[-3] ^= 0xFF
+        p.write_bytes(bytes(data))
+    r = cli("check")
+    assert r.exit_code == 1 and "damage: corrupt" in r.stdout
+    r = cli("show", "putin-reaffirms-war-aims")
+    assert r.exit_code == 1 and r.stdout == "" and "error: " in r.stderr
+    assert "objects/" in r.stderr  # names the object
+
+
+def test_truncated_object(cli: CliRun, filled: Path) -> None:
+    rev = json.loads(cli("show", "giessen-flood-warning", "--json").stdout)
+    path = filled / "objects" / rev["hash"][:2] / rev["hash"][2:]
+    path.write_bytes(path.read_bytes()[:10])
+    assert cli("show", "ecb-holds-rates").exit_code == 1
+    r = cli("check", "--json")
+    report = json.loads(r.stdout)
+    assert r.exit_code == 1 and not report["ok"]
+    (bad,) = [p for p in report["problems"] if p["kind"] == "corrupt"]
+    assert bad["object"] == rev["hash"] and bad["articles"] == [rev["id"]]
+
+
+def test_repair_quarantines_and_marks_damaged(cli: CliRun, filled: Path) -> None:
+    rev = json.loads(cli("show", "putin-reaffirms-war-aims@2", "--json").stdout)
+    path = filled / "objects" / rev["hash"][:2] / rev["hash"][2:]
+    path.write_bytes(b"garbage")
+    assert cli("check").exit_code == 1
+    r = cli("check", "--repair")
+    assert r.exit_code == 0, r.stdout
+    assert (filled / "quarantine" / rev["hash"]).exists()
+    log = cli("log", "putin-reaffirms-war-aims").stdout
+    assert "DAMAGED" in log and log.count("\n@") + log.startswith("@") >= 0
+    revs = [json.loads(l) for l in cli("log", "putin-reaffirms-war-aims", "--json").stdout.splitlines()]
+    assert [r["revision"] for r in revs] == [3, 2, 1]
+    assert [r.get("damaged", False) for r in revs] == [False, True, False]
+    assert cli("show", "putin-reaffirms-war-aims@3").exit_code == 0
+    assert cli("show", "putin-reaffirms-war-aims@2").exit_code == 1
+    assert cli("check").exit_code == 0
+
+
+def test_repair_survives_a_corrupt_record(cli: CliRun, filled: Path) -> None:
+    rev = json.loads(cli("show", "putin-reaffirms-war-aims@2", "--json").stdout)
+    a = newsarchive.open(filled)
+    record = a.get("putin-reaffirms-war-aims@2").record
+    a.close()
+    (filled / "objects" / record[:2] / record[2:]).write_bytes(b"x")
+    assert cli("check", "--repair").exit_code == 0
+    revs = [json.loads(l) for l in cli("log", "putin-reaffirms-war-aims", "--json").stdout.splitlines()]
+    assert [r["revision"] for r in revs] == [3, 2, 1]
+    assert revs[1]["hash"] == rev["hash"]
+
+
+def test_gc_removes_unreferenced(cli: CliRun, filled: Path) -> None:
+    before = set(object_files(filled))
+    objs = ObjectStore(filled / "objects")
+    stray = objs.put("blob", b"left behind by a killed add\n")
+    tmp = objs.path(stray).parent / ".tmp-deadbeef.123"
+    tmp.write_bytes(b"partial")
+    r = cli("check")
+    assert r.exit_code == 0 and "note: temp" in r.stdout
+    assert json.loads(cli("gc", "--json").stdout)["objects_removed"] == 0  # within the grace
+    out = json.loads(cli("gc", "--grace", "0", "--json").stdout)
+    assert out["objects_removed"] == 1 and out["temp_files_removed"] == 1
+    assert out["bytes_freed"] > 0
+    assert set(object_files(filled)) == before
+    assert cli("check").stdout == ""
+
+
+def test_gc_refuses_without_catalog_rows(cli: CliRun, filled: Path) -> None:
+    (filled / "catalog.sqlite").unlink()
+    r = cli("gc", "--grace", "0")
+    assert r.exit_code == 1 and "reindex" in r.stderr
+    assert len(object_files(filled)) > 0
+
+
+def test_lock_timeout_exit_3(filled: Path) -> None:
+    from filelock import FileLock
+
+    with FileLock(str(filled / "lock")):
+        r = subprocess.run(
+            [sys.executable, "-m", "newsarchive", "--store", str(filled), "--wait", "0.5", "add",
+             "-", "--source", "x"], input=b"Some text.", capture_output=True, timeout=60,
+        )
+    assert r.returncode == 3
+    assert r.stderr.decode().startswith("error: ") and r.stderr.count(b"\n") == 1
+    assert b"locked" in r.stderr
+
+
+def test_killed_lock_holder_does_not_block(filled: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); "
+         "print('held', flush=True); time.sleep(60)", str(filled / "lock")],
+        stdout=subprocess.PIPE,
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    holder.kill()
+    holder.wait()
+    r = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "--store", str(filled), "--wait", "5", "add", "-",
+         "--source", "x"], input=b"After the kill.", capture_output=True, timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+
+
+def test_symlinked_fanout_dir_is_refused(tmp_path: Path) -> None:
+    archive = newsarchive.open(tmp_path / "store")
+    archive.add("First.", source="x")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    text = canonicalize("A planted link must not be followed.")
+    fan = tmp_path / "store" / "objects" / content_hash(text)[:2]
+    if fan.exists():
+        pytest.skip("fan-out directory already exists")
+    fan.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(StoreError):
+        archive.add(text, source="x")
+    assert list(outside.iterdir()) == []
+    archive.close()
+
+
+def test_newer_format_refused(filled: Path, cli: CliRun) -> None:
+    (filled / "format").write_text(json.dumps({"format": "newsarchive", "version": 99}))
+    r = cli("list")
+    assert r.exit_code == 1 and "upgrade" in r.stderr

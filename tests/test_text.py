@@ -1,0 +1,122 @@
+"""Property tests for canonical text, names and references."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsarchive.errors import NewsArchiveError
+from newsarchive.ingest.plaintext import parse_plaintext
+from newsarchive.refs import parse_ref
+from newsarchive.text import (
+    SLUG_RE,
+    SOURCE_RE,
+    canonicalize,
+    content_hash,
+    first_sentence,
+    is_valid_id,
+    make_id,
+    normalize_source,
+    slug_from_url,
+    slugify,
+    source_from_url,
+    to_ascii,
+)
+
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+
+
+@given(texts)
+def test_canonical_is_idempotent(text: str) -> None:
+    once = canonicalize(text)
+    assert canonicalize(once) == once
+
+
+@given(texts)
+def test_canonical_form_rules(text: str) -> None:
+    c = canonicalize(text)
+    if c:
+        assert c.endswith("\n") and not c.endswith("\n\n")
+        assert not c.startswith("\n")
+        assert "\r" not in c and "\n\n\n" not in c and "\t" not in c and "  " not in c
+        assert all(line == line.rstrip(" ") for line in c.split("\n"))
+
+
+@given(st.lists(st.text(alphabet="abc xyz.", min_size=1, max_size=20), min_size=1, max_size=8),
+       st.sampled_from([" ", "\t", "  \t "]), st.sampled_from(["\n", "\r\n", "\r"]))
+def test_whitespace_variants_hash_equal(words: list[str], blank: str, eol: str) -> None:
+    plain = "\n".join(words)
+    variant = eol.join(w.replace(" ", blank) + blank for w in words) + eol * 3
+    assert content_hash(canonicalize(plain)) == content_hash(canonicalize(variant))
+
+
+@given(texts)
+def test_slugify_always_valid_or_empty(text: str) -> None:
+    slug = slugify(text)
+    assert slug == "" or SLUG_RE.match(slug)
+    assert "/" not in slug and ".." not in slug
+
+
+@given(texts)
+def test_source_always_valid_or_empty(text: str) -> None:
+    source = normalize_source(text)
+    assert source == "" or SOURCE_RE.match(source)
+    assert source not in (".", "..")
+
+
+@given(texts, texts, texts)
+def test_ids_never_escape_the_store(a: str, b: str, c: str) -> None:
+    source, slug = normalize_source(a), slugify(c)
+    if source and slug:
+        article_id = make_id(source, "2024-04-03", slug)
+        assert is_valid_id(article_id)
+        joined = os.path.normpath(os.path.join("/store", article_id))
+        assert joined.startswith("/store/") and joined.count("/") == 4
+
+
+@given(st.text(max_size=200))
+def test_urls_give_valid_names(url: str) -> None:
+    for name, rx in ((source_from_url(url), SOURCE_RE), (slug_from_url(url), SLUG_RE)):
+        assert name == "" or rx.match(name)
+
+
+@given(st.text(max_size=100))
+def test_parse_ref_never_crashes(ref: str) -> None:
+    try:
+        parsed = parse_ref(ref)
+    except NewsArchiveError:
+        return
+    assert parsed.number is None or parsed.number != 0
+
+
+@settings(max_examples=200)
+@given(texts)
+def test_plaintext_parse_never_loses_body_words(text: str) -> None:
+    draft = parse_plaintext(text, origin="x")
+    assert set(draft.text.split()) <= set(text.split()) | set()
+
+
+def test_examples() -> None:
+    assert to_ascii("Gießen") == "Giessen"
+    assert slugify("Flood warning for Gießen!") == "flood-warning-for-giessen"
+    assert source_from_url("https://www.politico.eu/article/x/") == "politico.eu"
+    assert slug_from_url("https://www.politico.eu/article/putin-reaffirms-war-aims/") == (
+        "putin-reaffirms-war-aims"
+    )
+    assert slug_from_url("https://example.org/news/2024/04/03/story-title.html?x=1") == "story-title"
+    assert canonicalize("  a \t b  \r\n\r\n\r\n\r\nc\n\n") == " a b\n\nc\n"
+    assert first_sentence("One two. Three four.") == "One two."
+    assert parse_ref("x/2024-04-03/slug@-1").number == -1
+    assert parse_ref("slug@3").number == 3
+
+
+def test_bare_date_form() -> None:
+    d = parse_plaintext(" date 2024-04-03 In a significant development, X.", origin="x")
+    assert d.date == "2024-04-03"
+    assert d.text.startswith("In a significant development")
+    h = parse_plaintext("title: T\nsource: politico\n\nBody text.", origin="x")
+    assert (h.title, h.source, h.text) == ("T", "politico", "Body text.")
+    not_header = parse_plaintext("Breaking: something happened.\n\nMore.", origin="x")
+    assert not_header.title is None and not_header.text.startswith("Breaking:")
