@@ -28,6 +28,8 @@ from newsarchive.text import count_words
 
 if TYPE_CHECKING:
     from newsarchive.diffing import Diff
+    from newsarchive.changes import Change
+    from newsarchive.search import Hit
 
 BATCH_SIZE = 1000
 
@@ -296,6 +298,27 @@ class Archive:
         return diff_texts(self.text_of(old.hash), self.text_of(new.hash), by=by,
                           title_a=old.title, title_b=new.title, label_a=old.ref,
                           label_b=new.ref)
+
+    def search(self, query: str, *, source: str | Sequence[str] | None = None,
+               since: str | None = None, until: str | None = None, limit: int = 20,
+               all_revisions: bool = False, removed: bool = False, added: bool = False,
+               markers: tuple[str, str] = ("[", "]")) -> list[Hit]:
+        """Full-text search, best first; see :mod:`newsarchive.search`."""
+        from newsarchive.search import search
+
+        return search(self, query, sources=_as_list(source),
+                      since=_date_or_none(since, "--since"), until=_date_or_none(until, "--until"),
+                      limit=limit, all_revisions=all_revisions, removed=removed, added=added,
+                      markers=markers)
+
+    def changes(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
+                until: str | None = None, kind: str | Sequence[str] | None = None,
+                limit: int = 50) -> list[Change]:
+        """Recent revisions across the archive with their kinds, newest first."""
+        from newsarchive.changes import changes
+
+        return changes(self, sources=_as_list(source), since=_date_or_none(since, "--since"),
+                       until=_date_or_none(until, "--until"), kinds=_as_list(kind), limit=limit)
 
     # -- export / import ----------------------------------------------------------------
     def export(self, **filters: Any) -> Iterator[dict[str, Any]]:

@@ -1,2 +1,59 @@
-"""placeholder"""
-COMMANDS: list = []
+"""``changes``: recent edits across the archive, classified."""
+
+from __future__ import annotations
+
+import click
+
+from newsarchive.cli.context import State, emit_json, filter_options, pass_state, style
+
+KINDS = ("minor", "headline", "correction", "substantive", "revert")
+
+
+@click.command()
+@filter_options
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
+              help="Only changes of this kind (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "atom", "html"]),
+              default="text", show_default=True,
+              help="json: JSON Lines; atom: a feed for readers and bots; html: a static report.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@pass_state
+def changes(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
+            kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool) -> None:
+    """Recent revisions across the archive, newest first, with the kind of each edit.
+
+    Kinds: headline, substantive, minor, correction, revert. --since/--until filter on
+    the capture time.
+
+    \b
+    newsarchive changes --kind substantive --since 2024-04-01
+    newsarchive changes --format atom > changes.atom
+    newsarchive changes --format html > report.html
+    """
+    archive = state.archive
+    found = archive.changes(source=sources, since=since, until=until, kind=kinds, limit=limit)
+    if as_json:
+        fmt = "json"
+    if fmt == "json":
+        for c in found:
+            emit_json(c.to_dict())
+    elif fmt in ("atom", "html"):
+        from newsarchive.changefeed import to_atom, to_html_report
+
+        render = to_atom if fmt == "atom" else to_html_report
+        click.echo(render(archive, found).rstrip("\n"))
+    else:
+        for c in found:
+            rev = c.revision
+            kinds_s = ",".join(rev.kind) or "change"
+            flip = " (flip-flop)" if rev.flipflop else ""
+            click.echo(f"{style(state, rev.ref, fg='cyan')}  {rev.captured_at}  {kinds_s}{flip}  "
+                       f"+{rev.words_added} -{rev.words_removed} words")
+            if c.title_changed:
+                click.echo(f"    title: {c.previous.title!r} -> {rev.title!r}")
+            if c.first_changed:
+                click.echo(f"    {c.first_changed}")
+
+
+COMMANDS = [changes]

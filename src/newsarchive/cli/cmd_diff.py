@@ -1,2 +1,65 @@
-"""placeholder"""
-COMMANDS: list = []
+"""``diff``: what changed between two revisions."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from newsarchive.cli.context import State, pass_state
+
+GRANULARITIES = ("word", "sentence", "line", "char")
+FORMATS = ("inline", "unified", "html", "json")
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b", required=False)
+@click.option("--by", type=click.Choice(GRANULARITIES), default="word", show_default=True,
+              help="Granularity of the diff.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="inline", show_default=True,
+              help="inline [-removed-]{+added+}; unified like diff -u; html page; json.")
+@click.option("--stat", is_flag=True, help="Print only the summary of the change.")
+@click.option("-U", "--context", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Paragraphs of context in the unified format.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when the revisions differ, like git.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@pass_state
+def diff(state: State, a: str, b: str | None, by: str, fmt: str, stat: bool, context: int,
+         exit_code: bool, as_json: bool) -> None:
+    """Show how a revision differs from its predecessor, or A from B.
+
+    A changed title is always shown first. B may belong to another article (the same
+    story from two outlets).
+
+    \b
+    newsarchive diff putin-reaffirms-war-aims            # latest against the one before
+    newsarchive diff putin-reaffirms-war-aims@1 putin-reaffirms-war-aims@3 --by sentence
+    newsarchive diff putin-reaffirms-war-aims --format html > change.html
+    """
+    d = state.archive.diff(a, b, by=by)
+    if as_json:
+        fmt = "json"
+    if stat:
+        if fmt == "json":
+            from newsarchive.cli.context import emit_json
+
+            emit_json({"a": d.a, "b": d.b, "stats": d.stats.to_dict()})
+        else:
+            click.echo(d.to_stat().rstrip("\n"))
+    elif fmt == "json":
+        click.echo(d.to_json())
+    elif fmt == "html":
+        click.echo(d.to_html().rstrip("\n"))
+    else:
+        text = d.to_unified(context=context) if fmt == "unified" else d.to_text(color=state.color)
+        text = text.rstrip("\n")
+        if state.stdout_tty and text.count("\n") > 60:
+            click.echo_via_pager(text + "\n", color=state.color)
+        elif text:
+            click.echo(text)
+    if exit_code and d.changed:
+        sys.exit(1)
+
+
+COMMANDS = [diff]

@@ -1,2 +1,48 @@
-"""placeholder"""
-COMMANDS: list = []
+"""``search``: full-text search over every version and inside the edits."""
+
+from __future__ import annotations
+
+import click
+
+from newsarchive.cli.context import State, emit_json, filter_options, json_option, pass_state, style
+
+BOLD = ("\x1b[1m", "\x1b[22m")
+
+
+@click.command()
+@click.argument("query", nargs=-1, required=True)
+@filter_options
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="At most this many results.")
+@click.option("--all-revisions", is_flag=True, help="Search every revision, not only the latest.")
+@click.option("--removed", is_flag=True, help="Match only text that an edit took out.")
+@click.option("--added", is_flag=True, help="Match only text that an edit put in.")
+@json_option
+@pass_state
+def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since: str | None,
+           until: str | None, limit: int, all_revisions: bool, removed: bool, added: bool,
+           as_json: bool) -> None:
+    """Full-text search, best match first.
+
+    Words are ANDed; "exact phrase", OR, NOT, prefix*, (parentheses). Matches are
+    marked [like this] off a terminal and in bold on one.
+
+    \b
+    newsarchive search sanctions putin --source politico.eu
+    newsarchive search '"press on with the war" OR ceasefire' --since 2024-04-01
+    newsarchive search --removed "16,000"       # which edit took it out?
+    """
+    markers = BOLD if state.color and not as_json else ("[", "]")
+    hits = state.archive.search(" ".join(query), source=sources, since=since, until=until,
+                                limit=limit, all_revisions=all_revisions, removed=removed,
+                                added=added, markers=markers)
+    if as_json:
+        for h in hits:
+            emit_json(h.to_dict())
+        return
+    for h in hits:
+        click.echo(f"{style(state, h.ref, fg='cyan')}  {h.date}  {h.title}")
+        click.echo(f"    {h.snippet}")
+
+
+COMMANDS = [search]

@@ -306,6 +306,81 @@ class Catalog:
             "damaged": one("SELECT COUNT(*) FROM revisions WHERE damaged").fetchone()[0],
         }
 
+    def recent_changes(self, *, sources: Sequence[str] = (), since: str | None = None,
+                       until: str | None = None, kinds: Sequence[str] = (),
+                       limit: int = 50) -> list[sqlite3.Row]:
+        """Revisions after the first, newest capture first; since/until on capture time."""
+        where, args = ["r.number > 1"], []  # type: ignore[var-annotated]
+        if sources:
+            where.append(f"r.source IN ({', '.join('?' for _ in sources)})")
+            args.extend(sources)
+        if since:
+            where.append("r.captured_at >= ?")
+            args.append(since)
+        if until:
+            where.append("r.captured_at <= ?")
+            args.append(until + "T23:59:59Z" if len(until) == 10 else until)
+        if kinds:
+            where.append("(" + " OR ".join("(' ' || r.kind || ' ') LIKE ?" for _ in kinds) + ")")
+            args.extend(f"% {k} %" for k in kinds)
+        sql = (f"SELECT {', '.join('r.' + c.strip() for c in REVISION_COLUMNS.split(','))} "
+               f"FROM revisions r WHERE {' AND '.join(where)} "
+               "ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?")
+        return self.conn.execute(sql, [*args, limit]).fetchall()
+
+    # -- search -------------------------------------------------------------------------
+    def _filters(self, sources: Sequence[str], since: str | None, until: str | None,
+                 alias: str = "r") -> tuple[str, list[Any]]:
+        where, args = [], []  # type: ignore[var-annotated]
+        if sources:
+            where.append(f"{alias}.source IN ({', '.join('?' for _ in sources)})")
+            args.extend(sources)
+        if since:
+            where.append(f"{alias}.date >= ?")
+            args.append(since)
+        if until:
+            where.append(f"{alias}.date <= ?")
+            args.append(until)
+        return (" AND " + " AND ".join(where)) if where else "", args
+
+    def search_docs(self, match: str, *, sources: Sequence[str] = (), since: str | None = None,
+                    until: str | None = None, all_revisions: bool = False,
+                    limit: int = 20) -> list[sqlite3.Row]:
+        """Revisions whose text or title matches, best first (bm25, title weighted 10x).
+
+        The full-text match runs once, materialized, before the filters and joins.
+        """
+        filters, args = self._filters(sources, since, until)
+        latest = "" if all_revisions else " JOIN articles a ON a.head = r.rid"
+        sql = f"""
+            WITH m AS MATERIALIZED (
+                SELECT rowid AS doc, bm25(docs_fts, 10.0, 1.0) AS score
+                FROM docs_fts WHERE docs_fts MATCH ?
+            )
+            SELECT {', '.join('r.' + c.strip() for c in REVISION_COLUMNS.split(','))}, m.score
+            FROM m JOIN revisions r ON r.doc = m.doc{latest}
+            WHERE 1{filters}
+            ORDER BY m.score, r.captured_at DESC, r.rid DESC LIMIT ?"""
+        return self.conn.execute(sql, [match, *args, limit]).fetchall()
+
+    def search_edits(self, match: str, side: str, *, sources: Sequence[str] = (),
+                     since: str | None = None, until: str | None = None,
+                     limit: int = 20) -> list[sqlite3.Row]:
+        """Revisions whose edit removed (or added) matching text, with the passage."""
+        filters, args = self._filters(sources, since, until)
+        sql = f"""
+            WITH m AS MATERIALIZED (
+                SELECT rowid AS eid, bm25(edits_fts) AS score
+                FROM edits_fts WHERE edits_fts MATCH ?
+            )
+            SELECT {', '.join('r.' + c.strip() for c in REVISION_COLUMNS.split(','))},
+                   e.passage, MIN(m.score) AS score
+            FROM m JOIN edits e ON e.eid = m.eid JOIN revisions r ON r.rid = e.rid
+            WHERE e.side = ?{filters}
+            GROUP BY r.rid
+            ORDER BY score, r.captured_at DESC LIMIT ?"""
+        return self.conn.execute(sql, [match, side, *args, limit]).fetchall()
+
     # -- conditional GET validators (fetch.Validators protocol) ------------------------------
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
         row = self.conn.execute(
