@@ -15,14 +15,15 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from newsarchive import refs
+from newsarchive import faults, refs
 from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
 from newsarchive.model import AddResult, Article, Draft, Revision
 from newsarchive.prepare import Prepared, apply_overrides, now_utc, parse_date, prepare
 from newsarchive.records import Record
 from newsarchive.store.catalog import Catalog
+from newsarchive.store.packs import PackWriter
 from newsarchive.store.repository import Store
 from newsarchive.text import count_words
 
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from newsarchive.search import Hit
 
 BATCH_SIZE = 1000
+PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
+
+
+class ObjectSink(Protocol):
+    def put(self, kind: str, payload: bytes, base: str | None = None) -> str: ...
 
 
 def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0) -> Archive:  # noqa: A001
@@ -134,34 +140,42 @@ class Archive:
             return list(batch)  # type: ignore[arg-type]
         self.store.catalog(write=True)  # creates the store and catalog on first write
         objects = self.store.objects
-        bulk = len(goods) > 8
-        objects.durable = not bulk
+        bulk = len(goods) >= PACK_THRESHOLD
         try:
-            for p in goods:  # blobs need no lock: same content, same name
-                objects.put("blob", p.text.encode("utf-8"))
-                if p.original is not None:
-                    objects.put("blob", p.original)
+            if not bulk:
+                for p in goods:  # loose blobs need no lock: same content, same name
+                    objects.put("blob", p.text.encode("utf-8"))
+                    if p.original is not None:
+                        objects.put("blob", p.original)
             results: dict[int, AddResult] = {}
             with self.store.locked():
                 cat = self.store.catalog(write=True)
+                # a batch goes into one new pack, its texts as deltas against their heads
+                sink: ObjectSink = self.store.pack_writer() if bulk else objects
+                texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
                 cat.begin()
                 try:
                     for i, p in enumerate(batch):
                         if isinstance(p, Prepared):
-                            results[i] = self._add_one(cat, p)
-                    if bulk:
-                        os.sync()  # one flush for every object of the batch
+                            results[i] = self._add_one(cat, p, sink, texts)
+                    if isinstance(sink, PackWriter):
+                        sink.finish()  # one fsync for the whole batch
+                    faults.point("before-commit")
                     cat.commit()
+                    faults.point("after-commit")
                 except BaseException:
                     cat.rollback()
+                    if isinstance(sink, PackWriter):
+                        sink.abort()
                     raise
         except sqlite3.Error as err:
             raise StoreError(f"{self.path}: cannot update the catalog ({err})") from err
-        finally:
-            objects.durable = True
+        except OSError as err:
+            raise StoreError(f"{self.path}: cannot write ({err.strerror or err})") from err
         return [results[i] if i in results else p for i, p in enumerate(batch)]  # type: ignore[misc]
 
-    def _add_one(self, cat: Catalog, p: Prepared) -> AddResult:
+    def _add_one(self, cat: Catalog, p: Prepared, sink: ObjectSink,
+                 texts: dict[str, str]) -> AddResult:
         head = cat.head(p.id)
         if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
             return AddResult("unchanged", row_to_revision(head), p.origin)
@@ -169,12 +183,11 @@ class Archive:
             same = cat.revision(p.id, p.revision)
             if same is not None and (same["text_hash"], same["title"]) == (p.hash, p.title):
                 return AddResult("unchanged", row_to_revision(same), p.origin)
-        text_oid = p.hash
-        if not self.store.objects.contains(text_oid):  # gc may have raced us: write again
-            self.store.objects.put("blob", p.text.encode("utf-8"))
+        # (again: a loose blob may have been removed by a gc that raced us; no-op otherwise)
+        sink.put("blob", p.text.encode("utf-8"), base=head["text_hash"] if head else None)
         original_oid = None
         if p.original is not None:
-            original_oid = self.store.objects.put("blob", p.original)
+            original_oid = sink.put("blob", p.original, base=head["original"] if head else None)
         number = head["number"] + 1 if head is not None else 1
         record = Record(
             article=p.id, number=number, parent=head["record"] if head is not None else None,
@@ -182,8 +195,11 @@ class Archive:
             url=p.url, date=p.date, source=p.source, author=p.author,
             captured_at=p.captured_at, recorded_at=now_utc(),
         )
-        record_oid = self.store.objects.put("record", record.to_bytes())
-        prev_text = self.text_of(head["text_hash"]) if head is not None else None
+        record_oid = sink.put("record", record.to_bytes())
+        faults.point("record-written")
+        prev_text = None
+        if head is not None:
+            prev_text = texts.get(head["text_hash"]) or self.text_of(head["text_hash"])
         row = self._catalog_insert(cat, record, record_oid, p.text, prev_text,
                                    head["title"] if head is not None else None)
         status = "added" if head is None else "revised"

@@ -30,7 +30,7 @@ def scan_objects(objects: ObjectStore) -> tuple[dict[str, Record], set[str], dic
     records: dict[str, Record] = {}
     blobs: set[str] = set()
     bad: dict[str, str] = {}
-    for oid in objects:
+    for oid in dict.fromkeys(objects):
         try:
             kind, payload = objects.get(oid)
         except IntegrityError as err:
@@ -263,11 +263,17 @@ def _repair(archive: Archive, bad: dict[str, str], rows: list[sqlite3.Row],
     reindex(archive)
 
 
-def gc(archive: Archive, *, grace: float = 3600.0) -> dict[str, int]:
-    """Remove unreferenced objects and temp files older than ``grace`` seconds."""
+def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[str, int]:
+    """Remove unreferenced objects and temp files older than ``grace`` seconds; repack.
+
+    Repacking writes every referenced object into one new pack (texts as deltas against
+    the previous revision of their article), makes it durable, and only then deletes the
+    old packs and the loose copies. A store of format 1 (loose objects only) becomes
+    format 2 here: this is the migration.
+    """
     store = archive.store
     store.require()
-    freed = removed = temps = 0
+    freed = removed = temps = packed = 0
     with store.locked():
         cat = store.catalog()
         referenced = cat.referenced_objects()
@@ -296,20 +302,61 @@ def gc(archive: Archive, *, grace: float = 3600.0) -> dict[str, int]:
                     temps += 1
             except FileNotFoundError:
                 pass
+        if pack:
+            before = store.objects.disk_bytes()
+            packed = _repack(archive, cat, referenced)
+            freed += max(0, before - store.objects.disk_bytes())
         cat.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed}
+    return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed,
+            "objects_packed": packed}
+
+
+def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
+    """Rewrite every referenced object into one pack; returns the objects packed (0: none)."""
+    objects = archive.store.objects
+    old_packs = objects.packs(refresh=True)
+    loose = [oid for oid in objects.loose() if oid in referenced]
+    if not loose and (not old_packs or (len(old_packs) == 1
+                                        and old_packs[0].count == len(referenced))):
+        return 0  # nothing, or already one pack holding exactly what is referenced
+    writer = archive.store.pack_writer(repack=True)
+    try:
+        prev: dict[str, tuple[str, str | None]] = {}
+        for row in cat.all_revisions():
+            base_text, base_original = prev.get(row["article"], (None, None))
+            for oid, base in ((row["text_hash"], base_text), (row["original"], base_original),
+                              (row["record"], None)):
+                if oid is None or oid in writer:
+                    continue
+                kind, payload = objects.get(oid)  # verified; corruption stops the repack
+                writer.put(kind, payload, base=base)
+            prev[row["article"]] = (row["text_hash"], row["original"] or base_original)
+        new = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    for reader in old_packs:
+        if reader.path != new:
+            reader.close()
+            for path in (reader.idx_path, reader.path):  # index first: a pack without
+                path.unlink(missing_ok=True)             # an index is ignored
+    for oid in loose:
+        objects.remove(oid)
+    objects.packs(refresh=True)
+    return writer.written
 
 
 def store_stats(archive: Archive) -> dict[str, Any]:
     store = archive.store
     cat = store.catalog()
     counts = cat.counts()
-    objects_bytes = sum(store.objects.size(oid) for oid in store.objects)
+    objects_bytes = store.objects.disk_bytes()
     catalog_bytes = sum(
         p.stat().st_size for p in store.root.glob("catalog.sqlite*") if p.is_file()
     )
     counts.update(
-        objects=sum(1 for _ in store.objects), objects_bytes=objects_bytes,
+        objects=len(set(store.objects)), packs=len(store.objects.packs(refresh=True)),
+        objects_bytes=objects_bytes,
         catalog_bytes=catalog_bytes, disk_bytes=objects_bytes + catalog_bytes,
         store=str(store.root),
     )

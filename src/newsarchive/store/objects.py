@@ -17,29 +17,20 @@ neither a hostile id nor a planted symlink leads outside the store.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from newsarchive import faults
 from newsarchive.errors import IntegrityError, StoreError
+from newsarchive.store.ids import KINDS, object_id
+from newsarchive.store.packs import PackFormatError, PackReader, PackWriter, inflate
 from newsarchive.text import HASH_RE
 
-KINDS = ("blob", "record")
-RECORD_PREFIX = b"newsarchive-record\n"
 TMP_PREFIX = ".tmp-"
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
-
-
-def object_id(kind: str, payload: bytes) -> str:
-    """The id an object of ``kind`` with ``payload`` is stored under."""
-    if kind == "blob":
-        return hashlib.sha256(payload).hexdigest()
-    if kind == "record":
-        return hashlib.sha256(RECORD_PREFIX + payload).hexdigest()
-    raise ValueError(f"unknown object kind {kind!r}")
 
 
 def encode(kind: str, payload: bytes, level: int = 6) -> bytes:
@@ -81,6 +72,90 @@ class ObjectStore:
     def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = root
         self.durable = durable
+        self._packs: dict[Path, PackReader] | None = None
+
+    # -- packs ------------------------------------------------------------------------
+    @property
+    def pack_dir(self) -> Path:
+        return self.root / "pack"
+
+    def packs(self, *, refresh: bool = False) -> list[PackReader]:
+        """The complete packs (those with an index), loaded once and on ``refresh``."""
+        if self._packs is None or refresh:
+            old = self._packs or {}
+            current: dict[Path, PackReader] = {}
+            if self.pack_dir.is_dir() and not self.pack_dir.is_symlink():
+                for name in sorted(os.listdir(self.pack_dir)):
+                    if not (name.startswith("pack-") and name.endswith(".pack")):
+                        continue
+                    path = self.pack_dir / name
+                    if path in old:
+                        current[path] = old.pop(path)
+                    elif path.with_suffix(".idx").exists():
+                        try:
+                            current[path] = PackReader(path)
+                        except (OSError, PackFormatError):
+                            continue  # reported by check
+            for reader in old.values():
+                reader.close()
+            self._packs = current
+        return list(self._packs.values())
+
+    def _packed(self, oid: str) -> tuple[PackReader, int, int, int] | None:
+        key = bytes.fromhex(oid)
+        for refresh in (False, True):
+            for reader in self.packs(refresh=refresh):
+                found = reader.find(key)
+                if found is not None:
+                    return (reader, *found)
+        return None
+
+    def _get_packed(self, oid: str, depth_left: int = 64) -> tuple[str, bytes, int] | None:
+        hit = self._packed(oid)
+        if hit is None:
+            return None
+        reader, offset, length, depth = hit
+        where = f"{reader.path}@{offset}"
+        try:
+            kind, enc, _, base, data = reader.entry(offset, length)
+            base_payload = None
+            if enc == 1:
+                if depth_left <= 0:
+                    raise PackFormatError("delta chain too deep")
+                base_oid = base.hex()
+                got = self._get_packed(base_oid, depth_left - 1)
+                if got is None:
+                    try:
+                        got = (*self.get(base_oid), 0)
+                    except KeyError:
+                        raise IntegrityError(oid, oid, f"missing delta base {base_oid[:12]}",
+                                             where) from None
+                base_payload = got[1]
+            payload = inflate(enc, data, base_payload)
+        except (zlib.error, PackFormatError) as err:
+            raise IntegrityError(oid, oid, f"undecodable ({err})", where) from err
+        got_id = object_id(kind, payload)
+        if got_id != oid:
+            raise IntegrityError(oid, oid, got_id, where)
+        return kind, payload, depth
+
+    def pack_writer(self, *, repack: bool = False) -> PackWriter:
+        """A writer for a new pack; texts may name a delta base already stored.
+
+        With ``repack``, objects are written even when stored elsewhere already.
+        """
+
+        def load_base(oid: str) -> tuple[bytes, int] | None:
+            try:
+                hit = self._get_packed(oid)
+                if hit is not None:
+                    return hit[1], hit[2]
+                return self.get(oid)[1], 0
+            except (KeyError, IntegrityError):
+                return None
+
+        return PackWriter(self.pack_dir, exists=(lambda oid: False) if repack else self.contains,
+                          load_base=load_base, durable=self.durable)
 
     def path(self, oid: str) -> Path:
         if not HASH_RE.match(oid):
@@ -98,6 +173,9 @@ class ObjectStore:
             return f.read()
 
     def contains(self, oid: str) -> bool:
+        return os.path.lexists(self.path(oid)) or self._packed(oid) is not None
+
+    def is_loose(self, oid: str) -> bool:
         return os.path.lexists(self.path(oid))
 
     def get(self, oid: str) -> tuple[str, bytes]:
@@ -105,14 +183,20 @@ class ObjectStore:
         path = self.path(oid)
         data = self._open_read(path)
         if data is None:
-            raise KeyError(oid)
+            packed = self._get_packed(oid)
+            if packed is None:
+                raise KeyError(oid)
+            return packed[0], packed[1]
         return decode(oid, data, str(path))
 
-    def put(self, kind: str, payload: bytes) -> str:
-        """Store an object (no-op when present) and return its id."""
+    def put(self, kind: str, payload: bytes, base: str | None = None) -> str:
+        """Store an object (no-op when present) and return its id.
+
+        ``base`` (a likely similar object) matters only to pack writers.
+        """
         oid = object_id(kind, payload)
         path = self.path(oid)
-        if os.path.lexists(path):
+        if self.contains(oid):
             return oid
         self._write(path, encode(kind, payload))
         return oid
@@ -133,9 +217,12 @@ class ObjectStore:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
                     f.flush()
+                    faults.point("object-temp-written")
                     if self.durable:
                         os.fsync(f.fileno())
+                faults.point("object-fsynced")
                 os.replace(tmp, path)
+                faults.point("object-renamed")
             except BaseException:
                 try:
                     os.unlink(tmp)
@@ -148,7 +235,13 @@ class ObjectStore:
             raise StoreError(f"cannot write object to {path.parent}: {err.strerror or err}") from err
 
     def __iter__(self) -> Iterator[str]:
-        """Every object id present (sorted by fan-out directory)."""
+        """Every object id present, loose then packed (an id may appear twice)."""
+        yield from self.loose()
+        for reader in self.packs(refresh=True):
+            yield from reader
+
+    def loose(self) -> Iterator[str]:
+        """Every loose object id (sorted by fan-out directory)."""
         if not self.root.is_dir():
             return
         for sub in sorted(os.listdir(self.root)):
@@ -163,10 +256,19 @@ class ObjectStore:
                     yield oid
 
     def temp_files(self) -> Iterator[Path]:
-        """Temp files left by killed writers."""
+        """Temp files left by killed writers, and packs that never got their index."""
         if not self.root.is_dir():
             return
+        if self.pack_dir.is_dir():
+            for name in sorted(os.listdir(self.pack_dir)):
+                p = self.pack_dir / name
+                if name.startswith(TMP_PREFIX) or (
+                    name.endswith(".pack") and not p.with_suffix(".idx").exists()
+                ):
+                    yield p
         for sub in sorted(os.listdir(self.root)):
+            if len(sub) != 2:
+                continue
             d = self.root / sub
             if d.is_symlink() or not d.is_dir():
                 continue
@@ -174,8 +276,16 @@ class ObjectStore:
                 if name.startswith(TMP_PREFIX):
                     yield d / name
 
-    def size(self, oid: str) -> int:
-        return os.lstat(self.path(oid)).st_size
+    def disk_bytes(self) -> int:
+        """Bytes of every object file and pack on disk."""
+        total = 0
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(dirpath, name)).st_size
+                except FileNotFoundError:
+                    pass
+        return total
 
     def remove(self, oid: str) -> int:
         """Delete an object; returns the bytes freed."""
@@ -185,11 +295,21 @@ class ObjectStore:
             os.unlink(path)
         except FileNotFoundError:
             return 0
+        try:
+            path.parent.rmdir()  # only succeeds once the fan-out directory is empty
+        except OSError:
+            pass
         return size
 
     def quarantine(self, oid: str, dest_dir: Path) -> Path:
         """Move a (corrupt) object aside into ``dest_dir``."""
         dest_dir.mkdir(parents=True, exist_ok=True)
         dest = dest_dir / oid
-        os.replace(self.path(oid), dest)
+        if self.is_loose(oid):
+            os.replace(self.path(oid), dest)
+        else:  # a damaged pack entry: keep what is left of it; repacking drops it
+            hit = self._packed(oid)
+            if hit is not None:
+                reader, offset, length, _ = hit
+                dest.write_bytes(reader._map[offset: offset + length] if reader._map else b"")
         return dest

@@ -21,9 +21,11 @@ from pathlib import Path
 from newsarchive.errors import StoreError, StoreLocked, StoreNotFound
 from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
 from newsarchive.store.objects import ObjectStore
+from newsarchive.store.packs import PackWriter
 
 FORMAT_NAME = "newsarchive"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 1: loose objects only; 2: loose objects and packs
+PACKED_FORMAT = 2
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
 STORE_ENTRIES = {"format", "objects", "lock", "quarantine", CATALOG, CATALOG + "-wal",
@@ -78,7 +80,7 @@ class Store:
         try:
             (self.root / "objects").mkdir(parents=True, exist_ok=True)
             tmp = self.root / ".format.tmp"
-            tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": FORMAT_VERSION}) + "\n")
+            tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": 1}) + "\n")
             os.replace(tmp, self.root / "format")
         except OSError as err:
             raise StoreError(f"cannot create the archive at {self.root}: {err.strerror or err}") from err
@@ -120,6 +122,19 @@ class Store:
             self._conn.close()
         self._conn = None
         self._catalog = None
+
+    def pack_writer(self, *, repack: bool = False) -> PackWriter:
+        """A writer for a new pack (call under the lock); marks the store as format 2."""
+        self._set_format(PACKED_FORMAT)
+        return self.objects.pack_writer(repack=repack)
+
+    def _set_format(self, version: int) -> None:
+        info = json.loads((self.root / "format").read_text("utf-8"))
+        if info.get("version", 1) >= version:
+            return
+        tmp = self.root / ".format.tmp"
+        tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": version}) + "\n")
+        os.replace(tmp, self.root / "format")
 
     # -- locking ----------------------------------------------------------------------
     @contextmanager

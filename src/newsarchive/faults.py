@@ -1,0 +1,33 @@
+"""Named points in the write path where tests can inject a crash or an error.
+
+Production code calls :func:`point` at each step of a durable write; it does nothing
+unless a test has installed a hook (the reliability tests run the CLI in a subprocess
+whose hook calls ``os._exit`` at a chosen point, to prove that a crash between any two
+steps loses nothing that was reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+POINTS = (
+    "object-temp-written",   # temp file written, not yet fsynced
+    "object-fsynced",        # temp file fsynced, not yet renamed
+    "object-renamed",        # renamed into place, directory not yet fsynced
+    "record-written",        # a revision record object is in place
+    "before-commit",         # every object durable, catalog transaction not committed
+    "after-commit",          # catalog committed, result not yet reported
+)
+
+_hook: Callable[[str], None] | None = None
+
+
+def install(hook: Callable[[str], None] | None) -> None:
+    """Set (or clear, with None) the function called at every point."""
+    global _hook
+    _hook = hook
+
+
+def point(name: str) -> None:
+    if _hook is not None:
+        _hook(name)

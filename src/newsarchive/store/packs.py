@@ -1,0 +1,240 @@
+"""Pack files: many objects in one append-only file, texts stored as deltas.
+
+A pack ``objects/pack/pack-NAME.pack`` is a header ``NAPK\\x01\\0\\0\\0`` followed by
+entries; each entry is a fixed 72-byte head and its data::
+
+    kind (u8: 0 blob, 1 record) | encoding (u8: 0 zlib, 1 zlib with the base as zdict)
+    depth (u8: length of the delta chain, 0 for a full object) | reserved (u8)
+    object id (32 bytes) | base object id (32 bytes, zero when none) | data length (u32)
+
+A delta is the object's payload compressed by zlib with its base's payload as preset
+dictionary (``zlib.compressobj(zdict=...)``): news revisions differ by a few sentences,
+and deflate then encodes the new text mostly as references into the old one. Chains
+are bounded (:data:`MAX_DEPTH`), so a read costs at most that many decompressions. zlib's
+zdict keeps the store free of a compression dependency; see docs/storage.md for the
+measured sizes.
+
+``pack-NAME.idx`` is written (temp, fsync, rename) only after its pack is complete and
+fsynced; a pack without an index is an interrupted write, ignored by readers and removed
+by ``gc``. The index is ``NAIX\\x01\\0\\0\\0``, a u32 count, then ``count`` 48-byte records
+sorted by id (id, u64 offset, u32 entry length, u8 depth, 3 pad bytes), then the SHA-256
+of everything before it. Readers bisect the index through mmap; every object read from a
+pack is re-hashed exactly like a loose one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import struct
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from newsarchive import faults
+from newsarchive.store.ids import object_id
+
+PACK_MAGIC = b"NAPK\x01\x00\x00\x00"
+IDX_MAGIC = b"NAIX\x01\x00\x00\x00"
+ENTRY = struct.Struct(">BBBB32s32sI")
+IDX_RECORD = struct.Struct(">32sQIB3x")
+KIND_CODES = {"blob": 0, "record": 1}
+KIND_NAMES = {v: k for k, v in KIND_CODES.items()}
+MAX_DEPTH = 16
+PAYLOAD_CACHE = 512  # recent blobs kept as delta bases (memory stays bounded on repacks)
+ZERO = bytes(32)
+
+
+class PackFormatError(Exception):
+    """A pack or index file is malformed."""
+
+
+class PackReader:
+    """One complete pack and its index, mapped read-only."""
+
+    def __init__(self, pack_path: Path) -> None:
+        self.path = pack_path
+        self.idx_path = pack_path.with_suffix(".idx")
+        with open(self.idx_path, "rb") as f:
+            idx = f.read()
+        if len(idx) < 44 or idx[:8] != IDX_MAGIC:
+            raise PackFormatError(f"{self.idx_path}: not a pack index")
+        (count,) = struct.unpack(">I", idx[8:12])
+        end = 12 + count * IDX_RECORD.size
+        if len(idx) != end + 32 or hashlib.sha256(idx[:end]).digest() != idx[end:]:
+            raise PackFormatError(f"{self.idx_path}: index checksum mismatch")
+        self._idx = idx
+        self.count = count
+        fd = os.open(pack_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            size = os.fstat(fd).st_size
+            self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else None
+        finally:
+            os.close(fd)
+        if self._map is None or self._map[:8] != PACK_MAGIC:
+            raise PackFormatError(f"{pack_path}: not a pack file")
+
+    def _record(self, i: int) -> tuple[bytes, int, int, int]:
+        return IDX_RECORD.unpack_from(self._idx, 12 + i * IDX_RECORD.size)  # type: ignore[return-value]
+
+    def find(self, oid: bytes) -> tuple[int, int, int] | None:
+        """(offset, length, depth) of an object, by binary search over the index."""
+        lo, hi = 0, self.count
+        while lo < hi:
+            mid = (lo + hi) // 2
+            key = self._idx[12 + mid * IDX_RECORD.size: 12 + mid * IDX_RECORD.size + 32]
+            if key < oid:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < self.count:
+            key, offset, length, depth = self._record(lo)
+            if key == oid:
+                return offset, length, depth
+        return None
+
+    def entry(self, offset: int, length: int) -> tuple[str, int, bytes, bytes, bytes]:
+        """(kind, encoding, oid, base, data) of the entry at ``offset``."""
+        assert self._map is not None
+        raw = self._map[offset: offset + length]
+        if len(raw) < ENTRY.size:
+            raise PackFormatError(f"{self.path}: truncated entry at {offset}")
+        kind, enc, _depth, _r, oid, base, n = ENTRY.unpack_from(raw)
+        data = raw[ENTRY.size:]
+        if len(data) != n or kind not in KIND_NAMES:
+            raise PackFormatError(f"{self.path}: damaged entry at {offset}")
+        return KIND_NAMES[kind], enc, oid, base, data
+
+    def __iter__(self) -> Iterator[str]:
+        for i in range(self.count):
+            yield self._record(i)[0].hex()
+
+    def entry_size(self, oid: bytes) -> int:
+        found = self.find(oid)
+        return found[1] if found else 0
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+
+def inflate(enc: int, data: bytes, base_payload: bytes | None) -> bytes:
+    if enc == 0:
+        return zlib.decompress(data)
+    if enc == 1 and base_payload is not None:
+        d = zlib.decompressobj(zdict=_zdict(base_payload))
+        return d.decompress(data) + d.flush()
+    raise PackFormatError(f"unknown entry encoding {enc}")
+
+
+def _zdict(base_payload: bytes) -> bytes:
+    return base_payload[-32768:]  # deflate's window: only the last 32 KiB can be referenced
+
+
+def deflate_delta(payload: bytes, base_payload: bytes) -> bytes:
+    c = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY,
+                         zdict=_zdict(base_payload))
+    return c.compress(payload) + c.flush()
+
+
+class PackWriter:
+    """Appends objects to a new pack; :meth:`finish` makes it durable and visible.
+
+    ``lookup(oid)`` tells whether an object exists already (anywhere in the store) and
+    ``load(oid)`` returns (payload, depth) of a possible delta base outside this pack.
+    """
+
+    def __init__(self, pack_dir: Path, *, exists: Callable[[str], bool],
+                 load_base: Callable[[str], tuple[bytes, int] | None],
+                 durable: bool = True) -> None:
+        pack_dir.mkdir(parents=True, exist_ok=True)
+        if pack_dir.is_symlink():
+            raise OSError(f"refusing to write packs through a symlink: {pack_dir}")
+        self.dir = pack_dir
+        self.name = f"pack-{time.time_ns():x}-{os.getpid()}"
+        self.tmp = pack_dir / f".tmp-{self.name}.pack"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        self._f = os.fdopen(os.open(self.tmp, flags, 0o644), "wb")
+        self._f.write(PACK_MAGIC)
+        self._offset = len(PACK_MAGIC)
+        self._entries: dict[bytes, tuple[int, int, int]] = {}
+        self._payloads: dict[str, tuple[bytes, int]] = {}
+        self._exists = exists
+        self._load_base = load_base
+        self.durable = durable
+        self.written = 0
+
+    def __contains__(self, oid: str) -> bool:
+        return bytes.fromhex(oid) in self._entries
+
+    def put(self, kind: str, payload: bytes, base: str | None = None) -> str:
+        """Add an object (no-op when stored already), as a delta against ``base`` if it pays."""
+        oid = object_id(kind, payload)
+        key = bytes.fromhex(oid)
+        if key in self._entries or self._exists(oid):
+            return oid
+        enc, depth, base_key, data = 0, 0, ZERO, zlib.compress(payload, 6)
+        if base is not None and base != oid:
+            found = self._payloads.get(base) or self._load_base(base)
+            if found is not None and found[1] + 1 < MAX_DEPTH:
+                delta = deflate_delta(payload, found[0])
+                if len(delta) < len(data):
+                    enc, depth, base_key, data = 1, found[1] + 1, bytes.fromhex(base), delta
+        head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base_key, len(data))
+        self._f.write(head)
+        self._f.write(data)
+        length = len(head) + len(data)
+        self._entries[key] = (self._offset, length, depth)
+        self._offset += length
+        if kind == "blob":
+            self._payloads[oid] = (payload, depth)
+            if len(self._payloads) > PAYLOAD_CACHE:
+                del self._payloads[next(iter(self._payloads))]
+        self.written += 1
+        return oid
+
+    def finish(self) -> Path | None:
+        """Fsync the pack, write its index, rename both into place; None when empty."""
+        self._f.flush()
+        if not self._entries:
+            self._f.close()
+            os.unlink(self.tmp)
+            return None
+        if self.durable:
+            os.fsync(self._f.fileno())
+        self._f.close()
+        pack = self.dir / f"{self.name}.pack"
+        os.replace(self.tmp, pack)
+        body = bytearray(IDX_MAGIC + struct.pack(">I", len(self._entries)))
+        for key in sorted(self._entries):
+            offset, length, depth = self._entries[key]
+            body += IDX_RECORD.pack(key, offset, length, depth)
+        body += hashlib.sha256(body).digest()
+        tmp_idx = self.dir / f".tmp-{self.name}.idx"
+        with open(tmp_idx, "wb") as f:
+            f.write(body)
+            f.flush()
+            if self.durable:
+                os.fsync(f.fileno())
+        faults.point("object-fsynced")
+        os.replace(tmp_idx, pack.with_suffix(".idx"))
+        faults.point("object-renamed")
+        if self.durable:
+            fd = os.open(self.dir, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return pack
+
+    def abort(self) -> None:
+        try:
+            self._f.close()
+        finally:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass

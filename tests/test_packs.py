@@ -1,0 +1,134 @@
+"""Packs: bulk adds write them, reads verify them, gc migrates loose stores into them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import newsarchive
+from newsarchive.errors import IntegrityError
+from newsarchive.store.packs import MAX_DEPTH
+from tests.conftest import EXAMPLES, CliRun
+
+
+def article(i: int, rev: int) -> dict[str, str]:
+    body = "\n\n".join(
+        f"Paragraph {p} of story {i}: the council met on Tuesday and voted {p * 3 + rev} to {p}."
+        for p in range(12)
+    )
+    return {"text": body, "source": "wire", "slug": f"story-{i}", "date": "2024-02-01",
+            "title": f"Story {i}" + (" (updated)" if rev % 2 else "")}
+
+
+def write_jsonl(path: Path, rows: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+@pytest.fixture
+def bulk(cli: CliRun, store: Path, tmp_path: Path) -> Path:
+    rows = [article(i, r) for r in range(3) for i in range(40)]
+    r = cli("add", str(write_jsonl(tmp_path / "bulk.jsonl", rows)))
+    assert r.exit_code == 0, r.stderr
+    return store
+
+
+def packs(store: Path) -> list[Path]:
+    return sorted((store / "objects" / "pack").glob("pack-*.pack"))
+
+
+def test_bulk_add_writes_a_pack_with_deltas(cli: CliRun, bulk: Path) -> None:
+    assert len(packs(bulk)) == 1
+    assert not [p for p in (bulk / "objects").iterdir() if p.name != "pack"]
+    assert json.loads((bulk / "format").read_text())["version"] == 2
+    stats = json.loads(cli("stats", "--json").stdout)
+    assert stats["revisions"] == 120 and stats["objects_bytes"] < stats["text_bytes"] * 0.7
+    archive = newsarchive.open(bulk)
+    (reader,) = archive.store.objects.packs()
+    later = bytes.fromhex(archive.get("story-5@3").hash)
+    first = bytes.fromhex(archive.get("story-5@1").hash)
+    assert reader.find(later)[2] == 2 and reader.find(first)[2] == 0  # type: ignore[index]
+    assert reader.find(later)[1] < reader.find(first)[1]  # type: ignore[index]
+    archive.close()
+    log = [json.loads(l) for l in cli("log", "story-7", "--json").stdout.splitlines()]
+    assert [r["revision"] for r in log] == [3, 2, 1]
+    text = cli("show", "story-7@2").stdout_bytes
+    import hashlib
+
+    assert hashlib.sha256(text).hexdigest() == log[1]["hash"]
+    assert cli("check").exit_code == 0
+
+
+def test_reindex_and_export_from_packs(cli: CliRun, bulk: Path, tmp_path: Path) -> None:
+    export = cli("export").stdout_bytes
+    (bulk / "catalog.sqlite").unlink()
+    assert cli("reindex").exit_code == 0
+    assert cli("export").stdout_bytes == export
+
+
+def test_corrupt_pack_entry_detected(cli: CliRun, bulk: Path) -> None:
+    archive = newsarchive.open(bulk)
+    (reader,) = archive.store.objects.packs()
+    offset, length, _ = reader.find(bytes.fromhex(archive.get("story-9").hash))  # type: ignore[misc]
+    archive.close()
+    (pack,) = packs(bulk)
+    data = bytearray(pack.read_bytes())
+    data[offset + length - 2] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    r = cli("check")
+    assert r.exit_code == 1 and "damage: corrupt" in r.stdout
+    outputs = [cli("show", f"story-{i}") for i in range(40)]
+    bad = [o for o in outputs if o.exit_code != 0]
+    assert bad and all(o.stdout == "" and o.stderr.startswith("error: ") for o in bad)
+
+
+def test_gc_migrates_loose_store_and_repacks(cli: CliRun, store: Path, tmp_path: Path) -> None:
+    assert cli("add", str(EXAMPLES)).exit_code == 0  # small batches: loose objects
+    assert not packs(store)
+    export = cli("export").stdout_bytes
+    out = json.loads(cli("gc", "--json").stdout)
+    assert out["objects_packed"] > 0 and len(packs(store)) == 1
+    assert not [p for p in (store / "objects").iterdir() if p.name != "pack"]
+    assert cli("export").stdout_bytes == export
+    assert cli("check").stdout == ""
+    # a second gc has nothing to do
+    assert json.loads(cli("gc", "--json").stdout)["objects_packed"] == 0
+    # more bulk adds make more packs; gc folds them into one
+    cli("add", str(write_jsonl(tmp_path / "b.jsonl", [article(i, 0) for i in range(20)])))
+    cli("add", str(write_jsonl(tmp_path / "c.jsonl", [article(i, 1) for i in range(20)])))
+    assert len(packs(store)) == 3
+    export = cli("export").stdout_bytes
+    cli("gc")
+    assert len(packs(store)) == 1 and cli("export").stdout_bytes == export
+    assert cli("check").exit_code == 0
+
+
+def test_delta_chains_are_bounded(tmp_path: Path) -> None:
+    archive = newsarchive.open(tmp_path / "s")
+    base = article(1, 0)
+    for rev in range(MAX_DEPTH * 2 + 3):
+        d = dict(base, text=base["text"] + f"\n\nUpdate {rev}.")
+        archive.add(d["text"], source="wire", slug="story-1", date="2024-02-01", title=d["title"])
+    archive.gc(grace=0)
+    objects = archive.store.objects
+    (reader,) = objects.packs(refresh=True)
+    depths = [reader.find(bytes.fromhex(oid))[2] for oid in reader]  # type: ignore[index]
+    assert max(depths) < MAX_DEPTH and max(depths) > 1
+    for rev in archive.log("story-1"):
+        assert archive.show(rev.ref).endswith(f"Update {rev.number - 1}.\n")
+    archive.close()
+
+
+def test_missing_delta_base_is_an_integrity_error(tmp_path: Path, cli: CliRun, bulk: Path) -> None:
+    archive = newsarchive.open(bulk)
+    rev = archive.get("story-3@3")
+    archive.close()
+    (pack,) = packs(bulk)
+    pack.with_suffix(".idx").unlink()
+    with pytest.raises(KeyError):
+        newsarchive.open(bulk).store.objects.get(rev.hash)
+    r = cli("show", "story-3@3")
+    assert r.exit_code == 1 and "missing" in r.stderr
+    assert IntegrityError  # the CLI reports it as an integrity error
