@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+pytest_plugins = ["tests.httpserver"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "examples" / "seed-article.txt"
 EXAMPLES = ROOT / "examples" / "articles"

@@ -17,7 +17,7 @@ from newsarchive.model import Revision
 if TYPE_CHECKING:
     from newsarchive.archive import Archive
 
-KINDS = ("minor", "headline", "correction", "substantive", "revert")
+from newsarchive.changekind import KINDS
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import click
 
 from newsarchive.cli.context import State, emit_json, filter_options, pass_state, style
 
-KINDS = ("minor", "headline", "correction", "substantive", "revert")
+from newsarchive.changekind import KINDS
 
 
 @click.command()

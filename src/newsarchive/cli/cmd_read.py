@@ -18,7 +18,7 @@ from newsarchive.cli.context import (
     words_delta,
 )
 
-KINDS = ("minor", "headline", "correction", "substantive", "revert")
+from newsarchive.changekind import KINDS
 
 
 @click.command("list")

@@ -85,7 +85,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS edits_fts USING fts5 (
     passage, content='edits', content_rowid='eid', tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS validators (
-    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT
+    url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, body BLOB
 );
 """
 
@@ -390,6 +390,19 @@ class Catalog:
 
     def put_validators(self, url: str, etag: str | None, last_modified: str | None) -> None:
         self.conn.execute(
-            "INSERT OR REPLACE INTO validators (url, etag, last_modified) VALUES (?, ?, ?)",
+            "INSERT INTO validators (url, etag, last_modified) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, "
+            "last_modified = excluded.last_modified",
             (url, etag, last_modified),
+        )
+
+    def feed_body(self, url: str) -> bytes | None:
+        """The last feed body archived from ``url`` (to re-check its pages on a 304)."""
+        row = self.conn.execute("SELECT body FROM validators WHERE url = ?", (url,)).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else None
+
+    def put_feed_body(self, url: str, body: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO validators (url, body) VALUES (?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET body = excluded.body", (url, body),
         )

@@ -18,6 +18,7 @@ neither a hostile id nor a planted symlink leads outside the store.
 from __future__ import annotations
 
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,7 +211,7 @@ class ObjectStore:
                     _fsync_dir(directory.parent)
             if directory.is_symlink():
                 raise StoreError(f"refusing to write through a symlink: {directory}")
-            tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}"
+            tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW | _O_BINARY
             fd = os.open(tmp, flags, 0o644)
             try:

@@ -1,0 +1,363 @@
+"""What kind of edit a revision is: the change-kind classifier and flip-flop detection.
+
+A revision is compared with its predecessor and given one or more *kinds* by the
+table :data:`RULES` below (``docs/changes.md`` shows the same table to users). The
+rules read a handful of :class:`Facts` about the two revisions; every judgement
+about text (what counts as *minor*, what is an editor's note) is made once, in the
+functions that compute those facts, so the table itself stays a plain list of
+conditions.
+
+Minor edits
+    Two texts differ only in a *minor* way when they have the same words in the same
+    order after folding case and diacritics (so whitespace, punctuation, quotes of
+    either style, capitalisation and accents do not count), except for words that
+    were *respelled*: a word replaced by one word of the same meaning-free shape,
+    that is (all of):
+
+    * neither word holds a digit or is a number word (``twelve``, ``million``...);
+    * the shorter word has at least 4 letters (5 if either is capitalised, which
+      keeps names like ``Iran`` / ``Iraq`` apart);
+    * the first two letters are unchanged (``increased`` / ``decreased``,
+      ``legal`` / ``illegal``, ``lawful`` / ``unlawful`` are not respellings);
+    * the edit distance (insertions, deletions, substitutions, transpositions) is at
+      most 1, or 2 when the shorter word is 8 letters or longer and neither is
+      capitalised (``goverment`` -> ``government``, ``neccesary`` -> ``necessary``);
+
+    or a run of words that joins to the same letters (``e-mail`` -> ``email``,
+    ``a lot`` -> ``alot``). Besides, any change in the numbers of a text (digits,
+    compared as written: ``12`` -> ``13``, ``1.5`` -> ``15``, ``1,000`` -> ``1000``)
+    is never minor.
+
+Editor's notes
+    A line of text from one of :data:`CORRECTION_MARKERS` (case-insensitive) to its
+    end is an editor's note. A note *appears* when some marker occurs more often in
+    the new text than in the old. Notes are set aside before texts are compared for
+    a ``substantive`` change, so appending "Correction: ..." alone makes a
+    ``correction``, not a ``substantive`` edit.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from newsarchive.query import tokenize
+
+__all__ = [
+    "CORRECTION_MARKERS",
+    "KINDS",
+    "RULES",
+    "Facts",
+    "Rule",
+    "classify",
+    "facts",
+    "flip_flops",
+    "is_minor_change",
+]
+
+#: Every kind, in the order kinds are listed in a result.
+KINDS = ("minor", "headline", "correction", "substantive", "revert")
+
+_APOSTROPHE = "['\u2019]"
+_DASH_OR_COLON = "\\s*[:\u2013\u2014]"
+
+#: The phrases that open an editor's note (regular expressions; spaces match any
+#: whitespace, ``'`` a straight or curly apostrophe; matched case-insensitively).
+CORRECTION_MARKERS: tuple[str, ...] = (
+    r"\bthis (?:article|story|report|post) (?:has been|was) (?:corrected|amended)",
+    r"\ban earlier version of this (?:article|story|report|post)",
+    r"\bthis (?:article|story|report|post) has been updated",
+    r"\bcorrections?" + _DASH_OR_COLON,
+    r"\bclarifications?" + _DASH_OR_COLON,
+    r"\beditor'?s'? note" + _DASH_OR_COLON,
+)
+
+_MARKERS = [
+    re.compile(m.replace(" ", r"\s+").replace("'", _APOSTROPHE), re.IGNORECASE)
+    for m in CORRECTION_MARKERS
+]
+_ANY_MARKER = re.compile("|".join(f"(?:{m.pattern})" for m in _MARKERS), re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NUMBER_WORDS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen
+    fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
+    seventy eighty ninety hundred hundreds thousand thousands million millions billion
+    billions trillion trillions dozen dozens half quarter first second third fourth
+    fifth sixth seventh eighth ninth tenth once twice none""".split()  # noqa: SIM905
+)
+
+
+# --------------------------------------------------------------------------------------
+# The facts the rules read
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What changed between two revisions."""
+
+    text_changed: bool
+    """The texts differ at all (even in whitespace)."""
+    text_beyond_minor: bool
+    """The texts, editor's notes set aside, differ in more than a minor way."""
+    title_changed: bool
+    """The titles differ at all (whitespace runs aside)."""
+    title_beyond_minor: bool
+    """The titles differ in more than a minor way."""
+    note_added: bool
+    """An editor's note appears in the new text that the old text did not have."""
+    reverts: bool
+    """The caller found that the new text is that of a revision before the previous."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    when: str
+    """The condition in words, as ``docs/changes.md`` shows it."""
+    applies: Callable[[Facts], bool]
+    fallback: bool = False
+    """Applies only when no other rule did."""
+
+
+#: The classifier: a revision has every kind whose rule applies.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "revert",
+        "the text changed back to the text of an earlier revision",
+        lambda f: f.reverts and f.text_changed,
+    ),
+    Rule(
+        "headline",
+        "the title changed beyond a minor edit (whatever the text did)",
+        lambda f: f.title_beyond_minor,
+    ),
+    Rule(
+        "correction",
+        "an editor's note appears that the old text did not have (not on a revert)",
+        lambda f: f.note_added and not f.reverts,
+    ),
+    Rule(
+        "substantive",
+        "the text, editor's notes set aside, changed beyond a minor edit (not on a revert)",
+        lambda f: f.text_beyond_minor and not f.reverts,
+    ),
+    Rule(
+        "minor",
+        "the text or title changed, and no other rule applies",
+        lambda f: f.text_changed or f.title_changed,
+        fallback=True,
+    ),
+)
+
+
+def _strip_notes(text: str) -> str:
+    """The text with each line cut where an editor's note begins."""
+    if not _ANY_MARKER.search(text):
+        return text
+    lines = []
+    for line in text.split("\n"):
+        m = _ANY_MARKER.search(line)
+        lines.append(line[: m.start()] if m else line)
+    return "\n".join(lines)
+
+
+def _note_added(old: str, new: str) -> bool:
+    if not _ANY_MARKER.search(new):
+        return False
+    return any(len(m.findall(new)) > len(m.findall(old)) for m in _MARKERS)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (Damerau-Levenshtein without reuse)."""
+    if a == b:
+        return 0
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+_Word = tuple[str, bool]  # (folded word, written with a capital)
+
+
+def _is_respelling(old: _Word, new: _Word) -> bool:
+    a, cap_a = old
+    b, cap_b = new
+    if a == b:
+        return True
+    if any(c.isdigit() for c in a + b) or a in _NUMBER_WORDS or b in _NUMBER_WORDS:
+        return False
+    capitalised = cap_a or cap_b
+    shorter = min(len(a), len(b))
+    if shorter < (5 if capitalised else 4) or a[:2] != b[:2]:
+        return False
+    limit = 2 if shorter >= 8 and not capitalised else 1
+    return abs(len(a) - len(b)) <= limit and _edit_distance(a, b) <= limit
+
+
+def _minor_hunk(old: Sequence[_Word], new: Sequence[_Word]) -> bool:
+    if old and new and "".join(w for w, _ in old) == "".join(w for w, _ in new):
+        return True
+    return len(old) == len(new) and all(map(_is_respelling, old, new))
+
+
+def _words(text: str) -> list[_Word]:
+    return [(word, text[start].isupper()) for start, _, word in tokenize(text)]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix, by bisection on slices (C-speed comparisons)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _differing_middles(old: str, new: str) -> tuple[str, str]:
+    """The parts of ``old`` and ``new`` between their common beginning and end, widened
+    to whitespace so that no word or number is cut."""
+    pre = _common_prefix(old, new)
+    suf = _common_prefix(old[pre:][::-1], new[pre:][::-1])
+    while pre > 0 and not old[pre - 1].isspace():
+        pre -= 1
+    end_old, end_new = len(old) - suf, len(new) - suf
+    while end_old < len(old) and not old[end_old].isspace():
+        end_old += 1
+        end_new += 1
+    return old[pre:end_old], new[pre:end_new]
+
+
+def _could_be_minor(a: list[str], b: list[str]) -> bool:
+    """A quick necessary condition: every word only on one side could be part of a
+    respelling (same first two letters, length within 2) or of a re-split (one word
+    within the other) of a word only on the other side."""
+    ca, cb = Counter(a), Counter(b)
+    removed, added = list(ca - cb), list(cb - ca)
+    for mine, theirs in ((removed, added), (added, removed)):
+        for w in mine:
+            if not any(
+                (w[:2] == t[:2] and abs(len(w) - len(t)) <= 2) or w in t or t in w for t in theirs
+            ):
+                return False
+    return True
+
+
+def is_minor_change(old: str, new: str) -> bool:
+    """True when ``new`` differs from ``old`` at most in a minor way (see the module
+    docstring): whitespace, punctuation, capitalisation, accents, respellings."""
+    if old == new:
+        return True
+    old, new = _differing_middles(old, new)
+    if Counter(_NUMBER.findall(old)) != Counter(_NUMBER.findall(new)):
+        return False
+    a, b = _words(old), _words(new)
+    wa, wb = [w for w, _ in a], [w for w, _ in b]
+    if wa == wb:
+        return True
+    if "".join(wa) == "".join(wb):
+        return True  # the same letters, split differently
+    if not _could_be_minor(wa, wb):
+        return False
+    matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    return all(
+        tag == "equal" or _minor_hunk(a[i1:i2], b[j1:j2])
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+    )
+
+
+def facts(
+    old_text: str,
+    new_text: str,
+    old_title: str | None,
+    new_title: str,
+    *,
+    reverts: bool = False,
+) -> Facts:
+    """The :class:`Facts` the rules read, for a revision and its predecessor."""
+    text_changed = old_text != new_text
+    if old_title is None:  # unknown: no title change can be claimed
+        old_title = new_title
+    title_a, title_b = " ".join(old_title.split()), " ".join(new_title.split())
+    return Facts(
+        text_changed=text_changed,
+        text_beyond_minor=text_changed
+        and not is_minor_change(_strip_notes(old_text), _strip_notes(new_text)),
+        title_changed=title_a != title_b,
+        title_beyond_minor=title_a != title_b and not is_minor_change(title_a, title_b),
+        note_added=text_changed and _note_added(old_text, new_text),
+        reverts=reverts,
+    )
+
+
+def classify(
+    old_text: str | None,
+    new_text: str,
+    old_title: str | None,
+    new_title: str,
+    *,
+    reverts: bool = False,
+) -> tuple[str, ...]:
+    """The kinds of the change from the previous revision to this one, in
+    :data:`KINDS` order, by the table :data:`RULES`.
+
+    ``old_text`` is None for an article's first revision, which has no kind: ``()``.
+    ``reverts`` is the caller's finding that ``new_text`` equals the text of some
+    revision before the previous one. A revision that changes nothing (same text,
+    same title) also gets ``()``.
+    """
+    if old_text is None:
+        return ()
+    f = facts(old_text, new_text, old_title, new_title, reverts=reverts)
+    kinds = {rule.kind for rule in RULES if not rule.fallback and rule.applies(f)}
+    if not kinds:
+        kinds = {rule.kind for rule in RULES if rule.fallback and rule.applies(f)}
+    return tuple(kind for kind in KINDS if kind in kinds)
+
+
+def flip_flops(history: list[tuple[str, str]]) -> list[bool]:
+    """Flag the revisions that flip back and forth between versions already seen.
+
+    ``history`` is ``[(text_hash, title), ...]`` of one article's revisions, oldest
+    first; a *state* is one such pair. The result has one flag per revision: True at
+    index ``i`` when revision ``i`` is a flip-flop, that is when all of:
+
+    * its state differs from the previous one (``s[i] != s[i-1]``);
+    * its state was seen before the previous revision (``s[i] in s[:i-1]``);
+    * the state it leaves was a passing one: either it sat between two copies of this
+      state (``s[i] == s[i-2]``: the second ``A`` of ``A B A``), or it had itself been
+      seen before (``s[i-1] in s[:i-1]``).
+
+    So ``A B A B`` gives ``[F, F, T, T]`` (an A/B headline test), ``A B C A B C``
+    gives ``[F, F, F, F, T, T]`` (the third variant's first return is a plain revert;
+    the rotation is recognised from then on), and ``A B C A`` gives four False: going
+    back to ``A`` once is a revert, not a flip-flop.
+    """
+    flags: list[bool] = []
+    seen_before: set[tuple[str, str]] = set()  # states of revisions 0 .. i-2
+    for i, state in enumerate(history):
+        flag = False
+        if i >= 2:
+            seen_before.add(history[i - 2])
+            prev = history[i - 1]
+            flag = (
+                state != prev
+                and state in seen_before
+                and (state == history[i - 2] or prev in seen_before)
+            )
+        flags.append(flag)
+    return flags

@@ -1,0 +1,183 @@
+"""diff, search, changes, snapshot and add URL through the CLI (issues 3, 4, 5, 8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.conftest import EXAMPLES, CliRun
+from tests.httpserver import Route, TestServer
+from tests.test_snapshot import FEEDS, rss, serve_three
+
+PUTIN = "putin-reaffirms-war-aims"
+
+
+@pytest.fixture
+def filled(cli: CliRun, store: Path) -> Path:
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    return store
+
+
+def lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.strip()]
+
+
+# -- diff ---------------------------------------------------------------------------------
+def test_diff_inline_title_first_and_exit_code(cli: CliRun, filled: Path) -> None:
+    r = cli("diff", f"{PUTIN}@1", f"{PUTIN}@2")
+    assert r.exit_code == 0
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("title: ") and "{+vows to press on" in first  # the title first
+    assert "[-reaffirmed his commitment to pursuing war objectives-]" in r.stdout or \
+        "[-reaffirmed" in r.stdout
+    assert "\x1b[" not in r.stdout
+    assert cli("diff", PUTIN, "--exit-code").exit_code == 1
+    assert cli("diff", f"{PUTIN}@1", f"{PUTIN}@1", "--exit-code").exit_code == 0
+
+
+def test_diff_formats(cli: CliRun, filled: Path) -> None:
+    a, b = f"{PUTIN}@1", f"{PUTIN}@2"
+    d = json.loads(cli("diff", a, b, "--format", "json").stdout)
+    text_a = cli("show", a).stdout
+    text_b = cli("show", b).stdout
+    assert "".join(o["text"] for o in d["ops"] if o["op"] != "insert") == text_a
+    assert "".join(o["text"] for o in d["ops"] if o["op"] != "delete") == text_b
+    assert d["title"]["a"] != d["title"]["b"] and d["a"].endswith("@1")
+    unified = cli("diff", a, b, "--format", "unified", "-U", "0").stdout
+    assert unified.startswith("old title ") and "\n--- " in unified and "\n+++ " in unified
+    page = cli("diff", a, b, "--format", "html").stdout
+    assert "Content-Security-Policy" in page and "<script" not in page.replace("&lt;script", "")
+    assert "&lt;script&gt;" in page
+    stat = cli("diff", a, b, "--stat").stdout
+    assert "words" in stat and "title" in stat.lower()
+    for by in ("sentence", "line", "char"):
+        d = json.loads(cli("diff", a, b, "--by", by, "--json").stdout)
+        assert "".join(o["text"] for o in d["ops"] if o["op"] != "delete") == text_b
+
+
+def test_diff_across_articles(cli: CliRun, filled: Path) -> None:
+    r = cli("diff", "giessen-flood-warning", "chip-maker-raises-forecast", "--stat")
+    assert r.exit_code == 0 and "words" in r.stdout
+
+
+# -- search -------------------------------------------------------------------------------
+def test_search(cli: CliRun, filled: Path) -> None:
+    hits = lines(cli("search", "sandbags", "--json").stdout)
+    assert [h["id"] for h in hits] == ["hessenschau/2024-01-05/giessen-flood-warning"]
+    assert set(hits[0]) >= {"id", "revision", "date", "source", "title", "snippet", "score"}
+    assert "[sandbags]" in hits[0]["snippet"]
+    human = cli("search", "sandbags").stdout
+    assert "giessen-flood-warning@1" in human and "[sandbags]" in human
+    assert lines(cli("search", "gießen", "--json").stdout)  # accents and ß fold
+    assert len(lines(cli("search", "sandbags OR forecast", "--json").stdout)) == 2
+    assert lines(cli("search", "Putin's", "--json").stdout)
+    assert not lines(cli("search", "sanctions", "--source", "reuters", "--json").stdout)
+    # a word an edit removed: only in older revisions and in the removed edits
+    assert not lines(cli("search", "reaffirmed", "--json").stdout)
+    assert lines(cli("search", "reaffirmed", "--all-revisions", "--json").stdout)
+    (removed,) = lines(cli("search", "--removed", "reaffirmed", "--json").stdout)
+    assert removed["revision"] == 2 and "[reaffirmed]" in removed["snippet"]
+    (added,) = lines(cli("search", "--added", "17,000", "--json").stdout)
+    assert added["revision"] == 3
+    for bad in ('"unclosed', "(a", "NOT war", "OR"):
+        r = cli("search", bad)
+        assert r.exit_code == 2 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+
+
+def test_search_survives_reindex(cli: CliRun, filled: Path) -> None:
+    queries = [["sandbags"], ["--all-revisions", "war"], ["--removed", "reaffirmed"]]
+    before = [cli("search", *q, "--json").stdout for q in queries]
+    (filled / "catalog.sqlite").unlink()
+    cli("reindex")
+    assert [cli("search", *q, "--json").stdout for q in queries] == before
+
+
+# -- changes ------------------------------------------------------------------------------
+def test_changes_text_json_kinds(cli: CliRun, filled: Path) -> None:
+    rows = lines(cli("changes", "--json").stdout)
+    assert [r["revision"] for r in rows] == [3, 2]
+    assert "correction" in rows[0]["kind"] and "headline" in rows[1]["kind"]
+    assert rows[1]["previous_title"].startswith("Putin reaffirms")
+    text = cli("changes").stdout
+    assert f"{PUTIN}@3" in text and "correction" in text
+    only = lines(cli("changes", "--kind", "headline", "--json").stdout)
+    assert [r["revision"] for r in only] == [2]
+    assert lines(cli("list", "--kind", "correction", "--json").stdout)[0]["revisions"] == 3
+    assert "correction" in cli("log", PUTIN).stdout
+
+
+def test_changes_atom_and_html(cli: CliRun, filled: Path) -> None:
+    atom = cli("changes", "--format", "atom").stdout
+    feed = feedparser.parse(atom.encode())
+    assert not feed.bozo, feed.bozo_exception
+    assert len(feed.entries) == 2
+    for entry in feed.entries:
+        assert entry.link == "https://www.politico.eu/article/putin-reaffirms-war-aims/"
+        assert entry.id.startswith("urn:newsarchive:revision:")
+    assert "&lt;script&gt;" in feed.entries[1].content[0].value
+    assert cli("changes", "--format", "atom").stdout.count("<entry>") == 2
+    page = cli("changes", "--format", "html").stdout
+    assert "Content-Security-Policy" in page and "<script" not in page.replace("&lt;script", "")
+
+
+# -- snapshot and add URL -----------------------------------------------------------------
+def private_ok(tmp_path: Path, extra: str = "") -> str:
+    """A config allowing the 127.0.0.1 test server (article links are not trusted)."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("allow_private_networks = true\n" + extra)
+    return str(cfg)
+
+
+def test_snapshot_cli(cli: CliRun, http_server: TestServer, tmp_path: Path) -> None:
+    url = serve_three(http_server)
+    r = cli("--config", private_ok(tmp_path), "snapshot", url)
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.strip() == f"{url}: 3 entries, 3 added, 0 revised, 0 unchanged, 0 failed"
+    r = cli("--config", private_ok(tmp_path), "snapshot", url, "--json")
+    (rep,) = lines(r.stdout)
+    assert rep["not_modified"] and rep["unchanged"] == 3
+    assert cli("--config", private_ok(tmp_path), "snapshot", url, "-q").stdout == ""
+    r = cli("snapshot", url, "--force")  # without the config, the 127.0.0.1 links are refused
+    assert r.exit_code == 1 and "3 failed" in r.stdout and "not a public address" in r.stderr
+    assert cli("check").exit_code == 0
+
+
+def test_snapshot_from_config_and_failures(cli: CliRun, http_server: TestServer,
+                                           tmp_path: Path) -> None:
+    http_server.routes["/ok"] = Route(body=(FEEDS / "article1.html").read_bytes())
+    http_server.routes["/rss.xml"] = Route(
+        body=rss([("ok", http_server.url("/ok")), ("gone", http_server.url("/missing")),
+                  ("ftp", "ftp://example.org/x")]),
+        content_type="application/rss+xml",
+    )
+    cfg = private_ok(tmp_path, f'[[feeds]]\nurl = "{http_server.url("/rss.xml")}"\n'
+                                'source = "local"\n')
+    r = cli("--config", cfg, "snapshot")
+    assert r.exit_code == 1
+    assert "1 added" in r.stdout and "2 failed" in r.stdout
+    errors = r.stderr.splitlines()
+    assert len(errors) == 2 and all(e.startswith("error: ") for e in errors)
+    assert cli("list", "--json").stdout.count('"source": "local"') == 1
+
+
+def test_snapshot_without_feeds_is_usage_error(cli: CliRun) -> None:
+    assert cli("snapshot").exit_code == 2
+
+
+def test_add_url_and_saved_page(cli: CliRun, http_server: TestServer, tmp_path: Path) -> None:
+    http_server.routes["/story"] = Route(body=(FEEDS / "article1.html").read_bytes())
+    r = cli("add", http_server.url("/story?utm_source=x"))
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.startswith("added news.example/2024-04-03/putin-reaffirms-war-aims@1")
+    page = tmp_path / "saved.html"
+    page.write_bytes((FEEDS / "article2.html").read_bytes())
+    r = cli("add", str(page))
+    assert r.exit_code == 0 and r.stdout.startswith("added ")
+    rev = json.loads(cli("show", "central-bank-holds-rates", "--json").stdout)
+    assert rev["url"].startswith("https://news.example/")
+    assert cli("show", "central-bank-holds-rates", "--original").stdout_bytes == page.read_bytes()
+    r = cli("add", http_server.url("/nothing-here"))
+    assert r.exit_code == 1 and "404" in r.stderr and r.stderr.count("\n") == 1

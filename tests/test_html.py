@@ -1,0 +1,185 @@
+"""Article pages to drafts: main text without boilerplate, metadata, canonical URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsarchive.errors import InputError
+from newsarchive.fetch import Fetcher
+from newsarchive.ingest.html import html_fragment_to_text, html_to_draft, looks_like_html
+from newsarchive.prepare import prepare
+from tests.httpserver import Route, TestServer
+
+
+PAGES = Path(__file__).parent / "data" / "feeds"
+BOILERPLATE = [
+    "cookies", "Subscribe", "Related stories", "Sanctions explained", "All rights reserved",
+    "Privacy", "Sign up", "Log in", "Impressum", "Markets", "tracking", "dataLayer",
+]
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def test_article1_text_and_metadata() -> None:
+    data = page("article1.html")
+    draft = html_to_draft(data, origin="article1.html", url="http://127.0.0.1:1/a?utm_source=x")
+    assert draft.title == "Putin reaffirms war aims in annual address"
+    assert draft.date == "2024-04-03"
+    assert draft.author == "Jane Correspondent"
+    # rel=canonical wins over og:url; tracking parameters and the fragment are gone
+    assert draft.url == "https://news.example/world/2024/04/03/putin-reaffirms-war-aims"
+    paragraphs = draft.text.split("\n\n")
+    assert len(paragraphs) == 4
+    assert paragraphs[0].startswith("Russian President Vladimir Putin on Wednesday")
+    assert paragraphs[-1].endswith("over the past year.")
+    assert not draft.text.startswith("Putin reaffirms")  # the headline is the title
+    for word in BOILERPLATE:
+        assert word not in draft.text
+    assert draft.original == data
+    assert draft.original_type == "text/html"
+    assert draft.origin == "article1.html"
+
+
+def test_article2_og_url_only() -> None:
+    draft = html_to_draft(page("article2.html"), origin="p2")
+    assert draft.title == "Central bank holds rates steady as inflation eases"
+    assert draft.date == "2024-03-21"
+    assert draft.author == "Max Economist"
+    assert draft.url == "https://news.example/business/central-bank-holds-rates?page=2"
+    assert len(draft.text.split("\n\n")) == 3
+    for word in BOILERPLATE:
+        assert word not in draft.text
+
+
+def test_article3_relative_canonical_and_no_date() -> None:
+    draft = html_to_draft(
+        page("article3.html"), origin="p3", url="https://zeitung.example/x/y?id=9"
+    )
+    assert draft.title == "Gießen eröffnet neue Stadtbibliothek"
+    assert draft.url == "https://zeitung.example/kultur/giessen-eroeffnet-neue-stadtbibliothek"
+    assert draft.date is None  # the caller falls back to the entry's date
+    assert "„Ort der Begegnung für alle Generationen“" in draft.text
+    assert "Impressum" not in draft.text
+
+
+def test_article3_without_a_url_has_no_url() -> None:
+    draft = html_to_draft(page("article3.html"), origin="p3")
+    assert draft.url is None  # a relative canonical link with nothing to resolve it against
+
+
+def test_drafts_prepare_into_ids_from_the_canonical_url() -> None:
+    d1 = prepare(html_to_draft(page("article1.html"), origin="a1"))
+    assert d1.id == "news.example/2024-04-03/putin-reaffirms-war-aims"
+    d3 = html_to_draft(page("article3.html"), origin="a3", url="https://zeitung.example/")
+    d3.date = "2024-04-06"
+    assert prepare(d3).id == "zeitung.example/2024-04-06/giessen-eroeffnet-neue-stadtbibliothek"
+
+
+def test_page_url_used_when_no_canonical() -> None:
+    html = (
+        b"<!DOCTYPE html><html><head><title>Plain</title></head><body><article>"
+        b"<h1>Plain</h1><p>A page without any canonical link says something useful here.</p>"
+        b"</article></body></html>"
+    )
+    draft = html_to_draft(html, origin="x", url="http://Site.example/news/plain/?fbclid=1#x")
+    assert draft.url == "https://site.example/news/plain"
+
+
+def test_canonical_to_the_home_page_is_ignored() -> None:
+    html = (
+        b'<!DOCTYPE html><html><head><title>T</title><link rel="canonical" href="/"></head>'
+        b"<body><article><p>An article page whose template says its canonical URL is the "
+        b"home page, which would merge every article of the site into one.</p></article>"
+        b"</body></html>"
+    )
+    draft = html_to_draft(html, origin="x", url="https://site.example/2024/a-story")
+    assert draft.url == "https://site.example/2024/a-story"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        b"<html><head><title>Empty</title></head><body></body></html>",
+        b"<!DOCTYPE html><html><body><script>var a = 1;</script></body></html>",
+        (
+            b"<!DOCTYPE html><html><head><title>Home</title></head><body><nav><ul>"
+            b'<li><a href="/">Home</a></li><li><a href="/a">World</a></li></ul></nav>'
+            b'<footer><p>(c) 2024 Example. <a href="/p">Privacy</a></p></footer></body></html>'
+        ),
+        b"\x00\x01\x02\x03",
+        b"",
+    ],
+)
+def test_no_article_text(html: bytes) -> None:
+    with pytest.raises(InputError) as excinfo:
+        html_to_draft(html, origin="page.html")
+    assert str(excinfo.value) == "page.html: no article text found in the HTML"
+
+
+def test_fragment_is_read() -> None:
+    draft = html_to_draft(b"<p>Just one paragraph of text in a saved fragment.</p>", origin="f")
+    assert draft.text == "Just one paragraph of text in a saved fragment."
+
+
+def test_latin1_page_with_meta_charset() -> None:
+    html = (
+        '<html><head><meta charset="iso-8859-1"><title>Caf\u00e9</title></head><body>'
+        "<article><p>Le caf\u00e9 du coin a rouvert ses portes apr\u00e8s des travaux.</p>"
+        "</article></body></html>"
+    ).encode("latin-1")
+    draft = html_to_draft(html, origin="x")
+    assert "caf\u00e9 du coin" in draft.text
+    assert draft.title == "Caf\u00e9"
+
+
+def test_page_fetched_from_the_local_server(http_server: TestServer) -> None:
+    http_server.routes["/articles/putin"] = Route(body=page("article1.html"))
+    with Fetcher(user_agent="t", host_delay=0, allow_private_networks=True) as f:
+        resp = f.get(http_server.url("/articles/putin?utm_source=rss"))
+    draft = html_to_draft(resp.body, origin=resp.url, url=resp.url)
+    assert draft.url == "https://news.example/world/2024/04/03/putin-reaffirms-war-aims"
+    assert draft.original == resp.body
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"<!DOCTYPE html><html><body>x</body></html>", True),
+        (b"\xef\xbb\xbf<!doctype HTML>\n<html>", True),
+        (b"  <html lang='en'><head>", True),
+        (b"<?xml version='1.0'?><!-- c --><html xmlns='http://www.w3.org/1999/xhtml'>", True),
+        (b"<head><title>t</title></head><body><p>x</p></body>", True),
+        (b"<div><p>A fragment</p></div>", True),
+        (b"<?xml version='1.0'?><rss version='2.0'><channel/></rss>", False),
+        (b"title: A title\n\nSome text with a <b> tag.", False),
+        (b"date 2024-04-03 Plain text.", False),
+        (b'{"text": "<p>x</p>"}', False),
+        (b"", False),
+    ],
+)
+def test_looks_like_html(data: bytes, expected: bool) -> None:
+    assert looks_like_html(data) is expected
+
+
+def test_html_fragment_to_text() -> None:
+    fragment = (
+        "<p>First &amp; foremost.</p><script>alert('x')</script><style>p{}</style>"
+        "<ul><li>one</li><li>two</li></ul>text<br>after   break<div>last</div>"
+    )
+    assert html_fragment_to_text(fragment) == (
+        "First & foremost.\n\none\n\ntwo\n\ntext\n\nafter break\n\nlast"
+    )
+    assert html_fragment_to_text("plain text") == "plain text"
+    assert html_fragment_to_text("") == ""
+
+
+def test_oversized_page_is_refused_quickly() -> None:
+    from newsarchive.ingest.html import MAX_HTML_BYTES
+
+    data = page("article1.html").replace(b"</article>", b"<p>x</p>" * (MAX_HTML_BYTES // 8))
+    with pytest.raises(InputError, match="over the 10,485,760-byte limit"):
+        html_to_draft(data, origin="big.html")
