@@ -208,6 +208,7 @@ def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
                                     "an uncommitted record left by an interrupted add (gc removes it)",
                                     [records[oid].article], damage=False))
         problems.extend(_check_index(store.catalog()))
+    problems.extend(_check_packs(store.objects))
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
                                 damage=False))
@@ -216,6 +217,22 @@ def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
         return [Problem("repaired", str(store.root), detail, damage=False)
                 for detail in _summarise(problems)] + [
                     p for p in check(archive) if p.damage or p.kind == "damaged"]
+    return problems
+
+
+def _check_packs(objects: ObjectStore) -> list[Problem]:
+    """Pack files whose index or header cannot be read (their objects show as missing)."""
+    from newsarchive.store.packs import PackFormatError, PackReader
+
+    problems = []
+    if objects.pack_dir.is_dir():
+        for pack in sorted(objects.pack_dir.glob("pack-*.pack")):
+            if not pack.with_suffix(".idx").exists():
+                continue
+            try:
+                PackReader(pack).close()
+            except (OSError, PackFormatError) as err:
+                problems.append(Problem("corrupt", str(pack), f"unreadable pack ({err})"))
     return problems
 
 
