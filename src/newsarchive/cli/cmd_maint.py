@@ -12,9 +12,10 @@ from newsarchive.cli.context import State, emit_json, json_option, pass_state
 @click.command()
 @click.option("--repair", is_flag=True,
               help="Rebuild the catalog, set corrupt objects aside in quarantine/.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only damage.")
 @json_option
 @pass_state
-def check(state: State, repair: bool, as_json: bool) -> None:
+def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
     """Verify every object against its hash and the catalog against the objects.
 
     Exit 1 when anything is damaged. Notes (leftovers of interrupted writes, which `gc`
@@ -35,11 +36,14 @@ def check(state: State, repair: bool, as_json: bool) -> None:
                    "problems": [p.to_dict() for p in problems]})
     else:
         for p in problems:
+            if quiet and not p.damage:
+                continue
             tag = "damage" if p.damage else "note"
             arts = f" [{', '.join(p.articles)}]" if p.articles else ""
             click.echo(f"{tag}: {p.kind} {p.object}: {p.detail}{arts}")
-        click.echo(f"{'damage found' if damage else 'ok'}: {len(damage)} problem(s), "
-                   f"{len(problems) - len(damage)} note(s) in {elapsed:.2f} s", err=True)
+        if not quiet:
+            click.echo(f"{'damage found' if damage else 'ok'}: {len(damage)} problem(s), "
+                       f"{len(problems) - len(damage)} note(s) in {elapsed:.2f} s", err=True)
     if damage:
         sys.exit(1)
 
