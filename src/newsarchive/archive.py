@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from newsarchive import faults, refs
 from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
-from newsarchive.model import AddResult, Article, Draft, Revision
+from newsarchive.model import AddResult, Article, Draft, Revision, Status
 from newsarchive.prepare import Prepared, apply_overrides, now_utc, parse_date, prepare
 from newsarchive.records import Record
 from newsarchive.store.catalog import Catalog
@@ -155,9 +155,9 @@ class Archive:
                 texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
                 cat.begin()
                 try:
-                    for i, p in enumerate(batch):
-                        if isinstance(p, Prepared):
-                            results[i] = self._add_one(cat, p, sink, texts)
+                    for i, item in enumerate(batch):
+                        if isinstance(item, Prepared):
+                            results[i] = self._add_one(cat, item, sink, texts)
                     if isinstance(sink, PackWriter):
                         sink.finish()  # one fsync for the whole batch
                     faults.point("before-commit")
@@ -202,7 +202,7 @@ class Archive:
             prev_text = texts.get(head["text_hash"]) or self.text_of(head["text_hash"])
         row = self._catalog_insert(cat, record, record_oid, p.text, prev_text,
                                    head["title"] if head is not None else None)
-        status = "added" if head is None else "revised"
+        status: Status = "added" if head is None else "revised"
         return AddResult(status, row_to_revision(row), p.origin)
 
     def _catalog_insert(self, cat: Catalog, record: Record, record_oid: str, text: str,

@@ -44,6 +44,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from newsarchive.model import KINDS  # every kind, in the order a result lists them
 from newsarchive.query import tokenize
 
 __all__ = [
@@ -58,8 +59,6 @@ __all__ = [
     "is_minor_change",
 ]
 
-#: Every kind, in the order kinds are listed in a result.
-KINDS = ("minor", "headline", "correction", "substantive", "revert")
 
 _APOSTROPHE = "['\u2019]"
 _DASH_OR_COLON = "\\s*[:\u2013\u2014]"

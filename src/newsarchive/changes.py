@@ -17,7 +17,7 @@ from newsarchive.model import Revision
 if TYPE_CHECKING:
     from newsarchive.archive import Archive
 
-from newsarchive.changekind import KINDS
+from newsarchive.model import KINDS
 
 
 @dataclass(frozen=True)

@@ -185,8 +185,8 @@ def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
             if oid and oid not in known and not (row["damaged"] and what == "text"):
                 problems.append(Problem("missing", oid, f"the {what} of {ref} is missing",
                                         [row["article"]]))
-        rec = records.get(row["record"])
-        if rec is not None and (rec.article, rec.number, rec.text, rec.title) != (
+        stored = records.get(row["record"])
+        if stored is not None and (stored.article, stored.number, stored.text, stored.title) != (
             row["article"], row["number"], row["text_hash"], row["title"]
         ):
             problems.append(Problem("mismatch", row["record"],
@@ -366,7 +366,7 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
 def store_stats(archive: Archive) -> dict[str, Any]:
     store = archive.store
     cat = store.catalog()
-    counts = cat.counts()
+    counts: dict[str, Any] = dict(cat.counts())
     objects_bytes = store.objects.disk_bytes()
     catalog_bytes = sum(
         p.stat().st_size for p in store.root.glob("catalog.sqlite*") if p.is_file()

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["added", "revised", "unchanged"]
+# The kinds of change (see newsarchive.changekind for the rules); here so that the CLI can
+# offer them without importing the classifier.
+KINDS = ("minor", "headline", "correction", "substantive", "revert")
 
 
 @dataclass

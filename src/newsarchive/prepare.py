@@ -83,7 +83,7 @@ def _parse_datetime(value: str, origin: str, what: str) -> dt.datetime:
     from dateutil import parser as dateparser
 
     try:
-        parsed = dateparser.parse(value, default=dt.datetime(2000, 1, 1))
+        parsed: dt.datetime | None = dateparser.parse(value, default=dt.datetime(2000, 1, 1))
     except (ValueError, OverflowError, TypeError) as err:
         raise InputError(origin, f"unreadable {what} {value!r} (try YYYY-MM-DD)") from err
     if parsed is None or not 1 <= parsed.year <= 9999:

@@ -6,7 +6,7 @@ import click
 
 from newsarchive.cli.context import State, emit_json, filter_options, pass_state, style
 
-from newsarchive.changekind import KINDS
+from newsarchive.model import KINDS
 
 
 @click.command()

@@ -18,7 +18,7 @@ from newsarchive.cli.context import (
     words_delta,
 )
 
-from newsarchive.changekind import KINDS
+from newsarchive.model import KINDS
 
 
 @click.command("list")

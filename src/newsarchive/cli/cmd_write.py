@@ -170,7 +170,7 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
     def counted() -> Iterator[AddResult | NewsArchiveError]:
         for r in state.archive.import_(drafts):
             if hasattr(r, "status"):
-                counts[r.status] += 1  # type: ignore[union-attr]
+                counts[r.status] += 1
             yield r
 
     failed = report(state, counted(), as_json=as_json, show=frozenset())

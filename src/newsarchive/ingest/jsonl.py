@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from newsarchive.errors import InputError
 from newsarchive.model import Draft
@@ -14,7 +14,7 @@ from newsarchive.model import Draft
 STRING_FIELDS = ("title", "source", "date", "url", "slug", "captured_at", "author")
 
 
-def parse_jsonl(stream: IO[bytes], *, origin: str) -> Iterator[Draft | InputError]:
+def parse_jsonl(stream: Iterable[bytes], *, origin: str) -> Iterator[Draft | InputError]:
     """Yield a draft per non-blank line, or an InputError for a line that cannot be used."""
     for lineno, raw in enumerate(stream, 1):
         where = f"{origin}:{lineno}"

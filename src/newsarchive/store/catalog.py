@@ -206,18 +206,22 @@ class Catalog:
         self.create()
 
     # -- reads ----------------------------------------------------------------------------
+    def _one(self, sql: str, args: Sequence[Any]) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, args).fetchone()
+        return row
+
     def head(self, article_id: str) -> sqlite3.Row | None:
-        return self.conn.execute(
+        return self._one(
             f"""SELECT {REVISION_COLUMNS} FROM revisions
                 WHERE rid = (SELECT head FROM articles WHERE id = ?)""",
             (article_id,),
-        ).fetchone()
+        )
 
     def revision(self, article_id: str, number: int) -> sqlite3.Row | None:
-        return self.conn.execute(
+        return self._one(
             f"SELECT {REVISION_COLUMNS} FROM revisions WHERE article = ? AND number = ?",
             (article_id, number),
-        ).fetchone()
+        )
 
     def revisions_of(self, article_id: str) -> list[sqlite3.Row]:
         return self.conn.execute(
@@ -233,7 +237,7 @@ class Catalog:
         return int(row[0]) if row and row[0] is not None else None
 
     def article(self, article_id: str) -> sqlite3.Row | None:
-        return self.conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return self._one("SELECT * FROM articles WHERE id = ?", (article_id,))
 
     def article_ids_ending(self, suffix: str) -> list[str]:
         """Article IDs equal to ``suffix`` or ending in ``/suffix``."""
@@ -254,7 +258,8 @@ class Catalog:
         changed: bool = False, kinds: Sequence[str] = (), limit: int | None = None,
         oldest_first: bool = False,
     ) -> list[sqlite3.Row]:
-        where, args = ["1"], []  # type: ignore[var-annotated]
+        where: list[str] = ["1"]
+        args: list[Any] = []
         if sources:
             where.append(f"source IN ({', '.join('?' for _ in sources)})")
             args.extend(sources)
@@ -310,7 +315,8 @@ class Catalog:
                        until: str | None = None, kinds: Sequence[str] = (),
                        limit: int = 50) -> list[sqlite3.Row]:
         """Revisions after the first, newest capture first; since/until on capture time."""
-        where, args = ["r.number > 1"], []  # type: ignore[var-annotated]
+        where: list[str] = ["r.number > 1"]
+        args: list[Any] = []
         if sources:
             where.append(f"r.source IN ({', '.join('?' for _ in sources)})")
             args.extend(sources)
@@ -331,7 +337,8 @@ class Catalog:
     # -- search -------------------------------------------------------------------------
     def _filters(self, sources: Sequence[str], since: str | None, until: str | None,
                  alias: str = "r") -> tuple[str, list[Any]]:
-        where, args = [], []  # type: ignore[var-annotated]
+        where: list[str] = []
+        args: list[Any] = []
         if sources:
             where.append(f"{alias}.source IN ({', '.join('?' for _ in sources)})")
             args.extend(sources)

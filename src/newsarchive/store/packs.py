@@ -77,7 +77,8 @@ class PackReader:
             raise PackFormatError(f"{pack_path}: not a pack file")
 
     def _record(self, i: int) -> tuple[bytes, int, int, int]:
-        return IDX_RECORD.unpack_from(self._idx, 12 + i * IDX_RECORD.size)  # type: ignore[return-value]
+        key, offset, length, depth = IDX_RECORD.unpack_from(self._idx, 12 + i * IDX_RECORD.size)
+        return key, offset, length, depth
 
     def find(self, oid: bytes) -> tuple[int, int, int] | None:
         """(offset, length, depth) of an object, by binary search over the index."""
