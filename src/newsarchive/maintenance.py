@@ -13,6 +13,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import IntegrityError, StoreError
@@ -323,7 +324,9 @@ def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[st
             before = store.objects.disk_bytes()
             packed = _repack(archive, cat, referenced)
             freed += max(0, before - store.objects.disk_bytes())
-        cat.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = _catalog_bytes(store.root)
+        cat.compact()
+        freed += max(0, before - _catalog_bytes(store.root))
     return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed,
             "objects_packed": packed}
 
@@ -363,14 +366,16 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
     return writer.written
 
 
+def _catalog_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.glob("catalog.sqlite*") if p.is_file())
+
+
 def store_stats(archive: Archive) -> dict[str, Any]:
     store = archive.store
     cat = store.catalog()
     counts: dict[str, Any] = dict(cat.counts())
     objects_bytes = store.objects.disk_bytes()
-    catalog_bytes = sum(
-        p.stat().st_size for p in store.root.glob("catalog.sqlite*") if p.is_file()
-    )
+    catalog_bytes = _catalog_bytes(store.root)
     counts.update(
         objects=len(set(store.objects)), packs=len(store.objects.packs(refresh=True)),
         objects_bytes=objects_bytes,

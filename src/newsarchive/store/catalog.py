@@ -199,6 +199,13 @@ class Catalog:
                     (cur.lastrowid, passage),
                 )
 
+    def compact(self) -> None:
+        """Merge the search indexes' segments and reclaim free pages (for ``gc``)."""
+        for table in ("docs_fts", "edits_fts"):
+            self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def drop_derived(self) -> None:
         """Empty every derived table (inside the caller's transaction), keeping validators."""
         for table in ("edits_fts", "edits", "docs_fts", "docs", "revisions", "articles"):
