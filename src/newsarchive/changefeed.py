@@ -88,19 +88,25 @@ REPORT_CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 .change{border-top:1px solid #ccc;padding:1rem 0}
 .meta{color:#555;font-size:.9rem}.kind{background:#eee;border-radius:3px;padding:0 .3rem;margin-right:.3rem}
-del{background:#fdd;color:#900;text-decoration:line-through}ins{background:#dfd;color:#060;text-decoration:none}
 """
+
+
+def _diff_css() -> str:
+    from newsarchive.diffformat import CSS
+
+    return CSS
 
 
 def to_html_report(archive: Archive, changes: Sequence[Change], *,
                    title: str = "newsarchive changes") -> str:
     """One static, self-contained page listing the changes with their diffs inline."""
+    DIFF_CSS = _diff_css()  # noqa: N806
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
         "style-src 'unsafe-inline'\">",
-        f"<title>{escape(title)}</title><style>{REPORT_CSS}</style></head><body>",
+        f"<title>{escape(title)}</title><style>{REPORT_CSS}{DIFF_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<p class=\"meta\">{len(changes)} change(s), generated {_now()} by newsarchive "
         f"{escape(__version__)}</p>",

@@ -177,13 +177,18 @@ class PackWriter:
         key = bytes.fromhex(oid)
         if key in self._entries or self._exists(oid):
             return oid
-        enc, depth, base_key, data = 0, 0, ZERO, zlib.compress(payload, 6)
+        delta = None
         if base is not None and base != oid:
             found = self._payloads.get(base) or self._load_base(base)
             if found is not None and found[1] + 1 < MAX_DEPTH:
-                delta = deflate_delta(payload, found[0])
-                if len(delta) < len(data):
-                    enc, depth, base_key, data = 1, found[1] + 1, bytes.fromhex(base), delta
+                delta = (deflate_delta(payload, found[0]), found[1] + 1)
+        if delta is not None and len(delta[0]) * 8 < len(payload):
+            # clearly a good delta: no need to try the full compression too
+            enc, depth, base_key, data = 1, delta[1], bytes.fromhex(base or ""), delta[0]
+        else:
+            enc, depth, base_key, data = 0, 0, ZERO, zlib.compress(payload, 6)
+            if delta is not None and len(delta[0]) < len(data):
+                enc, depth, base_key, data = 1, delta[1], bytes.fromhex(base or ""), delta[0]
         head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base_key, len(data))
         self._f.write(head)
         self._f.write(data)
