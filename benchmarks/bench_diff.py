@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsarchive import diffing
+from newsarchive import diffengine, diffing
 from newsarchive.diffing import GRANULARITIES, diff_texts, tokenize, word_change_counts
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +49,7 @@ def corpus_pairs(gen: Path, n: int, seed: int, out: Path) -> list[tuple[str, str
 def timings(fn: Callable[[str, str], object], pairs: list[tuple[str, str]]) -> list[float]:
     out = []
     for a, b in pairs:
-        diffing._spans_cached.cache_clear()   # no help from an earlier call on the same text
+        diffengine._spans_cached.cache_clear()   # no help from an earlier call on the same text
         diffing._word_ops.cache_clear()
         start = time.perf_counter()
         fn(a, b)
@@ -135,7 +135,7 @@ def main() -> None:
         for by in GRANULARITIES:
             ms = []
             for _ in range(5):
-                diffing._spans_cached.cache_clear()
+                diffengine._spans_cached.cache_clear()
                 start = time.perf_counter()
                 d = diff_texts(a, b, by=by)
                 ms.append((time.perf_counter() - start) * 1000)

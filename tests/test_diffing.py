@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsarchive import diffing
+from newsarchive import diffengine, diffing
 from newsarchive.diffing import (
     GRANULARITIES,
     Diff,
@@ -159,7 +159,7 @@ def test_both_engines_are_exact_without_the_safety_net(pair: tuple[str, str]) ->
     for engine in ENGINES:
         for by in GRANULARITIES:
             for cleanup in (True, False):
-                ops = diffing._attempt(a, b, by, diffing._Ctx(None, engine, cleanup))
+                ops = diffengine._attempt(a, b, by, diffengine._Ctx(None, engine, cleanup))
                 assert side_a(ops) == a and side_b(ops) == b, (engine, by, cleanup)
 
 
@@ -186,7 +186,7 @@ def test_more_distinct_words_than_the_basic_private_use_area() -> None:
     assert d.by == "word"
     assert_exact(d, a, b)
     assert [(op.op, op.text) for op in d.ops if op.op != "equal"] == [("insert", "inserted ")]
-    assert diffing._code(6400) == "\U000f0000"
+    assert diffengine._code(6400) == "\U000f0000"
 
 
 def test_more_distinct_tokens_than_code_points_falls_back_coarser() -> None:
