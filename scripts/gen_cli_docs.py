@@ -31,13 +31,13 @@ for fish.
 
 def help_text(command: click.Command, name: str, parent: click.Context | None) -> str:
     ctx = click.Context(command, info_name=name, parent=parent, terminal_width=100,
-                        max_content_width=100)
+                        max_content_width=100, help_option_names=["-h", "--help"])
     return command.get_help(ctx)
 
 
 def render() -> str:
     parts = [HEADER, "## newsarchive\n", "```text", help_text(cli, "newsarchive", None), "```\n"]
-    root = click.Context(cli, info_name="newsarchive")
+    root = click.Context(cli, info_name="newsarchive", help_option_names=["-h", "--help"])
     for name in sorted(cli.commands):
         parts += [f"## newsarchive {name}\n", "```text",
                   help_text(cli.commands[name], name, root), "```\n"]

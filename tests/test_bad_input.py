@@ -47,7 +47,7 @@ def test_bad_input_changes_nothing(cli: CliRun, filled: Path, tmp_path: Path, na
     r = cli("add", path)
     assert r.exit_code == 1
     err_lines = r.stderr.splitlines()
-    assert err_lines and all(l.startswith("error: ") for l in err_lines)
+    assert err_lines and all(x.startswith("error: ") for x in err_lines)
     assert message in r.stderr, r.stderr
     assert name in err_lines[0]
     assert tree_digest(filled) == before

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, SEED, CliRun, tree_digest
+from tests.conftest import EXAMPLES, SEED, CliRun
 
 SEED_ID = "politico/2024-04-03/seed-article"
 
@@ -116,8 +116,8 @@ def test_examples_quick_start(cli: CliRun) -> None:
     r = cli("add", str(EXAMPLES))
     assert r.exit_code == 0, r.stdout
     lines = r.stdout.splitlines()
-    assert any(l.startswith("revised politico.eu/2024-04-03/putin-reaffirms-war-aims@3") for l in lines)
-    assert any(l.startswith("added hessenschau/2024-01-05/giessen-flood-warning@1") for l in lines)
+    assert any(x.startswith("revised politico.eu/2024-04-03/putin-reaffirms-war-aims@3") for x in lines)
+    assert any(x.startswith("added hessenschau/2024-01-05/giessen-flood-warning@1") for x in lines)
     listed = cli("list", "--json")
     ids = [a["id"] for a in jsonl(listed.stdout)]
     assert len(ids) == 4

@@ -52,7 +52,7 @@ def test_bulk_add_writes_a_pack_with_deltas(cli: CliRun, bulk: Path) -> None:
     assert reader.find(later)[2] == 2 and reader.find(first)[2] == 0  # type: ignore[index]
     assert reader.find(later)[1] < reader.find(first)[1]  # type: ignore[index]
     archive.close()
-    log = [json.loads(l) for l in cli("log", "story-7", "--json").stdout.splitlines()]
+    log = [json.loads(x) for x in cli("log", "story-7", "--json").stdout.splitlines()]
     assert [r["revision"] for r in log] == [3, 2, 1]
     text = cli("show", "story-7@2").stdout_bytes
     import hashlib

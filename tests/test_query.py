@@ -148,7 +148,7 @@ def _shapes() -> Iterator[str]:
                     if all(negs):
                         continue
                     k, items = 0, []
-                    for size, neg in zip(sizes, negs):
+                    for size, neg in zip(sizes, negs, strict=True):
                         units = []
                         for _ in range(size):
                             units.append("{}" if k == hole else "a")

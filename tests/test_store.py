@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +92,7 @@ def test_repair_quarantines_and_marks_damaged(cli: CliRun, filled: Path) -> None
     assert (filled / "quarantine" / rev["hash"]).exists()
     log = cli("log", "putin-reaffirms-war-aims").stdout
     assert "DAMAGED" in log and log.count("\n@") + log.startswith("@") >= 0
-    revs = [json.loads(l) for l in cli("log", "putin-reaffirms-war-aims", "--json").stdout.splitlines()]
+    revs = [json.loads(x) for x in cli("log", "putin-reaffirms-war-aims", "--json").stdout.splitlines()]
     assert [r["revision"] for r in revs] == [3, 2, 1]
     assert [r.get("damaged", False) for r in revs] == [False, True, False]
     assert cli("show", "putin-reaffirms-war-aims@3").exit_code == 0
@@ -108,7 +107,7 @@ def test_repair_survives_a_corrupt_record(cli: CliRun, filled: Path) -> None:
     a.close()
     (filled / "objects" / record[:2] / record[2:]).write_bytes(b"x")
     assert cli("check", "--repair").exit_code == 0
-    revs = [json.loads(l) for l in cli("log", "putin-reaffirms-war-aims", "--json").stdout.splitlines()]
+    revs = [json.loads(x) for x in cli("log", "putin-reaffirms-war-aims", "--json").stdout.splitlines()]
     assert [r["revision"] for r in revs] == [3, 2, 1]
     assert revs[1]["hash"] == rev["hash"]
 

@@ -44,11 +44,7 @@ _LAZY = {
     "Revision": "newsarchive.model",
 }
 
-if TYPE_CHECKING:
-    from newsarchive.archive import Archive, open
-    from newsarchive.model import AddResult, Article, Draft, Problem, Revision
-
-from newsarchive.errors import (
+from newsarchive.errors import (  # noqa: E402  (after __version__, on purpose)
     AmbiguousRef,
     ConfigError,
     FeedError,
@@ -63,6 +59,11 @@ from newsarchive.errors import (
     StoreNotFound,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from newsarchive.archive import Archive, open
+    from newsarchive.model import AddResult, Article, Draft, Problem, Revision
+
 
 
 def __getattr__(name: str) -> Any:

@@ -107,7 +107,9 @@ class Archive:
             raise result
         return result
 
-    def add_drafts(self, drafts: Iterable[Draft | InputError]) -> list[AddResult | NewsArchiveError]:
+    def add_drafts(
+        self, drafts: Iterable[Draft | InputError]
+    ) -> list[AddResult | NewsArchiveError]:
         return list(self.add_stream(drafts))
 
     def add_stream(
@@ -355,7 +357,9 @@ class Archive:
                 rec["original_type"] = rev.original_type
             yield rec
 
-    def import_(self, drafts: Iterable[Draft | InputError]) -> Iterator[AddResult | NewsArchiveError]:
+    def import_(
+        self, drafts: Iterable[Draft | InputError]
+    ) -> Iterator[AddResult | NewsArchiveError]:
         """Archive records read back from ``export`` (each verified against its hash)."""
         return self.add_stream(drafts)
 

@@ -87,7 +87,8 @@ def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsar
 REPORT_CSS = """
 body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 .change{border-top:1px solid #ccc;padding:1rem 0}
-.meta{color:#555;font-size:.9rem}.kind{background:#eee;border-radius:3px;padding:0 .3rem;margin-right:.3rem}
+.meta{color:#555;font-size:.9rem}
+.kind{background:#eee;border-radius:3px;padding:0 .3rem;margin-right:.3rem}
 """
 
 

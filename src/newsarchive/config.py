@@ -1,4 +1,7 @@
-"""The config file and the store location (SPEC 2). With ``cli``, the only reader of the environment."""
+"""The config file and the store location (SPEC 2).
+
+With ``cli``, this is the only module that reads the environment.
+"""
 
 from __future__ import annotations
 

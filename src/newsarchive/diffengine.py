@@ -478,7 +478,8 @@ def _match_units(a: str, b: str, sa: list[tuple[int, int]], sb: list[tuple[int, 
         return pairs
     try:
         table: dict[str, str] = {}
-        ea, eb = encode_tokens([a[s:e] for s, e in sa], table), encode_tokens([b[s:e] for s, e in sb], table)
+        ea = encode_tokens([a[s:e] for s, e in sa], table)
+        eb = encode_tokens([b[s:e] for s, e in sb], table)
     except TooManyTokens:
         return pairs
     i = j = 0

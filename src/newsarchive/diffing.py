@@ -254,8 +254,10 @@ def _find_moves(a: str, b: str, ops: RawOps, marks: tuple[_Marks, _Marks], by: s
 
 def _cut(ops: RawOps, moves: list[Move]) -> list[Op]:
     """Ops with each move's text cut out of its delete and insert ops and tagged."""
-    spans = {"delete": sorted((m.a_offset, m.a_offset + len(m.text), i) for i, m in enumerate(moves)),
-             "insert": sorted((m.b_offset, m.b_offset + len(m.text), i) for i, m in enumerate(moves))}
+    spans = {
+        "delete": sorted((m.a_offset, m.a_offset + len(m.text), i) for i, m in enumerate(moves)),
+        "insert": sorted((m.b_offset, m.b_offset + len(m.text), i) for i, m in enumerate(moves)),
+    }
     nxt = {"delete": 0, "insert": 0}
     out: list[Op] = []
     pos = {"delete": 0, "insert": 0}

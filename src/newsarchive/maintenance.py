@@ -57,7 +57,9 @@ def choose_chains(records: dict[str, Record]) -> dict[str, list[tuple[str, Recor
     parent links, falling back to the latest record of the previous number where a
     parent is missing (set aside as corrupt). Other records are leftovers of killed adds.
     """
-    by_article: dict[str, dict[int, list[tuple[str, Record]]]] = defaultdict(lambda: defaultdict(list))
+    by_article: dict[str, dict[int, list[tuple[str, Record]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for oid, rec in records.items():
         by_article[rec.article][rec.number].append((oid, rec))
     chains: dict[str, list[tuple[str, Record]]] = {}
@@ -206,7 +208,8 @@ def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
                                     [records[oid].article]))
         for oid in sorted(set(records) - expected - committed):
             problems.append(Problem("leftover", oid,
-                                    "an uncommitted record left by an interrupted add (gc removes it)",
+                                    "an uncommitted record left by an interrupted add "
+                                    "(gc removes it)",
                                     [records[oid].article], damage=False))
         problems.extend(_check_index(store.catalog()))
     problems.extend(_check_packs(store.objects))

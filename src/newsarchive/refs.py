@@ -26,7 +26,9 @@ def parse_ref(ref: str) -> ParsedRef:
     m = _AT.match(ref)
     base, number = (m.group("base"), int(m.group("num"))) if m else (ref, None)
     if number == 0:
-        raise UsageError(f"{ref}: revisions are numbered from 1 (use @1, or @-1 for the one before latest)")
+        raise UsageError(
+            f"{ref}: revisions are numbered from 1 (use @1, or @-1 for the one before latest)"
+        )
     if not base or not _NAME.match(base.lower()) or base.startswith("/") or "//" in base:
         raise RevisionNotFound(ref, "not a valid article ID or revision reference")
     return ParsedRef(base.lower(), number)

@@ -36,7 +36,8 @@ def result_line(state: State, r: AddResult) -> str:
     rev = r.revision
     if r.status == "unchanged":
         return f"unchanged {rev.ref}"
-    line = f"{style(state, r.status, fg='green' if r.status == 'added' else 'yellow')} {rev.ref} {rev.hash[:7]}"
+    status = style(state, r.status, fg="green" if r.status == "added" else "yellow")
+    line = f"{status} {rev.ref} {rev.hash[:7]}"
     if r.status == "revised":
         extra = [words_delta(rev.words_added, rev.words_removed)]
         if rev.reverts:

@@ -65,8 +65,8 @@ def json_option(f: F) -> F:
 
 def filter_options(f: F) -> F:
     """``--source`` (repeatable), ``--since``, ``--until``: shared by list, export, search..."""
-    f = click.option("--until", metavar="DATE", help="Only articles published on or before DATE.")(f)
-    f = click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")(f)
+    f = click.option("--until", metavar="DATE", help="Only dates on or before DATE.")(f)
+    f = click.option("--since", metavar="DATE", help="Only dates on or after DATE.")(f)
     f = click.option("--source", "sources", multiple=True, metavar="NAME",
                      help="Only this source (repeatable).")(f)
     return f

@@ -126,7 +126,10 @@ def _paragraphs(text: str, title: str | None) -> str:
 
 
 def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold().rstrip(" .") == " ".join(b.split()).casefold().rstrip(" .")
+    def norm(s: str) -> str:
+        return " ".join(s.split()).casefold().rstrip(" .")
+
+    return norm(a) == norm(b)
 
 
 def _clean(value: object) -> str | None:

@@ -233,7 +233,8 @@ class ObjectStore:
             if self.durable:
                 _fsync_dir(directory)
         except OSError as err:
-            raise StoreError(f"cannot write object to {path.parent}: {err.strerror or err}") from err
+            reason = err.strerror or str(err)
+            raise StoreError(f"cannot write object to {path.parent}: {reason}") from err
 
     def __iter__(self) -> Iterator[str]:
         """Every object id present, loose then packed (an id may appear twice)."""

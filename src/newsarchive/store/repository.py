@@ -76,14 +76,17 @@ class Store:
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"{self.root} exists and is not a directory")
         if self.root.is_dir() and any(p.name not in STORE_ENTRIES for p in self.root.iterdir()):
-            raise StoreError(f"{self.root} is a non-empty directory that is not a newsarchive store")
+            raise StoreError(
+                f"{self.root} is a non-empty directory that is not a newsarchive store"
+            )
         try:
             (self.root / "objects").mkdir(parents=True, exist_ok=True)
             tmp = self.root / ".format.tmp"
             tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": 1}) + "\n")
             os.replace(tmp, self.root / "format")
         except OSError as err:
-            raise StoreError(f"cannot create the archive at {self.root}: {err.strerror or err}") from err
+            reason = err.strerror or str(err)
+            raise StoreError(f"cannot create the archive at {self.root}: {reason}") from err
 
     def require(self) -> None:
         if not self.exists():
@@ -109,7 +112,9 @@ class Store:
                 if version is None:
                     cat.create()
                 elif version > SCHEMA_VERSION:
-                    raise StoreError(f"{path}: catalog schema {version} is newer than this newsarchive")
+                    raise StoreError(
+                        f"{path}: catalog schema {version} is newer than this newsarchive"
+                    )
             except sqlite3.DatabaseError as err:
                 raise StoreError(
                     f"{path}: the catalog is unreadable ({err}); run 'newsarchive check --repair'"
