@@ -181,3 +181,41 @@ def test_add_url_and_saved_page(cli: CliRun, http_server: TestServer, tmp_path: 
     assert cli("show", "central-bank-holds-rates", "--original").stdout_bytes == page.read_bytes()
     r = cli("add", http_server.url("/nothing-here"))
     assert r.exit_code == 1 and "404" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_changes_on_seed_edited_every_way(cli: CliRun, seed_text: str) -> None:
+    """Issue 8's store: the seed article edited in each way; each kind found by --kind."""
+    body = seed_text.split("2024-04-03", 1)[-1].strip() if seed_text.lstrip().startswith(
+        "date") else seed_text
+    title = "Putin reaffirms war aims"
+    steps = [
+        ("first", title, body),
+        ("minor", title, body.replace("diplomatic attempts", "diplomatic  attempts").replace(
+            "significant development", "signifcant development")),
+        ("headline", "Putin vows to press on with war", body.replace(
+            "diplomatic attempts", "diplomatic  attempts").replace(
+            "significant development", "signifcant development")),
+        ("substantive", "Putin vows to press on with war", body.replace(
+            "late last year", "in 2021")),
+        ("correction", "Putin vows to press on with war", body.replace(
+            "late last year", "in 2021") + "\n\nCorrection: This article has been corrected to "
+            "give the year of the talks."),
+        ("revert", "Putin vows to press on with war", body.replace("late last year", "in 2021")),
+    ]
+    for i, (_, t, text) in enumerate(steps):
+        r = cli("add", "-", "--source", "politico", "--slug", "seed", "--date", "2024-04-03",
+                "--title", t, "--captured-at", f"2024-04-0{i + 3}T10:00:00Z", input=text)
+        assert r.exit_code == 0, r.stderr
+    kinds = {r["revision"]: r["kind"] for r in lines(cli("changes", "--json").stdout)}
+    assert kinds[2] == ["minor"]
+    assert kinds[3] == ["headline"]
+    assert kinds[4] == ["substantive"]
+    assert "correction" in kinds[5]
+    assert "revert" in kinds[6]
+    substantive = lines(cli("changes", "--kind", "substantive", "--json").stdout)
+    assert all("substantive" in r["kind"] for r in substantive)
+    assert {r["revision"] for r in substantive} == {n for n, k in kinds.items()
+                                                     if "substantive" in k}
+    feed = feedparser.parse(cli("changes", "--format", "atom").stdout.encode())
+    assert not feed.bozo and len(feed.entries) == 5
+    assert all(e.link.startswith("urn:newsarchive:article:politico/") for e in feed.entries)
