@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from newsarchive import faults, refs
 from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
 from newsarchive.model import AddResult, Article, Draft, Revision, Status
-from newsarchive.prepare import Prepared, apply_overrides, now_utc, parse_date, prepare
+from newsarchive.prepare import Prepared, apply_overrides, now_precise, parse_date, prepare
 from newsarchive.records import Record
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.packs import PackWriter
@@ -195,7 +195,7 @@ class Archive:
             article=p.id, number=number, parent=head["record"] if head is not None else None,
             text=p.hash, original=original_oid, original_type=p.original_type, title=p.title,
             url=p.url, date=p.date, source=p.source, author=p.author,
-            captured_at=p.captured_at, recorded_at=now_utc(),
+            captured_at=p.captured_at, recorded_at=now_precise(),
         )
         record_oid = sink.put("record", record.to_bytes())
         faults.point("record-written")
@@ -379,7 +379,7 @@ class Archive:
 
         return reindex(self)
 
-    def gc(self, *, grace: float = 3600.0) -> dict[str, int]:
+    def gc(self, *, grace: float = 3600.0) -> dict[str, Any]:
         from newsarchive.maintenance import gc
 
         return gc(self, grace=grace)

@@ -9,6 +9,7 @@ gone as damaged rather than dropping them; ``gc`` removes what nothing refers to
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import time
@@ -21,6 +22,7 @@ from newsarchive.model import Problem
 from newsarchive.records import Record, record_from_bytes
 from newsarchive.store.catalog import Catalog, connect
 from newsarchive.store.objects import ObjectStore
+from newsarchive.store.repository import refuse_symlink
 
 if TYPE_CHECKING:
     from newsarchive.archive import Archive
@@ -50,12 +52,16 @@ def scan_objects(objects: ObjectStore) -> tuple[dict[str, Record], set[str], dic
     return records, blobs, bad
 
 
-def choose_chains(records: dict[str, Record]) -> dict[str, list[tuple[str, Record]]]:
-    """Per article, the committed-looking history, oldest first.
+def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozenset()
+                  ) -> dict[str, list[tuple[str, Record]]]:
+    """Per article, the committed history, oldest first.
 
-    The head is the record with the highest (number, recorded_at); the history follows
-    parent links, falling back to the latest record of the previous number where a
-    parent is missing (set aside as corrupt). Other records are leftovers of killed adds.
+    The head is the newest record the catalog lists (``committed``) when there is one,
+    else the record with the highest (number, recorded_at): adds are serialised by the
+    lock, so of two records of one number the later is the one whose add went on to
+    commit. The history follows parent links, falling back to the latest record of the
+    previous number where a parent is missing (set aside as corrupt). Other records are
+    leftovers of killed adds.
     """
     by_article: dict[str, dict[int, list[tuple[str, Record]]]] = defaultdict(
         lambda: defaultdict(list)
@@ -66,8 +72,13 @@ def choose_chains(records: dict[str, Record]) -> dict[str, list[tuple[str, Recor
     for article, by_number in by_article.items():
         for items in by_number.values():
             items.sort(key=lambda it: (it[1].recorded_at, it[0]))
-        number = max(by_number)
-        oid, rec = by_number[number][-1]
+        listed = [(r.number, oid) for oid, r in records.items()
+                  if oid in committed and r.article == article] if committed else []
+        if listed:
+            oid = max(listed)[1]
+            rec = records[oid]
+        else:
+            oid, rec = by_number[max(by_number)][-1]
         chain = [(oid, rec)]
         while rec.number > 1:
             parent = rec.parent
@@ -90,7 +101,7 @@ def reindex(archive: Archive, *, damaged_ok: bool = True) -> dict[str, int]:
         store.require()
     with store.locked():  # recreates a lost format file beside the objects
         records, blobs, _bad = scan_objects(store.objects)
-        chains = choose_chains(records)
+        chains = choose_chains(records, _committed_records(archive))
         cat = _open_or_replace_catalog(archive)
         counts = {"articles": 0, "revisions": 0, "damaged": 0, "leftover_records": 0}
         cat.begin()
@@ -117,6 +128,14 @@ def reindex(archive: Archive, *, damaged_ok: bool = True) -> dict[str, int]:
     return counts
 
 
+def _committed_records(archive: Archive) -> frozenset[str]:
+    """The records the current catalog lists, when it can be read (else none)."""
+    try:
+        return frozenset(r["record"] for r in archive.store.catalog().all_revisions())
+    except (StoreError, sqlite3.DatabaseError):
+        return frozenset()
+
+
 def _text_or_none(archive: Archive, text_hash: str) -> str | None:
     try:
         return archive.text_of(text_hash)
@@ -128,6 +147,7 @@ def _open_or_replace_catalog(archive: Archive) -> Catalog:
     """The catalog; an unreadable one is moved aside and replaced by an empty one."""
     store = archive.store
     path = store.catalog_path
+    refuse_symlink(path)
     try:
         if path.exists():
             conn = connect(path)
@@ -200,18 +220,14 @@ def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
                                     f"{ref} lost its text (set aside by an earlier repair)",
                                     [row["article"]], damage=False))
     if catalog_ok:
-        chains = choose_chains(records)
-        expected = {oid for chain in chains.values() for oid, _ in chain}
-        for oid in sorted(expected - committed):
-            problems.append(Problem("uncatalogued", oid,
-                                    "a revision record the catalog does not list (run reindex)",
-                                    [records[oid].article]))
-        for oid in sorted(set(records) - expected - committed):
+        # Records the catalog does not list were never committed (an add killed before
+        # its commit, a batch rolled back): nothing reported is missing, so not damage.
+        for oid in sorted(set(records) - committed):
             problems.append(Problem("leftover", oid,
-                                    "an uncommitted record left by an interrupted add "
+                                    "a record of an interrupted add, never committed "
                                     "(gc removes it)",
                                     [records[oid].article], damage=False))
-        problems.extend(_check_index(store.catalog()))
+        problems.extend(_check_index(store.catalog(), readonly=bool(store.catalog_mode)))
     problems.extend(_check_packs(store.objects))
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
@@ -240,9 +256,15 @@ def _check_packs(objects: ObjectStore) -> list[Problem]:
     return problems
 
 
-def _check_index(cat: Catalog) -> list[Problem]:
+def _check_index(cat: Catalog, *, readonly: bool = False) -> list[Problem]:
     problems = []
-    for table in ("docs_fts", "edits_fts"):
+    if readonly:  # FTS5's integrity-check is a write statement: check the b-trees only
+        bad = [r[0] for r in cat.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
+        if bad:
+            problems.append(Problem("index", "catalog", f"the catalog is damaged ({bad[0]})"))
+        problems.append(Problem("index", "docs_fts", "search index consistency not checked: "
+                                "the store is read-only", damage=False))
+    for table in () if readonly else ("docs_fts", "edits_fts"):
         try:
             cat.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as err:
@@ -284,7 +306,7 @@ def _repair(archive: Archive, bad: dict[str, str], rows: list[sqlite3.Row],
     reindex(archive)
 
 
-def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[str, int]:
+def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[str, Any]:
     """Remove unreferenced objects and temp files older than ``grace`` seconds; repack.
 
     Repacking writes every referenced object into one new pack (texts as deltas against
@@ -323,15 +345,43 @@ def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[st
                     temps += 1
             except FileNotFoundError:
                 pass
+        # Repacking and compacting write a new copy before freeing the old one: on a
+        # nearly full disk they are skipped (the garbage is gone already), never fatal.
+        notes: list[str] = []
         if pack:
             before = store.objects.disk_bytes()
-            packed = _repack(archive, cat, referenced)
+            if _free_bytes(store.root) < before + SPACE_MARGIN:
+                notes.append("repacking skipped: it needs free space about the size of the "
+                             f"objects ({before:,} bytes)")
+            else:
+                try:
+                    packed = _repack(archive, cat, referenced)
+                except OSError as err:
+                    if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                        raise StoreError(f"{store.root}: gc could not repack "
+                                         f"({err.strerror or err})") from err
+                    notes.append(f"repacking stopped: {err.strerror}; nothing was lost")
             freed += max(0, before - store.objects.disk_bytes())
         before = _catalog_bytes(store.root)
-        cat.compact()
-        freed += max(0, before - _catalog_bytes(store.root))
+        if _free_bytes(store.root) < before + SPACE_MARGIN:
+            notes.append("compacting the catalog skipped: it needs free space about its size "
+                         f"({before:,} bytes)")
+        else:
+            try:
+                cat.compact()
+            except sqlite3.OperationalError as err:
+                notes.append(f"compacting the catalog stopped: {err}; nothing was lost")
+            freed += max(0, before - _catalog_bytes(store.root))
     return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed,
-            "objects_packed": packed}
+            "objects_packed": packed, "notes": notes}
+
+
+SPACE_MARGIN = 1024 * 1024
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
 
 
 def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:

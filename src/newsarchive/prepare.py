@@ -58,6 +58,11 @@ def now_utc() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def now_precise() -> str:
+    """UTC now with microseconds: orders the records of successive adds (see reindex)."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_date(value: str, origin: str) -> str:
     """Any common date form -> ``YYYY-MM-DD``."""
     value = value.strip()

@@ -74,7 +74,9 @@ def gc(state: State, grace: float, as_json: bool) -> None:
         emit_json(r)
     else:
         click.echo(f"removed {r['objects_removed']:,} objects and {r['temp_files_removed']:,} "
-                   f"temp files, freed {r['bytes_freed']:,} bytes")
+                   f"temp files, packed {r['objects_packed']:,}, freed {r['bytes_freed']:,} bytes")
+        for note in r["notes"]:
+            click.echo(f"note: {note}", err=True)
 
 
 COMMANDS = [check, reindex, gc]

@@ -11,8 +11,13 @@ import click
 from newsarchive.errors import NewsArchiveError
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
+_CONTROL[ord("\n")], _CONTROL[ord("\r")], _CONTROL[ord("\t")] = "\\n", "\\r", "\\t"
+
+
 def error_line(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    """Print ``error: message`` as one line, whatever the message holds (names, refs)."""
+    click.echo(f"error: {message.translate(_CONTROL)}", err=True)
 
 
 def exit_code_of(err: BaseException) -> int:

@@ -96,10 +96,15 @@ REVISION_COLUMNS = (
 )
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open the catalog database (created when absent unless ``readonly``)."""
+def connect(path: Path, *, readonly: str = "") -> sqlite3.Connection:
+    """Open the catalog database (created when absent).
+
+    ``readonly="ro"`` opens it read-only; ``"immutable"`` also skips SQLite's locking and
+    WAL index, the last resort on a read-only or full file system where no one can write.
+    """
     if readonly:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
+        flag = "immutable=1" if readonly == "immutable" else "mode=ro"
+        uri = f"{path.absolute().as_uri()}?{flag}"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)

@@ -155,6 +155,7 @@ class ObjectStore:
             except (KeyError, IntegrityError):
                 return None
 
+        self._refuse_links()
         return PackWriter(self.pack_dir, exists=(lambda oid: False) if repack else self.contains,
                           load_base=load_base, durable=self.durable)
 
@@ -202,8 +203,14 @@ class ObjectStore:
         self._write(path, encode(kind, payload))
         return oid
 
+    def _refuse_links(self, *dirs: Path) -> None:
+        for d in (self.root, *dirs):
+            if d.is_symlink():
+                raise StoreError(f"refusing to write through a symbolic link: {d}")
+
     def _write(self, path: Path, data: bytes) -> None:
         directory = path.parent
+        self._refuse_links()
         try:
             if not directory.is_dir():
                 directory.mkdir(parents=True, exist_ok=True)
@@ -306,6 +313,7 @@ class ObjectStore:
     def quarantine(self, oid: str, dest_dir: Path) -> Path:
         """Move a (corrupt) object aside into ``dest_dir``."""
         dest_dir.mkdir(parents=True, exist_ok=True)
+        self._refuse_links(dest_dir)
         dest = dest_dir / oid
         if self.is_loose(oid):
             os.replace(self.path(oid), dest)
@@ -313,5 +321,7 @@ class ObjectStore:
             hit = self._packed(oid)
             if hit is not None:
                 reader, offset, length, _ = hit
+                if dest.is_symlink():
+                    dest.unlink()
                 dest.write_bytes(reader._map[offset: offset + length] if reader._map else b"")
         return dest

@@ -29,7 +29,29 @@ PACKED_FORMAT = 2
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
 STORE_ENTRIES = {"format", "objects", "lock", "quarantine", CATALOG, CATALOG + "-wal",
-                 CATALOG + "-shm", ".format.tmp"}
+                 CATALOG + "-shm", ".format.tmp"}  # .format.tmp: a create that was killed
+
+
+def refuse_symlink(path: Path) -> None:
+    """Refuse a store entry planted as a symlink (it could lead writes outside the store)."""
+    if path.is_symlink():
+        raise StoreError(f"{path} is a symbolic link; refusing to follow it out of the store")
+
+
+def write_small_file(path: Path, data: bytes) -> None:
+    """Write a small file via a temp file that is never followed if planted as a link."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 class Store:
@@ -40,6 +62,7 @@ class Store:
         self.wait = wait
         self.objects = ObjectStore(self.root / "objects")
         self._conn: sqlite3.Connection | None = None
+        self.catalog_mode = ""  # "", or "ro"/"immutable" when the file system is read-only
         self._catalog: Catalog | None = None
 
     @property
@@ -81,9 +104,8 @@ class Store:
             )
         try:
             (self.root / "objects").mkdir(parents=True, exist_ok=True)
-            tmp = self.root / ".format.tmp"
-            tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": 1}) + "\n")
-            os.replace(tmp, self.root / "format")
+            refuse_symlink(self.root / "objects")
+            write_small_file(self.root / "format", self._format_bytes(1))
         except OSError as err:
             reason = err.strerror or str(err)
             raise StoreError(f"cannot create the archive at {self.root}: {reason}") from err
@@ -101,26 +123,44 @@ class Store:
             else:
                 self.require()
             path = self.catalog_path
+            refuse_symlink(path)
             if not path.exists() and any(True for _ in self.objects):
                 raise StoreError(
                     f"{self.root}: the catalog is missing; run 'newsarchive reindex' to rebuild it"
                 )
-            try:
-                self._conn = connect(path)
-                cat = Catalog(self._conn)
-                version = cat.schema_version()
-                if version is None:
-                    cat.create()
-                elif version > SCHEMA_VERSION:
+            modes = ("",) if write else ("", "ro", "immutable")
+            for i, mode in enumerate(modes):
+                try:
+                    cat = self._open_catalog(path, mode)
+                    break
+                except sqlite3.OperationalError as err:
+                    # a read-only or full file system: reads fall back to read-only modes
+                    if i == len(modes) - 1:
+                        raise StoreError(f"cannot open the catalog {path}: {err}") from err
+                except sqlite3.DatabaseError as err:
                     raise StoreError(
-                        f"{path}: catalog schema {version} is newer than this newsarchive"
-                    )
-            except sqlite3.DatabaseError as err:
-                raise StoreError(
-                    f"{path}: the catalog is unreadable ({err}); run 'newsarchive check --repair'"
-                ) from err
+                        f"{path}: the catalog is unreadable ({err}); "
+                        "run 'newsarchive check --repair'"
+                    ) from err
             self._catalog = cat
         return self._catalog
+
+    def _open_catalog(self, path: Path, mode: str) -> Catalog:
+        conn = connect(path, readonly=mode)
+        try:
+            cat = Catalog(conn)
+            version = cat.schema_version()
+            if version is None and not mode:
+                cat.create()
+            elif version is not None and version > SCHEMA_VERSION:
+                raise StoreError(f"{path}: catalog schema {version} is newer than this newsarchive")
+            conn.execute("SELECT COUNT(*) FROM articles").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        self.catalog_mode = mode
+        return cat
 
     def close(self) -> None:
         if self._conn is not None:
@@ -137,9 +177,11 @@ class Store:
         info = json.loads((self.root / "format").read_text("utf-8"))
         if info.get("version", 1) >= version:
             return
-        tmp = self.root / ".format.tmp"
-        tmp.write_text(json.dumps({"format": FORMAT_NAME, "version": version}) + "\n")
-        os.replace(tmp, self.root / "format")
+        write_small_file(self.root / "format", self._format_bytes(version))
+
+    @staticmethod
+    def _format_bytes(version: int) -> bytes:
+        return (json.dumps({"format": FORMAT_NAME, "version": version}) + "\n").encode()
 
     # -- locking ----------------------------------------------------------------------
     @contextmanager
