@@ -10,6 +10,7 @@ gone as damaged rather than dropping them; ``gc`` removes what nothing refers to
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import sqlite3
 import time
@@ -394,16 +395,19 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
         return 0  # nothing, or already one pack holding exactly what is referenced
     writer = archive.store.pack_writer(repack=True)
     try:
-        prev: dict[str, tuple[str, str | None]] = {}
-        for row in cat.all_revisions():
-            base_text, base_original = prev.get(row["article"], (None, None))
-            for oid, base in ((row["text_hash"], base_text), (row["original"], base_original),
-                              (row["record"], None)):
-                if oid is None or oid in writer:
-                    continue
-                kind, payload = objects.get(oid)  # verified; corruption stops the repack
-                writer.put(kind, payload, base=base)
-            prev[row["article"]] = (row["text_hash"], row["original"] or base_original)
+        # Newest first: the latest text of an article (what list, show and search read
+        # most) is stored whole, older ones as deltas against the next newer one.
+        for _article, rows in itertools.groupby(cat.all_revisions(), lambda r: r["article"]):
+            base_text: str | None = None
+            base_original: str | None = None
+            for row in reversed(list(rows)):
+                for oid, base in ((row["text_hash"], base_text),
+                                  (row["original"], base_original), (row["record"], None)):
+                    if oid is None or oid in writer:
+                        continue
+                    kind, payload = objects.get(oid)  # verified; corruption stops the repack
+                    writer.put(kind, payload, base=base)
+                base_text, base_original = row["text_hash"], row["original"] or base_original
         new = writer.finish()
     except BaseException:
         writer.abort()

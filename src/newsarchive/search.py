@@ -7,8 +7,7 @@ snippets are cut here, in Python, from the verified text objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import IntegrityError, UsageError
@@ -19,23 +18,36 @@ if TYPE_CHECKING:
 SNIPPET_MARKERS = ("[", "]")
 
 
-@dataclass(frozen=True)
 class Hit:
-    """One search result: a revision and where it matched."""
+    """One search result: a revision and where it matched.
 
-    id: str
-    revision: int
-    date: str
-    source: str
-    title: str
-    snippet: str
-    score: float
-    hash: str
-    captured_at: str
+    The snippet is cut from the revision's text when first asked for, so a caller that
+    only wants the matching revisions does not pay for reading and marking 20 texts.
+    """
+
+    def __init__(self, row: Any, make: Callable[[], str]) -> None:
+        self.id: str = row["article"]
+        self.source, self.date, _ = self.id.split("/")
+        self.revision: int = row["number"]
+        self.title: str = row["title"]
+        self.score = -float(row["score"])  # bm25 is lower-is-better; scores are higher-is-better
+        self.hash: str = row["text_hash"]
+        self.captured_at: str = row["captured_at"]
+        self._make = make
+        self._snippet: str | None = None
+
+    @property
+    def snippet(self) -> str:
+        if self._snippet is None:
+            self._snippet = self._make()
+        return self._snippet
 
     @property
     def ref(self) -> str:
         return f"{self.id}@{self.revision}"
+
+    def __repr__(self) -> str:
+        return f"Hit({self.ref!r}, score={self.score:.3f})"
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "revision": self.revision, "date": self.date,
@@ -60,27 +72,23 @@ def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
         return []
     cat = archive.store.catalog()
     before, after = markers
-    hits = []
+
+    def snippet_of(text: str) -> Callable[[], str]:
+        return lambda: make_snippet(text, terms, before=before, after=after)
+
+    def snippet_of_revision(text_hash: str) -> Callable[[], str]:
+        def make() -> str:
+            try:
+                text = archive.text_of(text_hash)
+            except IntegrityError:
+                return ""  # a damaged revision still shows up, without a snippet
+            return make_snippet(text, terms, before=before, after=after)
+        return make
+
     if removed or added:
         rows = cat.search_edits(match, "removed" if removed else "added", sources=sources,
                                 since=since, until=until, limit=limit)
-        for row in rows:
-            snippet = make_snippet(row["passage"], terms, before=before, after=after)
-            hits.append(_hit(row, snippet))
-        return hits
+        return [Hit(row, snippet_of(row["passage"])) for row in rows]
     rows = cat.search_docs(match, sources=sources, since=since, until=until,
                            all_revisions=all_revisions, limit=limit)
-    for row in rows:
-        try:
-            text = archive.text_of(row["text_hash"])
-        except IntegrityError:
-            text = ""  # a damaged revision still shows up, without a snippet
-        hits.append(_hit(row, make_snippet(text, terms, before=before, after=after)))
-    return hits
-
-
-def _hit(row: Any, snippet: str) -> Hit:
-    source, date, _ = row["article"].split("/")
-    return Hit(id=row["article"], revision=row["number"], date=date, source=source,
-               title=row["title"], snippet=snippet, score=-float(row["score"]),
-               hash=row["text_hash"], captured_at=row["captured_at"])
+    return [Hit(row, snippet_of_revision(row["text_hash"])) for row in rows]

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);
 CREATE INDEX IF NOT EXISTS articles_source ON articles (source, last_captured);
 CREATE INDEX IF NOT EXISTS articles_last ON articles (last_captured);
+CREATE INDEX IF NOT EXISTS articles_head ON articles (head);
 CREATE TABLE IF NOT EXISTS revisions (
     rid INTEGER PRIMARY KEY,
     record TEXT NOT NULL UNIQUE,
