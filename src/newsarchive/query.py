@@ -73,6 +73,9 @@ _PRIVATE_USE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
 _TOKEN_RE = re.compile(rf"(?:[^\W_]|[{_PRIVATE_USE}])(?:[^\W_]|[{_PRIVATE_USE}{_DIACRITICS}])*")
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 @lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     if ch < "\x80":
@@ -413,11 +416,10 @@ def _fold_text(text: str) -> str:
         return low
     if len(low) != len(text):  # a letter whose lower case is longer, like İ
         return "".join(_fold_char(ch) or ch for ch in text)
-    for ch in set(low):
-        if ch >= "\x80":
-            folded = _fold_char(ch) or ch
-            if folded != ch:
-                low = low.replace(ch, folded)
+    for ch in set(_NON_ASCII.findall(low)):
+        folded = _fold_char(ch) or ch
+        if folded != ch:
+            low = low.replace(ch, folded)
     return low
 
 
