@@ -97,6 +97,37 @@ REVISION_COLUMNS = (
 )
 
 
+R_COLUMNS = ", ".join("r." + c.strip() for c in REVISION_COLUMNS.split(","))
+
+
+def filters(alias: str, *, sources: Sequence[str] = (), since: str | None = None,
+            until: str | None = None, column: str = "date",
+            kinds: Sequence[str] = ()) -> tuple[list[str], list[Any]]:
+    """WHERE conditions and their arguments for the filters every listing shares.
+
+    ``column`` is the one ``since``/``until`` compare with (``date`` or ``captured_at``;
+    a bare date as ``until`` of ``captured_at`` covers that whole day). ``kinds``
+    needs ``alias`` to be a revisions row.
+    """
+    where: list[str] = []
+    args: list[Any] = []
+    if sources:
+        where.append(f"{alias}.source IN ({', '.join('?' for _ in sources)})")
+        args.extend(sources)
+    if since:
+        where.append(f"{alias}.{column} >= ?")
+        args.append(since)
+    if until:
+        where.append(f"{alias}.{column} <= ?")
+        args.append(until + "T23:59:59Z" if column == "captured_at" and len(until) == 10
+                    else until)
+    if kinds:
+        where.append("(" + " OR ".join(f"(' ' || {alias}.kind || ' ') LIKE ?" for _ in kinds)
+                     + ")")
+        args.extend(f"% {k} %" for k in kinds)
+    return where, args
+
+
 def connect(path: Path, *, readonly: str = "") -> sqlite3.Connection:
     """Open the catalog database (created when absent).
 
@@ -271,26 +302,16 @@ class Catalog:
         changed: bool = False, kinds: Sequence[str] = (), limit: int | None = None,
         oldest_first: bool = False,
     ) -> list[sqlite3.Row]:
-        where: list[str] = ["1"]
-        args: list[Any] = []
-        if sources:
-            where.append(f"source IN ({', '.join('?' for _ in sources)})")
-            args.extend(sources)
-        if since:
-            where.append("date >= ?")
-            args.append(since)
-        if until:
-            where.append("date <= ?")
-            args.append(until)
+        where, args = filters("articles", sources=sources, since=since, until=until)
         if changed:
-            where.append("revisions >= 2")
+            where.append("articles.revisions >= 2")
         if kinds:
-            likes = " OR ".join("(' ' || r.kind || ' ') LIKE ?" for _ in kinds)
-            where.append(f"EXISTS (SELECT 1 FROM revisions r WHERE r.article = articles.id "
-                         f"AND ({likes}))")
-            args.extend(f"% {k} %" for k in kinds)
+            kind_where, kind_args = filters("r", kinds=kinds)
+            where.append("EXISTS (SELECT 1 FROM revisions r WHERE r.article = articles.id "
+                         f"AND {kind_where[0]})")
+            args.extend(kind_args)
         order = "ASC" if oldest_first else "DESC"
-        sql = (f"SELECT * FROM articles WHERE {' AND '.join(where)} "
+        sql = (f"SELECT * FROM articles WHERE {' AND '.join(['1', *where])} "
                f"ORDER BY last_captured {order}, id {order}")
         if limit is not None:
             sql += " LIMIT ?"
@@ -328,40 +349,19 @@ class Catalog:
                        until: str | None = None, kinds: Sequence[str] = (),
                        limit: int = 50) -> list[sqlite3.Row]:
         """Revisions after the first, newest capture first; since/until on capture time."""
-        where: list[str] = ["r.number > 1"]
-        args: list[Any] = []
-        if sources:
-            where.append(f"r.source IN ({', '.join('?' for _ in sources)})")
-            args.extend(sources)
-        if since:
-            where.append("r.captured_at >= ?")
-            args.append(since)
-        if until:
-            where.append("r.captured_at <= ?")
-            args.append(until + "T23:59:59Z" if len(until) == 10 else until)
-        if kinds:
-            where.append("(" + " OR ".join("(' ' || r.kind || ' ') LIKE ?" for _ in kinds) + ")")
-            args.extend(f"% {k} %" for k in kinds)
-        sql = (f"SELECT {', '.join('r.' + c.strip() for c in REVISION_COLUMNS.split(','))} "
-               f"FROM revisions r WHERE {' AND '.join(where)} "
+        where, args = filters("r", sources=sources, since=since, until=until,
+                              column="captured_at", kinds=kinds)
+        sql = (f"SELECT {R_COLUMNS} FROM revisions r "
+               f"WHERE {' AND '.join(['r.number > 1', *where])} "
                "ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?")
         return self.conn.execute(sql, [*args, limit]).fetchall()
 
     # -- search -------------------------------------------------------------------------
-    def _filters(self, sources: Sequence[str], since: str | None, until: str | None,
-                 alias: str = "r") -> tuple[str, list[Any]]:
-        where: list[str] = []
-        args: list[Any] = []
-        if sources:
-            where.append(f"{alias}.source IN ({', '.join('?' for _ in sources)})")
-            args.extend(sources)
-        if since:
-            where.append(f"{alias}.date >= ?")
-            args.append(since)
-        if until:
-            where.append(f"{alias}.date <= ?")
-            args.append(until)
-        return (" AND " + " AND ".join(where)) if where else "", args
+    @staticmethod
+    def _and_filters(sources: Sequence[str], since: str | None, until: str | None
+                     ) -> tuple[str, list[Any]]:
+        where, args = filters("r", sources=sources, since=since, until=until)
+        return "".join(f" AND {w}" for w in where), args
 
     def search_docs(self, match: str, *, sources: Sequence[str] = (), since: str | None = None,
                     until: str | None = None, all_revisions: bool = False,
@@ -370,16 +370,16 @@ class Catalog:
 
         The full-text match runs once, materialized, before the filters and joins.
         """
-        filters, args = self._filters(sources, since, until)
+        conditions, args = self._and_filters(sources, since, until)
         latest = "" if all_revisions else " JOIN articles a ON a.head = r.rid"
         sql = f"""
             WITH m AS MATERIALIZED (
                 SELECT rowid AS doc, bm25(docs_fts, 10.0, 1.0) AS score
                 FROM docs_fts WHERE docs_fts MATCH ?
             )
-            SELECT {', '.join('r.' + c.strip() for c in REVISION_COLUMNS.split(','))}, m.score
+            SELECT {R_COLUMNS}, m.score
             FROM m JOIN revisions r ON r.doc = m.doc{latest}
-            WHERE 1{filters}
+            WHERE 1{conditions}
             ORDER BY m.score, r.captured_at DESC, r.rid DESC LIMIT ?"""
         return self.conn.execute(sql, [match, *args, limit]).fetchall()
 
@@ -387,16 +387,15 @@ class Catalog:
                      since: str | None = None, until: str | None = None,
                      limit: int = 20) -> list[sqlite3.Row]:
         """Revisions whose edit removed (or added) matching text, with the passage."""
-        filters, args = self._filters(sources, since, until)
+        conditions, args = self._and_filters(sources, since, until)
         sql = f"""
             WITH m AS MATERIALIZED (
                 SELECT rowid AS eid, bm25(edits_fts) AS score
                 FROM edits_fts WHERE edits_fts MATCH ?
             )
-            SELECT {', '.join('r.' + c.strip() for c in REVISION_COLUMNS.split(','))},
-                   e.passage, MIN(m.score) AS score
+            SELECT {R_COLUMNS}, e.passage, MIN(m.score) AS score
             FROM m JOIN edits e ON e.eid = m.eid JOIN revisions r ON r.rid = e.rid
-            WHERE e.side = ?{filters}
+            WHERE e.side = ?{conditions}
             GROUP BY r.rid
             ORDER BY score, r.captured_at DESC LIMIT ?"""
         return self.conn.execute(sql, [match, side, *args, limit]).fetchall()

@@ -249,18 +249,20 @@ class ObjectStore:
         for reader in self.packs(refresh=True):
             yield from reader
 
-    def loose(self) -> Iterator[str]:
-        """Every loose object id (sorted by fan-out directory)."""
+    def _fanout_dirs(self) -> Iterator[Path]:
+        """The ``ab/`` directories of loose objects (links are never followed)."""
         if not self.root.is_dir():
             return
         for sub in sorted(os.listdir(self.root)):
-            if len(sub) != 2:
-                continue
             d = self.root / sub
-            if d.is_symlink() or not d.is_dir():
-                continue
+            if len(sub) == 2 and not d.is_symlink() and d.is_dir():
+                yield d
+
+    def loose(self) -> Iterator[str]:
+        """Every loose object id (sorted by fan-out directory)."""
+        for d in self._fanout_dirs():
             for name in sorted(os.listdir(d)):
-                oid = sub + name
+                oid = d.name + name
                 if HASH_RE.match(oid):
                     yield oid
 
@@ -275,12 +277,7 @@ class ObjectStore:
                     name.endswith(".pack") and not p.with_suffix(".idx").exists()
                 ):
                     yield p
-        for sub in sorted(os.listdir(self.root)):
-            if len(sub) != 2:
-                continue
-            d = self.root / sub
-            if d.is_symlink() or not d.is_dir():
-                continue
+        for d in self._fanout_dirs():
             for name in os.listdir(d):
                 if name.startswith(TMP_PREFIX):
                     yield d / name
