@@ -219,3 +219,46 @@ def test_changes_on_seed_edited_every_way(cli: CliRun, seed_text: str) -> None:
     feed = feedparser.parse(cli("changes", "--format", "atom").stdout.encode())
     assert not feed.bozo and len(feed.entries) == 5
     assert all(e.link.startswith("urn:newsarchive:article:politico/") for e in feed.entries)
+
+
+def test_snapshot_hostile_feed_cli_memory(http_server: TestServer, tmp_path: Path) -> None:
+    """Issue 5: a 128 MB page, a gzip bomb, a file:// redirect and an ftp:// link: one-line
+    errors, exit 1, and the process stays far below 400 MB."""
+    import subprocess
+    import sys
+
+    from tests.httpserver import gzip_bomb
+
+    mb = 1024 * 1024
+    http_server.routes["/good"] = Route(body=(FEEDS / "article1.html").read_bytes())
+    http_server.routes["/huge"] = Route(body=b"<p>x</p>" * (mb // 8), repeat=128,
+                                        send_length=False)
+    http_server.routes["/bomb"] = Route(body=gzip_bomb(256 * mb),
+                                        headers={"Content-Encoding": "gzip"})
+    http_server.routes["/to-file"] = Route(redirect="file:///etc/passwd")
+    http_server.routes["/rss.xml"] = Route(
+        body=rss([("Good", http_server.url("/good")), ("Huge", http_server.url("/huge")),
+                  ("Bomb", http_server.url("/bomb")), ("File", http_server.url("/to-file")),
+                  ("Ftp", "ftp://127.0.0.1/article")]),
+        content_type="application/rss+xml",
+    )
+    # the CLI in a fresh process that reports its own peak RSS when it exits
+    driver = ("import resource, sys\n"
+              "from newsarchive.cli import main\n"
+              "sys.argv = ['newsarchive'] + sys.argv[1:]\n"
+              "try:\n    main()\n"
+              "finally:\n"
+              "    print('peak-kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
+              "          file=sys.stderr)\n")
+    r = subprocess.run(
+        [sys.executable, "-c", driver, "--store", str(tmp_path / "s"), "--config",
+         private_ok(tmp_path), "snapshot", http_server.url("/rss.xml")],
+        capture_output=True, text=True, timeout=300,
+    )
+    *errors, peak = r.stderr.splitlines()
+    assert r.returncode == 1
+    assert "1 added" in r.stdout and "4 failed" in r.stdout
+    assert len(errors) == 4 and all(e.startswith("error: ") for e in errors), errors
+    assert "Traceback" not in r.stderr and "root:" not in r.stderr
+    peak_kb = int(peak.split()[1])
+    assert peak_kb < 400 * 1024, f"peak RSS {peak_kb // 1024} MB"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +289,9 @@ def test_concurrent_runs_record_each_article_once(
         assert archive.check() == []
 
 
-def test_twenty_unchanged_feeds_are_quick(http_server: TestServer, tmp_path: Path) -> None:
+def test_twenty_unchanged_feeds_cost_one_304_each(http_server: TestServer,
+                                                  tmp_path: Path) -> None:
+    """(How long that takes is measured by benchmarks/bench_snapshot.py, not asserted.)"""
     specs = []
     for i in range(20):
         http_server.routes[f"/feed{i}.xml"] = Route(body=rss([]), etag=f'"f{i}"')
@@ -298,11 +299,11 @@ def test_twenty_unchanged_feeds_are_quick(http_server: TestServer, tmp_path: Pat
     store = tmp_path / "s"
     snapshot(store, specs)  # stores the validators
     with Archive(store) as archive, fetcher(host_delay=1.0) as f:  # the default politeness
-        start = time.monotonic()
         reports = run_snapshot(archive, specs, fetcher=f)
-        elapsed = time.monotonic() - start
     assert all(r.not_modified for r in reports)
-    assert elapsed < 0.5, f"{elapsed:.3f} s"
+    assert all(http_server.hits[f"/feed{i}.xml"] == 2 for i in range(20))
+    assert all(http_server.headers_of(f"/feed{i}.xml")[1]["if-none-match"] == f'"f{i}"'
+               for i in range(20))
 
 
 def test_fetch_article_for_add_url(http_server: TestServer) -> None:
