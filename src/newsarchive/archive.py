@@ -13,9 +13,9 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from newsarchive import faults, refs
 from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from newsarchive.changes import Change
     from newsarchive.search import Hit
 
+RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
 BATCH_SIZE = 1000
 PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
 
@@ -49,7 +50,7 @@ def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0) -> A
     return Archive(path, wait=wait)
 
 
-def row_to_revision(row: sqlite3.Row) -> Revision:
+def row_to_revision(row: RowLike) -> Revision:
     source, date, slug = row["article"].split("/")
     return Revision(
         id=row["article"], number=row["number"], hash=row["text_hash"], title=row["title"],
@@ -209,7 +210,7 @@ class Archive:
 
     def _catalog_insert(self, cat: Catalog, record: Record, record_oid: str, text: str,
                         prev_text: str | None, prev_title: str | None,
-                        damaged: bool = False) -> sqlite3.Row:
+                        damaged: bool = False) -> RowLike:
         """Insert one revision's rows (derived fields computed here); returns its row."""
         from newsarchive.derive import derive_revision
 
@@ -220,7 +221,7 @@ class Archive:
         d = derive_revision(prev_text, prev_title, text, record.title, reverts is not None,
                             history + [(record.text, record.title)])
         doc = cat.doc_for(record.text, record.title, text)
-        rid = cat.insert_revision({
+        values: dict[str, Any] = {
             "record": record_oid, "article": record.article, "number": record.number,
             "text_hash": record.text, "original": record.original,
             "original_type": record.original_type, "title": record.title, "url": record.url,
@@ -230,13 +231,12 @@ class Archive:
             "words_added": d.words_added, "words_removed": d.words_removed,
             "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
             "damaged": int(damaged), "doc": doc,
-        })
+        }
+        rid = cat.insert_revision(values)
         cat.insert_edits(rid, d.removed, d.added)
         cat.upsert_article(record.article, record.source, record.date, record.slug, rid,
                            record.number, record.title, record.url, record.captured_at)
-        row = cat.revision(record.article, record.number)
-        assert row is not None
-        return row
+        return {**values, "rid": rid}
 
     # -- reading ----------------------------------------------------------------------
     def _cat(self) -> Catalog:

@@ -78,7 +78,11 @@ def parse_date(value: str, origin: str) -> str:
 
 def parse_timestamp(value: str, origin: str) -> str:
     """Any common date-time form -> UTC ``YYYY-MM-DDTHH:MM:SSZ`` (naive means UTC)."""
-    parsed = _parse_datetime(value.strip(), origin, "capture time")
+    value = value.strip()
+    try:  # the common case (ISO 8601, as export writes it) without dateutil
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = _parse_datetime(value, origin, "capture time")
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")

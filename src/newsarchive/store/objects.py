@@ -102,9 +102,12 @@ class ObjectStore:
             self._packs = current
         return list(self._packs.values())
 
-    def _packed(self, oid: str) -> tuple[PackReader, int, int, int] | None:
+    def _packed(self, oid: str, *, refresh_on_miss: bool = True
+                ) -> tuple[PackReader, int, int, int] | None:
+        """Where ``oid`` is packed. A miss looks again at the pack directory (a ``gc`` in
+        another process may have replaced the packs) unless ``refresh_on_miss`` is off."""
         key = bytes.fromhex(oid)
-        for refresh in (False, True):
+        for refresh in (False, True) if refresh_on_miss else (False,):
             for reader in self.packs(refresh=refresh):
                 found = reader.find(key)
                 if found is not None:
@@ -175,7 +178,10 @@ class ObjectStore:
             return f.read()
 
     def contains(self, oid: str) -> bool:
-        return os.path.lexists(self.path(oid)) or self._packed(oid) is not None
+        """Whether ``oid`` is stored (used before writing: a stale pack list at worst
+        stores an object twice, never loses one)."""
+        return (os.path.lexists(self.path(oid))
+                or self._packed(oid, refresh_on_miss=False) is not None)
 
     def is_loose(self, oid: str) -> bool:
         return os.path.lexists(self.path(oid))
