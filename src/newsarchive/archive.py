@@ -1,11 +1,14 @@
 """The ``Archive`` facade: the one object the CLI and library users talk to.
 
-Data flow of ``add`` (DESIGN "The shape"): drafts are prepared (canonical text, ID) and
-their blobs written without the lock (same content, same name); then, under the store's
-write lock, each is compared with its article's head, its revision record is written, and
-the catalog rows and search entries of the whole batch are committed in one SQLite
-transaction. Objects are made durable before that commit, so a crash leaves at most
-unreferenced objects, which ``gc`` removes and ``check`` does not count as damage.
+Data flow of ``add`` (DESIGN "The shape"): drafts are prepared (canonical text, ID) in
+batches. A small batch writes its texts as loose objects without the lock (same content,
+same name); then, under the store's write lock, each draft is compared with its
+article's head, its revision record is written, and the catalog rows and search entries
+of the whole batch are committed in one SQLite transaction. A batch of
+``PACK_THRESHOLD`` or more drafts writes everything under the lock into one new pack,
+texts as deltas against their heads, with one fsync. Objects are durable before the
+commit, so a crash leaves at most unreferenced objects, which ``gc`` removes and
+``check`` lists as notes, not damage.
 """
 
 from __future__ import annotations
