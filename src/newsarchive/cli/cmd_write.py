@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import click
@@ -91,7 +91,7 @@ class _Progress:
             self.shown = False
 
 
-def _fetch_page(state: State):  # type: ignore[no-untyped-def]
+def _fetch_page(state: State) -> Callable[[str], Draft]:
     def fetch(url: str) -> Draft:
         from newsarchive.pages import fetch_article
 
@@ -131,6 +131,7 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
     """
     if not inputs:
         raise click.UsageError("give files, directories, URLs or - (stdin) to add")
+    from newsarchive.errors import InputError
     from newsarchive.ingest.inputs import read_inputs
     from newsarchive.prepare import apply_overrides
 
@@ -140,7 +141,7 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
     def drafts() -> Iterator[Draft | InputError]:
         for d in read_inputs(list(inputs), fmt=fmt, stdin=sys.stdin.buffer,
                              fetch=_fetch_page(state)):
-            yield d if not hasattr(d, "text") else apply_overrides(d, **overrides)  # type: ignore[arg-type]
+            yield d if isinstance(d, InputError) else apply_overrides(d, **overrides)
 
     show = frozenset({"added", "revised"} if quiet else {"added", "revised", "unchanged"})
     failed = report(state, state.archive.add_stream(drafts()), as_json=as_json, show=show)
@@ -163,6 +164,7 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
     newsarchive export > all.jsonl
     newsarchive --store ./copy import all.jsonl
     """
+    from newsarchive.errors import NewsArchiveError
     from newsarchive.ingest.inputs import read_inputs
 
     drafts = read_inputs(list(files) or ["-"], fmt="jsonl", stdin=sys.stdin.buffer)
@@ -170,7 +172,7 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
 
     def counted() -> Iterator[AddResult | NewsArchiveError]:
         for r in state.archive.import_(drafts):
-            if hasattr(r, "status"):
+            if not isinstance(r, NewsArchiveError):
                 counts[r.status] += 1
             yield r
 

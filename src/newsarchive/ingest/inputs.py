@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from newsarchive.errors import InputError
+from newsarchive.errors import InputError, NewsArchiveError
 from newsarchive.ingest.jsonl import parse_jsonl
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.model import Draft
@@ -44,11 +44,7 @@ def read_inputs(
                 yield fetch(name)
             except InputError as err:
                 yield err
-            except Exception as err:  # FetchError and friends carry their own message
-                from newsarchive.errors import NewsArchiveError
-
-                if not isinstance(err, NewsArchiveError):
-                    raise
+            except NewsArchiveError as err:  # a fetch error: report it as this input's
                 yield InputError(name, str(err).removeprefix(f"{name}: "))
         else:
             yield from _read_path(Path(name), fmt, explicit=True)
