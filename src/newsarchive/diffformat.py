@@ -126,10 +126,6 @@ def render_unified(diff: Diff, context: int = 3) -> str:
 # -- stat ---------------------------------------------------------------------------------
 
 
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def render_stat(diff: Diff) -> str:
     s = diff.stats
     title = (f"title: {_one_line(diff.title_a)!r} -> {_one_line(diff.title_b)!r}"

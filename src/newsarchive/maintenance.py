@@ -95,7 +95,7 @@ def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozen
     return chains
 
 
-def reindex(archive: Archive, *, damaged_ok: bool = True) -> dict[str, int]:
+def reindex(archive: Archive) -> dict[str, int]:
     """Rebuild the catalog and search index from the objects alone."""
     store = archive.store
     if not (store.root / "objects").is_dir():

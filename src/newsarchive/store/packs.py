@@ -112,10 +112,6 @@ class PackReader:
         for i in range(self.count):
             yield self._record(i)[0].hex()
 
-    def entry_size(self, oid: bytes) -> int:
-        found = self.find(oid)
-        return found[1] if found else 0
-
     def close(self) -> None:
         if self._map is not None:
             self._map.close()
