@@ -179,3 +179,17 @@ def test_seed_file_as_shipped(cli: CliRun) -> None:
     r = cli("add", str(SEED), "--source", "politico")
     assert r.stdout.startswith(f"added {SEED_ID}@1")
     assert cli("show", SEED_ID).stdout.startswith("In a significant development")
+
+
+def test_progress_bar_counts_inputs(capsys: pytest.CaptureFixture[str]) -> None:
+    from newsarchive.cli.cmd_write import _Progress
+    from newsarchive.ingest.inputs import count_inputs
+
+    assert count_inputs([str(EXAMPLES)]) == 6  # five text files and one JSON Lines record
+    assert count_inputs([str(EXAMPLES), "-"]) is None
+    bar = _Progress(40)
+    for _ in range(20):
+        bar.tick()
+    bar.clear()
+    err = capsys.readouterr().err
+    assert "[" + "#" * 15 + "." * 15 + "] 20/40" in err and err.endswith("\r\033[K")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
@@ -118,12 +118,14 @@ class Archive:
 
     def add_stream(
         self, drafts: Iterable[Draft | InputError], *, batch_size: int = BATCH_SIZE,
+        on_progress: Callable[[], None] | None = None,
     ) -> Iterator[AddResult | NewsArchiveError]:
         """Archive drafts in batches; yield each result (or input error) in input order.
 
         A result is yielded only after its batch is committed, so every ``AddResult``
         seen by the caller is on disk. Errors of the store itself (disk full, lock
-        timeout) are raised, not yielded: they stop the run.
+        timeout) are raised, not yielded: they stop the run. ``on_progress`` is called
+        as each input is worked through (before its batch commits), for progress displays.
         """
         batch: list[Prepared | InputError] = []
         for item in drafts:
@@ -135,12 +137,14 @@ class Archive:
                 except InputError as err:
                     batch.append(err)
             if len(batch) >= batch_size:
-                yield from self._add_batch(batch)
+                yield from self._add_batch(batch, on_progress)
                 batch = []
         if batch:
-            yield from self._add_batch(batch)
+            yield from self._add_batch(batch, on_progress)
 
-    def _add_batch(self, batch: list[Prepared | InputError]) -> list[AddResult | NewsArchiveError]:
+    def _add_batch(self, batch: list[Prepared | InputError],
+                   on_progress: Callable[[], None] | None = None,
+                   ) -> list[AddResult | NewsArchiveError]:
         goods = [p for p in batch if isinstance(p, Prepared)]
         if not goods:
             return list(batch)  # type: ignore[arg-type]
@@ -164,6 +168,8 @@ class Archive:
                     for i, item in enumerate(batch):
                         if isinstance(item, Prepared):
                             results[i] = self._add_one(cat, item, sink, texts)
+                        if on_progress is not None:
+                            on_progress()
                     if isinstance(sink, PackWriter):
                         sink.finish()  # one fsync for the whole batch
                     faults.point("before-commit")

@@ -47,12 +47,12 @@ def result_line(state: State, r: AddResult) -> str:
 
 
 def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_json: bool,
-           show: frozenset[str] = frozenset({"added", "revised", "unchanged"})) -> int:
+           show: frozenset[str] = frozenset({"added", "revised", "unchanged"}),
+           progress: _Progress | None = None) -> int:
     """Print one line a result and errors on stderr; returns the number of failures."""
     from newsarchive.errors import NewsArchiveError
 
     failed = 0
-    progress = _Progress() if sys.stderr.isatty() and not as_json else None
     for r in results:
         if progress:
             progress.clear()
@@ -63,17 +63,19 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
             emit_json(r.to_dict())
         elif r.status in show:
             click.echo(result_line(state, r))
-        if progress:
-            progress.tick()
     if progress:
         progress.clear()
     return failed
 
 
 class _Progress:
-    """A one-line counter on stderr (terminals only), redrawn at most 5 times a second."""
+    """A one-line progress bar on stderr (terminals only), redrawn at most 5 times a second;
+    a counter when the total is not known (standard input)."""
 
-    def __init__(self) -> None:
+    WIDTH = 30
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
         self.n = 0
         self.shown = False
         self.last = 0.0
@@ -82,7 +84,13 @@ class _Progress:
         self.n += 1
         now = time.monotonic()
         if self.n >= 20 and now - self.last > 0.2:
-            click.echo(f"\r{self.n} inputs...", nl=False, err=True)
+            if self.total:
+                done = min(self.n, self.total)
+                filled = self.WIDTH * done // self.total
+                bar = "#" * filled + "." * (self.WIDTH - filled)
+                click.echo(f"\r[{bar}] {done:,}/{self.total:,}", nl=False, err=True)
+            else:
+                click.echo(f"\r{self.n:,} inputs...", nl=False, err=True)
             self.shown, self.last = True, now
 
     def clear(self) -> None:
@@ -132,7 +140,7 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
     if not inputs:
         raise click.UsageError("give files, directories, URLs or - (stdin) to add")
     from newsarchive.errors import InputError
-    from newsarchive.ingest.inputs import read_inputs
+    from newsarchive.ingest.inputs import count_inputs, read_inputs
     from newsarchive.prepare import apply_overrides
 
     overrides = dict(source=source, date=date, title=title, url=url, slug=slug, author=author,
@@ -144,7 +152,11 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
             yield d if isinstance(d, InputError) else apply_overrides(d, **overrides)
 
     show = frozenset({"added", "revised"} if quiet else {"added", "revised", "unchanged"})
-    failed = report(state, state.archive.add_stream(drafts()), as_json=as_json, show=show)
+    progress = None
+    if sys.stderr.isatty() and not as_json:
+        progress = _Progress(count_inputs(list(inputs), fmt=fmt))
+    results = state.archive.add_stream(drafts(), on_progress=progress.tick if progress else None)
+    failed = report(state, results, as_json=as_json, show=show, progress=progress)
     if failed:
         sys.exit(1)
 

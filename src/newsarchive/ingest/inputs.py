@@ -50,6 +50,30 @@ def read_inputs(
             yield from _read_path(Path(name), fmt, explicit=True)
 
 
+def count_inputs(names: list[str], *, fmt: str = "auto") -> int | None:
+    """How many articles the named inputs hold (for a progress bar); None if unknown."""
+    total = 0
+    for name in names:
+        if name == "-":
+            return None
+        if is_url(name):
+            total += 1
+            continue
+        path = Path(name)
+        files = list(_walk(path)) if path.is_dir() else [path]
+        for f in files:
+            kind = fmt if fmt != "auto" else _EXTENSIONS.get(f.suffix.lower(), "auto")
+            if kind != "jsonl":
+                total += 1
+                continue
+            try:
+                with open(f, "rb") as stream:
+                    total += sum(1 for line in stream if line.strip())
+            except OSError:
+                total += 1  # its error counts as one result
+    return total
+
+
 def _read_path(path: Path, fmt: str, *, explicit: bool) -> Iterator[Draft | InputError]:
     origin = str(path)
     try:
