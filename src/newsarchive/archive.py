@@ -207,7 +207,7 @@ class Archive:
             url=p.url, date=p.date, source=p.source, author=p.author,
             captured_at=p.captured_at, recorded_at=now_precise(),
         )
-        record_oid = sink.put("record", record.to_bytes())
+        record_oid = sink.put("record", record.to_bytes(), base=record.parent)
         faults.point("record-written")
         prev_text = None
         if head is not None:

@@ -400,14 +400,16 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
         for _article, rows in itertools.groupby(cat.all_revisions(), lambda r: r["article"]):
             base_text: str | None = None
             base_original: str | None = None
+            base_record: str | None = None
             for row in reversed(list(rows)):
                 for oid, base in ((row["text_hash"], base_text),
-                                  (row["original"], base_original), (row["record"], None)):
+                                  (row["original"], base_original), (row["record"], base_record)):
                     if oid is None or oid in writer:
                         continue
                     kind, payload = objects.get(oid)  # verified; corruption stops the repack
                     writer.put(kind, payload, base=base)
                 base_text, base_original = row["text_hash"], row["original"] or base_original
+                base_record = row["record"]
         new = writer.finish()
     except BaseException:
         writer.abort()

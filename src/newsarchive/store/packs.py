@@ -191,10 +191,9 @@ class PackWriter:
         length = len(head) + len(data)
         self._entries[key] = (self._offset, length, depth)
         self._offset += length
-        if kind == "blob":
-            self._payloads[oid] = (payload, depth)
-            if len(self._payloads) > PAYLOAD_CACHE:
-                del self._payloads[next(iter(self._payloads))]
+        self._payloads[oid] = (payload, depth)  # a possible base for what comes next
+        if len(self._payloads) > PAYLOAD_CACHE:
+            del self._payloads[next(iter(self._payloads))]
         self.written += 1
         return oid
 
