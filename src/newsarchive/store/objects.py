@@ -226,7 +226,17 @@ class ObjectStore:
                 raise StoreError(f"refusing to write through a symlink: {directory}")
             tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW | _O_BINARY
-            fd = os.open(tmp, flags, 0o644)
+            for attempt in range(3):
+                try:
+                    fd = os.open(tmp, flags, 0o644)
+                    break
+                except FileNotFoundError:
+                    # a gc in another process removed the emptied fan-out directory
+                    # between our mkdir and this open (once the temp file is in it, it
+                    # can no longer be removed): make it again
+                    if attempt == 2:
+                        raise
+                    directory.mkdir(parents=True, exist_ok=True)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
