@@ -84,3 +84,17 @@ def test_library_does_not_import_click_or_read_the_environment(tmp_path: Path) -
             continue  # the only readers of the environment, by design
         src = path.read_text()
         assert "os.environ" not in src and "getenv" not in src, path
+
+
+def test_snapshot_from_the_api(tmp_path: Path, http_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_snapshot import serve_three
+
+    url = serve_three(http_server)
+    archive = newsarchive.open(tmp_path / "store")
+    (report,) = archive.snapshot([url], allow_private_networks=True)
+    assert (report.entries, report.added, report.failed) == (3, 3, 0)
+    (again,) = archive.snapshot([url], allow_private_networks=True)
+    assert again.not_modified and again.unchanged == 3
+    (refused,) = archive.snapshot([url], force=True)  # 127.0.0.1 links are not trusted
+    assert refused.failed == 3
+    archive.close()

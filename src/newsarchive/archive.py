@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from newsarchive.diffing import Diff
     from newsarchive.changes import Change
     from newsarchive.search import Hit
+    from newsarchive.snapshot import FeedReport, FeedSpec
 
 RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
 BATCH_SIZE = 1000
@@ -346,6 +347,23 @@ class Archive:
 
         return changes(self, sources=_as_list(source), since=_date_or_none(since, "--since"),
                        until=_date_or_none(until, "--until"), kinds=_as_list(kind), limit=limit)
+
+    def snapshot(self, feeds: Sequence[str | FeedSpec], *, no_fetch: bool = False,
+                 force: bool = False, allow_private_networks: bool = False,
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 ) -> list[FeedReport]:
+        """Archive every article of RSS/Atom/JSON feeds (URLs or files); a report a feed.
+
+        See :mod:`newsarchive.snapshot`. Failures of a feed or an entry are in its report;
+        only store errors (locked past the wait, disk full) are raised.
+        """
+        from newsarchive.pages import make_fetcher
+        from newsarchive.snapshot import FeedSpec, run_snapshot
+
+        specs = [f if isinstance(f, FeedSpec) else FeedSpec(url=f) for f in feeds]
+        with make_fetcher(allow_private_networks=allow_private_networks) as fetcher:
+            return run_snapshot(self, specs, fetcher=fetcher, no_fetch=no_fetch,
+                                on_event=on_event, force=force)
 
     # -- export / import ----------------------------------------------------------------
     def export(self, **filters: Any) -> Iterator[dict[str, Any]]:

@@ -31,8 +31,7 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
     newsarchive snapshot https://example.org/rss.xml --source example
     */10 * * * *  newsarchive snapshot -q       # crontab: the feeds of the config file
     """
-    from newsarchive.pages import make_fetcher
-    from newsarchive.snapshot import FeedSpec, run_snapshot
+    from newsarchive.snapshot import FeedSpec
 
     config = state.config
     if feeds:
@@ -51,9 +50,8 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
             click.echo(f"\r\033[K{data.get('status', '')} {data.get('url', '')}"[:120], nl=False,
                        err=True)
 
-    with make_fetcher(allow_private_networks=config.allow_private_networks) as fetcher:
-        reports = run_snapshot(state.archive, specs, fetcher=fetcher, no_fetch=no_fetch,
-                               on_event=on_event, force=force)
+    reports = state.archive.snapshot(specs, no_fetch=no_fetch, force=force, on_event=on_event,
+                                     allow_private_networks=config.allow_private_networks)
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
     failed = False
