@@ -186,3 +186,18 @@ def test_newer_format_refused(filled: Path, cli: CliRun) -> None:
     (filled / "format").write_text(json.dumps({"format": "newsarchive", "version": 99}))
     r = cli("list")
     assert r.exit_code == 1 and "upgrade" in r.stderr
+
+
+def test_missing_original_is_a_one_line_integrity_error(cli: CliRun, tmp_path: Path) -> None:
+    rec = {"text": "Body.", "source": "x", "slug": "s", "date": "2024-01-01",
+           "original": "<p>Body.</p>", "original_type": "text/html"}
+    cli("add", "-", "--format", "jsonl", input=json.dumps(rec) + "\n")
+    a = newsarchive.open(tmp_path / "store")
+    oid = a.get("x/2024-01-01/s").original
+    a.close()
+    assert oid is not None
+    ObjectStore(tmp_path / "store" / "objects").remove(oid)
+    for args in (("show", "s", "--original"), ("export",)):
+        r = cli(*args)
+        assert r.exit_code == 1 and r.stderr.startswith("error: object ")
+        assert "missing" in r.stderr and r.stderr.count("\n") == 1

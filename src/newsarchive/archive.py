@@ -224,10 +224,11 @@ class Archive:
         """Insert one revision's rows (derived fields computed here); returns its row."""
         from newsarchive.derive import derive_revision
 
-        history = [(r["text_hash"], r["title"]) for r in cat.revisions_of(record.article)]
+        earlier = cat.revisions_of(record.article)
+        history = [(r["text_hash"], r["title"]) for r in earlier]
         reverts = None
-        if history and record.text != history[-1][0]:
-            reverts = cat.first_with_hash(record.article, record.text)
+        if history and record.text != history[-1][0]:  # the earliest revision with this text
+            reverts = next((r["number"] for r in earlier if r["text_hash"] == record.text), None)
         d = derive_revision(prev_text, prev_title, text, record.title, reverts is not None,
                             history + [(record.text, record.title)])
         doc = cat.doc_for(record.text, record.title, text)
@@ -252,17 +253,20 @@ class Archive:
     def _cat(self) -> Catalog:
         return self.store.catalog()
 
+    def blob(self, oid: str) -> bytes:
+        """A stored text or original, verified; IntegrityError when corrupt or missing."""
+        where = str(self.store.objects.path(oid))
+        try:
+            kind, payload = self.store.objects.get(oid)
+        except KeyError:
+            raise IntegrityError(oid, oid, "missing", where) from None
+        if kind != "blob":
+            raise IntegrityError(oid, oid, f"a {kind} object", where)
+        return payload
+
     def text_of(self, text_hash: str) -> str:
         """A stored text by content hash, verified; IntegrityError when corrupt or missing."""
-        try:
-            kind, payload = self.store.objects.get(text_hash)
-        except KeyError:
-            raise IntegrityError(text_hash, text_hash, "missing",
-                                 str(self.store.objects.path(text_hash))) from None
-        if kind != "blob":
-            raise IntegrityError(text_hash, text_hash, f"a {kind} object",
-                                 str(self.store.objects.path(text_hash)))
-        return payload.decode("utf-8")
+        return self.blob(text_hash).decode("utf-8")
 
     def get(self, ref: str) -> Revision:
         """The revision a reference names (SPEC 3)."""
@@ -282,8 +286,7 @@ class Archive:
         rev = self.get(ref)
         if rev.original is None:
             raise InputError(rev.ref, "has no stored original (it was added as plain text)")
-        kind, payload = self.store.objects.get(rev.original)
-        return payload, rev.original_type
+        return self.blob(rev.original), rev.original_type
 
     def articles(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                  until: str | None = None, changed: bool = False,
@@ -376,7 +379,7 @@ class Archive:
                 "text": self.text_of(rev.hash),
             }
             if rev.original is not None:
-                _, payload = self.store.objects.get(rev.original)
+                payload = self.blob(rev.original)
                 try:
                     rec["original"] = payload.decode("utf-8")
                 except UnicodeDecodeError:

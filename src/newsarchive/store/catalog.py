@@ -273,13 +273,6 @@ class Catalog:
             (article_id,),
         ).fetchall()
 
-    def first_with_hash(self, article_id: str, text_hash: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT MIN(number) FROM revisions WHERE article = ? AND text_hash = ?",
-            (article_id, text_hash),
-        ).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
     def article(self, article_id: str) -> sqlite3.Row | None:
         return self._one("SELECT * FROM articles WHERE id = ?", (article_id,))
 
