@@ -193,3 +193,16 @@ def test_progress_bar_counts_inputs(capsys: pytest.CaptureFixture[str]) -> None:
     bar.clear()
     err = capsys.readouterr().err
     assert "[" + "#" * 15 + "." * 15 + "] 20/40" in err and err.endswith("\r")  # cleared
+
+
+def test_html_on_stdin_is_sniffed(cli: CliRun) -> None:
+    page = ("<!DOCTYPE html><html><head><title>Sniffed</title></head><body><article>"
+            "<p>A page piped in without a format is recognised and extracted as a page, "
+            "not archived as markup. It has enough words to count as an article.</p>"
+            "<p>A second paragraph makes the extraction confident about the text.</p>"
+            "</article></body></html>")
+    r = cli("add", "-", "--source", "x", "--slug", "page", input=page)
+    assert r.exit_code == 0, r.stderr
+    text = cli("show", "page").stdout
+    assert text.startswith("A page piped in") and "<p>" not in text
+    assert cli("show", "page", "--original").stdout == page

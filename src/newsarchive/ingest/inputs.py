@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from newsarchive.errors import InputError, NewsArchiveError
+from newsarchive.ingest.html import looks_like_html
 from newsarchive.ingest.jsonl import parse_jsonl
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.model import Draft
@@ -151,7 +152,7 @@ def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
         raise InputError(origin, "JSON Lines input holds many articles; read it as a stream")
     if not data.strip():
         raise InputError(origin, "is empty")
-    if fmt == "html" or (fmt == "auto" and _looks_like_html(data)):
+    if fmt == "html" or (fmt == "auto" and looks_like_html(data)):
         from newsarchive.ingest.html import html_to_draft
 
         draft = html_to_draft(data, origin=origin)
@@ -166,10 +167,3 @@ def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
             origin, f"is not UTF-8 text (invalid byte at offset {err.start}); convert it first"
         ) from err
     return parse_plaintext(text, origin=origin, name_hint=name_hint)
-
-
-def _looks_like_html(data: bytes) -> bool:
-    head = data[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or (
-        head.startswith(b"<") and b"<body" in data[:65536].lower()
-    )
