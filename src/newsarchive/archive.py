@@ -14,6 +14,8 @@ commit, so a crash leaves at most unreferenced objects, which ``gc`` removes and
 from __future__ import annotations
 
 import base64
+import collections
+import itertools
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -21,16 +23,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from newsarchive import faults, refs
+from newsarchive.derive import Prefetch, derive_revision
 from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
 from newsarchive.model import AddResult, Article, Draft, Revision, Status
-from newsarchive.prepare import Prepared, apply_overrides, now_precise, parse_date, prepare
+from newsarchive.prepare import Prepared, apply_overrides, now_precise, parse_date, prepare_all
 from newsarchive.records import Record
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.packs import PackWriter
 from newsarchive.store.repository import Store
 from newsarchive.text import count_words
+from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from newsarchive.diffing import Diff
     from newsarchive.changes import Change
     from newsarchive.search import Hit
@@ -39,6 +45,8 @@ if TYPE_CHECKING:
 RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
 BATCH_SIZE = 1000
 PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
+PREPARE_CHUNK = 50  # drafts per task of a worker process
+PREPARE_AHEAD = 40  # tasks in flight: two batches' worth
 
 
 class ObjectSink(Protocol):
@@ -78,8 +86,14 @@ def row_to_article(row: sqlite3.Row) -> Article:
 class Archive:
     """An archive of article revisions in one store directory."""
 
-    def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0,
+                 workers: int = 1) -> None:
+        """``workers`` > 1 lets bulk writes (``add`` of many drafts, ``import``,
+        ``reindex``) compare each text with its predecessor in that many worker
+        processes (see :mod:`newsarchive.workers`)."""
         self.store = Store(Path(path), wait=wait)
+        self._workers = Workers(workers)
+        self._prefetch = Prefetch(self._workers)
 
     @property
     def path(self) -> Path:
@@ -129,19 +143,35 @@ class Archive:
         as each input is worked through (before its batch commits), for progress displays.
         """
         batch: list[Prepared | InputError] = []
-        for item in drafts:
-            if isinstance(item, InputError):
+        try:
+            for item in self._prepared(drafts):
                 batch.append(item)
-            else:
-                try:
-                    batch.append(prepare(item))
-                except InputError as err:
-                    batch.append(err)
-            if len(batch) >= batch_size:
+                if len(batch) >= batch_size:
+                    yield from self._add_batch(batch, on_progress)
+                    batch = []
+            if batch:
                 yield from self._add_batch(batch, on_progress)
-                batch = []
-        if batch:
-            yield from self._add_batch(batch, on_progress)
+        finally:
+            self._workers.close()
+
+    def _prepared(self, drafts: Iterable[Draft | InputError],
+                  ) -> Iterator[Prepared | InputError]:
+        """The drafts prepared, in input order: by worker processes when there are many,
+        a few chunks ahead of the batch being written."""
+        it = iter(drafts)
+        chunk = list(itertools.islice(it, PREPARE_CHUNK))
+        if not self._workers.parallel or len(chunk) < PREPARE_CHUNK:
+            for item in itertools.chain(chunk, it):
+                yield from prepare_all([item])
+            return
+        ahead: collections.deque[Future[list[Prepared | InputError]]] = collections.deque()
+        while chunk:
+            ahead.append(self._workers.submit(prepare_all, chunk))
+            if len(ahead) >= PREPARE_AHEAD:
+                yield from ahead.popleft().result()
+            chunk = list(itertools.islice(it, PREPARE_CHUNK))
+        while ahead:
+            yield from ahead.popleft().result()
 
     def _add_batch(self, batch: list[Prepared | InputError],
                    on_progress: Callable[[], None] | None = None,
@@ -164,6 +194,8 @@ class Archive:
                 # a batch goes into one new pack, its texts as deltas against their heads
                 sink: ObjectSink = self.store.pack_writer() if bulk else objects
                 texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
+                if bulk:
+                    self._predict(cat, goods, texts)
                 cat.begin()
                 try:
                     for i, item in enumerate(batch):
@@ -181,11 +213,32 @@ class Archive:
                     if isinstance(sink, PackWriter):
                         sink.abort()
                     raise
+                finally:
+                    self._prefetch.clear()
         except sqlite3.Error as err:
             raise StoreError(f"{self.path}: cannot update the catalog ({err})") from err
         except OSError as err:
             raise StoreError(f"{self.path}: cannot write ({err.strerror or err})") from err
         return [results[i] if i in results else p for i, p in enumerate(batch)]  # type: ignore[misc]
+
+    def _predict(self, cat: Catalog, goods: list[Prepared], texts: dict[str, str]) -> None:
+        """Start comparing each text with the one it will most likely follow (its
+        article's head, or the batch's previous text of the same article)."""
+        if not self._workers.parallel:
+            return
+        last: dict[str, str | None] = {}
+        pairs: list[tuple[str, str]] = []
+        for p in goods:
+            if p.id not in last:
+                head = cat.head(p.id)
+                if head is not None and head["text_hash"] not in texts:
+                    texts[head["text_hash"]] = self.text_of(head["text_hash"])
+                last[p.id] = texts[head["text_hash"]] if head is not None else None
+            prev = last[p.id]
+            if prev is not None:
+                pairs.append((prev, p.text))
+            last[p.id] = p.text
+        self._prefetch.submit(pairs)
 
     def _add_one(self, cat: Catalog, p: Prepared, sink: ObjectSink,
                  texts: dict[str, str]) -> AddResult:
@@ -222,15 +275,15 @@ class Archive:
                         prev_text: str | None, prev_title: str | None,
                         damaged: bool = False) -> RowLike:
         """Insert one revision's rows (derived fields computed here); returns its row."""
-        from newsarchive.derive import derive_revision
 
         earlier = cat.revisions_of(record.article)
         history = [(r["text_hash"], r["title"]) for r in earlier]
         reverts = None
         if history and record.text != history[-1][0]:  # the earliest revision with this text
             reverts = next((r["number"] for r in earlier if r["text_hash"] == record.text), None)
+        change = self._prefetch.get(prev_text, text) if prev_text is not None else None
         d = derive_revision(prev_text, prev_title, text, record.title, reverts is not None,
-                            history + [(record.text, record.title)])
+                            history + [(record.text, record.title)], change)
         doc = cat.doc_for(record.text, record.title, text)
         values: dict[str, Any] = {
             "record": record_oid, "article": record.article, "number": record.number,

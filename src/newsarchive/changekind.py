@@ -299,6 +299,16 @@ def _changed_lines(old: str, new: str) -> tuple[str, str]:
     return "\n".join(gone), "\n".join(came)
 
 
+def text_facts(old_text: str, new_text: str) -> tuple[bool, bool, bool]:
+    """(text_changed, text_beyond_minor, note_added): the costly part of :func:`facts`,
+    a function of the two texts alone (so it can be computed ahead, in another process)."""
+    if old_text == new_text:
+        return False, False, False
+    old_core, new_core = _changed_lines(old_text, new_text)
+    return (True, not is_minor_change(_strip_notes(old_core), _strip_notes(new_core)),
+            _note_added(old_core, new_core))
+
+
 def facts(
     old_text: str,
     new_text: str,
@@ -306,20 +316,21 @@ def facts(
     new_title: str,
     *,
     reverts: bool = False,
+    text: tuple[bool, bool, bool] | None = None,
 ) -> Facts:
-    """The :class:`Facts` the rules read, for a revision and its predecessor."""
-    text_changed = old_text != new_text
-    old_core, new_core = _changed_lines(old_text, new_text)
+    """The :class:`Facts` the rules read, for a revision and its predecessor.
+
+    ``text``: :func:`text_facts` of the two texts, when already computed."""
+    text_changed, text_beyond_minor, note_added = text or text_facts(old_text, new_text)
     if old_title is None:  # unknown: no title change can be claimed
         old_title = new_title
     title_a, title_b = " ".join(old_title.split()), " ".join(new_title.split())
     return Facts(
         text_changed=text_changed,
-        text_beyond_minor=text_changed
-        and not is_minor_change(_strip_notes(old_core), _strip_notes(new_core)),
+        text_beyond_minor=text_beyond_minor,
         title_changed=title_a != title_b,
         title_beyond_minor=title_a != title_b and not is_minor_change(title_a, title_b),
-        note_added=text_changed and _note_added(old_core, new_core),
+        note_added=note_added,
         reverts=reverts,
     )
 
@@ -331,6 +342,7 @@ def classify(
     new_title: str,
     *,
     reverts: bool = False,
+    text: tuple[bool, bool, bool] | None = None,
 ) -> tuple[str, ...]:
     """The kinds of the change from the previous revision to this one, in
     :data:`KINDS` order, by the table :data:`RULES`.
@@ -342,7 +354,7 @@ def classify(
     """
     if old_text is None:
         return ()
-    f = facts(old_text, new_text, old_title, new_title, reverts=reverts)
+    f = facts(old_text, new_text, old_title, new_title, reverts=reverts, text=text)
     kinds = {rule.kind for rule in RULES if not rule.fallback and rule.applies(f)}
     if not kinds:
         kinds = {rule.kind for rule in RULES if rule.fallback and rule.applies(f)}

@@ -1,12 +1,21 @@
 """Facts derived from a revision and its predecessor: word counts, change kinds, edits.
 
 Computed when a revision is added and again by ``reindex``, so they are always a pure
-function of the stored texts and titles.
+function of the stored texts and titles. The costly part, :func:`text_change`, depends
+on the two texts alone; bulk writes compute it ahead in worker processes
+(:class:`Prefetch`, :mod:`newsarchive.workers`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from newsarchive.workers import Workers
 
 
 @dataclass(frozen=True)
@@ -19,18 +28,87 @@ class Derived:
     added: list[str] = field(default_factory=list)
 
 
-def derive_revision(prev_text: str | None, prev_title: str | None, text: str, title: str,
-                    reverts: bool, history: list[tuple[str, str]]) -> Derived:
-    """``history``: (text hash, title) of every revision of the article, this one last."""
-    from newsarchive.changekind import classify, flip_flops
+@dataclass(frozen=True)
+class TextChange:
+    """What an edit did to the text: word counts, the passages it took out and put in,
+    and :func:`newsarchive.changekind.text_facts`."""
 
-    kind = classify(prev_text, text, prev_title, title, reverts=reverts)
-    if prev_text is None:
-        return Derived(kind=kind)
+    words_added: int
+    words_removed: int
+    removed: tuple[str, ...]
+    added: tuple[str, ...]
+    facts: tuple[bool, bool, bool]
+
+
+NO_CHANGE = TextChange(0, 0, (), (), (False, False, False))
+
+
+def text_change(prev_text: str, text: str) -> TextChange:
     if prev_text == text:
-        return Derived(kind=kind, flipflop=flip_flops(history)[-1])
+        return NO_CHANGE
+    from newsarchive.changekind import text_facts
     from newsarchive.diffing import changed_passages, word_change_counts
 
     added, removed = word_change_counts(prev_text, text)
     gone, new = changed_passages(prev_text, text)
-    return Derived(added, removed, kind, flip_flops(history)[-1], gone, new)
+    return TextChange(added, removed, tuple(gone), tuple(new), text_facts(prev_text, text))
+
+
+def derive_revision(prev_text: str | None, prev_title: str | None, text: str, title: str,
+                    reverts: bool, history: list[tuple[str, str]],
+                    change: TextChange | None = None) -> Derived:
+    """``history``: (text hash, title) of every revision of the article, this one last;
+    ``change``: :func:`text_change` of the two texts when computed ahead."""
+    from newsarchive.changekind import classify, flip_flops
+
+    if prev_text is None:
+        return Derived(kind=classify(None, text, prev_title, title, reverts=reverts))
+    c = change or text_change(prev_text, text)
+    kind = classify(prev_text, text, prev_title, title, reverts=reverts, text=c.facts)
+    return Derived(c.words_added, c.words_removed, kind, flip_flops(history)[-1],
+                   list(c.removed), list(c.added))
+
+
+def _text_changes(pairs: list[tuple[str, str]]) -> list[TextChange]:
+    return [text_change(a, b) for a, b in pairs]
+
+
+class Prefetch:
+    """Text changes computed ahead by worker processes, looked up by the two texts.
+
+    A miss (a pair nobody predicted, a worker that died) returns None and the caller
+    computes the change itself, so a wrong prediction costs time, never correctness.
+    """
+
+    MIN_PAIRS = 64  # below this, starting workers costs more than it saves
+    CHUNK = 25  # pairs per task: amortizes the round trip to a worker
+
+    def __init__(self, workers: Workers) -> None:
+        self.workers = workers
+        self._ahead: dict[tuple[str, str], tuple[Future[list[TextChange]], int]] = {}
+
+    def submit(self, pairs: Iterable[tuple[str, str]]) -> None:
+        todo = [p for p in dict.fromkeys(pairs) if p[0] != p[1] and p not in self._ahead]
+        if not self.workers.parallel or len(todo) < self.MIN_PAIRS:
+            return
+        for start in range(0, len(todo), self.CHUNK):
+            chunk = todo[start:start + self.CHUNK]
+            future = self.workers.submit(_text_changes, chunk)
+            for i, pair in enumerate(chunk):
+                self._ahead[pair] = (future, i)
+
+    def get(self, prev_text: str, text: str) -> TextChange | None:
+        found = self._ahead.pop((prev_text, text), None)
+        if found is None:
+            return None
+        future, i = found
+        try:
+            return future.result()[i]
+        except Exception:  # a broken pool: the caller computes it
+            return None
+
+    def clear(self) -> None:
+        """Forget what was not asked for (cancelling the work not started yet)."""
+        for future, _ in self._ahead.values():
+            future.cancel()
+        self._ahead.clear()

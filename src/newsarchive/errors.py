@@ -31,6 +31,9 @@ class InputError(NewsArchiveError):
         self.reason = reason
         super().__init__(f"{origin}: {reason}" if origin else reason)
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        return InputError, (self.origin, self.reason)  # crosses to and from worker processes
+
 
 class ConfigError(NewsArchiveError):
     """The config file is unreadable or malformed."""

@@ -95,6 +95,9 @@ def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozen
     return chains
 
 
+REINDEX_WINDOW = 500  # articles whose texts are read (and compared by workers) at once
+
+
 def reindex(archive: Archive) -> dict[str, int]:
     """Rebuild the catalog and search index from the objects alone."""
     store = archive.store
@@ -108,22 +111,33 @@ def reindex(archive: Archive) -> dict[str, int]:
         cat.begin()
         try:
             cat.drop_derived()
-            for article in sorted(chains):
-                prev_text: str | None = None
-                prev_title: str | None = None
-                for oid, rec in chains[article]:
-                    text = _text_or_none(archive, rec.text) if rec.text in blobs else None
-                    damaged = text is None
-                    archive._catalog_insert(cat, rec, oid, text or "", prev_text, prev_title,
-                                            damaged=damaged)
-                    counts["revisions"] += 1
-                    counts["damaged"] += damaged
-                    prev_text, prev_title = text if text is not None else "", rec.title
-                counts["articles"] += 1
+            articles = sorted(chains)
+            for start in range(0, len(articles), REINDEX_WINDOW):
+                # read a window of texts, let workers compare them, insert in order
+                window = [[(oid, rec, _text_or_none(archive, rec.text) if rec.text in blobs
+                            else None) for oid, rec in chains[article]]
+                          for article in articles[start:start + REINDEX_WINDOW]]
+                archive._prefetch.submit(
+                    (a[2] or "", b[2] or "") for revs in window
+                    for a, b in itertools.pairwise(revs))
+                for revs in window:
+                    prev_text: str | None = None
+                    prev_title: str | None = None
+                    for oid, rec, text in revs:
+                        damaged = text is None
+                        archive._catalog_insert(cat, rec, oid, text or "", prev_text,
+                                                prev_title, damaged=damaged)
+                        counts["revisions"] += 1
+                        counts["damaged"] += damaged
+                        prev_text, prev_title = text or "", rec.title
+                    counts["articles"] += 1
             cat.commit()
         except BaseException:
             cat.rollback()
             raise
+        finally:
+            archive._prefetch.clear()
+            archive._workers.close()
         used = sum(len(c) for c in chains.values())
         counts["leftover_records"] = len(records) - used
     return counts

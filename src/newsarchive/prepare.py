@@ -164,3 +164,18 @@ def _resolve_slug(draft: Draft, url: str | None, title: str, text: str, origin: 
         if slug:
             return slug
     raise InputError(origin, "cannot derive a name (slug) for it; give --slug")
+
+
+def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:
+    """:func:`prepare` each draft, an error in its place when it cannot be archived
+    (input errors pass through): the unit of work of a worker process."""
+    out: list[Prepared | InputError] = []
+    for item in items:
+        if isinstance(item, InputError):
+            out.append(item)
+        else:
+            try:
+                out.append(prepare(item))
+            except InputError as err:
+                out.append(err)
+    return out

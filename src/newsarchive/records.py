@@ -8,7 +8,7 @@ canonical JSON (sorted keys, no spaces, UTF-8), a documented part of the store f
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from newsarchive.text import HASH_RE, is_valid_id
@@ -33,7 +33,7 @@ class Record:
     recorded_at: str
 
     def to_bytes(self) -> bytes:
-        d: dict[str, Any] = {"v": RECORD_VERSION, **asdict(self)}
+        d: dict[str, Any] = {"v": RECORD_VERSION, **vars(self)}  # fields are plain values
         return json.dumps(d, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     @property

@@ -19,7 +19,7 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SLUG_RE = re.compile(r"^[a-z0-9-]{1,96}$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+HASH_RE = re.compile(r"[0-9a-f]{64}\Z")  # \Z: "$" would accept a final newline
 SLUG_MAX = 96
 TITLE_MAX = 120
 

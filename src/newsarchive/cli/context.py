@@ -43,7 +43,9 @@ class State:
             from newsarchive.archive import Archive
             from newsarchive.config import resolve_store
 
-            self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait)
+            # the command's entry point is guarded, so bulk writes may start workers
+            self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait,
+                                    workers=min(os.cpu_count() or 1, 8))
         return self._archive
 
     @property

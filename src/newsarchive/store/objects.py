@@ -72,6 +72,7 @@ class ObjectStore:
 
     def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = root
+        self._root = str(root)
         self.durable = durable
         self._packs: dict[Path, PackReader] | None = None
 
@@ -163,9 +164,13 @@ class ObjectStore:
                           load_base=load_base, durable=self.durable)
 
     def path(self, oid: str) -> Path:
+        return Path(self._loose(oid))
+
+    def _loose(self, oid: str) -> str:
+        """The loose object's path as a string (cheaper than a Path on bulk writes)."""
         if not HASH_RE.match(oid):
             raise ValueError(f"not an object id: {oid!r}")
-        return self.root / oid[:2] / oid[2:]
+        return os.path.join(self._root, oid[:2], oid[2:])
 
     def _open_read(self, path: Path) -> bytes | None:
         try:
@@ -180,11 +185,11 @@ class ObjectStore:
     def contains(self, oid: str) -> bool:
         """Whether ``oid`` is stored (used before writing: a stale pack list at worst
         stores an object twice, never loses one)."""
-        return (os.path.lexists(self.path(oid))
+        return (os.path.lexists(self._loose(oid))
                 or self._packed(oid, refresh_on_miss=False) is not None)
 
     def is_loose(self, oid: str) -> bool:
-        return os.path.lexists(self.path(oid))
+        return os.path.lexists(self._loose(oid))
 
     def get(self, oid: str) -> tuple[str, bytes]:
         """The kind and payload of ``oid``; KeyError if absent, IntegrityError if corrupt."""

@@ -43,6 +43,7 @@ IDX_RECORD = struct.Struct(">32sQIB3x")
 KIND_CODES = {"blob": 0, "record": 1}
 KIND_NAMES = {v: k for k, v in KIND_CODES.items()}
 MAX_DEPTH = 16
+DICT_AFTER = 64  # lookups in one reader before it builds a dict of its ids
 PAYLOAD_CACHE = 512  # recent blobs kept as delta bases (memory stays bounded on repacks)
 ZERO = bytes(32)
 
@@ -67,6 +68,8 @@ class PackReader:
             raise PackFormatError(f"{self.idx_path}: index checksum mismatch")
         self._idx = idx
         self.count = count
+        self._lookups = 0
+        self._positions: dict[bytes, int] | None = None
         fd = os.open(pack_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         try:
             size = os.fstat(fd).st_size
@@ -81,7 +84,14 @@ class PackReader:
         return key, offset, length, depth
 
     def find(self, oid: bytes) -> tuple[int, int, int] | None:
-        """(offset, length, depth) of an object, by binary search over the index."""
+        """(offset, length, depth) of an object: by binary search over the index, or
+        once a reader has been asked often (a bulk write), through a dict of its ids."""
+        if self._positions is not None:
+            i = self._positions.get(oid)
+            return None if i is None else self._record(i)[1:]
+        self._lookups += 1
+        if self._lookups > DICT_AFTER:
+            self._positions = {self._record(i)[0]: i for i in range(self.count)}
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2

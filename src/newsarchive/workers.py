@@ -1,0 +1,69 @@
+"""Worker processes for bulk writes.
+
+Preparing texts (canonical form, hash, names) and comparing each with its predecessor
+are pure functions of the inputs; on a bulk write they run in worker processes while
+the main process writes objects and catalog rows, which stay in one process and one
+transaction. Workers start with ``spawn`` on first use: as with any use of
+multiprocessing, a program that asks for ``workers > 1`` must guard its entry point
+with ``if __name__ == "__main__":`` (the ``newsarchive`` command does).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # imported when workers start: they cost start-up time
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+T = TypeVar("T")
+
+
+class Workers:
+    """A pool of ``count`` worker processes, started on first use, stopped by close()."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.count > 1
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                self.count, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_start)
+        return self._pool.submit(fn, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _worker_start() -> None:
+    """First thing in each worker: let go of the parent's standard streams (whoever
+    reads the command's output must not wait for its workers) and exit as soon as the
+    parent is gone (killed, it will never collect the results, and the pool's queues
+    would keep its workers waiting forever)."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        def watch() -> None:
+            wait([parent.sentinel])
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()

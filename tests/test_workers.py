@@ -1,0 +1,130 @@
+"""Worker processes: a bulk write with workers stores exactly what one without stores."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import newsarchive
+from newsarchive.errors import InputError
+from newsarchive.model import Draft
+from newsarchive.workers import Workers
+
+
+REAL_SUBMIT = Workers.submit
+
+
+def drafts() -> list[Draft | InputError]:
+    """120 articles in 3 rounds of edits (plus an unchanged copy and bad inputs), so
+    revisions follow heads in the same batch and in earlier ones."""
+    out: list[Draft | InputError] = []
+    for rnd in range(3):
+        for i in range(120):
+            paras = [f"Paragraph {p} of story {i}: the council met and voted {p + 3} to {p}."
+                     for p in range(8)]
+            if rnd >= 1 and i % 2:
+                paras[3] = f"Officials said {i * 7} people were hurt, not {i}."
+            if rnd == 2 and i % 3 == 0:
+                paras.append("Correction: an earlier version misspelled the mayor's name.")
+            title = f"Story {i}" + (" updated" if rnd == 2 and i % 5 == 0 else "")
+            out.append(Draft(text="\n\n".join(paras), origin=f"r{rnd}-{i}", source="wire",
+                             slug=f"story-{i}", date="2024-02-01", title=title,
+                             captured_at=f"2024-02-0{rnd + 1}T10:00:00Z"))
+        out.append(Draft(text="   ", origin=f"r{rnd}-blank", source="wire", slug="blank"))
+        out.append(InputError(f"r{rnd}-unreadable", "not UTF-8"))
+    return out
+
+
+def run(path: Path, workers: int, calls: list[str], monkeypatch: pytest.MonkeyPatch,
+        ) -> tuple[list[Any], list[Any]]:
+    def counting_submit(self: Workers, fn: Any, *args: Any) -> Any:
+        calls.append(fn.__name__)
+        return REAL_SUBMIT(self, fn, *args)
+
+    monkeypatch.setattr(Workers, "submit", counting_submit)
+    with newsarchive.Archive(path, workers=workers) as archive:
+        results = [
+            (r.status, r.revision.id, r.revision.number, r.revision.hash)
+            if not isinstance(r, Exception) else str(r)
+            for r in archive.add_stream(drafts(), batch_size=150)
+        ]
+        return results, stored_facts(archive)
+
+
+def stored_facts(archive: newsarchive.Archive) -> list[Any]:
+    """Every revision's derived facts, and the passages search finds in the edits."""
+    facts = [
+        (r.id, r.number, r.hash, r.title, r.words, r.words_added, r.words_removed,
+         r.kind, r.flipflop, r.reverts)
+        for a in archive.articles() for r in archive.log(a.id)
+    ]
+    removed = [(h.id, h.revision, h.snippet) for h in
+               archive.search("hurt", removed=True, limit=1000)]
+    return facts + removed
+
+
+def test_workers_store_what_one_process_stores(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    serial: list[str] = []
+    parallel: list[str] = []
+    one = run(tmp_path / "one", 1, serial, monkeypatch)
+    two = run(tmp_path / "two", 2, parallel, monkeypatch)
+    assert serial == []
+    assert "prepare_all" in parallel and "_text_changes" in parallel
+    assert one == two
+    results = one[0]
+    assert len(results) == 3 * 122
+    assert results[120] == "r0-blank: has no article text"
+    assert results[121] == "r0-unreadable: not UTF-8"
+    assert [r[0] for r in results[122:242]] == ["unchanged", "revised"] * 60
+
+
+def test_reindex_with_workers_rebuilds_the_same_facts(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    _, before = run(tmp_path / "s", 2, calls, monkeypatch)
+    (tmp_path / "s" / "catalog.sqlite").unlink()
+    calls.clear()
+    with newsarchive.Archive(tmp_path / "s", workers=2) as archive:
+        archive.reindex()
+        assert stored_facts(archive) == before
+    assert "_text_changes" in calls
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
+def test_a_killed_command_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """Workers let go of the command's output and exit with it: a reader waiting for
+    EOF (a shell pipe, a cron wrapper) is not kept waiting by orphans."""
+    rows = "".join(
+        '{"source": "wire", "slug": "s%d", "date": "2024-02-01", "text": "%s"}\n'
+        % (i, " ".join(f"Story {i} v{v} line {n}." for n in range(300)))
+        for v in range(3) for i in range(1000))
+    (tmp_path / "in.jsonl").write_text(rows)
+    cmd = [sys.executable, "-m", "newsarchive", "--store", str(tmp_path / "s"), "add", "-q",
+           str(tmp_path / "in.jsonl")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(children(proc.pid)) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = children(proc.pid)
+    assert len(workers) >= 2, "the add never started its workers"
+    os.kill(proc.pid, signal.SIGKILL)
+    start = time.monotonic()
+    proc.communicate(timeout=60)  # EOF on both pipes: no worker holds them
+    assert proc.returncode == -signal.SIGKILL
+    assert time.monotonic() - start < 30
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
