@@ -46,20 +46,21 @@ RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values 
 BATCH_SIZE = 1000
 PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
 PREPARE_CHUNK = 50  # drafts per task of a worker process
-PREPARE_AHEAD = 40  # tasks in flight: two batches' worth
+PREPARE_AHEAD = 4  # prepare tasks queued ahead: more would delay the comparisons behind them
 
 
 class ObjectSink(Protocol):
     def put(self, kind: str, payload: bytes, base: str | None = None) -> str: ...
 
 
-def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0) -> Archive:  # noqa: A001
+def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # noqa: A001
+         workers: int = 1) -> Archive:
     """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir)."""
     if path is None:
         from newsarchive.config import load_config, resolve_store
 
         path = resolve_store(None, load_config(None))
-    return Archive(path, wait=wait)
+    return Archive(path, wait=wait, workers=workers)
 
 
 def row_to_revision(row: RowLike) -> Revision:
