@@ -265,7 +265,7 @@ def _check_packs(objects: ObjectStore) -> list[Problem]:
             if not pack.with_suffix(".idx").exists():
                 continue
             try:
-                PackReader(pack).close()
+                PackReader(pack, verify=True).close()
             except (OSError, PackFormatError) as err:
                 problems.append(Problem("corrupt", str(pack), f"unreadable pack ({err})"))
     return problems

@@ -341,5 +341,5 @@ class ObjectStore:
                 reader, offset, length, _ = hit
                 if dest.is_symlink():
                     dest.unlink()
-                dest.write_bytes(reader._map[offset: offset + length] if reader._map else b"")
+                dest.write_bytes(reader.read_at(offset, length))
         return dest
