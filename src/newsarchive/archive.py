@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from newsarchive import faults, refs
-from newsarchive.derive import Prefetch, derive_revision
 from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
 from newsarchive.model import AddResult, Article, Draft, Revision, Status
 from newsarchive.prepare import Prepared, apply_overrides, now_precise, parse_date, prepare_all
@@ -36,6 +35,8 @@ from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from newsarchive.derive import Prefetch
 
     from newsarchive.diffing import Diff
     from newsarchive.changes import Change
@@ -94,7 +95,15 @@ class Archive:
         processes (see :mod:`newsarchive.workers`)."""
         self.store = Store(Path(path), wait=wait)
         self._workers = Workers(workers)
-        self._prefetch = Prefetch(self._workers)
+        self._ahead: Prefetch | None = None
+
+    @property
+    def _prefetch(self) -> Prefetch:
+        if self._ahead is None:  # derive is imported by writes only (start-up time)
+            from newsarchive.derive import Prefetch
+
+            self._ahead = Prefetch(self._workers)
+        return self._ahead
 
     @property
     def path(self) -> Path:
@@ -276,6 +285,8 @@ class Archive:
                         prev_text: str | None, prev_title: str | None,
                         damaged: bool = False) -> RowLike:
         """Insert one revision's rows (derived fields computed here); returns its row."""
+        from newsarchive.derive import derive_revision
+
 
         earlier = cat.revisions_of(record.article)
         history = [(r["text_hash"], r["title"]) for r in earlier]
