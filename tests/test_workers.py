@@ -50,12 +50,14 @@ def run(path: Path, workers: int, calls: list[str], monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(Workers, "submit", counting_submit)
     with newsarchive.Archive(path, workers=workers) as archive:
-        results = [
-            (r.status, r.revision.id, r.revision.number, r.revision.hash)
-            if not isinstance(r, Exception) else str(r)
-            for r in archive.add_stream(drafts(), batch_size=150)
-        ]
+        results = [outcome(r) for r in archive.add_stream(drafts(), batch_size=150)]
         return results, stored_facts(archive)
+
+
+def outcome(r: Any) -> Any:
+    if isinstance(r, Exception):
+        return str(r)
+    return (r.status, r.revision.id, r.revision.number, r.revision.hash)
 
 
 def stored_facts(archive: newsarchive.Archive) -> list[Any]:
@@ -96,6 +98,22 @@ def test_reindex_with_workers_rebuilds_the_same_facts(tmp_path: Path,
         archive.reindex()
         assert stored_facts(archive) == before
     assert "_text_changes" in calls
+
+
+def test_a_dead_worker_costs_time_not_results(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = run(tmp_path / "one", 1, [], monkeypatch)
+    killed = []
+    with newsarchive.Archive(tmp_path / "two", workers=2) as archive:
+        results = []
+        for r in archive.add_stream(drafts(), batch_size=150):
+            results.append(outcome(r))
+            pool = archive._workers._pool
+            if not killed and pool is not None and pool._processes:
+                killed.append(next(iter(pool._processes)))
+                os.kill(killed[0], signal.SIGKILL)  # the pool is broken from now on
+        assert (results, stored_facts(archive)) == expected
+    assert killed and archive._workers.count == 1  # the rest was done in this process
 
 
 def children(pid: int) -> list[int]:

@@ -174,14 +174,19 @@ class Archive:
             for item in itertools.chain(chunk, it):
                 yield from prepare_all([item])
             return
-        ahead: collections.deque[Future[list[Prepared | InputError]]] = collections.deque()
-        while chunk:
-            ahead.append(self._workers.submit(prepare_all, chunk))
-            if len(ahead) >= PREPARE_AHEAD:
-                yield from ahead.popleft().result()
-            chunk = list(itertools.islice(it, PREPARE_CHUNK))
-        while ahead:
-            yield from ahead.popleft().result()
+        ahead: collections.deque[tuple[Future[list[Prepared | InputError]],
+                                       list[Draft | InputError]]] = collections.deque()
+        while chunk or ahead:
+            if chunk:
+                ahead.append((self._workers.submit(prepare_all, chunk), chunk))
+                chunk = list(itertools.islice(it, PREPARE_CHUNK))
+            if len(ahead) >= PREPARE_AHEAD or not chunk:
+                future, drafts_of_it = ahead.popleft()
+                try:
+                    prepared = future.result()
+                except Exception:  # a worker died: prepare these here
+                    prepared = prepare_all(drafts_of_it)
+                yield from prepared
 
     def _add_batch(self, batch: list[Prepared | InputError],
                    on_progress: Callable[[], None] | None = None,

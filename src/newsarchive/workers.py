@@ -3,7 +3,8 @@
 Preparing texts (canonical form, hash, names) and comparing each with its predecessor
 are pure functions of the inputs; on a bulk write they run in worker processes while
 the main process writes objects and catalog rows, which stay in one process and one
-transaction. Workers start with ``spawn`` on first use: as with any use of
+transaction. Workers only ever save time: where they cannot start, or one dies, the
+work is done in the calling process. Workers start with ``spawn`` on first use: as with any use of
 multiprocessing, a program that asks for ``workers > 1`` must guard its entry point
 with ``if __name__ == "__main__":`` (the ``newsarchive`` command does).
 """
@@ -33,14 +34,28 @@ class Workers:
         return self.count > 1
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        """``fn(*args)`` in a worker; done here, at once, when there are no workers: one
+        was asked for, the platform cannot start them, or one died (the pool is broken)."""
+        from concurrent.futures import Future
 
-            self._pool = ProcessPoolExecutor(
-                self.count, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_start)
-        return self._pool.submit(fn, *args)
+        if self.count > 1:
+            try:
+                if self._pool is None:
+                    import multiprocessing
+                    from concurrent.futures import ProcessPoolExecutor
+
+                    self._pool = ProcessPoolExecutor(
+                        self.count, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_worker_start)
+                return self._pool.submit(fn, *args)
+            except (OSError, ImportError, NotImplementedError, RuntimeError):
+                self.count = 1  # (BrokenProcessPool is a RuntimeError)
+        here: Future[T] = Future()
+        try:
+            here.set_result(fn(*args))
+        except Exception as err:
+            here.set_exception(err)
+        return here
 
     def close(self) -> None:
         if self._pool is not None:
