@@ -45,7 +45,7 @@ class State:
 
             # the command's entry point is guarded, so bulk writes may start workers
             self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait,
-                                    workers=min(os.cpu_count() or 1, 8))
+                                    workers=min(usable_cpus(), 8))
         return self._archive
 
     @property
@@ -56,6 +56,14 @@ class State:
     def close(self) -> None:
         if self._archive is not None:
             self._archive.close()
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container or taskset may allow fewer than
+    the machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)
