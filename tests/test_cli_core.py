@@ -182,12 +182,12 @@ def test_seed_file_as_shipped(cli: CliRun) -> None:
 
 
 def test_progress_bar_counts_inputs(capsys: pytest.CaptureFixture[str]) -> None:
-    from newsarchive.cli.cmd_write import _Progress
+    from newsarchive.cli.progress import Progress
     from newsarchive.ingest.inputs import count_inputs
 
     assert count_inputs([str(EXAMPLES)]) == 6  # five text files and one JSON Lines record
     assert count_inputs([str(EXAMPLES), "-"]) is None
-    bar = _Progress(40)
+    bar = Progress(40)
     for _ in range(20):
         bar.tick()
     bar.clear()

@@ -146,3 +146,36 @@ def test_a_killed_command_leaves_no_worker_behind(tmp_path: Path) -> None:
     while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+
+
+def test_reindex_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(tmp_path / "s", 1, [], monkeypatch)
+    seen: list[tuple[int, int]] = []
+    with newsarchive.open(tmp_path / "s") as archive:
+        counts = archive.reindex(on_progress=lambda done, total: seen.append((done, total)))
+    total = counts["revisions"]
+    assert total > 200 and seen == [(n, total) for n in range(1, total + 1)]
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_reindex_draws_a_progress_bar_on_a_terminal(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    run(tmp_path / "s", 1, [], monkeypatch)
+    master, slave = os.openpty()
+    cmd = [sys.executable, "-m", "newsarchive", "--store", str(tmp_path / "s"), "reindex"]
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, timeout=120)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the terminal's other side is closed and drained
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    assert done.returncode == 0 and done.stdout.startswith(b"reindexed 120 articles")
+    assert b"] 20/" in drawn and drawn.endswith(b"\r\x1b[K")  # drawn, then cleared
+    plain = subprocess.run(cmd, capture_output=True, timeout=120)  # not a terminal: no bar
+    assert plain.returncode == 0 and plain.stderr == b""

@@ -474,10 +474,13 @@ class Archive:
 
         return check(self, repair=repair)
 
-    def reindex(self) -> dict[str, int]:
+    def reindex(self, *, on_progress: Callable[[int, int], None] | None = None,
+                ) -> dict[str, int]:
+        """Rebuild the catalog from the objects; ``on_progress(done, total)`` after each
+        revision."""
         from newsarchive.maintenance import reindex
 
-        return reindex(self)
+        return reindex(self, on_progress)
 
     def gc(self, *, grace: float = 3600.0) -> dict[str, Any]:
         from newsarchive.maintenance import gc

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +99,10 @@ def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozen
 REINDEX_WINDOW = 500  # articles whose texts are read (and compared by workers) at once
 
 
-def reindex(archive: Archive) -> dict[str, int]:
-    """Rebuild the catalog and search index from the objects alone."""
+def reindex(archive: Archive,
+            on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Rebuild the catalog and search index from the objects alone; ``on_progress(done,
+    total)`` is called after each revision."""
     store = archive.store
     if not (store.root / "objects").is_dir():
         store.require()
@@ -108,6 +111,7 @@ def reindex(archive: Archive) -> dict[str, int]:
         chains = choose_chains(records, _committed_records(archive))
         cat = _open_or_replace_catalog(archive)
         counts = {"articles": 0, "revisions": 0, "damaged": 0, "leftover_records": 0}
+        total = sum(len(c) for c in chains.values())
         cat.begin()
         try:
             cat.drop_derived()
@@ -130,6 +134,8 @@ def reindex(archive: Archive) -> dict[str, int]:
                         counts["revisions"] += 1
                         counts["damaged"] += damaged
                         prev_text, prev_title = text or "", rec.title
+                        if on_progress is not None:
+                            on_progress(counts["revisions"], total)
                     counts["articles"] += 1
             cat.commit()
         except BaseException:
@@ -138,8 +144,7 @@ def reindex(archive: Archive) -> dict[str, int]:
         finally:
             archive._prefetch.clear()
             archive._workers.close()
-        used = sum(len(c) for c in chains.values())
-        counts["leftover_records"] = len(records) - used
+        counts["leftover_records"] = len(records) - total
     return counts
 
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from newsarchive.cli.context import State, emit_json, json_option, pass_state
+from newsarchive.cli.progress import Progress
 
 
 @click.command()
@@ -53,7 +54,16 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
 @pass_state
 def reindex(state: State, as_json: bool) -> None:
     """Rebuild the catalog and search index from the stored objects."""
-    counts = state.archive.reindex()
+    bar = Progress(None, "revisions") if sys.stderr.isatty() and not as_json else None
+
+    def tick(done: int, total: int) -> None:
+        assert bar is not None
+        bar.total = total
+        bar.tick()
+
+    counts = state.archive.reindex(on_progress=tick if bar else None)
+    if bar:
+        bar.clear()
     if as_json:
         emit_json(counts)
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ import click
 
 from newsarchive.cli.context import State, emit_json, json_option, pass_state, style, words_delta
 from newsarchive.cli.errors import error_line
+from newsarchive.cli.progress import Progress
 
 if TYPE_CHECKING:
     from newsarchive.errors import InputError, NewsArchiveError
@@ -48,7 +48,7 @@ def result_line(state: State, r: AddResult) -> str:
 
 def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_json: bool,
            show: frozenset[str] = frozenset({"added", "revised", "unchanged"}),
-           progress: _Progress | None = None) -> int:
+           progress: Progress | None = None) -> int:
     """Print one line a result and errors on stderr; returns the number of failures."""
     from newsarchive.errors import NewsArchiveError
 
@@ -66,37 +66,6 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
     if progress:
         progress.clear()
     return failed
-
-
-class _Progress:
-    """A one-line progress bar on stderr (terminals only), redrawn at most 5 times a second;
-    a counter when the total is not known (standard input)."""
-
-    WIDTH = 30
-
-    def __init__(self, total: int | None) -> None:
-        self.total = total
-        self.n = 0
-        self.shown = False
-        self.last = 0.0
-
-    def tick(self) -> None:
-        self.n += 1
-        now = time.monotonic()
-        if self.n >= 20 and now - self.last > 0.2:
-            if self.total:
-                done = min(self.n, self.total)
-                filled = self.WIDTH * done // self.total
-                bar = "#" * filled + "." * (self.WIDTH - filled)
-                click.echo(f"\r[{bar}] {done:,}/{self.total:,}", nl=False, err=True)
-            else:
-                click.echo(f"\r{self.n:,} inputs...", nl=False, err=True)
-            self.shown, self.last = True, now
-
-    def clear(self) -> None:
-        if self.shown:
-            click.echo("\r\033[K", nl=False, err=True)
-            self.shown = False
 
 
 def _fetch_page(state: State) -> Callable[[str], Draft]:
@@ -154,7 +123,7 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
     show = frozenset({"added", "revised"} if quiet else {"added", "revised", "unchanged"})
     progress = None
     if sys.stderr.isatty() and not as_json:
-        progress = _Progress(count_inputs(list(inputs), fmt=fmt))
+        progress = Progress(count_inputs(list(inputs), fmt=fmt))
     results = state.archive.add_stream(drafts(), on_progress=progress.tick if progress else None)
     failed = report(state, results, as_json=as_json, show=show, progress=progress)
     if failed:
