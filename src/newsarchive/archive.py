@@ -469,10 +469,13 @@ class Archive:
 
         return store_stats(self)
 
-    def check(self, *, repair: bool = False) -> list[Any]:
+    def check(self, *, repair: bool = False,
+              on_progress: Callable[[int, int], None] | None = None) -> list[Any]:
+        """Every problem found (see ``newsarchive check``); ``on_progress(done, total)``
+        as each object is read."""
         from newsarchive.maintenance import check
 
-        return check(self, repair=repair)
+        return check(self, repair=repair, on_progress=on_progress)
 
     def reindex(self, *, on_progress: Callable[[int, int], None] | None = None,
                 ) -> dict[str, int]:

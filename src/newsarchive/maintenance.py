@@ -30,12 +30,16 @@ if TYPE_CHECKING:
     from newsarchive.archive import Archive
 
 
-def scan_objects(objects: ObjectStore) -> tuple[dict[str, Record], set[str], dict[str, str]]:
+def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] | None = None,
+                 ) -> tuple[dict[str, Record], set[str], dict[str, str]]:
     """Read every object: (valid records by id, valid blob ids, problems by id)."""
     records: dict[str, Record] = {}
     blobs: set[str] = set()
     bad: dict[str, str] = {}
-    for oid in dict.fromkeys(objects):
+    ids = list(dict.fromkeys(objects))
+    for done, oid in enumerate(ids, 1):
+        if on_progress is not None:
+            on_progress(done, len(ids))
         try:
             kind, payload = objects.get(oid)
         except IntegrityError as err:
@@ -189,11 +193,13 @@ def _open_or_replace_catalog(archive: Archive) -> Catalog:
     return cat
 
 
-def check(archive: Archive, *, repair: bool = False) -> list[Problem]:
-    """Every problem found; with ``repair``, fix what can be fixed (see module docstring)."""
+def check(archive: Archive, *, repair: bool = False,
+          on_progress: Callable[[int, int], None] | None = None) -> list[Problem]:
+    """Every problem found; with ``repair``, fix what can be fixed (see module docstring).
+    ``on_progress(done, total)`` is called as each object is read."""
     store = archive.store
     store.require()
-    records, blobs, bad = scan_objects(store.objects)
+    records, blobs, bad = scan_objects(store.objects, on_progress)
     problems: list[Problem] = []
     rows: list[sqlite3.Row] = []
     catalog_ok = True

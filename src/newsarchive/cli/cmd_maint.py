@@ -29,7 +29,10 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
     import time
 
     start = time.monotonic()
-    problems = state.archive.check(repair=repair)
+    bar = Progress(None, "objects") if sys.stderr.isatty() and not as_json and not quiet else None
+    problems = state.archive.check(repair=repair, on_progress=bar.update if bar else None)
+    if bar:
+        bar.clear()
     elapsed = time.monotonic() - start
     damage = [p for p in problems if p.damage]
     if as_json:
@@ -55,13 +58,7 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
 def reindex(state: State, as_json: bool) -> None:
     """Rebuild the catalog and search index from the stored objects."""
     bar = Progress(None, "revisions") if sys.stderr.isatty() and not as_json else None
-
-    def tick(done: int, total: int) -> None:
-        assert bar is not None
-        bar.total = total
-        bar.tick()
-
-    counts = state.archive.reindex(on_progress=tick if bar else None)
+    counts = state.archive.reindex(on_progress=bar.update if bar else None)
     if bar:
         bar.clear()
     if as_json:

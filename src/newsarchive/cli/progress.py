@@ -10,8 +10,7 @@ import click
 
 class Progress:
     """A one-line progress bar on stderr (terminals only), redrawn at most 5 times a second;
-    a counter when the total is not known (standard input). ``total`` may be set later,
-    when a long task learns it."""
+    a counter when the total is not known (standard input)."""
 
     WIDTH = 30
 
@@ -23,7 +22,12 @@ class Progress:
         self.last = 0.0
 
     def tick(self) -> None:
-        self.n += 1
+        """One more done."""
+        self.update(self.n + 1, self.total)
+
+    def update(self, done: int, total: int | None) -> None:
+        """``done`` of ``total`` (the shape of library ``on_progress`` callbacks)."""
+        self.n, self.total = done, total
         now = time.monotonic()
         if self.n >= 20 and now - self.last > 0.2:
             if self.total:
