@@ -157,17 +157,20 @@ def test_reindex_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert total > 200 and seen == [(n, total) for n in range(1, total + 1)]
 
 
-def test_check_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_check_and_gc_report_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(tmp_path / "s", 1, [], monkeypatch)
-    seen: list[tuple[int, int]] = []
+    checked: list[tuple[int, int]] = []
+    packed: list[tuple[int, int]] = []
     with newsarchive.open(tmp_path / "s") as archive:
-        assert archive.check(on_progress=lambda done, total: seen.append((done, total))) == []
+        assert archive.check(on_progress=lambda done, total: checked.append((done, total))) == []
         total = len(list(archive.store.objects))
-    assert total > 400 and seen == [(n, total) for n in range(1, total + 1)]
+        archive.gc(grace=0, on_progress=lambda done, total: packed.append((done, total)))
+    assert total > 400 and checked == [(n, total) for n in range(1, total + 1)]
+    assert packed == [(n, total) for n in range(1, total + 1)]  # everything is referenced
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-@pytest.mark.parametrize("command", ["reindex", "check"])
+@pytest.mark.parametrize("command", ["reindex", "check", "gc"])
 def test_long_commands_draw_a_progress_bar_on_a_terminal(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     run(tmp_path / "s", 1, [], monkeypatch)

@@ -485,10 +485,13 @@ class Archive:
 
         return reindex(self, on_progress)
 
-    def gc(self, *, grace: float = 3600.0) -> dict[str, Any]:
+    def gc(self, *, grace: float = 3600.0,
+           on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Remove what nothing refers to, repack; ``on_progress(done, total)`` as each
+        object is repacked."""
         from newsarchive.maintenance import gc
 
-        return gc(self, grace=grace)
+        return gc(self, grace=grace, on_progress=on_progress)
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:

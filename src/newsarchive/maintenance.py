@@ -332,8 +332,10 @@ def _repair(archive: Archive, bad: dict[str, str], rows: list[sqlite3.Row],
     reindex(archive)
 
 
-def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[str, Any]:
-    """Remove unreferenced objects and temp files older than ``grace`` seconds; repack.
+def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True,
+       on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Remove unreferenced objects and temp files older than ``grace`` seconds; repack
+    (``on_progress(done, total)`` as each object is repacked).
 
     Repacking writes every referenced object into one new pack (texts as deltas against
     the previous revision of their article), makes it durable, and only then deletes the
@@ -381,7 +383,7 @@ def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True) -> dict[st
                              f"objects ({before:,} bytes)")
             else:
                 try:
-                    packed = _repack(archive, cat, referenced)
+                    packed = _repack(archive, cat, referenced, on_progress)
                 except OSError as err:
                     if err.errno not in (errno.ENOSPC, errno.EDQUOT):
                         raise StoreError(f"{store.root}: gc could not repack "
@@ -410,7 +412,8 @@ def _free_bytes(path: Path) -> int:
     return st.f_bavail * st.f_frsize
 
 
-def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
+def _repack(archive: Archive, cat: Catalog, referenced: set[str],
+            on_progress: Callable[[int, int], None] | None = None) -> int:
     """Rewrite every referenced object into one pack; returns the objects packed (0: none)."""
     objects = archive.store.objects
     old_packs = objects.packs(refresh=True)
@@ -433,6 +436,8 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str]) -> int:
                         continue
                     kind, payload = objects.get(oid)  # verified; corruption stops the repack
                     writer.put(kind, payload, base=base)
+                    if on_progress is not None:
+                        on_progress(writer.written, len(referenced))
                 base_text, base_original = row["text_hash"], row["original"] or base_original
                 base_record = row["record"]
         new = writer.finish()

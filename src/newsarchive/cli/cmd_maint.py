@@ -76,7 +76,10 @@ def reindex(state: State, as_json: bool) -> None:
 @pass_state
 def gc(state: State, grace: float, as_json: bool) -> None:
     """Remove objects nothing refers to and temp files of interrupted writes."""
-    r = state.archive.gc(grace=grace)
+    bar = Progress(None, "objects") if sys.stderr.isatty() and not as_json else None
+    r = state.archive.gc(grace=grace, on_progress=bar.update if bar else None)
+    if bar:
+        bar.clear()
     if as_json:
         emit_json(r)
     else:
