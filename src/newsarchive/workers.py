@@ -26,7 +26,7 @@ class Workers:
     """A pool of ``count`` worker processes, started on first use, stopped by close()."""
 
     def __init__(self, count: int) -> None:
-        self.count = count
+        self.asked = self.count = count
         self._pool: ProcessPoolExecutor | None = None
 
     @property
@@ -58,9 +58,11 @@ class Workers:
         return here
 
     def close(self) -> None:
+        """Stop the workers; the next call starts new ones (even after a failure)."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self.count = self.asked
 
 
 def _worker_start() -> None:
