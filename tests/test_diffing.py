@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -377,16 +374,9 @@ def test_first_changed_sentence() -> None:
 def corpus_pairs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]:
     if not GEN_CORPUS.exists():
         pytest.skip(f"{GEN_CORPUS} not found")
-    out = tmp_path_factory.mktemp("corpus")
-    subprocess.run([sys.executable, str(GEN_CORPUS), "--n", "40", "--out", str(out)],
-                   check=True, capture_output=True)
-    result = []
-    for first in sorted(out.glob("*/*/*.v1.txt")):
-        stem = first.name[: -len(".v1.txt")]
-        versions = sorted(first.parent.glob(f"{stem}.v*.txt"),
-                          key=lambda p: int(p.name[len(stem) + 2:-4]))
-        texts = [p.read_text("utf-8") for p in versions]
-        result += list(itertools.pairwise(texts))
+    from benchmarks.bench_diff import corpus_pairs as read_pairs  # one corpus reader for both
+
+    result = read_pairs(GEN_CORPUS, 40, 1, tmp_path_factory.mktemp("corpus"))
     assert len(result) > 20
     return result
 
