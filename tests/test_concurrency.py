@@ -77,8 +77,8 @@ class Writer(threading.Thread):
             self.lines += [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
 
 
-class Reader(threading.Thread):
-    """Runs list, show and search in a loop until told to stop; records every failure."""
+class Looper(threading.Thread):
+    """Runs :meth:`round` until told to stop; counts rounds, records every failure."""
 
     def __init__(self, store: Path, stop: threading.Event) -> None:
         super().__init__()
@@ -88,46 +88,48 @@ class Reader(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for args in (("list", "--json"), ("show", "shared-story", "--json"),
-                         ("search", "story", "--json"), ("log", "shared-story", "--json")):
-                r = run(self.store, *args)
-                if r.returncode != 0 or r.stderr:
-                    self.failures.append(f"{args}: exit {r.returncode}: {r.stderr[-300:]!r}")
-                    continue
-                try:
-                    out = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
-                except ValueError as err:
-                    self.failures.append(f"{args}: bad JSON ({err})")
-                    continue
-                if args[0] == "show":
-                    (shown,) = out
-                    if hashlib.sha256(shown["text"].encode()).hexdigest() != shown["hash"]:
-                        self.failures.append("show served a text that does not match its hash")
-                if args[0] == "log":
-                    numbers = [rec["revision"] for rec in out]
-                    if numbers != list(range(len(numbers), 0, -1)):
-                        self.failures.append(f"log saw a gap or duplicate: {numbers}")
-                if args[0] == "list" and not out:
-                    self.failures.append("list saw no articles")
+            self.round()
             self.rounds += 1
 
+    def round(self) -> None:
+        raise NotImplementedError
 
-class Collector(threading.Thread):
-    """Runs ``gc --grace 0`` in a loop until told to stop."""
 
-    def __init__(self, store: Path, stop: threading.Event) -> None:
-        super().__init__()
-        self.store, self.stop = store, stop
-        self.failures: list[str] = []
-        self.rounds = 0
+class Reader(Looper):
+    """Runs list, show, search and log, checking what each one saw."""
 
-    def run(self) -> None:
-        while not self.stop.is_set():
-            r = run(self.store, "--wait", "120", "gc", "--grace", "0", "--json")
-            if r.returncode != 0:
-                self.failures.append(f"gc: exit {r.returncode}: {r.stderr[-300:]!r}")
-            self.rounds += 1
-            time.sleep(0.05)
+    def round(self) -> None:
+        for args in (("list", "--json"), ("show", "shared-story", "--json"),
+                     ("search", "story", "--json"), ("log", "shared-story", "--json")):
+            r = run(self.store, *args)
+            if r.returncode != 0 or r.stderr:
+                self.failures.append(f"{args}: exit {r.returncode}: {r.stderr[-300:]!r}")
+                continue
+            try:
+                out = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+            except ValueError as err:
+                self.failures.append(f"{args}: bad JSON ({err})")
+                continue
+            if args[0] == "show":
+                (shown,) = out
+                if hashlib.sha256(shown["text"].encode()).hexdigest() != shown["hash"]:
+                    self.failures.append("show served a text that does not match its hash")
+            if args[0] == "log":
+                numbers = [rec["revision"] for rec in out]
+                if numbers != list(range(len(numbers), 0, -1)):
+                    self.failures.append(f"log saw a gap or duplicate: {numbers}")
+            if args[0] == "list" and not out:
+                self.failures.append("list saw no articles")
+
+
+class Collector(Looper):
+    """Runs ``gc --grace 0``."""
+
+    def round(self) -> None:
+        r = run(self.store, "--wait", "120", "gc", "--grace", "0", "--json")
+        if r.returncode != 0:
+            self.failures.append(f"gc: exit {r.returncode}: {r.stderr[-300:]!r}")
+        time.sleep(0.05)
 
 
 def start_shared(store: Path, tmp_path: Path) -> dict:
