@@ -25,13 +25,12 @@ from pathlib import Path
 
 from newsarchive import faults
 from newsarchive.errors import IntegrityError, StoreError
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW
 from newsarchive.store.ids import KINDS, object_id
 from newsarchive.store.packs import PackFormatError, PackReader, PackWriter, inflate
 from newsarchive.text import HASH_RE
 
 TMP_PREFIX = ".tmp-"
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 def encode(kind: str, payload: bytes, level: int = 6) -> bytes:
@@ -174,7 +173,7 @@ class ObjectStore:
 
     def _open_read(self, path: Path) -> bytes | None:
         try:
-            fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
+            fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
         except FileNotFoundError:
             return None
         except OSError as err:
@@ -230,7 +229,7 @@ class ObjectStore:
             if directory.is_symlink():
                 raise StoreError(f"refusing to write through a symlink: {directory}")
             tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW | _O_BINARY
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
             for attempt in range(3):
                 try:
                     fd = os.open(tmp, flags, 0o644)

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from newsarchive import faults
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW
 from newsarchive.store.ids import object_id
 
 PACK_MAGIC = b"NAPK\x01\x00\x00\x00"
@@ -46,8 +47,6 @@ MAX_DEPTH = 16
 DICT_AFTER = 64  # lookups in one reader before it builds a dict of its ids
 PAYLOAD_CACHE = 512  # recent blobs kept as delta bases (memory stays bounded on repacks)
 ZERO = bytes(32)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_O_BINARY = getattr(os, "O_BINARY", 0)
 
 
 class PackFormatError(Exception):
@@ -80,7 +79,7 @@ class PackReader:
         self._positions: dict[bytes, int] | None = None
         # entries are read with pread, not through a map: pages of a map count in the
         # process's RSS, which then grew with the store on an export or check
-        self._fd: int | None = os.open(pack_path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
+        self._fd: int | None = os.open(pack_path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
         if self.read_at(0, 8) != PACK_MAGIC:
             self.close()
             raise PackFormatError(f"{pack_path}: not a pack file")
@@ -148,7 +147,7 @@ def _close(m: mmap.mmap | None) -> None:
 
 def _map_file(path: Path) -> mmap.mmap | None:
     """``path`` mapped read-only (None when empty); links are not followed."""
-    fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
+    fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
     try:
         size = os.fstat(fd).st_size
         return mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else None
@@ -191,7 +190,7 @@ class PackWriter:
         self.dir = pack_dir
         self.name = f"pack-{time.time_ns():x}-{os.getpid()}"
         self.tmp = pack_dir / f".tmp-{self.name}.pack"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW
         self._f = os.fdopen(os.open(self.tmp, flags, 0o644), "wb")
         self._f.write(PACK_MAGIC)
         self._offset = len(PACK_MAGIC)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from newsarchive.errors import StoreError, StoreLocked, StoreNotFound
 from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
+from newsarchive.store.files import O_NOFOLLOW
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackWriter
 
@@ -45,7 +46,7 @@ def write_small_file(path: Path, data: bytes) -> None:
         os.unlink(tmp)
     except FileNotFoundError:
         pass
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW
     fd = os.open(tmp, flags, 0o644)
     with os.fdopen(fd, "wb") as f:
         f.write(data)
