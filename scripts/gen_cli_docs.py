@@ -38,9 +38,10 @@ def help_text(command: click.Command, name: str, parent: click.Context | None) -
 def render() -> str:
     parts = [HEADER, "## newsarchive\n", "```text", help_text(cli, "newsarchive", None), "```\n"]
     root = click.Context(cli, info_name="newsarchive", help_option_names=["-h", "--help"])
-    for name in sorted(cli.commands):
-        parts += [f"## newsarchive {name}\n", "```text",
-                  help_text(cli.commands[name], name, root), "```\n"]
+    for name in cli.list_commands(root):
+        command = cli.get_command(root, name)
+        assert command is not None
+        parts += [f"## newsarchive {name}\n", "```text", help_text(command, name, root), "```\n"]
     return "\n".join(parts)
 
 

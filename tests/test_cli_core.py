@@ -206,3 +206,38 @@ def test_html_on_stdin_is_sniffed(cli: CliRun) -> None:
     text = cli("show", "page").stdout
     assert text.startswith("A page piped in") and "<p>" not in text
     assert cli("show", "page", "--original").stdout == page
+
+
+def test_commands_load_on_demand_and_list_their_own_summaries() -> None:
+    """`--help` lists the commands from app.COMMANDS without importing them; that table
+    must name every command of the modules, with each docstring's first paragraph."""
+    import importlib
+
+    import click
+    from click.utils import make_default_short_help
+
+    from newsarchive.cli.app import COMMANDS, cli
+
+    found = {}
+    for module_name in {module for module, _ in COMMANDS.values()}:
+        module = importlib.import_module(f"newsarchive.cli.{module_name}")
+        found.update({c.name: (module_name, c) for c in module.COMMANDS})
+    assert sorted(found) == sorted(COMMANDS)
+    ctx = click.Context(cli, info_name="newsarchive")
+    for name, (module_name, summary) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is found[name][1] and module_name == found[name][0]
+        for limit in (45, 200):
+            assert make_default_short_help(summary, limit) == command.get_short_help_str(limit)
+    assert cli.get_command(ctx, "nope") is None
+
+
+def test_help_imports_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from newsarchive.cli.app import cli; "
+            "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in sys.modules if m.startswith('newsarchive.cli.cmd_')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
