@@ -54,7 +54,7 @@ def cli(store: Path) -> CliRun:
     def run(*args: str, input: str | bytes | None = None, store_path: Path | None = None) -> Result:
         runner = CliRunner()
         return runner.invoke(group, ["--store", str(store_path or store), *args], input=input,
-                             catch_exceptions=False)
+                             prog_name="newsarchive", catch_exceptions=False)
 
     return run
 

@@ -94,6 +94,55 @@ def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
     assert str(cfg) in r.stderr and "line 3" in r.stderr and r.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("body, message", [
+    ('stroe = "x"\n', "unknown key 'stroe' (known: store, allow_private_networks, feeds) "
+                      "(at line 1)"),
+    ('[[feeds]]\nurl = "https://example.org/rss"\nallow_private_networks = true\n',
+     "feed 1: unknown key 'allow_private_networks' (known: url, source, no_fetch); "
+     "allow_private_networks goes at the top, before the first [[feeds]] (at line 3)"),
+    ('# mine\nstore = 5\n', "'store' must be a string path (at line 2)"),
+    ('store = "x"\n\n[[feeds]]\nurl = "https://a.example/"\n[[feeds]]\nsource = "b"\n',
+     "feed 2 needs a 'url' string (at line 5)"),
+    ('[[feeds]]\nurl = "https://a.example/"\nno_fetch = "yes"\n',
+     "feed 1: 'no_fetch' must be true or false (at line 3)"),
+])
+def test_config_unknown_key_is_an_error(cli: CliRun, tmp_path: Path, body: str,
+                                        message: str) -> None:
+    """A misspelt or misplaced key would otherwise be ignored, and cron run without it."""
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(body)
+    r = cli("--config", str(cfg), "snapshot")
+    assert r.exit_code == 1
+    assert r.stderr == f"error: config {cfg}: {message}\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "--limit", "0", "x"], "error: Invalid value for '--limit': 0 is not in the "
+                                      "range x>=1. (see 'newsarchive search --help')"),
+    (["--wait", "-1", "list"], "error: Invalid value for '--wait': -1.0 is not in the range "
+                               "x>=0. (see 'newsarchive --help')"),
+    (["bogus"], "error: No such command 'bogus'. (see 'newsarchive --help')"),
+    (["diff", "x", "--no-color"], "error: No such option '--no-color'. "
+                                  "(see 'newsarchive diff --help')"),
+    (["show"], "error: Missing argument 'REF'. (see 'newsarchive show --help')"),
+    (["add"], "error: give files, directories, URLs or - (stdin) to add "
+              "(see 'newsarchive add --help')"),
+])
+def test_usage_errors_are_one_line(cli: CliRun, args: list[str], message: str) -> None:
+    r = cli(*args)
+    assert (r.exit_code, r.stderr, r.stdout) == (2, message + "\n", "")
+
+
+def test_named_config_file_missing(cli: CliRun, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config named by --config or $NEWSARCHIVE_CONFIG must exist (the default need not)."""
+    missing = tmp_path / "nope.toml"
+    assert cli("--config", str(missing), "list").stderr == f"error: config {missing}: no such file\n"
+    monkeypatch.setenv("NEWSARCHIVE_CONFIG", str(missing))
+    r = cli("list")
+    assert r.exit_code == 1 and r.stderr == f"error: config {missing}: no such file\n"
+
+
 def test_store_resolution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 

@@ -83,6 +83,11 @@ def test_refs(cli: CliRun, seed_file: Path, tmp_path: Path) -> None:
     r = cli("show", "seed-article")
     assert r.exit_code == 1
     assert "ambiguous" in r.stderr and "politico/" in r.stderr and "reuters/" in r.stderr
+    # ... and the hash of the text the two articles share (not silently one of them)
+    r = cli("log", h1[:7])
+    assert r.exit_code == 1 and r.stderr == (
+        f"error: {h1[:7]} is ambiguous: it matches politico/2024-04-03/seed-article@1, "
+        "reuters/2024-04-03/seed-article@1\n")
     for bad in (f"{SEED_ID}@9", f"{SEED_ID}@-5", "no-such-article", "../../etc/passwd"):
         r = cli("show", bad)
         assert r.exit_code == 1 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
@@ -101,6 +106,23 @@ def test_export_import_round_trip(cli: CliRun, tmp_path: Path) -> None:
     # importing again adds nothing
     r = cli("import", "-", input=first, store_path=other)
     assert "0 added, 0 revised, 6 unchanged" in r.stderr
+    assert cli("import", "-q", "-", input=first, store_path=other).stderr == ""
+
+
+def test_export_takes_the_filters_of_list(cli: CliRun) -> None:
+    """The filters choose articles as `list` does; each keeps all its revisions."""
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+
+    def exported(*args: str) -> list[tuple[str, int]]:
+        return [(r["id"], r["revision"]) for r in jsonl(cli("export", *args).stdout)]
+
+    putin = "politico.eu/2024-04-03/putin-reaffirms-war-aims"
+    assert exported("--changed") == [(putin, 1), (putin, 2), (putin, 3)]
+    assert exported("--kind", "correction") == exported("--changed")
+    newest = jsonl(cli("list", "--limit", "1", "--json").stdout)[0]["id"]
+    assert exported("--limit", "1") == [(newest, 1)]
+    assert [i for i, _ in exported("--source", "reuters")] == [
+        "reuters/2024-04-11/ecb-holds-rates-steady-signals-june-cut-2024-04-11"]
 
 
 def test_import_rejects_text_not_matching_hash(cli: CliRun, tmp_path: Path) -> None:
@@ -126,8 +148,28 @@ def test_examples_quick_start(cli: CliRun) -> None:
     assert len(jsonl(cli("list", "--since", "2024-04-01", "--until", "2024-04-30", "--json").stdout)) == 2
 
 
+def test_adding_the_same_captures_again_adds_nothing(cli: CliRun) -> None:
+    """Re-running `add` over a folder of earlier versions is not three reverts; the same
+    text captured anew still is one."""
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    again = cli("add", str(EXAMPLES))
+    assert again.exit_code == 0
+    assert sorted(again.stdout.splitlines()) == sorted(
+        f"unchanged {r['id']}@{r['revision']}"
+        for a in jsonl(cli("list", "--json").stdout)
+        for r in jsonl(cli("log", a["id"], "--json").stdout))
+    first = (EXAMPLES / "putin-reaffirms-war-aims.1.txt").read_text("utf-8")
+    recaptured = first.replace("captured_at: 2024-04-03T08:00:00Z", "captured_at: 2024-04-05T08:00:00Z")
+    assert recaptured != first
+    r = cli("add", "-", input=recaptured)
+    assert r.stdout.startswith("revised politico.eu/2024-04-03/putin-reaffirms-war-aims@4 "), r.stdout
+    assert "reverts @1" in r.stdout
+
+
 def test_read_on_missing_store(cli: CliRun) -> None:
-    for cmd in (["list"], ["log", "x"], ["show", "x"], ["export"], ["check"], ["stats"]):
+    for cmd in (["list"], ["log", "x"], ["show", "x"], ["diff", "x"], ["export"], ["check"],
+                ["stats"], ["search", "x"], ["search", "--json", "x"], ["changes"],
+                ["changes", "--format", "atom"], ["reindex"], ["gc"]):
         r = cli(*cmd)
         assert r.exit_code == 1, cmd
         assert r.stderr.startswith("error: no archive at ") and r.stderr.count("\n") == 1

@@ -114,6 +114,8 @@ def test_changes_atom_and_html(cli: CliRun, filled: Path) -> None:
     feed = feedparser.parse(atom.encode())
     assert not feed.bozo, feed.bozo_exception
     assert len(feed.entries) == 2
+    # RFC 4287 4.1.1: a feed whose entries have no author needs its own
+    assert feed.feed.author_detail.name == "newsarchive"
     for entry in feed.entries:
         assert entry.link == "https://www.politico.eu/article/putin-reaffirms-war-aims/"
         assert entry.id.startswith("urn:newsarchive:revision:")

@@ -243,3 +243,44 @@ def test_same_text_from_racing_writers_is_one_revision(tmp_path: Path, store: Pa
     assert {(r["revision"], r["hash"]) for r in recs} == {(2, recs[0]["hash"])}
     log = [json.loads(line) for line in cli("log", SHARED_ID, "--json").stdout.splitlines()]
     assert [rec["revision"] for rec in log] == [2, 1]
+
+
+def test_first_writes_racing_to_create_the_store(tmp_path: Path) -> None:
+    """Several processes whose add is the store's first write: each one's add lands (they
+    once removed each other's temp format file: 'cannot create the archive')."""
+    for round_ in range(2):
+        store = tmp_path / f"new{round_}"
+        procs = [subprocess.Popen(
+            [sys.executable, "-m", "newsarchive", "--store", str(store), "add", "-",
+             "--source", "race", "--date", "2024-01-01", "--slug", f"writer-{i}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for i in range(6)]
+        outs = [p.communicate(f"Writer {i} was here first.\n".encode(), timeout=120)
+                for i, p in enumerate(procs)]
+        assert [p.returncode for p in procs] == [0] * 6, [err for _, err in outs]
+        listed = run(store, "list", "--json").stdout.decode().splitlines()
+        assert len(listed) == 6
+
+
+def test_store_created_by_many_threads_at_once(tmp_path: Path) -> None:
+    """The race above, made frequent: 8 threads create one new store, 30 times over."""
+    from newsarchive.store.repository import Store
+
+    def create(root: Path, barrier: threading.Barrier, errors: list[BaseException]) -> None:
+        barrier.wait()
+        try:
+            Store(root).create()
+        except BaseException as err:  # noqa: BLE001 (collected, asserted below)
+            errors.append(err)
+
+    for round_ in range(30):
+        root = tmp_path / f"s{round_}"
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(8)
+        threads = [threading.Thread(target=create, args=(root, barrier, errors))
+                   for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and Store(root).exists()

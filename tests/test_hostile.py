@@ -362,10 +362,7 @@ def test_fuzzed_refs_on_read(arena: tuple[Path, Path], cli: CliRun, ref: str) ->
     before = watched(tmp_path, store)
     for command in ("show", "log", "diff"):
         r = cli(command, "--", ref)
-        if r.exit_code == 2:  # a usage error (an empty ref, say): click's own message
-            assert "Traceback" not in r.stderr and "Error:" in r.stderr, r.stderr
-        else:
-            one_line_error_or_ok(r)
+        one_line_error_or_ok(r)  # a usage error (an empty ref, say) is one line too
     assert watched(tmp_path, store) == before
     store_files_are_ours(store)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +111,21 @@ def test_examples() -> None:
     assert first_sentence("One two. Three four.") == "One two."
     assert parse_ref("x/2024-04-03/slug@-1").number == -1
     assert parse_ref("slug@3").number == 3
+
+
+@pytest.mark.parametrize("body, title", [
+    ("Mr. Biden spoke about trade on Monday. Then he left.", "Mr. Biden spoke about trade on Monday."),
+    ("U.S. troops left the base. More later.", "U.S. troops left the base."),
+    ("The St. Louis Fed held rates. Markets rose.", "The St. Louis Fed held rates."),
+    ("On Jan. 5 the river rose. It fell.", "On Jan. 5 the river rose."),
+    ("George W. Bush spoke. Then Cheney.", "George W. Bush spoke."),
+    ('He said "no." Then he left.', 'He said "no."'),
+    ("What happened? Nobody knows.", "What happened?"),
+])
+def test_derived_title_is_the_whole_first_sentence(body: str, title: str) -> None:
+    """An abbreviation does not end the title (which names the article: "Mr." once made
+    one article of every text that began with it)."""
+    assert first_sentence(body) == title
 
 
 def test_bare_date_form() -> None:

@@ -260,9 +260,15 @@ class Archive:
         head = cat.head(p.id)
         if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
             return AddResult("unchanged", row_to_revision(head), p.origin)
-        if p.revision is not None and head is not None:  # an import of a revision we hold
-            same = cat.revision(p.id, p.revision)
-            if same is not None and (same["text_hash"], same["title"]) == (p.hash, p.title):
+        if head is not None:  # a revision we hold already: not a new one, nor a revert
+            same = None
+            if p.revision is not None:  # an import: the revision of that number
+                same = cat.revision(p.id, p.revision)
+                if same is not None and (same["text_hash"], same["title"]) != (p.hash, p.title):
+                    same = None
+            elif p.captured_given:  # the same capture again (`add` of a folder, re-run)
+                same = cat.same_capture(p.id, p.hash, p.title, p.captured_at)
+            if same is not None:
                 return AddResult("unchanged", row_to_revision(same), p.origin)
         # (again: a loose blob may have been removed by a gc that raced us; no-op otherwise)
         sink.put("blob", p.text.encode("utf-8"), base=head["text_hash"] if head else None)
@@ -329,6 +335,10 @@ class Archive:
         try:
             kind, payload = self.store.objects.get(oid)
         except KeyError:
+            if self._cat().text_set_aside(oid):
+                raise IntegrityError(oid, oid, "missing", where, advice=(
+                    "it was damaged, and an earlier 'check --repair' set it aside in "
+                    "quarantine/ (the revision is kept, marked DAMAGED)")) from None
             raise IntegrityError(oid, oid, "missing", where) from None
         if kind != "blob":
             raise IntegrityError(oid, oid, f"a {kind} object", where)
@@ -363,8 +373,6 @@ class Archive:
                  kind: str | Sequence[str] | None = None,
                  limit: int | None = None) -> list[Article]:
         """Articles, newest change first, filtered as ``list``."""
-        if not self.store.exists():
-            return []
         rows = self._cat().articles(
             sources=_as_list(source), since=_date_or_none(since, "--since"),
             until=_date_or_none(until, "--until"), changed=changed, kinds=_as_list(kind),
@@ -373,12 +381,21 @@ class Archive:
         return [row_to_article(r) for r in rows]
 
     def revisions(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
-                  until: str | None = None) -> Iterator[Revision]:
-        """Every revision, by article ID then number (the order of ``export``)."""
+                  until: str | None = None, changed: bool = False,
+                  kind: str | Sequence[str] | None = None,
+                  limit: int | None = None) -> Iterator[Revision]:
+        """Every revision, by article ID then number (the order of ``export``), of the
+        articles that ``articles()`` selects with the same filters."""
         sources = set(_as_list(source))
         lo, hi = _date_or_none(since, "--since"), _date_or_none(until, "--until")
+        chosen = None
+        if changed or kind or limit is not None:
+            chosen = {a.id for a in self.articles(source=source, since=since, until=until,
+                                                  changed=changed, kind=kind, limit=limit)}
         for row in self._cat().all_revisions():
             if sources and row["source"] not in sources:
+                continue
+            if chosen is not None and row["article"] not in chosen:
                 continue
             if (lo and row["date"] < lo) or (hi and row["date"] > hi):
                 continue

@@ -59,6 +59,7 @@ def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsar
         f"  <title>{xml_escape(title)}</title>",
         f"  <id>{xml_escape(fid)}</id>",
         f"  <updated>{updated}</updated>",
+        "  <author><name>newsarchive</name></author>",  # RFC 4287 4.1.1: entries have none
         f'  <generator version="{__version__}">newsarchive</generator>',
     ]
     for c in changes:

@@ -48,8 +48,6 @@ def changes(archive: Archive, *, sources: Sequence[str] = (), since: str | None 
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise UsageError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
-    if not archive.store.exists():
-        return []
     cat = archive.store.catalog()
     out = []
     for row in cat.recent_changes(sources=sources, since=since, until=until, kinds=kinds,

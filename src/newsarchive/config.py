@@ -6,6 +6,7 @@ With ``cli``, this is the only module that reads the environment.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 APP = "newsarchive"
+KEYS = ("store", "allow_private_networks", "feeds")
+FEED_KEYS = ("url", "source", "no_fetch")
 
 
 @dataclass(frozen=True)
@@ -54,41 +57,84 @@ def load_config(flag: str | None) -> Config:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        if explicit and flag:
+        if explicit:  # named by --config or $NEWSARCHIVE_CONFIG: a typo, not "no config"
             raise ConfigError(str(path), "no such file") from None
         return Config(path=None)
     except OSError as err:
         raise ConfigError(str(path), err.strerror or str(err)) from err
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        doc = tomllib.loads(text)
     except UnicodeDecodeError as err:
         raise ConfigError(str(path), "is not UTF-8") from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), str(err)) from err
-    return _parse(path, doc)
+    try:
+        return _parse(path, doc)
+    except ConfigError as err:
+        line = _line_of(text, err.key, err.feed)
+        if line:
+            raise ConfigError(str(path), f"{err.reason} (at line {line})") from None
+        raise
+
+
+def _line_of(text: str, key: str | None, feed: int | None) -> int | None:
+    """The line of ``key`` (in the ``feed``-th [[feeds]] table), or of that table's header:
+    tomllib reports lines for syntax errors only."""
+    lines = text.splitlines()
+    start = 0
+    if feed is not None:
+        headers = [i for i, x in enumerate(lines) if re.match(r"\s*\[\[\s*feeds\s*\]\]", x)]
+        if len(headers) < feed:
+            return None
+        start = headers[feed - 1]
+    for i in range(start, len(lines)):
+        if i > start and lines[i].lstrip().startswith("["):
+            break  # the next table
+        if key and re.match(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=", lines[i]):
+            return i + 1
+    return start + 1 if feed is not None else None
+
+
+def _unknown(table: dict[str, Any], known: tuple[str, ...]) -> str | None:
+    return next((k for k in sorted(table) if k not in known), None)
 
 
 def _parse(path: Path, doc: dict[str, Any]) -> Config:
+    """The config's values, checked: a misspelt or misplaced key is an error, not ignored
+    (a cron job would otherwise run quietly without the setting)."""
     where = str(path)
+    extra = _unknown(doc, KEYS)
+    if extra:
+        raise ConfigError(where, f"unknown key '{extra}' (known: {', '.join(KEYS)})", key=extra)
     store = doc.get("store")
     if store is not None and not isinstance(store, str):
-        raise ConfigError(where, "'store' must be a string path")
+        raise ConfigError(where, "'store' must be a string path", key="store")
     allow = doc.get("allow_private_networks", False)
     if not isinstance(allow, bool):
-        raise ConfigError(where, "'allow_private_networks' must be true or false")
+        raise ConfigError(where, "'allow_private_networks' must be true or false",
+                          key="allow_private_networks")
     feeds_raw = doc.get("feeds", [])
     if not isinstance(feeds_raw, list):
-        raise ConfigError(where, "'feeds' must be an array of tables ([[feeds]])")
+        raise ConfigError(where, "'feeds' must be an array of tables ([[feeds]])", key="feeds")
     feeds = []
     for i, item in enumerate(feeds_raw, 1):
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
-            raise ConfigError(where, f"feed {i} needs a 'url' string")
+            raise ConfigError(where, f"feed {i} needs a 'url' string", key="url", feed=i)
+        extra = _unknown(item, FEED_KEYS)
+        if extra:
+            hint = ("; allow_private_networks goes at the top, before the first [[feeds]]"
+                    if extra == "allow_private_networks" else "")
+            raise ConfigError(where, f"feed {i}: unknown key '{extra}' (known: "
+                              f"{', '.join(FEED_KEYS)}){hint}", key=extra, feed=i)
         source = item.get("source")
         if source is not None and not isinstance(source, str):
-            raise ConfigError(where, f"feed {i}: 'source' must be a string")
+            raise ConfigError(where, f"feed {i}: 'source' must be a string", key="source",
+                              feed=i)
         no_fetch = item.get("no_fetch", False)
         if not isinstance(no_fetch, bool):
-            raise ConfigError(where, f"feed {i}: 'no_fetch' must be true or false")
+            raise ConfigError(where, f"feed {i}: 'no_fetch' must be true or false",
+                              key="no_fetch", feed=i)
         feeds.append(FeedConfig(item["url"], source, no_fetch))
     return Config(path=path, store=store, feeds=feeds, allow_private_networks=allow)
 

@@ -42,6 +42,7 @@ from functools import cache, lru_cache
 from typing import Any, Literal
 
 from newsarchive.errors import UsageError
+from newsarchive.sentences import CLOSERS, TERMINATORS, sentence_tokens
 
 GRANULARITIES = ("word", "sentence", "line", "char")
 _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence": "line",
@@ -52,7 +53,10 @@ _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0900-\u0963" \
          "\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u200c\u200d"
-_WORD = rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*"
+# A number with separators ("16,000", "3.5") is one word: an edit of a figure shows as
+# [-16,000-]{+17,000+}, not [-16-]{+17+},000 ("3.5bn" too).
+_WORD = (rf"\d+(?:[.,]\d+)+[^\W{_CJK}]*|"
+         rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*")
 
 
 @cache
@@ -64,69 +68,12 @@ def word_re(tokens: bool = False) -> re.Pattern[str]:
 
 
 _LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")
-_TERMINATORS = (".", "!", "?", "\u2026", "\u3002", "\uff01", "\uff1f")
-_CLOSERS = "\"')]\u201d\u2019\u00bb\u300d\u300f\uff09"
-
-
-# A sentence end (terminator, closing quotes or brackets, then whitespace), a CJK full stop,
-# or a line break; each with the whitespace that follows. Every alternative starts with
-# one fixed character and cannot backtrack far: linear time on any input.
-_BOUNDARY_RE = re.compile(rf"[.!?\u2026][{re.escape(_CLOSERS)}]*(?:\s+|\Z)"
-                          rf"|[\u3002\uff01\uff1f][{re.escape(_CLOSERS)}]*\s*|\n\s*")
-_SPACES_RE = re.compile(r"\s+")
-# A period after these (or after an initial, "George W. Bush") does not end a sentence.
-_ABBREVIATIONS = frozenset((
-    "mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "sgt", "capt",
-    "st", "mt", "ft", "jr", "sr", "vs", "u.s", "u.k", "e.g", "i.e"))
-
-
-def _is_abbreviation(text: str, start: int, end: int) -> bool:
-    """Whether the word ending at ``end`` (just before a period) is an abbreviation."""
-    word = text[max(start, end - 8):end].rsplit(None, 1)[-1].lstrip("\"'(\u201c\u2018[")
-    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper())
-
-
-def _sentence_tokens(text: str) -> list[str]:
-    """Sentences (no leading or trailing whitespace) and the whitespace runs between them.
-
-    A sentence ends after ., !, ?, ... (and closing quotes or brackets) before whitespace,
-    unless the word before the period is a known abbreviation or an initial; after a CJK
-    full stop; and at every line break.
-    """
-    out: list[str] = []
-    cur = 0
-    lead = _SPACES_RE.match(text)
-    if lead:
-        out.append(lead.group())
-        cur = lead.end()
-    for m in _BOUNDARY_RE.finditer(text, cur):
-        sep = m.group()
-        if sep[0] == "\n":
-            body_end = m.start()
-        else:
-            body_end = m.start() + len(sep.rstrip())
-            if (sep[0] == "." and body_end == m.start() + 1 and "\n" not in sep
-                    and m.start() > cur and body_end < len(text)
-                    and _is_abbreviation(text, cur, m.start())):
-                continue
-        body = text[cur:body_end].rstrip()
-        if body:
-            out.append(body)
-        if cur + len(body) < m.end():
-            out.append(text[cur + len(body):m.end()])
-        cur = m.end()
-    if cur < len(text):
-        body = text[cur:].rstrip()
-        out += [body, text[cur + len(body):]] if len(body) < len(text) - cur else [body]
-    return out
-
-
 def tokenize(text: str, by: str) -> list[str]:
     """The tokens of ``text`` at a granularity; they concatenate to ``text`` exactly."""
     if by == "word":
         return word_re(tokens=True).findall(text)
     if by == "sentence":
-        return _sentence_tokens(text)
+        return sentence_tokens(text)
     if by == "line":
         return _LINE_RE.findall(text)
     if by == "char":
@@ -137,7 +84,7 @@ def tokenize(text: str, by: str) -> list[str]:
 @lru_cache(maxsize=32)
 def _spans_cached(text: str) -> tuple[tuple[int, int], ...]:
     spans, pos = [], 0
-    for tok in _sentence_tokens(text):
+    for tok in sentence_tokens(text):
         if not tok[0].isspace():
             spans.append((pos, pos + len(tok)))
         pos += len(tok)
@@ -356,7 +303,7 @@ def _boundary_score(left: str, right: str) -> int:
     c1, c2 = left[-1], right[0]
     if c1 == "\n" or c2 == "\n":
         return 5 if left.endswith("\n\n") or right.startswith("\n\n") else 4
-    if c2.isspace() and left.rstrip(_CLOSERS).endswith(_TERMINATORS):
+    if c2.isspace() and left.rstrip(CLOSERS).endswith(TERMINATORS):
         return 3
     if c1.isspace() or c2.isspace():
         return 2

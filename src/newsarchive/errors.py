@@ -38,9 +38,11 @@ class InputError(NewsArchiveError):
 class ConfigError(NewsArchiveError):
     """The config file is unreadable or malformed."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, *, key: str | None = None,
+                 feed: int | None = None) -> None:
         self.path = path
         self.reason = reason
+        self.key, self.feed = key, feed  # where in the file, when known
         super().__init__(f"config {path}: {reason}")
 
 
@@ -94,17 +96,16 @@ class AmbiguousRef(NewsArchiveError):
 class IntegrityError(NewsArchiveError):
     """A stored object does not match its hash, or cannot be read at all."""
 
-    def __init__(self, oid: str, expected: str, got: str, path: str = "") -> None:
+    def __init__(self, oid: str, expected: str, got: str, path: str = "",
+                 advice: str = "run 'newsarchive check --repair'") -> None:
         self.oid = oid
         self.expected = expected
         self.got = got
         self.path = path
         where = f" ({path})" if path else ""
         super().__init__(
-            f"object {oid} is corrupt{where}: {got}; run 'newsarchive check --repair'"
-            if expected == "" else
-            f"object {oid} is corrupt{where}: expected {expected}, got {got}; "
-            "run 'newsarchive check --repair'"
+            f"object {oid} is corrupt{where}: {got}; {advice}" if expected == "" else
+            f"object {oid} is corrupt{where}: expected {expected}, got {got}; {advice}"
         )
 
 

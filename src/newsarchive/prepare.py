@@ -41,6 +41,7 @@ class Prepared:
     original_type: str | None
     origin: str
     revision: int | None = None
+    captured_given: bool = False  # the input named its capture time (not "now")
 
 
 def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
@@ -128,7 +129,7 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
         id=make_id(source, date, slug), source=source, date=date, slug=slug, text=text,
         hash=text_hash, title=title, url=url, author=author, captured_at=captured,
         original=draft.original, original_type=draft.original_type, origin=origin,
-        revision=draft.revision,
+        revision=draft.revision, captured_given=bool(draft.captured_at),
     )
 
 
@@ -145,7 +146,8 @@ def _resolve_source(draft: Draft, url: str | None, origin: str) -> str:
         source = source_from_url(url)
         if source:
             return source
-    raise InputError(origin, "no source known; give --source NAME (or a url or source header)")
+    raise InputError(origin, "no source known; give one (--source NAME, source=, a url or a "
+                             "source header)")
 
 
 def _resolve_slug(draft: Draft, url: str | None, title: str, text: str, origin: str) -> str:
@@ -163,7 +165,7 @@ def _resolve_slug(draft: Draft, url: str | None, title: str, text: str, origin: 
     for slug in candidates:
         if slug:
             return slug
-    raise InputError(origin, "cannot derive a name (slug) for it; give --slug")
+    raise InputError(origin, "cannot derive a name (slug) for it; give one (--slug, slug=)")
 
 
 def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:

@@ -40,10 +40,12 @@ def resolve(cat: Catalog, ref: str) -> sqlite3.Row:
     if parsed.number is None and _HEX.match(parsed.base):
         rows = cat.revisions_with_hash_prefix(parsed.base)
         hashes = {r["text_hash"] for r in rows}
-        if len(hashes) == 1:
-            return rows[-1]  # the latest revision with that text
         if len(hashes) > 1:
             raise AmbiguousRef(ref, sorted(f"{h[:12]}" for h in hashes))
+        if len({r["article"] for r in rows}) > 1:  # one text in several articles
+            raise AmbiguousRef(ref, sorted({f"{r['article']}@{r['number']}" for r in rows}))
+        if rows:
+            return rows[-1]  # the latest revision with that text
     article_id = resolve_article(cat, parsed.base, ref)
     return revision_of(cat, article_id, parsed.number, ref)
 

@@ -52,7 +52,7 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "revision": self.revision, "date": self.date,
                 "source": self.source, "title": self.title, "snippet": self.snippet,
-                "score": round(self.score, 4), "hash": self.hash,
+                "score": float(f"{self.score:.4g}"),  # small on small archives "hash": self.hash,
                 "captured_at": self.captured_at}
 
 
@@ -68,8 +68,6 @@ def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
         raise UsageError("--limit must be at least 1")
     match = to_fts5(query)
     terms = query_terms(query)
-    if not archive.store.exists():
-        return []
     cat = archive.store.catalog()
     before, after = markers
 

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
+from newsarchive.sentences import sentence_tokens
+
 _LINE_BREAKS = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
 _BLANKS = re.compile(r"[ \t]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -75,14 +77,12 @@ def first_words(text: str, n: int = 8) -> str:
     return " ".join(text.split()[:n])
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s")
 
 
 def first_sentence(text: str, limit: int = TITLE_MAX) -> str:
     """The first sentence of the text, cut at a word boundary to ``limit`` characters."""
     para = text.strip().split("\n", 1)[0].strip()
-    m = _SENTENCE_END.search(para)
-    sentence = para[: m.start()].strip() if m else para
+    sentence = next((t for t in sentence_tokens(para) if not t.isspace()), para)
     if len(sentence) <= limit:
         return sentence
     cut = sentence[: limit + 1].rsplit(" ", 1)[0] if " " in sentence[:limit] else sentence[:limit]

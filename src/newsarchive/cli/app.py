@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -11,7 +13,30 @@ from click.utils import make_default_short_help
 
 from newsarchive import __version__
 from newsarchive.cli.context import State
-from newsarchive.cli.errors import handled
+from newsarchive.cli.errors import error_line, handled
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one ``error: ...`` line (SPEC 7), not click's three."""
+
+    def show(self, file: Any = None) -> None:
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        error_line(self.format_message() + hint)
+
+
+# shown as click shows them: ours, and the help that a bare `newsarchive` prints (click 8.2+)
+AS_THEY_ARE = tuple(t for t in (OneLineUsageError,
+                                getattr(click.exceptions, "NoArgsIsHelpError", None)) if t)
+
+
+@contextmanager
+def one_line_usage() -> Iterator[None]:
+    try:
+        yield
+    except AS_THEY_ARE:
+        raise
+    except click.UsageError as err:
+        raise OneLineUsageError(err.format_message(), err.ctx) from err
 
 
 # Each command's module and summary (its docstring's first paragraph). A module is
@@ -62,11 +87,17 @@ class Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        with one_line_usage():
+            return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         state = ctx.ensure_object(State)
         with handled(lambda: state.debug or bool(os.environ.get("NEWSARCHIVE_DEBUG"))):
             try:
-                return super().invoke(ctx)
+                with one_line_usage():
+                    return super().invoke(ctx)
             finally:
                 state.close()
 

@@ -21,7 +21,7 @@ FORMATS = ("inline", "unified", "html", "json")
               help="inline [-removed-]{+added+}; unified like diff -u; html page; json.")
 @click.option("--stat", is_flag=True, help="Print only the summary of the change.")
 @click.option("-U", "--context", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Paragraphs of context in the unified format.")
+              help="Lines of context in the unified format (a paragraph is a line).")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when the revisions differ, like git.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @pass_state

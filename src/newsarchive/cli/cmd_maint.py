@@ -19,8 +19,9 @@ from newsarchive.cli.progress import Progress
 def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
     """Verify every object against its hash and the catalog against the objects.
 
-    Exit 1 when anything is damaged. Notes (leftovers of interrupted writes, which `gc`
-    removes) are listed but are not damage.
+    Exit 1 when anything is damaged that `--repair` can act on. Notes are listed but are
+    not damage: leftovers of interrupted writes (which `gc` removes), and revisions whose
+    text an earlier repair set aside (kept in `log`, marked DAMAGED).
 
     \b
     newsarchive check

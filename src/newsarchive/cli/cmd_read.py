@@ -8,6 +8,7 @@ import sys
 import click
 
 from newsarchive.cli.context import (
+    F,
     State,
     emit_json,
     emit_lines,
@@ -17,16 +18,22 @@ from newsarchive.cli.context import (
     style,
     words_delta,
 )
-
 from newsarchive.model import KINDS
 
 
+def article_options(f: F) -> F:
+    """The filters of `list`, which `export` takes too."""
+    f = click.option("--limit", type=click.IntRange(min=1),
+                     help="At most this many articles (the most recently changed).")(f)
+    f = click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
+                     help="Only articles with a revision of this kind (repeatable).")(f)
+    f = click.option("--changed", is_flag=True,
+                     help="Only articles with two or more revisions.")(f)
+    return filter_options(f)
+
+
 @click.command("list")
-@filter_options
-@click.option("--changed", is_flag=True, help="Only articles with two or more revisions.")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
-              help="Only articles with a revision of this kind (repeatable).")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many articles.")
+@article_options
 @json_option
 @pass_state
 def list_(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
@@ -109,17 +116,23 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
 
 
 @click.command()
-@filter_options
+@article_options
 @pass_state
-def export(state: State, sources: tuple[str, ...], since: str | None, until: str | None) -> None:
+def export(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
+           changed: bool, kinds: tuple[str, ...], limit: int | None) -> None:
     """Write every revision with its text as JSON Lines (read back by `import`).
+
+    The filters choose articles as `list` does; every revision of each is written.
 
     \b
     newsarchive export > archive.jsonl
     newsarchive export --source politico | gzip > politico.jsonl.gz
+    newsarchive export --changed --kind correction > corrected.jsonl
     """
+    state.archive.store.require()
     out = sys.stdout.buffer
-    for rec in state.archive.export(source=sources, since=since, until=until):
+    for rec in state.archive.export(source=sources, since=since, until=until,
+                                    changed=changed or bool(kinds), kind=kinds, limit=limit):
         out.write(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
     out.flush()
 

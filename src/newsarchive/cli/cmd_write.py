@@ -97,12 +97,14 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
     """Archive articles from files, directories, URLs or - (stdin).
 
     One line an input: `added ID@1 HASH7`, `revised ID@N HASH7 (+A -D words)` or
-    `unchanged ID@N`. Inputs that fail are reported on stderr; the rest are still
+    `unchanged ID@N`. An input equal to a revision already held (same text and title,
+    and the same capture time when it names one) is `unchanged`, so adding the same
+    files again adds nothing. Inputs that fail are reported on stderr; the rest are still
     archived, and the exit code is 1.
 
     \b
     newsarchive add article.txt --source politico
-    newsarchive add ./articles/                      # every .txt .html .jsonl inside
+    newsarchive add ./articles/       # .txt .text .md .html .htm .jsonl .ndjson, recursively
     curl -s https://example.org/a | newsarchive add - --source example --format html
     newsarchive add https://example.org/news/story.html
     """
@@ -133,7 +135,7 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
 @click.command("import")
 @click.argument("files", nargs=-1, metavar="[FILES|-]...")
 @json_option
-@click.option("-q", "--quiet", is_flag=True, help="Print only a summary and errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors (no summary line).")
 @pass_state
 def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Read back JSON Lines written by `export` (default: stdin).

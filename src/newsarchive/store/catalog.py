@@ -282,6 +282,20 @@ class Catalog:
         rows = self.conn.execute("SELECT id FROM articles WHERE slug = ?", (slug,)).fetchall()
         return sorted(r[0] for r in rows if r[0] == suffix or r[0].endswith("/" + suffix))
 
+    def same_capture(self, article_id: str, text_hash: str, title: str,
+                     captured_at: str) -> sqlite3.Row | None:
+        """The revision of this article with this text and title captured at that time."""
+        return self._one(
+            f"""SELECT {REVISION_COLUMNS} FROM revisions WHERE article = ? AND text_hash = ?
+                AND title = ? AND captured_at = ? ORDER BY number LIMIT 1""",
+            (article_id, text_hash, title, captured_at),
+        )
+
+    def text_set_aside(self, text_hash: str) -> bool:
+        """Whether a repair marked the revisions with this text as having lost it."""
+        return self._one("SELECT 1 FROM revisions WHERE text_hash = ? AND damaged LIMIT 1",
+                         (text_hash,)) is not None
+
     def revisions_with_hash_prefix(self, prefix: str) -> list[sqlite3.Row]:
         hi = prefix + "g"  # 'g' sorts after every hex digit
         return self.conn.execute(

@@ -219,49 +219,50 @@ class ObjectStore:
                 raise StoreError(f"refusing to write through a symbolic link: {d}")
 
     def _write(self, path: Path, data: bytes) -> None:
-        directory = path.parent
         self._refuse_links()
         try:
-            if not directory.is_dir():
-                directory.mkdir(parents=True, exist_ok=True)
-                if self.durable:
-                    _fsync_dir(directory.parent)
-            if directory.is_symlink():
-                raise StoreError(f"refusing to write through a symlink: {directory}")
-            tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
             for attempt in range(3):
                 try:
-                    fd = os.open(tmp, flags, 0o644)
-                    break
+                    self._write_once(path, data)
+                    return
                 except FileNotFoundError:
-                    # a gc in another process removed the emptied fan-out directory
-                    # between our mkdir and this open (once the temp file is in it, it
-                    # can no longer be removed): make it again
+                    # a gc in another process (``--grace 0``) removed our temp file or the
+                    # emptied fan-out directory between two of our steps: write again
                     if attempt == 2:
                         raise
-                    directory.mkdir(parents=True, exist_ok=True)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                    f.flush()
-                    faults.point("object-temp-written")
-                    if self.durable:
-                        os.fsync(f.fileno())
-                faults.point("object-fsynced")
-                os.replace(tmp, path)
-                faults.point("object-renamed")
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-            if self.durable:
-                _fsync_dir(directory)
         except OSError as err:
             reason = err.strerror or str(err)
             raise StoreError(f"cannot write object to {path.parent}: {reason}") from err
+
+    def _write_once(self, path: Path, data: bytes) -> None:
+        directory = path.parent
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            if self.durable:
+                _fsync_dir(directory.parent)
+        if directory.is_symlink():
+            raise StoreError(f"refusing to write through a symlink: {directory}")
+        tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
+        fd = os.open(tmp, flags, 0o644)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                faults.point("object-temp-written")
+                if self.durable:
+                    os.fsync(f.fileno())
+            faults.point("object-fsynced")
+            os.replace(tmp, path)
+            faults.point("object-renamed")
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        if self.durable:
+            _fsync_dir(directory)
 
     def __iter__(self) -> Iterator[str]:
         """Every object id present, loose then packed (an id may appear twice)."""

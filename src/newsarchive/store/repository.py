@@ -106,7 +106,9 @@ class Store:
         try:
             (self.root / "objects").mkdir(parents=True, exist_ok=True)
             refuse_symlink(self.root / "objects")
-            write_small_file(self.root / "format", self._format_bytes(1))
+            with self._lock():  # two first writes at once: one writes the format file
+                if not self.exists():
+                    write_small_file(self.root / "format", self._format_bytes(1))
         except OSError as err:
             reason = err.strerror or str(err)
             raise StoreError(f"cannot create the archive at {self.root}: {reason}") from err
@@ -188,9 +190,14 @@ class Store:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's write lock, waiting up to ``self.wait`` seconds."""
+        self.create()
+        with self._lock():
+            yield
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        self.create()
         lock = FileLock(str(self.root / "lock"), timeout=self.wait)
         try:
             lock.acquire()

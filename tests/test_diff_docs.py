@@ -1,0 +1,67 @@
+"""docs/diff.md stays true: its samples are what the library and the CLI make of examples/diff/."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, CliRun
+
+PAGE = ROOT / "docs" / "diff.md"
+REV1 = "politico/2024-04-03/putin-reaffirms-war-aims@1"
+REV2 = "politico/2024-04-03/putin-reaffirms-war-aims@2"
+
+
+def load_generator():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("gen_diff_docs", ROOT / "scripts" / "gen_diff_docs.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def shown(heading: str, lang: str, index: int = 0) -> str:
+    """The ``index``-th ```lang block of the page's section ``heading`` (without its fences)."""
+    page = PAGE.read_text("utf-8")
+    start = page.index(f"\n{heading}\n")
+    end = page.find("\n## ", start + 1)
+    section = page[start:end if end != -1 else len(page)]
+    return re.findall(rf"^```{lang}\n(.*?)^```$", section, re.M | re.S)[index]
+
+
+def test_diff_page_is_current() -> None:
+    expected = load_generator().render()
+    assert PAGE.read_text("utf-8") == expected, (
+        "docs/diff.md is out of date: run python scripts/gen_diff_docs.py"
+    )
+
+
+@pytest.mark.parametrize(("args", "heading", "lang", "index"), [
+    ((), "## Inline (`--format inline`, the default)", "text", 0),
+    (("--format", "unified"), "## Unified (`--format unified`)", "diff", 0),
+    (("--format", "unified", "-U", "1"), "## Unified (`--format unified`)", "diff", 1),
+    (("--stat",), "## Summary (`--stat`)", "text", 0),
+    (("--format", "html"), "## HTML (`--format html`)", "html", 0),
+], ids=["inline", "unified", "unified-U1", "stat", "html"])
+def test_cli_prints_what_the_page_shows(cli: CliRun, args: tuple[str, ...], heading: str,
+                                        lang: str, index: int) -> None:
+    added = cli("add", str(ROOT / "examples" / "diff"))
+    assert added.exit_code == 0, added.output
+    assert f"added {REV1} " in added.output and f"revised {REV2} " in added.output
+    result = cli("--no-color", "diff", REV1, REV2, *args)
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip("\n") == shown(heading, lang, index).rstrip("\n")
+
+
+def test_archive_diff_is_the_snippets(store: Path, cli: CliRun) -> None:
+    """The page's claim: through the archive, the short refs give the same Diff."""
+    import newsarchive
+
+    assert cli("add", str(ROOT / "examples" / "diff")).exit_code == 0
+    snippet = load_generator().run_snippet()
+    with newsarchive.open(store) as archive:
+        d = archive.diff("putin-reaffirms-war-aims@1", "putin-reaffirms-war-aims@2")
+    assert d.to_dict() == snippet["d"].to_dict()
