@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -72,6 +73,17 @@ def proc(store: Path) -> Callable[..., subprocess.CompletedProcess[bytes]]:
         )
 
     return run
+
+
+def load_script(name: str) -> Any:
+    """A script of ``scripts/`` (not a package) loaded as a module, e.g. a docs generator."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tree_digest(path: Path) -> dict[str, str]:

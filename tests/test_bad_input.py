@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,15 @@ BAD = {
     "bad.jsonl": (b'{"text": "ok", "source": "x"\nnot json\n', "not valid JSON"),
     "notext.jsonl": (b'{"title": "no text", "source": "x"}\n', "no 'text'"),
     "header-only.txt": (b"title: only a header\nsource: x\n\n", "no article text"),
+    "binary.html": (b"<html>\x00\x9f\x00garbage" * 50, "binary"),
+    "surrogate.jsonl": (b'{"text": "ok\\udc80", "source": "x"}\n', "unpaired surrogate"),
+    "deep.jsonl": (b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+    "huge-revision.jsonl": (b'{"text": "t", "source": "x", "revision": 99999999999999999999}\n',
+                            "out of range"),
+    "early-capture.txt": (b"source: x\ncaptured_at: 0001-01-01T00:00:00+01:00\n\nText.",
+                          "out of range"),
+    "no-day.txt": (b"source: x\ndate: 1\n\nText.", "lacks a year, month or day"),
+    "time-only.txt": (b"source: x\ndate: 00:00\n\nText.", "lacks a year, month or day"),
 }
 
 
@@ -86,6 +96,61 @@ def test_batch_with_one_bad_file(cli: CliRun, store: Path, tmp_path: Path) -> No
     assert r.stdout.count("added ") == 2
 
 
+def test_bad_jsonl_lines_leave_the_good_ones(cli: CliRun, tmp_path: Path) -> None:
+    """A surrogate, a nesting bomb or a line over the cap is an error for that line only."""
+    lines = [b'{"text": "First good one.", "source": "x"}',
+             b'{"text": "bad", "title": "t\\udc80", "source": "x"}',
+             b"[" * 100_000 + b"]" * 100_000,
+             b'{"text": "' + b"x" * (MAX_INPUT_BYTES + 10) + b'", "source": "x"}',
+             b'{"text": "Last good one.", "source": "x"}']
+    path = write(tmp_path, "mixed.jsonl", b"\n".join(lines) + b"\n")
+    r = cli("add", path)
+    assert r.exit_code == 1
+    assert [x.split()[0] for x in r.stdout.splitlines()] == ["added", "added"]
+    assert [x.split(": ", 2)[1] for x in r.stderr.splitlines()] == [
+        f"{path}:2", f"{path}:3", f"{path}:4"]
+    assert cli("check").exit_code == 0
+
+
+def test_names_that_are_not_files(cli: CliRun, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty name is not the current directory; an empty --store not the default one;
+    a device is read up to the cap; a FIFO inside a folder is skipped, not waited on."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here.txt").write_text("source: x\n\nNot to be added by an empty name.\n")
+    r = cli("add", "")
+    assert (r.exit_code, r.stderr) == (1, "error: '': an empty name is not a file\n")
+    from click.testing import CliRunner
+
+    from newsarchive.cli.app import cli as group
+
+    r = CliRunner().invoke(group, ["--store", "", "add", "-", "--source", "x"], input="Text.\n")
+    assert (r.exit_code, r.stderr) == (2, "error: --store: the path is empty\n")
+    if Path("/dev/zero").exists():
+        r = cli("add", "--source", "x", "/dev/zero")
+        assert r.exit_code == 1 and "over the 16,777,216-byte cap" in r.stderr
+    if hasattr(os, "mkfifo"):
+        folder = tmp_path / "folder"
+        folder.mkdir()
+        os.mkfifo(folder / "a.txt")
+        (folder / "b.txt").write_text("source: x\n\nThe only file to read.\n")
+        r = cli("add", str(folder))
+        assert r.exit_code == 0 and r.stdout.startswith("added x/"), r.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["show", "putin-reaffirms-war-aims@99999999999999999999"],
+    ["list", "--limit", "99999999999999999999"],
+    ["search", "x", "--limit", "99999999999999999999"],
+    ["changes", "--limit", "99999999999999999999"],
+    ["--wait", "nan", "list"],
+    ["gc", "--grace", "nan"],
+])
+def test_numbers_out_of_range(cli: CliRun, filled: Path, args: list[str]) -> None:
+    r = cli(*args)
+    assert r.exit_code in (1, 2) and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+
+
 def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
     cfg = tmp_path / "config.toml"
     cfg.write_text('store = "x"\n[[feeds]]\nurl = \n')
@@ -118,7 +183,7 @@ def test_config_unknown_key_is_an_error(cli: CliRun, tmp_path: Path, body: str,
 
 @pytest.mark.parametrize("args, message", [
     (["search", "--limit", "0", "x"], "error: Invalid value for '--limit': 0 is not in the "
-                                      "range x>=1. (see 'newsarchive search --help')"),
+                                      "range 1<=x<=1000000000. (see 'newsarchive search --help')"),
     (["--wait", "-1", "list"], "error: Invalid value for '--wait': -1.0 is not in the range "
                                "x>=0. (see 'newsarchive --help')"),
     (["bogus"], "error: No such command 'bogus'. (see 'newsarchive --help')"),

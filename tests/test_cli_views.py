@@ -109,6 +109,20 @@ def test_changes_text_json_kinds(cli: CliRun, filled: Path) -> None:
     assert "correction" in cli("log", PUTIN).stdout
 
 
+def test_atom_is_well_formed_whatever_the_article_holds(cli: CliRun, tmp_path: Path) -> None:
+    """Characters XML 1.0 forbids even escaped (U+FFFE, controls) do not reach the feed."""
+    from xml.dom import minidom
+
+    data = tmp_path / "odd.jsonl"
+    data.write_text('{"text": "First.", "title": "A", "source": "x", "slug": "s"}\n'
+                    '{"text": "Second \\u0001 text.", "title": "B \\ufffe", "source": "x", '
+                    '"slug": "s"}\n')
+    assert cli("add", str(data)).exit_code == 0
+    atom = cli("changes", "--format", "atom").stdout
+    assert minidom.parseString(atom.encode()).documentElement.tagName == "feed"
+    assert "B \ufffd" in atom
+
+
 def test_changes_atom_and_html(cli: CliRun, filled: Path) -> None:
     atom = cli("changes", "--format", "atom").stdout
     feed = feedparser.parse(atom.encode())

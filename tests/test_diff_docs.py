@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, CliRun
+from tests.conftest import ROOT, CliRun, load_script
 
 PAGE = ROOT / "docs" / "diff.md"
 REV1 = "politico/2024-04-03/putin-reaffirms-war-aims@1"
@@ -16,11 +15,7 @@ REV2 = "politico/2024-04-03/putin-reaffirms-war-aims@2"
 
 
 def load_generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_diff_docs", ROOT / "scripts" / "gen_diff_docs.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen_diff_docs")
 
 
 def shown(heading: str, lang: str, index: int = 0) -> str:

@@ -347,6 +347,7 @@ def test_add_to_readonly_store(readonly_store: tuple[Path, dict], tmp_path: Path
     single = nac(ro, "--wait", "2", "add", "-", "--source", "disk", "--slug", "late",
                  input=b"A late story that cannot be stored.")
     assert_one_line_error(single)
+    assert b"read-only" in single.stderr, single.stderr  # says why, not only SQLite's words
     inputs = tmp_path / "late"
     for i in range(20):
         write_article(inputs, f"late-{i}", f"Late story {i}.")

@@ -135,6 +135,8 @@ def test_feed_fetched_from_the_local_server(http_server: TestServer) -> None:
         b'{"version": "1.0", "items": []}',
         b'{"not": "a feed"',
         b"[1, 2, 3]",
+        b'{"version": "https://jsonfeed.org/version/1", "items": ' + b"[" * 100_000
+        + b"]" * 100_000 + b"}",  # nested past Python's recursion limit
     ],
 )
 def test_not_a_feed(body: bytes) -> None:

@@ -8,6 +8,7 @@ with inline CSS, no script and a restrictive Content-Security-Policy.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from html import escape
 from typing import TYPE_CHECKING
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
     from newsarchive.changes import Change
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+# Characters XML 1.0 does not allow even escaped; an article (or a title) may hold them
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    return xml_escape(_NOT_XML.sub("\ufffd", text))
 
 
 def entry_id(change: Change) -> str:
@@ -56,8 +63,8 @@ def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsar
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="{ATOM_NS}">',
-        f"  <title>{xml_escape(title)}</title>",
-        f"  <id>{xml_escape(fid)}</id>",
+        f"  <title>{_xml(title)}</title>",
+        f"  <id>{_xml(fid)}</id>",
         f"  <updated>{updated}</updated>",
         "  <author><name>newsarchive</name></author>",  # RFC 4287 4.1.1: entries have none
         f'  <generator version="{__version__}">newsarchive</generator>',
@@ -74,11 +81,11 @@ def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsar
         out += [
             "  <entry>",
             f"    <id>{entry_id(c)}</id>",
-            f"    <title>{xml_escape(rev.title)}</title>",
-            f"    <link rel=\"alternate\" href={quoteattr(entry_link(c))}/>",
+            f"    <title>{_xml(rev.title)}</title>",
+            f"    <link rel=\"alternate\" href={quoteattr(_NOT_XML.sub('', entry_link(c)))}/>",
             f"    <updated>{rev.captured_at}</updated>",
-            f"    <summary>{xml_escape(summary_line(c))}</summary>{categories}",
-            f"    <content type=\"html\">{xml_escape(''.join(body))}</content>",
+            f"    <summary>{_xml(summary_line(c))}</summary>{categories}",
+            f"    <content type=\"html\">{_xml(''.join(body))}</content>",
             "  </entry>",
         ]
     out.append("</feed>")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsarchive.errors import ConfigError
+from newsarchive.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -41,7 +41,9 @@ class Config:
 
 def config_path(flag: str | None) -> tuple[Path, bool]:
     """The config file to read and whether it was named explicitly."""
-    if flag:
+    if flag is not None:
+        if not flag.strip():
+            raise UsageError("--config: the path is empty")
         return Path(flag).expanduser(), True
     env = os.environ.get("NEWSARCHIVE_CONFIG")
     if env:
@@ -141,7 +143,9 @@ def _parse(path: Path, doc: dict[str, Any]) -> Config:
 
 def resolve_store(flag: str | None, config: Config) -> Path:
     """``--store`` > ``NEWSARCHIVE_STORE`` > config ``store`` > the user data directory."""
-    if flag:
+    if flag is not None:
+        if not flag.strip():  # an unset shell variable, say: not "the default store"
+            raise UsageError("--store: the path is empty")
         return Path(flag).expanduser()
     env = os.environ.get("NEWSARCHIVE_STORE")
     if env:

@@ -211,7 +211,7 @@ def _iso(raw: str) -> str | None:
 def _parse_json_feed(body: bytes, url: str) -> Feed:
     try:
         data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as err:
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise FeedError(url, NOT_A_FEED) from err
     if not isinstance(data, dict) or "jsonfeed" not in str(data.get("version", "")):
         raise FeedError(url, NOT_A_FEED)

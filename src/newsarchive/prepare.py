@@ -85,7 +85,10 @@ def parse_timestamp(value: str, origin: str) -> str:
     except ValueError:
         parsed = _parse_datetime(value, origin, "capture time")
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        except OverflowError as err:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise InputError(origin, f"capture time {value!r} is out of range") from err
     return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -93,17 +96,35 @@ def _parse_datetime(value: str, origin: str, what: str) -> dt.datetime:
     from dateutil import parser as dateparser
 
     try:
+        # parsed twice with different defaults: a part the value lacks shows as a difference
+        # ("1" or "00:00" would otherwise be filed under 2000-01-01)
         parsed: dt.datetime | None = dateparser.parse(value, default=dt.datetime(2000, 1, 1))
+        other = dateparser.parse(value, default=dt.datetime(2001, 2, 2))
     except (ValueError, OverflowError, TypeError) as err:
         raise InputError(origin, f"unreadable {what} {value!r} (try YYYY-MM-DD)") from err
     if parsed is None or not 1 <= parsed.year <= 9999:
         raise InputError(origin, f"unreadable {what} {value!r} (try YYYY-MM-DD)")
+    if other is None or parsed.date() != other.date():
+        raise InputError(origin, f"{what} {value!r} lacks a year, month or day (try YYYY-MM-DD)")
     return parsed
+
+
+def _require_unicode(draft: Draft, origin: str) -> None:
+    """Strings that cannot be UTF-8 (an unpaired surrogate, as JSON's "\\udc80" makes)."""
+    for name in ("text", *OVERRIDES):
+        value = getattr(draft, name)
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise InputError(origin, f"the {name} is not valid Unicode (an unpaired "
+                                         f"surrogate at offset {err.start})") from None
 
 
 def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
     """Validate and resolve ``draft``; raises InputError naming the input."""
     origin = draft.origin or "<input>"
+    _require_unicode(draft, origin)
     text = canonicalize(draft.text)
     if not text.strip():
         raise InputError(origin, "has no article text")

@@ -25,6 +25,8 @@ def parse_ref(ref: str) -> ParsedRef:
     ref = ref.strip()
     m = _AT.match(ref)
     base, number = (m.group("base"), int(m.group("num"))) if m else (ref, None)
+    if number is not None and abs(number) > 2**62:  # past any history, and SQLite's integers
+        raise RevisionNotFound(ref)
     if number == 0:
         raise UsageError(
             f"{ref}: revisions are numbered from 1 (use @1, or @-1 for the one before latest)"

@@ -12,7 +12,7 @@ import click
 from click.utils import make_default_short_help
 
 from newsarchive import __version__
-from newsarchive.cli.context import State
+from newsarchive.cli.context import Seconds, State
 from newsarchive.cli.errors import error_line, handled
 
 
@@ -108,7 +108,7 @@ class Group(click.Group):
                    "or the user data directory).")
 @click.option("--config", "config_flag", metavar="PATH",
               help="Config file (else $NEWSARCHIVE_CONFIG or the user config directory).")
-@click.option("--wait", type=click.FloatRange(min=0), default=60.0, show_default=True,
+@click.option("--wait", type=Seconds(), default=60.0, show_default=True,
               metavar="SECONDS", help="How long to wait for another writer's lock.")
 @click.option("--debug", is_flag=True, help="Show tracebacks (also NEWSARCHIVE_DEBUG=1).")
 @click.option("--no-color", is_flag=True, help="Never colour output (also NO_COLOR).")

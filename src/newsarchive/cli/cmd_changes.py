@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsarchive.cli.context import State, emit_json, filter_options, pass_state, style
+from newsarchive.cli.context import COUNT, State, emit_json, filter_options, pass_state, style
 
 from newsarchive.model import KINDS
 
@@ -13,7 +13,7 @@ from newsarchive.model import KINDS
 @filter_options
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only changes of this kind (repeatable).")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=COUNT, default=50, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "atom", "html"]),
               default="text", show_default=True,
               help="json: JSON Lines; atom: a feed for readers and bots; html: a static report.")

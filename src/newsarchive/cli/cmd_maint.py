@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from newsarchive.cli.context import State, emit_json, json_option, pass_state
+from newsarchive.cli.context import Seconds, State, emit_json, json_option, pass_state
 from newsarchive.cli.progress import Progress
 
 
@@ -70,7 +70,7 @@ def reindex(state: State, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--grace", type=click.FloatRange(min=0), default=3600.0, show_default=True,
+@click.option("--grace", type=Seconds(), default=3600.0, show_default=True,
               metavar="SECONDS",
               help="Keep unreferenced objects younger than this (a running add may own them).")
 @json_option

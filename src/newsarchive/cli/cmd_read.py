@@ -8,6 +8,7 @@ import sys
 import click
 
 from newsarchive.cli.context import (
+    COUNT,
     F,
     State,
     emit_json,
@@ -23,7 +24,7 @@ from newsarchive.model import KINDS
 
 def article_options(f: F) -> F:
     """The filters of `list`, which `export` takes too."""
-    f = click.option("--limit", type=click.IntRange(min=1),
+    f = click.option("--limit", type=COUNT,
                      help="At most this many articles (the most recently changed).")(f)
     f = click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
                      help="Only articles with a revision of this kind (repeatable).")(f)

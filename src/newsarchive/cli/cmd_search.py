@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from newsarchive.cli.context import State, emit_json, filter_options, json_option, pass_state, style
+from newsarchive.cli.context import (
+    COUNT,
+    State,
+    emit_json,
+    filter_options,
+    json_option,
+    pass_state,
+    style,
+)
 
 BOLD = ("\x1b[1m", "\x1b[22m")
 
@@ -12,7 +20,7 @@ BOLD = ("\x1b[1m", "\x1b[22m")
 @click.command()
 @click.argument("query", nargs=-1, required=True)
 @filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("--limit", type=COUNT, default=20, show_default=True,
               help="At most this many results.")
 @click.option("--all-revisions", is_flag=True, help="Search every revision, not only the latest.")
 @click.option("--removed", is_flag=True, help="Match only text that an edit took out.")

@@ -17,6 +17,23 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Counts that reach SQLite (which stores 64-bit integers) and waits that reach the lock
+COUNT = click.IntRange(min=1, max=10**9)
+
+
+class Seconds(click.FloatRange):
+    """A duration in seconds, at least 0 and finite (NaN passes a range check)."""
+
+    def __init__(self) -> None:
+        super().__init__(min=0)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if seconds != seconds or seconds == float("inf"):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
 
 @dataclass
 class State:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 from newsarchive.errors import InputError, NewsArchiveError
 from newsarchive.ingest.html import looks_like_html
-from newsarchive.ingest.jsonl import parse_jsonl
+from newsarchive.ingest.jsonl import MAX_LINE_BYTES, parse_jsonl
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.model import Draft
 
-MAX_INPUT_BYTES = 16 * 1024 * 1024
+MAX_INPUT_BYTES = MAX_LINE_BYTES
 FORMATS = ("auto", "text", "jsonl", "html")
 _EXTENSIONS = {
     ".txt": "text", ".text": "text", ".md": "text",
@@ -47,6 +49,8 @@ def read_inputs(
                 yield err
             except NewsArchiveError as err:  # a fetch error: report it as this input's
                 yield InputError(name, str(err).removeprefix(f"{name}: "))
+        elif not name:  # Path("") would be the current directory
+            yield InputError("''", "an empty name is not a file")
         else:
             yield from _read_path(Path(name), fmt, explicit=True)
 
@@ -85,13 +89,13 @@ def _read_path(path: Path, fmt: str, *, explicit: bool) -> Iterator[Draft | Inpu
         kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "auto")
         if kind == "jsonl":
             with open(path, "rb") as f:
-                yield from parse_jsonl(_capped_lines(f, origin), origin=origin)
+                yield from parse_jsonl(_capped_lines(f), origin=origin)
             return
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            yield InputError(origin, f"is {size:,} bytes, over the {MAX_INPUT_BYTES:,}-byte cap")
+        with open(path, "rb") as f:  # at most the cap: a device or a FIFO has no size
+            data = f.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            yield InputError(origin, f"is over the {MAX_INPUT_BYTES:,}-byte cap")
             return
-        data = path.read_bytes()
     except FileNotFoundError:
         yield InputError(origin, "no such file or directory")
         return
@@ -111,22 +115,26 @@ def _read_path(path: Path, fmt: str, *, explicit: bool) -> Iterator[Draft | Inpu
 
 
 def _walk(root: Path) -> Iterator[Path]:
-    """Files of known formats under ``root``, sorted, skipping hidden entries and symlinks."""
+    """Regular files of known formats under ``root``, sorted, skipping hidden entries,
+    symlinks and special files (reading a FIFO found in a folder would wait forever)."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             p = Path(dirpath) / name
-            if name.startswith(".") or p.is_symlink():
+            if name.startswith(".") or p.suffix.lower() not in _EXTENSIONS:
                 continue
-            if p.suffix.lower() in _EXTENSIONS:
-                yield p
+            try:
+                if stat.S_ISREG(os.lstat(p).st_mode):
+                    yield p
+            except OSError:
+                yield p  # gone or unreadable: reading it reports why
 
 
 def _read_stream(
     stream: IO[bytes], origin: str, fmt: str, name_hint: str | None
 ) -> Iterator[Draft | InputError]:
     if fmt == "jsonl":
-        yield from parse_jsonl(_capped_lines(stream, origin), origin=origin)
+        yield from parse_jsonl(_capped_lines(stream), origin=origin)
         return
     data = stream.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
@@ -138,11 +146,15 @@ def _read_stream(
         yield err
 
 
-def _capped_lines(stream: IO[bytes], origin: str) -> Iterator[bytes]:
+def _capped_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """The lines of ``stream``; None for a line over the cap (the rest of it is skipped)."""
     for line in iter(lambda: stream.readline(MAX_INPUT_BYTES + 1), b""):
         if len(line) > MAX_INPUT_BYTES and not line.endswith(b"\n"):
-            raise InputError(origin, f"a line is over the {MAX_INPUT_BYTES:,}-byte cap")
-        yield line
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(1 << 20)
+            yield None
+        else:
+            yield line
 
 
 def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
@@ -152,14 +164,14 @@ def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
         raise InputError(origin, "JSON Lines input holds many articles; read it as a stream")
     if not data.strip():
         raise InputError(origin, "is empty")
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(origin, "looks like a binary file, not text (it contains NUL bytes)")
     if fmt == "html" or (fmt == "auto" and looks_like_html(data)):
         from newsarchive.ingest.html import html_to_draft
 
         draft = html_to_draft(data, origin=origin)
         draft.name_hint = draft.name_hint or name_hint
         return draft
-    if b"\x00" in data:
-        raise InputError(origin, "looks like a binary file, not text (it contains NUL bytes)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -12,16 +12,26 @@ from newsarchive.errors import InputError
 from newsarchive.model import Draft
 
 STRING_FIELDS = ("title", "source", "date", "url", "slug", "captured_at", "author")
+MAX_LINE_BYTES = 16 * 1024 * 1024  # also the cap of any one input
+MAX_REVISION = 2**62  # beyond SQLite's integers, and beyond any real history
 
 
-def parse_jsonl(stream: Iterable[bytes], *, origin: str) -> Iterator[Draft | InputError]:
-    """Yield a draft per non-blank line, or an InputError for a line that cannot be used."""
+def parse_jsonl(stream: Iterable[bytes | None], *,
+                origin: str) -> Iterator[Draft | InputError]:
+    """Yield a draft per non-blank line, or an InputError for a line that cannot be used
+    (None stands for a line over the size cap)."""
     for lineno, raw in enumerate(stream, 1):
         where = f"{origin}:{lineno}"
+        if raw is None:
+            yield InputError(where, f"the line is over the {MAX_LINE_BYTES:,}-byte cap")
+            continue
         if not raw.strip():
             continue
         try:
             obj = json.loads(raw)
+        except RecursionError:
+            yield InputError(where, "not valid JSON (nested too deeply)")
+            continue
         except (ValueError, UnicodeDecodeError) as err:
             yield InputError(where, f"not valid JSON ({err})")
             continue
@@ -50,10 +60,16 @@ def record_to_draft(obj: Any, *, origin: str) -> Draft:
         draft.expected_hash = expected
     number = obj.get("revision")
     if isinstance(number, int) and not isinstance(number, bool) and number >= 1:
+        if number > MAX_REVISION:
+            raise InputError(origin, f"'revision' {number} is out of range")
         draft.revision = number
     original_type = obj.get("original_type")
     if isinstance(obj.get("original"), str):
-        draft.original = obj["original"].encode("utf-8")
+        try:
+            draft.original = obj["original"].encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise InputError(origin, "'original' is not valid Unicode (an unpaired "
+                                     "surrogate)") from err
     elif isinstance(obj.get("original_base64"), str):
         try:
             draft.original = base64.b64decode(obj["original_base64"], validate=True)

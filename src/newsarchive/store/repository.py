@@ -139,7 +139,10 @@ class Store:
                 except sqlite3.OperationalError as err:
                     # a read-only or full file system: reads fall back to read-only modes
                     if i == len(modes) - 1:
-                        raise StoreError(f"cannot open the catalog {path}: {err}") from err
+                        why = str(err)
+                        if write and not os.access(self.root, os.W_OK):
+                            why += "; the store is read-only here: reads work, writes cannot"
+                        raise StoreError(f"cannot open the catalog {path}: {why}") from err
                 except sqlite3.DatabaseError as err:
                     raise StoreError(
                         f"{path}: the catalog is unreadable ({err}); "
