@@ -143,7 +143,10 @@ def test_examples_quick_start(cli: CliRun) -> None:
     listed = cli("list", "--json")
     ids = [a["id"] for a in jsonl(listed.stdout)]
     assert len(ids) == 4
-    assert jsonl(cli("list", "--changed", "--json").stdout)[0]["revisions"] == 3
+    (changed,) = jsonl(cli("list", "--changed", "--json").stdout)
+    assert changed["revisions"] == changed["revision"] == 3
+    latest = jsonl(cli("show", changed["id"], "--json").stdout)[0]
+    assert (changed["hash"], changed["words"]) == (latest["hash"], latest["words"])
     assert len(jsonl(cli("list", "--source", "reuters", "--json").stdout)) == 1
     assert len(jsonl(cli("list", "--since", "2024-04-01", "--until", "2024-04-30", "--json").stdout)) == 2
 

@@ -82,6 +82,7 @@ def row_to_article(row: sqlite3.Row) -> Article:
         id=row["id"], source=row["source"], date=row["date"], slug=row["slug"],
         title=row["title"], url=row["url"], revisions=row["revisions"],
         first_captured=row["first_captured"], last_captured=row["last_captured"],
+        hash=row["hash"], words=row["words"],
     )
 
 

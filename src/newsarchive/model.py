@@ -104,18 +104,26 @@ class Article:
     revisions: int
     first_captured: str
     last_captured: str
+    hash: str = ""  # the latest revision's, as are the words
+    words: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        """The article's JSON record: the keys of SPEC 6 describe its latest revision
+        (``revision`` is its number, so also the count), plus ``revisions`` and
+        ``first_captured``."""
         return {
             "id": self.id,
             "source": self.source,
             "date": self.date,
             "slug": self.slug,
-            "revisions": self.revisions,
+            "revision": self.revisions,
+            "hash": self.hash,
             "title": self.title,
             "url": self.url,
-            "first_captured": self.first_captured,
             "captured_at": self.last_captured,
+            "words": self.words,
+            "revisions": self.revisions,
+            "first_captured": self.first_captured,
         }
 
 

@@ -318,7 +318,9 @@ class Catalog:
                          f"AND {kind_where[0]})")
             args.extend(kind_args)
         order = "ASC" if oldest_first else "DESC"
-        sql = (f"SELECT * FROM articles WHERE {' AND '.join(['1', *where])} "
+        sql = ("SELECT articles.*, latest.text_hash AS hash, latest.words AS words "
+               "FROM articles JOIN revisions latest ON latest.rid = articles.head "
+               f"WHERE {' AND '.join(['1', *where])} "
                f"ORDER BY last_captured {order}, id {order}")
         if limit is not None:
             sql += " LIMIT ?"
