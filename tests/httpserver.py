@@ -9,7 +9,7 @@ Usage (the ``http_server`` fixture starts one per test)::
 A :class:`Route` can answer with a status and headers, honour ``If-None-Match`` /
 ``If-Modified-Since`` with a 304, redirect, wait before answering, trickle its body, send a
 large body without holding it in memory (``repeat``), and send a body without a
-Content-Length (closing the connection at the end). :func:`gzip_bytes` and
+Content-Length (closing the connection at the end), or trickle its status line and headers. :func:`gzip_bytes` and
 :func:`gzip_bomb` build compressed bodies; set ``Content-Encoding: gzip`` in ``headers``.
 """
 
@@ -45,6 +45,7 @@ class Route:
     chunk: int = 64 * 1024
     repeat: int = 1  # the body is sent this many times (a huge body from a small one)
     send_length: bool = True  # False: no Content-Length, the connection closes at the end
+    header_trickle: float = 0.0  # seconds between the bytes of the status line and headers
 
 
 class TestServer(ThreadingHTTPServer):
@@ -120,6 +121,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route.delay:
             time.sleep(route.delay)
+        if route.header_trickle:
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Pad: " + b"a" * 200
+            try:
+                for i in range(len(head)):
+                    self.wfile.write(head[i:i + 1])
+                    self.wfile.flush()
+                    time.sleep(route.header_trickle)
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                pass
+            self.close_connection = True
+            return
         out = {"Content-Type": route.content_type, **route.headers}
         if route.etag:
             out["ETag"] = route.etag

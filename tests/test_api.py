@@ -98,3 +98,66 @@ def test_snapshot_from_the_api(tmp_path: Path, http_server) -> None:  # type: ig
     (refused,) = archive.snapshot([url], force=True)  # 127.0.0.1 links are not trusted
     assert refused.failed == 3
     archive.close()
+
+
+def test_wrong_types_and_empty_paths_fail_at_the_edge(tmp_path: Path) -> None:
+    with pytest.raises(newsarchive.UsageError, match="path is empty"):
+        newsarchive.open("")
+    a = newsarchive.open(tmp_path / "s")
+    for call, message in [
+        (lambda: a.add(None), "text must be str, not NoneType"),  # type: ignore[arg-type]
+        (lambda: a.add(b"bytes"), "text must be str, not bytes"),  # type: ignore[arg-type]
+        (lambda: a.add("Text.", source=b"x"), "source must be str"),  # type: ignore[arg-type]
+        (lambda: a.add("Text.", source="x", original="str"), "original must be bytes"),  # type: ignore[arg-type]
+        (lambda: a.get(None), "ref must be str"),  # type: ignore[arg-type]
+        (lambda: a.search(None), "query must be str"),  # type: ignore[arg-type]
+        (lambda: a.changes(limit=None), "limit must be int"),  # type: ignore[arg-type]
+        (lambda: a.articles(limit=1.5), "limit must be int"),  # type: ignore[arg-type]
+    ]:
+        with pytest.raises(TypeError, match=message):
+            call()
+    (result,) = a.add_drafts(["just a string"])  # type: ignore[list-item]
+    assert isinstance(result, newsarchive.InputError) and "not a Draft" in str(result)
+    assert not (tmp_path / "s" / "objects").exists() or a.check() == []
+
+
+def test_a_leading_byte_order_mark_is_not_text(tmp_path: Path) -> None:
+    """As `newsarchive add FILE` reads files (utf-8-sig), so does add(text)."""
+    a = newsarchive.open(tmp_path / "s")
+    first = a.add("\ufeffBom text.", source="ex", date="2024-04-03")
+    assert first.revision.title == "Bom text."
+    assert a.add("Bom text.", source="ex", date="2024-04-03").status == "unchanged"
+
+
+def test_a_callback_that_writes_fails_at_once(tmp_path: Path) -> None:
+    """Waiting for our own lock would time out after `wait` and blame another process."""
+    a = newsarchive.open(tmp_path / "s", wait=30)
+    with pytest.raises(newsarchive.StoreError, match="being written by this very Archive"):
+        list(a.add_stream([Draft(text="Outer.", source="ex")],
+                          on_progress=lambda: a.add("Inner.", source="ex")))
+    assert a.add("After.", source="ex").status == "added"
+
+
+def test_snapshot_of_one_feed_given_as_a_string(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.xml"
+    feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+                    "<item><title>One</title><link>https://news.example/a/one</link>"
+                    "<description>The one story.</description></item></channel></rss>")
+    reports = newsarchive.open(tmp_path / "s").snapshot(str(feed), no_fetch=True)
+    assert [(r.url, r.added) for r in reports] == [(str(feed), 1)]
+
+
+def test_import_out_of_order_is_refused_not_renumbered(tmp_path: Path) -> None:
+    a = newsarchive.open(tmp_path / "a")
+    for text in ("One.", "Two.", "Three."):
+        a.add(text, source="ex", date="2024-04-03", slug="story")
+    from newsarchive.ingest.jsonl import record_to_draft
+
+    b = newsarchive.open(tmp_path / "b")
+    records = list(a.export())
+    results = list(b.import_(record_to_draft(r, origin=f"r{r['revision']}")
+                             for r in reversed(records)))
+    assert [type(r).__name__ for r in results] == ["InputError", "InputError", "AddResult"]
+    assert "import records in order" in str(results[0])
+    assert list(b.import_(record_to_draft(r, origin="x") for r in records))[-1].revision.number == 3
+    assert list(b.export()) == records

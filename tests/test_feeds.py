@@ -289,3 +289,14 @@ def test_entry_with_bad_link_keeps_no_url() -> None:
     draft = entry_to_draft(entry, feed_url="f")
     assert draft.url is None
     assert draft.text == "Some text."
+
+
+def test_json_feed_with_a_malformed_link_parses() -> None:
+    """urljoin raises on "http://[::1": the feed still parses, and that entry alone fails
+    later, as an RSS entry with such a link does."""
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1",
+                       "home_page_url": "http://[::1",
+                       "items": [{"id": "1", "url": "http://[::1/x", "content_text": "x"},
+                                 {"id": "2", "url": "/fine", "content_text": "y"}]}).encode()
+    feed = parse_feed(body, "https://news.example/feed.json")
+    assert [e.link for e in feed.entries] == ["http://[::1/x", "https://news.example/fine"]

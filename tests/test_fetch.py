@@ -260,6 +260,29 @@ def test_trickling_body_hits_the_total_limit(http_server: TestServer) -> None:
     assert "longer than" in reason(excinfo)
 
 
+def test_trickling_headers_hit_the_total_limit(http_server: TestServer) -> None:
+    """Each byte of the status line and headers arrives within the read timeout; the whole
+    exchange is still cut at total_timeout (it once ran for hours)."""
+    http_server.routes["/slow-head"] = Route(header_trickle=0.05)
+    start = time.monotonic()
+    with make(timeout=1.0, total_timeout=0.5) as f, pytest.raises(FetchError) as excinfo:
+        f.get(http_server.url("/slow-head"))
+    assert time.monotonic() - start < 3.0
+    assert "longer than 0.5 s" in reason(excinfo)
+
+
+def test_malformed_redirect_and_unasked_304(http_server: TestServer) -> None:
+    http_server.routes["/bad-location"] = Route(redirect="http://[::1")
+    http_server.routes["/not-modified"] = Route(status=304)
+    with make() as f:
+        with pytest.raises(FetchError) as excinfo:
+            f.get(http_server.url("/bad-location"))
+        assert reason(excinfo) == "redirected to http://[::1: malformed URL"
+        with pytest.raises(FetchError) as excinfo:
+            f.get(http_server.url("/not-modified"))
+        assert "304 Not Modified to a request that named no version" in reason(excinfo)
+
+
 def test_huge_body_with_length_is_refused_early(http_server: TestServer) -> None:
     http_server.routes["/huge"] = Route(body=b"x" * MB, repeat=128)  # 128 MB
     start = time.monotonic()

@@ -320,3 +320,20 @@ def test_fetch_article_for_add_url(http_server: TestServer) -> None:
         assert excinfo.value.origin == http_server.url("/gone")
         with pytest.raises(InputError, match="not a public address"):
             fetch_article(f, http_server.url("/a"), trusted=False)
+
+
+def test_a_declared_type_is_believed_sniffing_is_for_generic_ones(
+        http_server: TestServer) -> None:
+    """A feed served as application/rss+xml is not an article page, though it holds <title>
+    and <p>; HTML served as text/plain or octet-stream still is one."""
+    page = (FEEDS / "article1.html").read_bytes()
+    http_server.routes["/feed-as-page"] = Route(
+        body=rss([("One", "https://news.example/a")]) + b"<p>x</p>",
+        content_type="application/rss+xml")
+    http_server.routes["/plain"] = Route(body=page, content_type="text/plain")
+    http_server.routes["/octets"] = Route(body=page, content_type="application/octet-stream")
+    with fetcher() as f:
+        with pytest.raises(InputError, match=r"is not an HTML page \(application/rss\+xml\)"):
+            fetch_article(f, http_server.url("/feed-as-page"))
+        for path in ("/plain", "/octets"):
+            assert fetch_article(f, http_server.url(path)).text.startswith("Russian President")

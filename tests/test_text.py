@@ -113,6 +113,21 @@ def test_examples() -> None:
     assert parse_ref("slug@3").number == 3
 
 
+@pytest.mark.parametrize("url, slug", [
+    ("https://x.example/p/1", "p-1"),
+    ("https://x.example/p/2", "p-2"),
+    ("https://x.example/politics/12345", "politics-12345"),
+    ("https://x.example/world/12345/index.html", "world-12345"),
+    ("https://x.example/story/12345", "12345"),
+    ("https://x.example/2024/04/03/story-title", "story-title"),
+    ("https://x.example/news/2024/04/03/", ""),
+])
+def test_a_number_ending_the_url_keeps_articles_apart(url: str, slug: str) -> None:
+    """A trailing number is the article's own ID: /p/1 and /p/2 were both "p", one article
+    with a revision per fetch of either."""
+    assert slug_from_url(url) == slug
+
+
 @pytest.mark.parametrize("body, title", [
     ("Mr. Biden spoke about trade on Monday. Then he left.", "Mr. Biden spoke about trade on Monday."),
     ("U.S. troops left the base. More later.", "U.S. troops left the base."),

@@ -195,3 +195,23 @@ def test_long_commands_draw_a_progress_bar_on_a_terminal(
     assert b"] 20/" in drawn and b"\r\x1b[K" in drawn  # drawn, then cleared
     plain = subprocess.run(cmd, capture_output=True, timeout=120)  # not a terminal: no bar
     assert plain.returncode == 0 and b"\r" not in plain.stderr
+
+
+def test_a_script_without_the_main_guard_adds_once(tmp_path: Path) -> None:
+    """Each spawned worker imports the script again; unguarded, each one used to run the
+    whole add itself (three revisions of everything). Now the workers refuse, loudly, and
+    the caller does the work alone. A script read from stdin never starts workers."""
+    body = ("import newsarchive\nfrom newsarchive import Draft\n"
+            "a = newsarchive.open('store', workers=2)\n"
+            "a.add_drafts([Draft(text=f'Story {i}.', source='ex', date='2024-04-03', "
+            "slug=f'story-{i}') for i in range(60)])\n"
+            "print(len(a.log('story-0')))\n")
+    (tmp_path / "noguard.py").write_text(body)
+    r = subprocess.run([sys.executable, "noguard.py"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout == "1\n", r.stderr
+    assert "needs the program's entry point guarded" in r.stderr
+    guarded = body.replace("'store'", "'store2'")
+    r = subprocess.run([sys.executable, "-"], input=guarded, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "1\n", "")

@@ -23,8 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
 from newsarchive import faults, refs
-from newsarchive.errors import InputError, IntegrityError, NewsArchiveError, StoreError
-from newsarchive.model import AddResult, Article, Draft, Revision, Status
+from newsarchive.errors import (
+    InputError,
+    IntegrityError,
+    NewsArchiveError,
+    StoreError,
+    UsageError,
+)
+from newsarchive.model import AddResult, Article, Draft, Problem, Revision, Status
 from newsarchive.prepare import Prepared, apply_overrides, now_precise, parse_date, prepare_all
 from newsarchive.records import Record
 from newsarchive.store.catalog import Catalog
@@ -77,6 +83,16 @@ def row_to_revision(row: RowLike) -> Revision:
     )
 
 
+def _require(kind: type, *, optional: bool = False, **values: Any) -> None:
+    """TypeError at the API's edge for a value of the wrong type (errors from deep inside
+    would name neither the parameter nor the call)."""
+    for name, value in values.items():
+        if value is None and optional:
+            continue
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise TypeError(f"{name} must be {kind.__name__}, not {type(value).__name__}")
+
+
 def row_to_article(row: sqlite3.Row) -> Article:
     return Article(
         id=row["id"], source=row["source"], date=row["date"], slug=row["slug"],
@@ -94,6 +110,8 @@ class Archive:
         """``workers`` > 1 lets bulk writes (``add`` of many drafts, ``import``,
         ``reindex``) compare each text with its predecessor in that many worker
         processes (see :mod:`newsarchive.workers`)."""
+        if not str(path).strip():  # an unset variable, say: not the current directory
+            raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
         self._workers = Workers(workers)
         self._ahead: Prefetch | None = None
@@ -129,6 +147,10 @@ class Archive:
             author: str | None = None, captured_at: str | None = None,
             original: bytes | None = None, original_type: str | None = None) -> AddResult:
         """Archive one article text; raises InputError when it cannot be archived."""
+        _require(str, text=text)
+        _require(str, optional=True, source=source, date=date, url=url, title=title, slug=slug,
+                 author=author, captured_at=captured_at, original_type=original_type)
+        _require(bytes, optional=True, original=original)
         draft = Draft(text=text, origin="<text>", original=original, original_type=original_type)
         apply_overrides(draft, source=source, date=date, url=url, title=title, slug=slug,
                         author=author, captured_at=captured_at)
@@ -204,7 +226,7 @@ class Archive:
                     objects.put("blob", p.text.encode("utf-8"))
                     if p.original is not None:
                         objects.put("blob", p.original)
-            results: dict[int, AddResult] = {}
+            results: dict[int, AddResult | InputError] = {}
             with self.store.locked():
                 cat = self.store.catalog(write=True)
                 # a batch goes into one new pack, its texts as deltas against their heads
@@ -257,16 +279,22 @@ class Archive:
         self._prefetch.submit(pairs)
 
     def _add_one(self, cat: Catalog, p: Prepared, sink: ObjectSink,
-                 texts: dict[str, str]) -> AddResult:
+                 texts: dict[str, str]) -> AddResult | InputError:
         head = cat.head(p.id)
         if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
             return AddResult("unchanged", row_to_revision(head), p.origin)
+        if head is None and p.revision not in (None, 1):
+            return InputError(p.origin, f"revision {p.revision} of {p.id} comes before @1: "
+                                        "import records in order")
         if head is not None:  # a revision we hold already: not a new one, nor a revert
             same = None
             if p.revision is not None:  # an import: the revision of that number
                 same = cat.revision(p.id, p.revision)
                 if same is not None and (same["text_hash"], same["title"]) != (p.hash, p.title):
                     same = None
+                if same is None and p.revision > head["number"] + 1:
+                    return InputError(p.origin, f"revision {p.revision} of {p.id} comes before "
+                                                f"@{head['number'] + 1}: import records in order")
             elif p.captured_given:  # the same capture again (`add` of a folder, re-run)
                 same = cat.same_capture(p.id, p.hash, p.title, p.captured_at)
             if same is not None:
@@ -351,6 +379,7 @@ class Archive:
 
     def get(self, ref: str) -> Revision:
         """The revision a reference names (SPEC 3)."""
+        _require(str, ref=ref)
         return row_to_revision(refs.resolve(self._cat(), ref))
 
     def log(self, ref: str) -> list[Revision]:
@@ -374,6 +403,8 @@ class Archive:
                  kind: str | Sequence[str] | None = None,
                  limit: int | None = None) -> list[Article]:
         """Articles, newest change first, filtered as ``list``."""
+        if limit is not None:
+            _require(int, limit=limit)
         rows = self._cat().articles(
             sources=_as_list(source), since=_date_or_none(since, "--since"),
             until=_date_or_none(until, "--until"), changed=changed, kinds=_as_list(kind),
@@ -423,6 +454,8 @@ class Archive:
                all_revisions: bool = False, removed: bool = False, added: bool = False,
                markers: tuple[str, str] = ("[", "]")) -> list[Hit]:
         """Full-text search, best first; see :mod:`newsarchive.search`."""
+        _require(str, query=query)
+        _require(int, limit=limit)
         from newsarchive.search import search
 
         return search(self, query, sources=_as_list(source),
@@ -434,12 +467,13 @@ class Archive:
                 until: str | None = None, kind: str | Sequence[str] | None = None,
                 limit: int = 50) -> list[Change]:
         """Recent revisions across the archive with their kinds, newest first."""
+        _require(int, limit=limit)
         from newsarchive.changes import changes
 
         return changes(self, sources=_as_list(source), since=_date_or_none(since, "--since"),
                        until=_date_or_none(until, "--until"), kinds=_as_list(kind), limit=limit)
 
-    def snapshot(self, feeds: Sequence[str | FeedSpec], *, no_fetch: bool = False,
+    def snapshot(self, feeds: str | FeedSpec | Sequence[str | FeedSpec], *, no_fetch: bool = False,
                  force: bool = False, allow_private_networks: bool = False,
                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
                  ) -> list[FeedReport]:
@@ -451,15 +485,22 @@ class Archive:
         from newsarchive.pages import make_fetcher
         from newsarchive.snapshot import FeedSpec, run_snapshot
 
+        if isinstance(feeds, (str, FeedSpec)):  # one feed, not a sequence of characters
+            feeds = [feeds]
         specs = [f if isinstance(f, FeedSpec) else FeedSpec(url=f) for f in feeds]
         with make_fetcher(allow_private_networks=allow_private_networks) as fetcher:
             return run_snapshot(self, specs, fetcher=fetcher, no_fetch=no_fetch,
                                 on_event=on_event, force=force)
 
     # -- export / import ----------------------------------------------------------------
-    def export(self, **filters: Any) -> Iterator[dict[str, Any]]:
-        """One JSON-ready record per revision, with text and original (SPEC 6 export)."""
-        for rev in self.revisions(**filters):
+    def export(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
+               until: str | None = None, changed: bool = False,
+               kind: str | Sequence[str] | None = None,
+               limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """One JSON-ready record per revision, with text and original (SPEC 6 export),
+        of the articles ``articles()`` selects with the same filters."""
+        for rev in self.revisions(source=source, since=since, until=until, changed=changed,
+                                  kind=kind, limit=limit):
             rec: dict[str, Any] = {
                 "id": rev.id, "source": rev.source, "date": rev.date, "slug": rev.slug,
                 "revision": rev.number, "hash": rev.hash, "title": rev.title, "url": rev.url,
@@ -488,7 +529,7 @@ class Archive:
         return store_stats(self)
 
     def check(self, *, repair: bool = False,
-              on_progress: Callable[[int, int], None] | None = None) -> list[Any]:
+              on_progress: Callable[[int, int], None] | None = None) -> list[Problem]:
         """Every problem found (see ``newsarchive check``); ``on_progress(done, total)``
         as each object is read."""
         from newsarchive.maintenance import check

@@ -234,7 +234,10 @@ def _jf_version(data: dict[str, Any]) -> str:
 def _json_entry(item: dict[str, Any], base: str | None) -> FeedEntry:
     link = _text(item.get("url")) or _text(item.get("external_url"))
     if link and base:
-        link = urljoin(base, link)
+        try:
+            link = urljoin(base, link)
+        except ValueError:  # "http://[::1": left as it is, the entry reports it
+            pass
     author = None
     authors = item.get("authors")
     if isinstance(authors, list) and authors and isinstance(authors[0], dict):

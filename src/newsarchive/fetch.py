@@ -11,7 +11,8 @@ What :meth:`Fetcher.get` guarantees:
   ``ftp:``, ``data:``...) is a :class:`~newsarchive.errors.FetchError`.
 - Connect and read timeouts (``timeout`` each), and a limit on the whole exchange
   (``total_timeout``, three times ``timeout`` unless given) so that a server trickling a
-  byte at a time cannot hold a cron run forever.
+  byte at a time cannot hold a cron run forever: checked between body chunks, and while
+  the status line and headers arrive a timer shuts the socket down at the deadline.
 - Redirects are followed by hand, at most ``max_redirects``, and each hop is checked
   again (scheme, address) before anything is sent to it.
 - The body is streamed in chunks and decompressed while streaming; the size cap
@@ -22,10 +23,10 @@ What :meth:`Fetcher.get` guarantees:
   connecting, and the address actually connected to is checked again once the response
   headers arrive (a DNS answer that changed between the two lookups is caught before the
   body is read). The URL the user named (``trusted=True``: given on the command line or in
-  the config) is not checked, and neither are redirect hops that stay on the *same host*
-  as that trusted URL (``http://intranet/feed`` -> ``http://intranet/feed/``). A hop to any
-  other host is untrusted, even from a trusted start: a public site that redirects to
-  ``127.0.0.1`` is refused unless ``allow_private_networks``.
+  the config) is not checked, and neither are redirect hops that stay on the *same host
+  and port* as that trusted URL (``http://intranet/feed`` -> ``http://intranet/feed/``).
+  A hop to any other host or port is untrusted, even from a trusted start: a public site
+  that redirects to ``127.0.0.1`` is refused unless ``allow_private_networks``.
 - A User-Agent chosen by the caller; politeness: one request at a time to a host (across
   threads), and a request starts at least ``host_delay`` seconds after the start of the last
   one that was not a 304 or a redirect (those cost the server next to nothing, so 20
@@ -56,6 +57,8 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
+import urllib3.connection
+import urllib3.response
 from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
@@ -78,6 +81,43 @@ if TYPE_CHECKING:
 __all__ = ["Fetcher", "Response", "Validators", "is_public_address"]
 
 _CHUNK = 64 * 1024
+_DEADLINE = threading.local()  # the running get()'s deadline, for the connection classes
+
+
+class _DeadlineConnection(urllib3.connection.HTTPConnection):
+    """Per-read timeouts cannot stop a server that trickles its status line and headers a
+    byte at a time (each read arrives in time); a timer shuts the socket down at the
+    deadline of the whole exchange, and the read in progress fails at once."""
+
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        deadline = getattr(_DEADLINE, "value", None)
+        if deadline is None:
+            return super().getresponse()
+        timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._abort)
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse()
+        finally:
+            timer.cancel()
+
+    def _abort(self) -> None:
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _DeadlineTLSConnection(_DeadlineConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _Pool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _DeadlineConnection
+
+
+class _TLSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _DeadlineTLSConnection
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SCHEMES = ("http", "https")
 # Decoded with a bound on the output by urllib3 >= 2.6 on every Python; br and zstd only
@@ -165,6 +205,7 @@ class Fetcher:
             retries=False,
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
         )
+        self._pool.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
         self._host_locks: dict[str, threading.Lock] = {}
@@ -198,15 +239,15 @@ class Fetcher:
                 if last_modified:
                     headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.total_timeout
-        trusted_host = _host_of(url) if trusted else None
+        trusted_origin = self._check_url(url, url, 0) if trusted else None
         current = url
         for hop in range(self.max_redirects + 1):
             host, port = self._check_url(url, current, hop)
-            hop_trusted = trusted_host is not None and host == trusted_host
+            hop_trusted = trusted_origin == (host, port)
             if not hop_trusted and not self.allow_private_networks:
                 self._check_resolves_public(url, host, port)
             with self._turn(host) as turn:
-                resp = self._request(url, current, headers)
+                resp = self._request(url, current, headers, deadline)
                 try:
                     if not hop_trusted and not self.allow_private_networks:
                         self._check_peer(url, host, resp)
@@ -216,13 +257,18 @@ class Fetcher:
                             raise FetchError(
                                 url, f"HTTP {resp.status} redirect without a Location"
                             )
-                        current = urljoin(current, location.strip())
+                        try:
+                            current = urljoin(current, location.strip())
+                        except ValueError:  # e.g. "http://[::1": not a URL
+                            raise FetchError(url, f"redirected to {_short(location.strip())}: "
+                                                  "malformed URL") from None
                         turn.cheap = True
                         _release(resp)
                         continue
-                    response = self._finish(
-                        url, current, resp, deadline, conditional and remember
-                    )
+                    response = self._finish(url, current, resp, deadline,
+                                            conditional and remember,
+                                            "If-None-Match" in headers
+                                            or "If-Modified-Since" in headers)
                     turn.cheap = response.not_modified
                 except BaseException:
                     _close(resp)
@@ -292,7 +338,9 @@ class Fetcher:
                 if not turn.cheap:
                     self._next_slot[host] = start + self.host_delay
 
-    def _request(self, url: str, current: str, headers: dict[str, str]) -> BaseHTTPResponse:
+    def _request(self, url: str, current: str, headers: dict[str, str],
+                 deadline: float) -> BaseHTTPResponse:
+        _DEADLINE.value = deadline
         try:
             return self._pool.request(
                 "GET",
@@ -303,20 +351,29 @@ class Fetcher:
                 preload_content=False,
                 decode_content=True,
             )
-        except MaxRetryError as err:
-            raise FetchError(url, _http_error_reason(err.reason or err, self.timeout)) from None
-        except HTTPError as err:
-            raise FetchError(url, _http_error_reason(err, self.timeout)) from None
-        except (OSError, ValueError) as err:
+        except (HTTPError, OSError, ValueError) as err:
+            if time.monotonic() >= deadline:
+                raise FetchError(url, self._too_long()) from None
+            if isinstance(err, MaxRetryError):
+                raise FetchError(url, _http_error_reason(err.reason or err, self.timeout)
+                                 ) from None
+            if isinstance(err, HTTPError):
+                raise FetchError(url, _http_error_reason(err, self.timeout)) from None
             raise FetchError(url, _one_line(err)) from None
+        finally:
+            _DEADLINE.value = None
 
     def _finish(
-        self, url: str, final: str, resp: BaseHTTPResponse, deadline: float, store: bool
+        self, url: str, final: str, resp: BaseHTTPResponse, deadline: float, store: bool,
+        asked_conditionally: bool,
     ) -> Response:
         headers = {name.lower(): resp.headers[name] for name in resp.headers}
         etag = headers.get("etag")
         last_modified = headers.get("last-modified")
         if resp.status == 304:
+            if not asked_conditionally:  # "unchanged" since nothing: a broken server
+                raise FetchError(url, "HTTP 304 Not Modified to a request that named no "
+                                      "version")
             return Response(final, 304, headers, b"", True, etag, last_modified)
         if not 200 <= resp.status < 300:
             raise FetchError(url, f"HTTP {resp.status} {_one_line(resp.reason or '')}".rstrip())
@@ -350,14 +407,15 @@ class Fetcher:
                     raise FetchError(url, f"response too large ({self._cap()})")
                 chunks.append(chunk)
                 if time.monotonic() > deadline:
-                    raise FetchError(
-                        url, f"took longer than {self.total_timeout:g} s to download"
-                    )
+                    raise FetchError(url, self._too_long())
         except HTTPError as err:
             raise FetchError(url, _http_error_reason(err, self.timeout)) from None
         except OSError as err:
             raise FetchError(url, f"connection broken ({_one_line(err)})") from None
         return b"".join(chunks)
+
+    def _too_long(self) -> str:
+        return f"took longer than {self.total_timeout:g} s to download"
 
     def _cap(self) -> str:
         return f"the limit is {_human_size(self.max_bytes)}"
@@ -382,13 +440,6 @@ def _close(resp: BaseHTTPResponse) -> None:
     with contextlib.suppress(Exception):  # best effort: the exchange has failed anyway
         resp.close()
         resp.release_conn()
-
-
-def _host_of(url: str) -> str | None:
-    try:
-        return (urlsplit(url).hostname or "").rstrip(".") or None
-    except ValueError:
-        return None
 
 
 def _private_reason(host: str, address: str) -> str:

@@ -125,7 +125,7 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
     """Validate and resolve ``draft``; raises InputError naming the input."""
     origin = draft.origin or "<input>"
     _require_unicode(draft, origin)
-    text = canonicalize(draft.text)
+    text = canonicalize(draft.text.removeprefix("\ufeff"))  # as a file read with utf-8-sig
     if not text.strip():
         raise InputError(origin, "has no article text")
     text_hash = content_hash(text)
@@ -196,6 +196,8 @@ def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:
     for item in items:
         if isinstance(item, InputError):
             out.append(item)
+        elif not isinstance(item, Draft):
+            out.append(InputError(repr(item)[:40], f"is a {type(item).__name__}, not a Draft"))
         else:
             try:
                 out.append(prepare(item))

@@ -58,6 +58,8 @@ __all__ = ["FeedReport", "FeedSpec", "StoreValidators", "fetch_article", "run_sn
 EventHandler = Callable[[str, dict[str, Any]], None]
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+# Types servers send for anything; only under these (or none) is the body sniffed for HTML
+_GENERIC_TYPES = ("text/plain", "application/octet-stream", "binary/octet-stream")
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,8 @@ def fetch_article(fetcher: Fetcher, url: str, *, trusted: bool = True) -> Draft:
 
 def _page_to_draft(resp: Response, url: str) -> Draft:
     ctype = resp.content_type
-    if ctype not in _HTML_TYPES and not looks_like_html(resp.body):
+    if ctype not in _HTML_TYPES and (ctype not in _GENERIC_TYPES
+                                     or not looks_like_html(resp.body)):
         raise InputError(url, f"is not an HTML page ({ctype})")
     return html_to_draft(resp.body, origin=url, url=resp.url)
 

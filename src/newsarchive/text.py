@@ -112,19 +112,33 @@ _NOT_SLUG_SEGMENTS = {"index", "amp", "story", "article", "articles", "news", "d
 
 
 def slug_from_url(url: str) -> str:
-    """The slug of the last meaningful path segment of a URL; '' if none."""
+    """The slug of the last meaningful path segment of a URL; '' if none.
+
+    Numbers are skipped (``/2024/04/03/story``), except one that ends the path after a
+    word: the article's own ID (``/politics/12345``), kept after that word so that two
+    such articles never share a slug (``politics-12345``)."""
     try:
         path = urlsplit(url).path
     except ValueError:
         return ""
-    for segment in reversed([unquote(s) for s in path.split("/") if s]):
-        stem = re.sub(r"\.(html?|php|aspx?|jsp|cms|shtml)$", "", segment, flags=re.I)
-        if stem.lower() in _NOT_SLUG_SEGMENTS or stem.isdigit():
+    stems = [re.sub(r"\.(html?|php|aspx?|jsp|cms|shtml)$", "", unquote(s), flags=re.I)
+             for s in path.split("/") if s]
+    stems = [s for s in stems if s.lower() not in _NOT_SLUG_SEGMENTS]
+    def is_number(stem: str) -> bool:
+        return stem.isascii() and stem.isdigit()
+
+    number = ""
+    if stems and is_number(stems[-1]) and (len(stems) == 1 or not is_number(stems[-2])):
+        number = stems.pop()[:SLUG_MAX]
+    for stem in reversed(stems):
+        if is_number(stem):
             continue
         slug = slugify(stem)
+        if slug and number:
+            return f"{slug[:SLUG_MAX - len(number) - 1].rstrip('-')}-{number}".lstrip("-")
         if slug:
             return slug
-    return ""
+    return number
 
 
 def make_id(source: str, date: str, slug: str) -> str:

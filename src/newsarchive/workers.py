@@ -38,6 +38,8 @@ class Workers:
         was asked for, the platform cannot start them, or one died (the pool is broken)."""
         from concurrent.futures import Future
 
+        if self.count > 1 and self._pool is None and not _can_spawn():
+            self.count = 1
         if self.count > 1:
             try:
                 if self._pool is None:
@@ -63,6 +65,27 @@ class Workers:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self.count = self.asked
+
+
+def _can_spawn() -> bool:
+    """Whether spawned workers can start here. UsageError inside a worker that is still
+    importing the caller's script: a script without the ``__main__`` guard runs again in
+    every worker, and doing the work there would do it once per worker. False when the
+    caller's ``__main__`` cannot be imported again (a script read from standard input,
+    ``python -c``, an interactive session): each worker would fail, loudly."""
+    import multiprocessing
+    import sys
+
+    from newsarchive.errors import UsageError
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise UsageError("workers > 1 needs the program's entry point guarded by "
+                         "'if __name__ == \"__main__\":' (the workers import the program)")
+    main = sys.modules.get("__main__")
+    if getattr(main, "__spec__", None) is not None:
+        return True  # python -m: the workers import the module by name
+    path = getattr(main, "__file__", None)
+    return isinstance(path, str) and os.path.isfile(path)
 
 
 def _worker_start() -> None:

@@ -65,6 +65,7 @@ class Store:
         self._conn: sqlite3.Connection | None = None
         self.catalog_mode = ""  # "", or "ro"/"immutable" when the file system is read-only
         self._catalog: Catalog | None = None
+        self._writing = False  # this Store holds the write lock
 
     @property
     def catalog_path(self) -> Path:
@@ -193,9 +194,17 @@ class Store:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's write lock, waiting up to ``self.wait`` seconds."""
+        if self._writing:  # waiting for ourselves would only time out, blaming others
+            raise StoreError(f"{self.root} is being written by this very Archive already: "
+                             "a callback, or another thread, cannot write through it meanwhile "
+                             "(use an Archive of its own)")
         self.create()
         with self._lock():
-            yield
+            self._writing = True
+            try:
+                yield
+            finally:
+                self._writing = False
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
