@@ -337,3 +337,32 @@ def test_a_declared_type_is_believed_sniffing_is_for_generic_ones(
             fetch_article(f, http_server.url("/feed-as-page"))
         for path in ("/plain", "/octets"):
             assert fetch_article(f, http_server.url(path)).text.startswith("Russian President")
+
+
+def test_a_long_feed_is_archived_as_it_goes(http_server: TestServer, tmp_path: Path) -> None:
+    """Entries are committed a batch at a time: when the first batch is reported, its
+    articles are on disk (another reader sees them) while the rest are still to fetch, so
+    a run killed in a long feed keeps what it archived."""
+    from newsarchive.snapshot import ENTRY_BATCH
+
+    page = (FEEDS / "article3.html").read_bytes()
+    n = ENTRY_BATCH + 5
+    for i in range(n):
+        http_server.routes[f"/story-{i}"] = Route(
+            body=page.replace(b"</p>", f" Story {i}.</p>".encode(), 1)
+            .replace(b"/kultur/giessen-eroeffnet-neue-stadtbibliothek/", f"/s/story-{i}/".encode()))
+    http_server.routes["/long.xml"] = Route(
+        body=rss([(f"Story {i}", http_server.url(f"/story-{i}")) for i in range(n)]),
+        content_type="application/rss+xml")
+    seen_on_disk: list[int] = []
+
+    def on_event(name: str, data: dict[str, Any]) -> None:
+        if name == "entry_done" and not seen_on_disk:
+            with Archive(tmp_path / "store") as reader:
+                seen_on_disk.append(len(reader.articles()))
+            seen_on_disk.append(http_server.hits[f"/story-{n - 1}"])
+
+    (report,) = snapshot(tmp_path / "store", [FeedSpec(http_server.url("/long.xml"))],
+                         on_event=on_event)
+    assert (report.added, report.failed) == (n, 0), report.errors
+    assert seen_on_disk == [ENTRY_BATCH, 0]

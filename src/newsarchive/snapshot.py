@@ -58,6 +58,7 @@ __all__ = ["FeedReport", "FeedSpec", "StoreValidators", "fetch_article", "run_sn
 EventHandler = Callable[[str, dict[str, Any]], None]
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
+ENTRY_BATCH = 25  # entries archived together: progress kept, memory bounded
 # Types servers send for anything; only under these (or none) is the body sniffed for HTML
 _GENERIC_TYPES = ("text/plain", "application/octet-stream", "binary/octet-stream")
 
@@ -213,6 +214,8 @@ class _Run:
         )
 
     def _entries(self, spec: FeedSpec, feed: Feed, report: FeedReport) -> None:
+        """Archive the feed's entries, a batch of :data:`ENTRY_BATCH` at a time: a run
+        killed in a long feed keeps what it archived, and the pages held stay few."""
         report.title = feed.title
         report.entries = len(feed.entries)
         no_fetch = self.no_fetch or spec.no_fetch
@@ -239,6 +242,15 @@ class _Run:
                     items.append(draft)
             except InputError as err:
                 items.append(err)
+            if len(items) >= ENTRY_BATCH:
+                self._archive(spec, items, pages, report)
+                items, pages = [], {}
+        self._archive(spec, items, pages, report)
+
+    def _archive(self, spec: FeedSpec, items: list[Draft | InputError],
+                 pages: dict[str, Response], report: FeedReport) -> None:
+        if not items:
+            return
         with self.store_lock:
             results = self.archive.add_drafts(items)
         for item, result in zip(items, results, strict=True):
