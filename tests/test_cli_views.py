@@ -184,10 +184,16 @@ def test_snapshot_without_feeds_is_usage_error(cli: CliRun) -> None:
 
 
 def test_add_url_and_saved_page(cli: CliRun, http_server: TestServer, tmp_path: Path) -> None:
-    http_server.routes["/story"] = Route(body=(FEEDS / "article1.html").read_bytes())
+    page1 = (FEEDS / "article1.html").read_bytes()
+    http_server.routes["/story"] = Route(
+        body=page1.replace(b"https://news.example", http_server.base.encode()))
     r = cli("add", http_server.url("/story?utm_source=x"))
     assert r.exit_code == 0, r.stderr
-    assert r.stdout.startswith("added news.example/2024-04-03/putin-reaffirms-war-aims@1")
+    assert r.stdout.startswith("added 127.0.0.1/2024-04-03/putin-reaffirms-war-aims@1")
+    # served from another site, its canonical link to news.example is not believed
+    http_server.routes["/copy"] = Route(body=page1)
+    r = cli("add", http_server.url("/copy"))
+    assert r.stdout.startswith("added 127.0.0.1/2024-04-03/copy@1"), r.stdout
     page = tmp_path / "saved.html"
     page.write_bytes((FEEDS / "article2.html").read_bytes())
     r = cli("add", str(page))

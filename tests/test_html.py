@@ -26,7 +26,8 @@ def page(name: str) -> bytes:
 
 def test_article1_text_and_metadata() -> None:
     data = page("article1.html")
-    draft = html_to_draft(data, origin="article1.html", url="http://127.0.0.1:1/a?utm_source=x")
+    draft = html_to_draft(data, origin="article1.html",
+                          url="http://www.news.example/a?utm_source=x")
     assert draft.title == "Putin reaffirms war aims in annual address"
     assert draft.date == "2024-04-03"
     assert draft.author == "Jane Correspondent"
@@ -141,8 +142,28 @@ def test_page_fetched_from_the_local_server(http_server: TestServer) -> None:
     with Fetcher(user_agent="t", host_delay=0, allow_private_networks=True) as f:
         resp = f.get(http_server.url("/articles/putin?utm_source=rss"))
     draft = html_to_draft(resp.body, origin=resp.url, url=resp.url)
-    assert draft.url == "https://news.example/world/2024/04/03/putin-reaffirms-war-aims"
+    # its canonical link names another site (news.example): the page is filed where it
+    # was fetched from, not as that site's article
+    assert draft.url == f"https://127.0.0.1:{http_server.port}/articles/putin"
     assert draft.original == resp.body
+
+
+@pytest.mark.parametrize(("fetched", "canonical", "kept"), [
+    ("https://www.politico.eu/a/x", "https://www.politico.eu/article/story/", True),
+    ("https://politico.eu/a/x", "https://www.politico.eu/article/story/", True),
+    ("https://m.politico.eu/a/x", "https://www.politico.eu/article/story/", True),
+    ("https://edition.cnn.com/a/x", "https://cnn.com/article/story/", True),
+    ("https://evil.example/a/x", "https://www.politico.eu/article/story/", False),
+    ("https://politico.eu.evil.example/a", "https://www.politico.eu/article/story/", False),
+])
+def test_a_canonical_link_counts_on_its_own_site_only(fetched: str, canonical: str,
+                                                      kept: bool) -> None:
+    """A page on any host could otherwise file its text as any outlet's article."""
+    html = (f'<html><head><title>Story</title><link rel="canonical" href="{canonical}">'
+            "</head><body><article><p>" + "A paragraph of the story. " * 20
+            + "</p></article></body></html>").encode()
+    draft = html_to_draft(html, origin="x", url=fetched)
+    assert draft.url == (canonical.rstrip("/") if kept else fetched)
 
 
 @pytest.mark.parametrize(

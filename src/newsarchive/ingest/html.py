@@ -166,8 +166,30 @@ def _page_url(tree: HtmlElement, url: str | None) -> str | None:
         # A site-wide canonical pointing at the home page would merge every article.
         if own is not None and urlsplit(found).path == "/" and urlsplit(own).path != "/":
             continue
+        # A page names its own site's article, not another's: a page on any host could
+        # otherwise file its text as a revision of any outlet's article (the source and
+        # ID come from this URL). Saved pages (no URL fetched) are taken at their word.
+        if own is not None and not _same_site(urlsplit(own).hostname or "",
+                                              urlsplit(found).hostname or ""):
+            continue
         return found
     return own
+
+
+_SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")
+
+
+def _same_site(a: str, b: str) -> bool:
+    """Whether two hosts are one site: equal but for a ``www.``/``m.``/``amp.`` prefix, or
+    one within the other (``edition.cnn.com`` and ``cnn.com``)."""
+    def bare(host: str) -> str:
+        for prefix in _SITE_PREFIXES:
+            if host.startswith(prefix):
+                return host[len(prefix):]
+        return host
+
+    a, b = bare(a.lower()), bare(b.lower())
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
 # -- HTML fragments (feed entry content) -----------------------------------------------------
