@@ -441,3 +441,19 @@ def test_not_modified_answers_do_not_hold_up_the_next_request(http_server: TestS
             assert f.get(http_server.url(f"/feed{i}"), conditional=True).not_modified
         elapsed = time.monotonic() - start
     assert 0.4 <= elapsed < 1.0  # one wait after the 200, none after the 304s
+
+
+def test_broken_connections_are_described_without_python_reprs() -> None:
+    from http.client import HTTPException, IncompleteRead
+
+    from urllib3.exceptions import ProtocolError
+
+    from newsarchive.fetch import _http_error_reason
+
+    short = ProtocolError("Connection broken: IncompleteRead(185 bytes read, 500 more expected)",
+                          IncompleteRead(b"x" * 185, 500))
+    assert _http_error_reason(short, 20) == (
+        "connection broken (Connection broken: IncompleteRead(185 bytes read, 500 more expected))")
+    headers = ProtocolError("Connection aborted.", HTTPException("got more than 100 headers"))
+    assert _http_error_reason(headers, 20) == (
+        "connection broken (Connection aborted. (got more than 100 headers))")

@@ -376,3 +376,11 @@ def test_a_long_feed_is_archived_as_it_goes(http_server: TestServer, tmp_path: P
                          on_event=on_event)
     assert (report.added, report.failed) == (n, 0), report.errors
     assert seen_on_disk == [ENTRY_BATCH, 0]
+
+
+def test_a_feed_error_names_the_feed_not_where_it_redirected(http_server: TestServer,
+                                                             tmp_path: Path) -> None:
+    http_server.routes["/old-feed"] = Route(redirect="/moved")
+    http_server.routes["/moved"] = Route(body=b"<html><p>not a feed</p></html>")
+    (report,) = snapshot(tmp_path / "store", [FeedSpec(http_server.url("/old-feed"))])
+    assert report.errors == [f"feed {http_server.url('/old-feed')}: not an RSS, Atom or JSON feed"]

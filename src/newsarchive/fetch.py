@@ -467,10 +467,20 @@ def _http_error_reason(err: BaseException, timeout: float) -> str:
     if isinstance(err, DecodeError):
         return "cannot decompress the response body"
     if isinstance(err, ProtocolError):
-        return f"connection broken ({_one_line(err)})"
+        return f"connection broken ({_protocol_reason(err)})"
     if isinstance(err, LocationValueError):
         return f"malformed URL ({_one_line(err)})"
     return _one_line(err) or type(err).__name__
+
+
+def _protocol_reason(err: ProtocolError) -> str:
+    """urllib3's ``('Connection aborted.', HTTPException('got more than 100 headers'))``
+    as ``Connection aborted. (got more than 100 headers)``: no Python reprs."""
+    text = next((a for a in err.args if isinstance(a, str)), "")
+    cause = next((a for a in err.args if isinstance(a, BaseException)), None)
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text} ({cause})" if text else str(cause)
+    return _one_line(text or err)
 
 
 def _one_line(value: object) -> str:

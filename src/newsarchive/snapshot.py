@@ -347,6 +347,5 @@ def _entry_key(entry: FeedEntry) -> str | None:
 
 
 def _feed_message(url: str, err: FeedError | FetchError) -> str:
-    if isinstance(err, FeedError):
-        return str(err)
+    """The error named by the feed as configured (not the URL a redirect led to)."""
     return f"feed {url}: {err.reason}"
