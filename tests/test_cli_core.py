@@ -259,9 +259,8 @@ def test_commands_load_on_demand_and_list_their_own_summaries() -> None:
     import importlib
 
     import click
-    from click.utils import make_default_short_help
 
-    from newsarchive.cli.app import COMMANDS, cli
+    from newsarchive.cli.app import COMMANDS, cli, summary_command
 
     found = {}
     for module_name in {module for module, _ in COMMANDS.values()}:
@@ -272,8 +271,11 @@ def test_commands_load_on_demand_and_list_their_own_summaries() -> None:
     for name, (module_name, summary) in COMMANDS.items():
         command = cli.get_command(ctx, name)
         assert command is found[name][1] and module_name == found[name][0]
+        assert command.help is not None
+        assert " ".join(command.help.split("\n\n")[0].split()) == summary
         for limit in (45, 200):
-            assert make_default_short_help(summary, limit) == command.get_short_help_str(limit)
+            assert summary_command(name).get_short_help_str(limit) == (
+                command.get_short_help_str(limit))
     assert cli.get_command(ctx, "nope") is None
 
 

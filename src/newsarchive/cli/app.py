@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from newsarchive import __version__
 from newsarchive.cli.context import Seconds, State
@@ -66,6 +65,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def summary_command(name: str) -> click.Command:
+    """A stand-in with the command's summary: click shortens it as it would the command's."""
+    return click.Command(name, help=COMMANDS[name][1])
+
+
 class Group(click.Group):
     """Loads commands on demand and runs every command inside the one error handler."""
 
@@ -82,7 +86,7 @@ class Group(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list as click draws it, from the summaries above."""
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, make_default_short_help(COMMANDS[name][1], limit))
+        rows = [(name, summary_command(name).get_short_help_str(limit))
                 for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
