@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -199,7 +200,39 @@ def test_missing_original_is_a_one_line_integrity_error(cli: CliRun, tmp_path: P
     a.close()
     assert oid is not None
     ObjectStore(tmp_path / "store" / "objects").remove(oid)
-    for args in (("show", "s", "--original"), ("export",)):
+    for args, start in ((("show", "s", "--original"), "error: object "),
+                        (("export",), "error: x/2024-01-01/s@1: object ")):
         r = cli(*args)
-        assert r.exit_code == 1 and r.stderr.startswith("error: object ")
+        assert r.exit_code == 1 and r.stderr.startswith(start)
         assert "missing" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_export_goes_on_past_a_damaged_revision(cli: CliRun, filled: Path) -> None:
+    """SPEC 7: of several outputs, one failing does not stop the others (export stopped at
+    the first revision whose text was set aside, dropping every intact one after it)."""
+    before = [json.loads(x) for x in cli("export").stdout.splitlines()]
+    damaged = next(r for r in before if r["id"].endswith("putin-reaffirms-war-aims")
+                   and r["revision"] == 2)
+    (filled / "objects" / damaged["hash"][:2] / damaged["hash"][2:]).write_bytes(b"garbage")
+    assert cli("check", "--repair").exit_code == 0
+    r = cli("export")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert r.stderr.startswith(f"error: {damaged['id']}@2: object {damaged['hash']}")
+    assert [json.loads(x) for x in r.stdout.splitlines()] == [x for x in before if x != damaged]
+    assert cli("gc").exit_code == 0  # a text a repair set aside does not stop a repack
+
+
+def test_a_search_index_damaged_past_dropping_is_rebuilt(cli: CliRun, filled: Path) -> None:
+    """An FTS5 structure record garbled: search says so in one line (it was a traceback)
+    and check --repair rebuilds the catalog (it failed dropping the broken table)."""
+    conn = sqlite3.connect(filled / "catalog.sqlite")
+    conn.execute("UPDATE docs_fts_data SET block = x'ffffffffffffffffffff' WHERE id > 1")
+    conn.commit()
+    conn.close()
+    r = cli("search", "putin")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1
+    assert "the search index is damaged" in r.stderr and "check --repair" in r.stderr
+    assert cli("check").exit_code == 1
+    assert cli("check", "--repair").exit_code == 0
+    assert cli("check").exit_code == 0
+    assert "putin-reaffirms-war-aims@3" in cli("search", "putin").stdout

@@ -498,23 +498,29 @@ class Archive:
                kind: str | Sequence[str] | None = None,
                limit: int | None = None) -> Iterator[dict[str, Any]]:
         """One JSON-ready record per revision, with text and original (SPEC 6 export),
-        of the articles ``articles()`` selects with the same filters."""
+        of the articles ``articles()`` selects with the same filters. A revision whose text
+        cannot be read stops it (IntegrityError); to go on past one, call
+        :meth:`export_record` for each of :meth:`revisions` (as the command does)."""
         for rev in self.revisions(source=source, since=since, until=until, changed=changed,
                                   kind=kind, limit=limit):
-            rec: dict[str, Any] = {
-                "id": rev.id, "source": rev.source, "date": rev.date, "slug": rev.slug,
-                "revision": rev.number, "hash": rev.hash, "title": rev.title, "url": rev.url,
-                "captured_at": rev.captured_at, "author": rev.author,
-                "text": self.text_of(rev.hash),
-            }
-            if rev.original is not None:
-                payload = self.blob(rev.original)
-                try:
-                    rec["original"] = payload.decode("utf-8")
-                except UnicodeDecodeError:
-                    rec["original_base64"] = base64.b64encode(payload).decode("ascii")
-                rec["original_type"] = rev.original_type
-            yield rec
+            yield self.export_record(rev)
+
+    def export_record(self, rev: Revision) -> dict[str, Any]:
+        """The export record of one revision; IntegrityError when its text is unreadable."""
+        rec: dict[str, Any] = {
+            "id": rev.id, "source": rev.source, "date": rev.date, "slug": rev.slug,
+            "revision": rev.number, "hash": rev.hash, "title": rev.title, "url": rev.url,
+            "captured_at": rev.captured_at, "author": rev.author,
+            "text": self.text_of(rev.hash),
+        }
+        if rev.original is not None:
+            payload = self.blob(rev.original)
+            try:
+                rec["original"] = payload.decode("utf-8")
+            except UnicodeDecodeError:
+                rec["original_base64"] = base64.b64encode(payload).decode("ascii")
+            rec["original_type"] = rev.original_type
+        return rec
 
     def import_(
         self, drafts: Iterable[Draft | InputError]

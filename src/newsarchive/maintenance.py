@@ -103,16 +103,17 @@ def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozen
 REINDEX_WINDOW = 500  # articles whose texts are read (and compared by workers) at once
 
 
-def reindex(archive: Archive,
-            on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+def reindex(archive: Archive, on_progress: Callable[[int, int], None] | None = None, *,
+            committed_too: frozenset[str] = frozenset()) -> dict[str, int]:
     """Rebuild the catalog and search index from the objects alone; ``on_progress(done,
-    total)`` is called after each revision."""
+    total)`` is called after each revision. ``committed_too``: records to count as
+    committed beside those the current catalog lists (a repair's rewritten ones)."""
     store = archive.store
     if not (store.root / "objects").is_dir():
         store.require()
     with store.locked():  # recreates a lost format file beside the objects
         records, blobs, _bad = scan_objects(store.objects)
-        chains = choose_chains(records, _committed_records(archive))
+        chains = choose_chains(records, _committed_records(archive) | committed_too)
         cat = _open_or_replace_catalog(archive)
         counts = {"articles": 0, "revisions": 0, "damaged": 0, "leftover_records": 0}
         total = sum(len(c) for c in chains.values())
@@ -175,8 +176,17 @@ def _open_or_replace_catalog(archive: Archive) -> Catalog:
     try:
         if path.exists():
             conn = connect(path)
-            conn.execute("PRAGMA quick_check").fetchall()
-            conn.close()
+            try:
+                conn.execute("PRAGMA quick_check").fetchall()
+                # a full-text index whose structure record is damaged passes quick_check
+                # but cannot even be dropped: query each one that exists
+                for table in ("docs_fts", "edits_fts"):
+                    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                    (table,)).fetchone():
+                        conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'x' "
+                                     "LIMIT 1").fetchall()
+            finally:
+                conn.close()
     except sqlite3.DatabaseError:
         aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
         os.replace(path, aside)
@@ -199,6 +209,9 @@ def check(archive: Archive, *, repair: bool = False,
     ``on_progress(done, total)`` is called as each object is read."""
     store = archive.store
     store.require()
+    if repair:  # lost, damaged or swapped pack indexes are rebuilt from the packs first
+        with store.locked():
+            store.objects.index_packs()
     records, blobs, bad = scan_objects(store.objects, on_progress)
     problems: list[Problem] = []
     rows: list[sqlite3.Row] = []
@@ -243,7 +256,7 @@ def check(archive: Archive, *, repair: bool = False,
                                     [row["article"]]))
         if row["damaged"]:
             problems.append(Problem("damaged", row["text_hash"],
-                                    f"{ref} lost its text (set aside by an earlier repair)",
+                                    f"{ref} lost its text (set aside by a repair)",
                                     [row["article"]], damage=False))
     if catalog_ok:
         # Records the catalog does not list were never committed (an add killed before
@@ -258,6 +271,10 @@ def check(archive: Archive, *, repair: bool = False,
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
                                 damage=False))
+    for pack in store.objects.unindexed_packs():
+        problems.append(Problem("unindexed", str(pack), "a pack without its index (a write "
+                                "interrupted, or the index lost): gc or check --repair "
+                                "indexes it again", damage=False))
     if repair and any(p.damage for p in problems):
         _repair(archive, bad, rows, records)
         return [Problem("repaired", str(store.root), detail, damage=False)
@@ -315,7 +332,9 @@ def _summarise(problems: list[Problem]) -> list[str]:
 def _repair(archive: Archive, bad: dict[str, str], rows: list[sqlite3.Row],
             records: dict[str, Record]) -> None:
     store = archive.store
+    rewritten = set()
     with store.locked():
+        packed = {oid for oid in bad if not store.objects.is_loose(oid)}
         for oid in bad:
             store.objects.quarantine(oid, store.quarantine_dir)
         for row in rows:  # records lost to corruption are rewritten from the catalog
@@ -328,8 +347,13 @@ def _repair(archive: Archive, bad: dict[str, str], rows: list[sqlite3.Row],
                 date=row["date"], source=row["source"], author=row["author"],
                 captured_at=row["captured_at"], recorded_at=row["captured_at"],
             )
-            store.objects.put("record", rec.to_bytes())
-    reindex(archive)
+            rewritten.add(store.objects.put("record", rec.to_bytes()))
+    # the rewritten records stand for committed ones: not leftovers of a failed add
+    reindex(archive, committed_too=frozenset(rewritten))
+    if packed:  # corrupt entries stay in their packs until the packs are written anew
+        with store.locked():
+            cat = store.catalog(write=True)
+            _repack(archive, cat, cat.referenced_objects(), force=True)
 
 
 def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True,
@@ -340,12 +364,15 @@ def gc(archive: Archive, *, grace: float = 3600.0, pack: bool = True,
     Repacking writes every referenced object into one new pack (texts as deltas against
     the previous revision of their article), makes it durable, and only then deletes the
     old packs and the loose copies. A store of format 1 (loose objects only) becomes
-    format 2 here: this is the migration.
+    format 2 here: this is the migration. Packs that lost their index are indexed again.
     """
     store = archive.store
     store.require()
     freed = removed = temps = packed = 0
     with store.locked():
+        # a pack without its index is indexed again, never deleted: under the lock no
+        # write is between its pack and its index, and its objects may be the only copies
+        store.objects.index_packs(store.objects.unindexed_packs())
         cat = store.catalog()
         referenced = cat.referenced_objects()
         if not referenced and any(True for _ in store.objects):
@@ -413,19 +440,23 @@ def _free_bytes(path: Path) -> int:
 
 
 def _repack(archive: Archive, cat: Catalog, referenced: set[str],
-            on_progress: Callable[[int, int], None] | None = None) -> int:
-    """Rewrite every referenced object into one pack; returns the objects packed (0: none)."""
+            on_progress: Callable[[int, int], None] | None = None, *,
+            force: bool = False) -> int:
+    """Rewrite every referenced object into one pack; returns the objects packed (0: none).
+    Without ``force``, a store already in one pack of exactly the referenced objects is
+    left as it is."""
     objects = archive.store.objects
     old_packs = objects.packs(refresh=True)
     loose = [oid for oid in objects.loose() if oid in referenced]
-    if not loose and (not old_packs or (len(old_packs) == 1
-                                        and old_packs[0].count == len(referenced))):
+    if not force and not loose and (not old_packs or (len(old_packs) == 1
+                                                      and old_packs[0].count == len(referenced))):
         return 0  # nothing, or already one pack holding exactly what is referenced
     writer = archive.store.pack_writer(repack=True)
+    revisions = cat.all_revisions()
     try:
         # Newest first: the latest text of an article (what list, show and search read
         # most) is stored whole, older ones as deltas against the next newer one.
-        for _article, rows in itertools.groupby(cat.all_revisions(), lambda r: r["article"]):
+        for _article, rows in itertools.groupby(revisions, lambda r: r["article"]):
             base_text: str | None = None
             base_original: str | None = None
             base_record: str | None = None
@@ -434,7 +465,14 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str],
                                   (row["original"], base_original), (row["record"], base_record)):
                     if oid is None or oid in writer:
                         continue
-                    kind, payload = objects.get(oid)  # verified; corruption stops the repack
+                    if row["damaged"] and oid == row["text_hash"]:
+                        continue  # a text a repair set aside: there is nothing to pack
+                    try:
+                        kind, payload = objects.get(oid)  # verified: corruption stops it
+                    except KeyError:
+                        raise StoreError(f"{archive.store.root}: cannot repack, object {oid} "
+                                         "is missing; run 'newsarchive check --repair'"
+                                         ) from None
                     writer.put(kind, payload, base=base)
                     if on_progress is not None:
                         on_progress(writer.written, len(referenced))
@@ -444,6 +482,8 @@ def _repack(archive: Archive, cat: Catalog, referenced: set[str],
     except BaseException:
         writer.abort()
         raise
+    finally:
+        revisions.close()  # not left to the garbage collector, after the catalog is closed
     for reader in old_packs:
         if reader.path != new:
             reader.close()

@@ -7,10 +7,11 @@ snippets are cut here, in Python, from the verified text objects.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.errors import IntegrityError, UsageError
+from newsarchive.errors import IntegrityError, StoreError, UsageError
 
 if TYPE_CHECKING:
     from newsarchive.archive import Archive
@@ -83,10 +84,14 @@ def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
             return make_snippet(text, terms, before=before, after=after)
         return make
 
-    if removed or added:
-        rows = cat.search_edits(match, "removed" if removed else "added", sources=sources,
-                                since=since, until=until, limit=limit)
-        return [Hit(row, snippet_of(row["passage"])) for row in rows]
-    rows = cat.search_docs(match, sources=sources, since=since, until=until,
-                           all_revisions=all_revisions, limit=limit)
+    try:
+        if removed or added:
+            rows = cat.search_edits(match, "removed" if removed else "added", sources=sources,
+                                    since=since, until=until, limit=limit)
+            return [Hit(row, snippet_of(row["passage"])) for row in rows]
+        rows = cat.search_docs(match, sources=sources, since=since, until=until,
+                               all_revisions=all_revisions, limit=limit)
+    except sqlite3.DatabaseError as err:  # a damaged index: the objects are not at fault
+        raise StoreError(f"{archive.path}: the search index is damaged ({err}); run "
+                         "'newsarchive check --repair' to rebuild it") from None
     return [Hit(row, snippet_of_revision(row["text_hash"])) for row in rows]

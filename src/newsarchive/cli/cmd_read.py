@@ -19,6 +19,7 @@ from newsarchive.cli.context import (
     style,
     words_delta,
 )
+from newsarchive.cli.errors import error_line
 from newsarchive.model import KINDS
 
 
@@ -130,12 +131,25 @@ def export(state: State, sources: tuple[str, ...], since: str | None, until: str
     newsarchive export --source politico | gzip > politico.jsonl.gz
     newsarchive export --changed --kind correction > corrected.jsonl
     """
-    state.archive.store.require()
+    from newsarchive.errors import IntegrityError
+
+    archive = state.archive
+    archive.store.require()
     out = sys.stdout.buffer
-    for rec in state.archive.export(source=sources, since=since, until=until,
-                                    changed=changed or bool(kinds), kind=kinds, limit=limit):
+    failed = 0
+    for rev in archive.revisions(source=sources, since=since, until=until,
+                                 changed=changed or bool(kinds), kind=kinds, limit=limit):
+        try:
+            rec = archive.export_record(rev)
+        except IntegrityError as err:  # one damaged revision: the others are still written
+            failed += 1
+            out.flush()
+            error_line(f"{rev.ref}: {err}")
+            continue
         out.write(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
     out.flush()
+    if failed:
+        sys.exit(1)
 
 
 @click.command()

@@ -14,7 +14,7 @@ added are rows of ``edits`` with their own FTS5 index, for ``search --removed/--
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -327,7 +327,7 @@ class Catalog:
             args.append(limit)
         return self.conn.execute(sql, args).fetchall()
 
-    def all_revisions(self) -> Iterator[sqlite3.Row]:
+    def all_revisions(self) -> Generator[sqlite3.Row, None, None]:
         yield from self.conn.execute(
             f"SELECT {REVISION_COLUMNS} FROM revisions ORDER BY article, number"
         )

@@ -288,20 +288,54 @@ class ObjectStore:
                     yield oid
 
     def temp_files(self) -> Iterator[Path]:
-        """Temp files left by killed writers, and packs that never got their index."""
+        """Temp files left by killed writers."""
         if not self.root.is_dir():
             return
         if self.pack_dir.is_dir():
             for name in sorted(os.listdir(self.pack_dir)):
-                p = self.pack_dir / name
-                if name.startswith(TMP_PREFIX) or (
-                    name.endswith(".pack") and not p.with_suffix(".idx").exists()
-                ):
-                    yield p
+                if name.startswith(TMP_PREFIX):
+                    yield self.pack_dir / name
         for d in self._fanout_dirs():
             for name in os.listdir(d):
                 if name.startswith(TMP_PREFIX):
                     yield d / name
+
+    def unindexed_packs(self) -> list[Path]:
+        """Complete pack files without an index: a write killed between the pack's rename
+        and its index's, or an index lost. Never deleted for that: the objects may be the
+        only copies (an index can be rebuilt from the pack, see :meth:`index_packs`)."""
+        if not self.pack_dir.is_dir() or self.pack_dir.is_symlink():
+            return []
+        return [self.pack_dir / name for name in sorted(os.listdir(self.pack_dir))
+                if name.startswith("pack-") and name.endswith(".pack")
+                and not (self.pack_dir / name).with_suffix(".idx").exists()]
+
+    def index_packs(self, packs: list[Path] | None = None) -> int:
+        """Rebuild the indexes of ``packs`` (default: every pack) from their entries; the
+        caller holds the write lock. Returns the packs indexed."""
+        from newsarchive.store.packs import rebuild_index
+
+        if packs is None:
+            packs = sorted(self.pack_dir.glob("pack-*.pack")) if self.pack_dir.is_dir() else []
+        for reader in self._packs.values() if self._packs else ():
+            reader.close()  # they map the indexes about to be replaced
+        self._packs = None
+        done = 0
+        for pack in packs:
+            known = None
+            try:
+                reader = PackReader(pack)
+                known = reader.entries()
+                reader.close()
+            except (OSError, PackFormatError):
+                pass  # no index, or an unreadable one
+            try:
+                rebuild_index(pack, known)
+                done += 1
+            except (OSError, PackFormatError):
+                continue  # unreadable: check reports it
+        self.packs(refresh=True)
+        return done
 
     def disk_bytes(self) -> int:
         """Bytes of every object file and pack on disk."""

@@ -133,6 +133,11 @@ class PackReader:
         for i in range(self.count):
             yield self._record(i)[0].hex()
 
+    def entries(self) -> dict[bytes, tuple[int, int, int]]:
+        """Every id with its (offset, length, depth), as the index says."""
+        records = map(self._record, range(self.count))
+        return {key: (offset, length, depth) for key, offset, length, depth in records}
+
     def close(self) -> None:
         _close(self._idx)
         if self._fd is not None:
@@ -172,6 +177,58 @@ def deflate_delta(payload: bytes, base_payload: bytes) -> bytes:
     c = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY,
                          zdict=_zdict(base_payload))
     return c.compress(payload) + c.flush()
+
+
+def write_index(pack: Path, entries: dict[bytes, tuple[int, int, int]], *,
+                durable: bool = True) -> None:
+    """Write ``pack``'s index (temp file, fsync, rename): id -> (offset, length, depth)."""
+    body = bytearray(IDX_MAGIC + struct.pack(">I", len(entries)))
+    for key in sorted(entries):
+        offset, length, depth = entries[key]
+        body += IDX_RECORD.pack(key, offset, length, depth)
+    body += hashlib.sha256(body).digest()
+    tmp_idx = pack.with_name(f".tmp-{pack.stem}.idx")
+    with open(tmp_idx, "wb") as f:
+        f.write(body)
+        f.flush()
+        if durable:
+            os.fsync(f.fileno())
+    faults.point("object-fsynced")
+    os.replace(tmp_idx, pack.with_suffix(".idx"))
+    faults.point("object-renamed")
+
+
+def rebuild_index(pack: Path, known: dict[bytes, tuple[int, int, int]] | None = None) -> int:
+    """Index ``pack`` again from its entries' heads (a lost, damaged or swapped index);
+    returns the entries indexed. The scan stops at the first malformed head; ``known``
+    entries (the old index's) whose heads check out are kept too, so that one damaged
+    head does not hide the objects after it."""
+    entries: dict[bytes, tuple[int, int, int]] = {}
+    with open(pack, "rb") as f:
+        if f.read(len(PACK_MAGIC)) != PACK_MAGIC:
+            raise PackFormatError(f"{pack}: not a pack file")
+        size = os.fstat(f.fileno()).st_size
+
+        def head_at(offset: int) -> tuple[bytes, int, int] | None:
+            """(id, entry length, depth) of a well-formed entry at ``offset``."""
+            if offset < len(PACK_MAGIC) or offset + ENTRY.size > size:
+                return None
+            f.seek(offset)
+            kind, enc, depth, _r, oid, _base, n = ENTRY.unpack(f.read(ENTRY.size))
+            if kind not in KIND_NAMES or enc > 1 or offset + ENTRY.size + n > size:
+                return None
+            return oid, ENTRY.size + n, depth
+
+        offset = len(PACK_MAGIC)
+        while (found := head_at(offset)) is not None:
+            oid, length, depth = found
+            entries.setdefault(oid, (offset, length, depth))
+            offset += length
+        for oid, (offset, length, depth) in (known or {}).items():
+            if oid not in entries and head_at(offset) == (oid, length, depth):
+                entries[oid] = (offset, length, depth)
+    write_index(pack, entries)
+    return len(entries)
 
 
 class PackWriter:
@@ -246,20 +303,7 @@ class PackWriter:
         self._f.close()
         pack = self.dir / f"{self.name}.pack"
         os.replace(self.tmp, pack)
-        body = bytearray(IDX_MAGIC + struct.pack(">I", len(self._entries)))
-        for key in sorted(self._entries):
-            offset, length, depth = self._entries[key]
-            body += IDX_RECORD.pack(key, offset, length, depth)
-        body += hashlib.sha256(body).digest()
-        tmp_idx = self.dir / f".tmp-{self.name}.idx"
-        with open(tmp_idx, "wb") as f:
-            f.write(body)
-            f.flush()
-            if self.durable:
-                os.fsync(f.fileno())
-        faults.point("object-fsynced")
-        os.replace(tmp_idx, pack.with_suffix(".idx"))
-        faults.point("object-renamed")
+        write_index(pack, self._entries, durable=self.durable)
         if self.durable:
             fd = os.open(self.dir, os.O_RDONLY)
             try:
