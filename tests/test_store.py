@@ -236,3 +236,25 @@ def test_a_search_index_damaged_past_dropping_is_rebuilt(cli: CliRun, filled: Pa
     assert cli("check", "--repair").exit_code == 0
     assert cli("check").exit_code == 0
     assert "putin-reaffirms-war-aims@3" in cli("search", "putin").stdout
+
+
+def test_an_unreadable_object_is_not_repaired_as_corrupt(cli: CliRun, filled: Path) -> None:
+    """An object that cannot be read (permissions, a failing disk; here a directory in its
+    place, since root reads any file) is damage, but not corruption: the repair used to
+    set intact objects aside and mark their revisions as having lost their text."""
+    rev = json.loads(cli("show", "putin-reaffirms-war-aims@2", "--json").stdout)
+    path = filled / "objects" / rev["hash"][:2] / rev["hash"][2:]
+    saved = path.read_bytes()
+    path.unlink()
+    path.mkdir()
+    r = cli("check", "--json")
+    assert r.exit_code == 1
+    assert [p["kind"] for p in json.loads(r.stdout)["problems"] if p["damage"]] == ["unreadable"]
+    r = cli("check", "--repair")
+    assert r.exit_code == 1 and "not repaired: 1 object(s) cannot be read" in r.stdout
+    assert cli("reindex").exit_code == 1
+    path.rmdir()
+    path.write_bytes(saved)
+    assert cli("check").exit_code == 0
+    assert not (filled / "quarantine").exists()
+    assert "DAMAGED" not in cli("log", "putin-reaffirms-war-aims").stdout

@@ -31,11 +31,13 @@ if TYPE_CHECKING:
 
 
 def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] | None = None,
-                 ) -> tuple[dict[str, Record], set[str], dict[str, str]]:
-    """Read every object: (valid records by id, valid blob ids, problems by id)."""
+                 ) -> tuple[dict[str, Record], set[str], dict[str, str], dict[str, str]]:
+    """Read every object: (valid records by id, valid blob ids, corrupt ones by id, ones
+    that could not be read at all by id: a permission or I/O error, not their content)."""
     records: dict[str, Record] = {}
     blobs: set[str] = set()
     bad: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
     ids = list(dict.fromkeys(objects))
     for done, oid in enumerate(ids, 1):
         if on_progress is not None:
@@ -45,8 +47,11 @@ def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] |
         except IntegrityError as err:
             bad[oid] = f"content does not match its hash ({err.got})"
             continue
-        except (KeyError, StoreError) as err:
+        except KeyError as err:
             bad[oid] = str(err)
+            continue
+        except StoreError as err:
+            unreadable[oid] = str(err)
             continue
         if kind == "blob":
             blobs.add(oid)
@@ -55,7 +60,7 @@ def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] |
             records[oid] = record_from_bytes(payload)
         except ValueError as err:
             bad[oid] = f"not a valid revision record ({err})"
-    return records, blobs, bad
+    return records, blobs, bad, unreadable
 
 
 def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozenset()
@@ -112,7 +117,11 @@ def reindex(archive: Archive, on_progress: Callable[[int, int], None] | None = N
     if not (store.root / "objects").is_dir():
         store.require()
     with store.locked():  # recreates a lost format file beside the objects
-        records, blobs, _bad = scan_objects(store.objects)
+        records, blobs, _bad, unreadable = scan_objects(store.objects)
+        if unreadable:  # its revisions would be rebuilt as having lost their text
+            oid, detail = next(iter(unreadable.items()))
+            raise StoreError(f"{store.root}: {len(unreadable)} object(s) cannot be read "
+                             f"({detail}); make them readable, then reindex")
         chains = choose_chains(records, _committed_records(archive) | committed_too)
         cat = _open_or_replace_catalog(archive)
         counts = {"articles": 0, "revisions": 0, "damaged": 0, "leftover_records": 0}
@@ -212,7 +221,7 @@ def check(archive: Archive, *, repair: bool = False,
     if repair:  # lost, damaged or swapped pack indexes are rebuilt from the packs first
         with store.locked():
             store.objects.index_packs()
-    records, blobs, bad = scan_objects(store.objects, on_progress)
+    records, blobs, bad, unreadable = scan_objects(store.objects, on_progress)
     problems: list[Problem] = []
     rows: list[sqlite3.Row] = []
     catalog_ok = True
@@ -236,8 +245,10 @@ def check(archive: Archive, *, repair: bool = False,
         users[rec.text].add(rec.article)
     for oid, detail in sorted(bad.items()):
         problems.append(Problem("corrupt", oid, detail, sorted(users.get(oid, ()))))
+    for oid, detail in sorted(unreadable.items()):
+        problems.append(Problem("unreadable", oid, detail, sorted(users.get(oid, ()))))
 
-    known = set(records) | blobs | set(bad)
+    known = set(records) | blobs | set(bad) | set(unreadable)
     committed = set()
     for row in rows:
         ref = f"{row['article']}@{row['number']}"
@@ -275,7 +286,11 @@ def check(archive: Archive, *, repair: bool = False,
         problems.append(Problem("unindexed", str(pack), "a pack without its index (a write "
                                 "interrupted, or the index lost): gc or check --repair "
                                 "indexes it again", damage=False))
-    if repair and any(p.damage for p in problems):
+    if repair and unreadable:  # not damage a repair can mend: intact objects would be
+        problems.append(Problem(  # set aside, their revisions marked as having lost text
+            "repair", str(store.root), f"not repaired: {len(unreadable)} object(s) cannot be "
+            "read (permissions? a failing disk?); make them readable and check again"))
+    elif repair and any(p.damage for p in problems):
         _repair(archive, bad, rows, records)
         return [Problem("repaired", str(store.root), detail, damage=False)
                 for detail in _summarise(problems)] + [

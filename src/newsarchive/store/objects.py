@@ -178,8 +178,11 @@ class ObjectStore:
             return None
         except OSError as err:
             raise StoreError(f"cannot read object {path}: {err.strerror or err}") from err
-        with os.fdopen(fd, "rb") as f:
-            return f.read()
+        try:
+            with os.fdopen(fd, "rb") as f:
+                return f.read()
+        except OSError as err:  # EIO from a failing disk, EISDIR
+            raise StoreError(f"cannot read object {path}: {err.strerror or err}") from err
 
     def contains(self, oid: str) -> bool:
         """Whether ``oid`` is stored (used before writing: a stale pack list at worst
