@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from newsarchive.changekind import (
     KINDS,
     RULES,
-    _edit_distance,
+    _within_distance,
     classify,
     flip_flops,
     is_minor_change,
@@ -256,12 +256,27 @@ def test_is_minor_change(old: str, new: str, minor: bool) -> None:
     assert is_minor_change(new, old) is minor
 
 
-def test_edit_distance() -> None:
-    assert _edit_distance("", "") == 0
-    assert _edit_distance("abc", "") == 3
-    assert _edit_distance("kitten", "sitting") == 3
-    assert _edit_distance("recieve", "receive") == 1
-    assert _edit_distance("goverment", "government") == 1
+def test_within_distance() -> None:
+    assert _within_distance("", "", 1)
+    assert not _within_distance("abc", "", 2)
+    assert not _within_distance("kitten", "sitting", 2)
+    assert _within_distance("recieve", "receive", 1)
+    assert _within_distance("goverment", "government", 1)
+    assert _within_distance("x" * 8000, "x" * 4000 + "y" + "x" * 3999, 2)  # common ends cut
+    assert not _within_distance("y" + "x" * 10_000 + "z", "q" + "x" * 10_000 + "w", 2)
+
+
+@given(st.text("abc", max_size=8), st.text("abc", max_size=8), st.integers(1, 2))
+def test_within_distance_agrees_with_the_full_table(a: str, b: str, limit: int) -> None:
+    """The banded computation answers as the whole dynamic-programming table does."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    assert _within_distance(a, b, limit) == (d[-1][-1] <= limit)
 
 
 def test_rules_table_covers_every_kind_once() -> None:

@@ -284,3 +284,27 @@ def test_snapshot_hostile_feed_cli_memory(http_server: TestServer, tmp_path: Pat
     assert "Traceback" not in r.stderr and "root:" not in r.stderr
     peak_kb = int(peak.split()[1])
     assert peak_kb < 400 * 1024, f"peak RSS {peak_kb // 1024} MB"
+
+
+def test_control_characters_never_reach_the_terminal(cli: CliRun) -> None:
+    """Titles, snippets and changed sentences show an article's escape sequences and bells
+    as visible symbols (a title could set the terminal's title or clear the screen); a
+    unified diff written to a pipe is a patch, and keeps the texts' characters exactly."""
+    hostile = "Bell \a and \x1b]0;owned\a title \x1b[2J clear."
+    assert cli("add", "-", "--source", "x", "--slug", "c", "--title", "T",
+               input="A quiet first text.\n").exit_code == 0
+    assert cli("add", "-", "--source", "x", "--slug", "c",
+               "--title", "T \x1b]8;;http://evil/\alink\x1b]8;;\a", input=hostile + "\n"
+               ).exit_code == 0
+    for args in (["search", "owned"], ["changes"], ["log", "c"], ["list"]):
+        out = cli(*args).stdout
+        assert "\x1b" not in out and "\a" not in out, (args, out)
+        assert "\u241b" in out or "\\x1b" in out, (args, out)  # shown, not dropped
+    unified = cli("diff", "c", "--format", "unified").stdout
+    assert f"+{hostile}\n" in unified
+
+
+def test_a_title_typed_in_two_normal_forms_is_one_title(cli: CliRun) -> None:
+    for title in ("Cafe\u0301 news", "Caf\u00e9 news"):
+        r = cli("add", "-", "--source", "x", "--slug", "n", "--title", title, input="Body.\n")
+    assert r.stdout.startswith("unchanged x/"), r.stdout

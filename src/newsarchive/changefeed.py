@@ -8,6 +8,7 @@ with inline CSS, no script and a restrictive Content-Security-Policy.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Sequence
 from html import escape
@@ -59,7 +60,9 @@ def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsar
             feed_id: str | None = None) -> str:
     """A valid Atom 1.0 feed, one entry a revision, the diff as escaped HTML content."""
     updated = max((c.revision.captured_at for c in changes), default=_now())
-    fid = feed_id or f"urn:newsarchive:changes:{archive.path.as_posix()}"
+    # a stable ID that does not publish the archive's path (nor break on its characters)
+    digest = hashlib.sha256(archive.path.as_posix().encode("utf-8", "replace")).hexdigest()
+    fid = feed_id or f"urn:newsarchive:changes:{digest[:32]}"
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="{ATOM_NS}">',

@@ -170,21 +170,38 @@ def _note_added(old: str, new: str) -> bool:
     return any(len(m.findall(new)) > len(m.findall(old)) for m in _MARKERS)
 
 
-def _edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (Damerau-Levenshtein without reuse)."""
+MAX_RESPELT = 64  # letters that differ between a word and its respelling, at most
+
+
+def _within_distance(a: str, b: str, limit: int) -> bool:
+    """Whether the optimal string alignment distance (Damerau-Levenshtein without reuse)
+    of ``a`` and ``b`` is at most ``limit``. Common ends are cut first and only cells
+    within ``limit`` of the diagonal are computed (one 8,000-letter token took a minute).
+    What differs between two words over :data:`MAX_RESPELT` letters is no respelling."""
     if a == b:
-        return 0
+        return True
+    pre = _common_prefix(a, b)
+    a, b = a[pre:], b[pre:]
+    suf = _common_prefix(a[::-1], b[::-1])
+    a, b = a[:len(a) - suf], b[:len(b) - suf]
+    if abs(len(a) - len(b)) > limit:
+        return False
+    if len(a) > MAX_RESPELT:  # not a word (the rows below would cost its length each)
+        return False
+    far = limit + 1  # any distance past the limit
     prev2: list[int] = []
-    prev = list(range(len(b) + 1))
+    prev = [j if j <= limit else far for j in range(len(b) + 1)]
     for i in range(1, len(a) + 1):
-        cur = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
+        cur = [i if i <= limit else far] + [far] * len(b)
+        for j in range(max(1, i - limit), min(len(b), i + limit) + 1):
             cost = 0 if a[i - 1] == b[j - 1] else 1
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost, far)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return False
         prev2, prev = prev, cur
-    return prev[-1]
+    return prev[-1] <= limit
 
 
 _Word = tuple[str, bool]  # (folded word, written with a capital)
@@ -202,7 +219,7 @@ def _is_respelling(old: _Word, new: _Word) -> bool:
     if shorter < (5 if capitalised else 4) or a[:2] != b[:2]:
         return False
     limit = 2 if shorter >= 8 and not capitalised else 1
-    return abs(len(a) - len(b)) <= limit and _edit_distance(a, b) <= limit
+    return _within_distance(a, b, limit)
 
 
 def _minor_hunk(old: Sequence[_Word], new: Sequence[_Word]) -> bool:
@@ -247,6 +264,8 @@ def _could_be_minor(a: list[str], b: list[str]) -> bool:
     within the other) of a word only on the other side."""
     ca, cb = Counter(a), Counter(b)
     removed, added = list(ca - cb), list(cb - ca)
+    if len(removed) * len(added) > 250_000:  # hundreds of words gone and come: no
+        return False                         # respelling, and each pair costs time
     for mine, theirs in ((removed, added), (added, removed)):
         for w in mine:
             if not any(

@@ -20,18 +20,10 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from newsarchive.text import visible
+
 if TYPE_CHECKING:
     from newsarchive.diffing import Diff, Op
-
-_CONTROLS = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
-_CONTROLS[0x7F] = 0x2421
-_CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
-
-
-def visible(text: str) -> str:
-    """``text`` with control characters (except tab and newline) made visible."""
-    return text.translate(_CONTROLS)
-
 
 def _one_line(text: str | None) -> str:
     return " ".join(visible(text or "").split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, fields
 
 from newsarchive.errors import InputError
@@ -143,7 +144,9 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
         else captured_at or now_utc()
     )
     date = parse_date(draft.date, origin) if draft.date else captured[:10]
-    title = " ".join((draft.title or "").split()) or first_sentence(text)
+    # NFC as the text: "Café" typed two ways is one title, not a change of it
+    title = " ".join(unicodedata.normalize("NFC", draft.title or "").split()) or (
+        first_sentence(text))
     slug = _resolve_slug(draft, url, title, text, origin)
     author = " ".join((draft.author or "").split()) or None
     return Prepared(

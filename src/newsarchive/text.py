@@ -26,6 +26,17 @@ SLUG_MAX = 96
 TITLE_MAX = 120
 
 
+_CONTROLS = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
+_CONTROLS[0x7F] = 0x2421
+_CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters (except tab and newline) made visible (U+2400...):
+    what an article holds never drives the terminal it is shown on."""
+    return text.translate(_CONTROLS)
+
+
 def canonicalize(text: str) -> str:
     """Bring text to the canonical form of SPEC 4; empty text stays empty."""
     text = unicodedata.normalize("NFC", text)

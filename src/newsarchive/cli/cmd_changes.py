@@ -7,6 +7,7 @@ import click
 from newsarchive.cli.context import COUNT, State, emit_json, filter_options, pass_state, style
 
 from newsarchive.model import KINDS
+from newsarchive.text import visible
 
 
 @click.command()
@@ -53,7 +54,7 @@ def changes(state: State, sources: tuple[str, ...], since: str | None, until: st
             if c.title_changed:
                 click.echo(f"    title: {c.previous.title!r} -> {rev.title!r}")
             if c.first_changed:
-                click.echo(f"    {c.first_changed}")
+                click.echo(f"    {visible(c.first_changed)}")
 
 
 COMMANDS = [changes]

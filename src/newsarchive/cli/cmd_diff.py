@@ -7,6 +7,7 @@ import sys
 import click
 
 from newsarchive.cli.context import State, pass_state
+from newsarchive.text import visible
 
 GRANULARITIES = ("word", "sentence", "line", "char")
 FORMATS = ("inline", "unified", "html", "json")
@@ -54,10 +55,16 @@ def diff(state: State, a: str, b: str | None, by: str, fmt: str, stat: bool, con
     else:
         text = d.to_unified(context=context) if fmt == "unified" else d.to_text(color=state.color)
         text = text.rstrip("\n")
-        if state.stdout_tty and text.count("\n") > 60:
-            click.echo_via_pager(text + "\n", color=state.color)
-        elif text:
-            click.echo(text)
+        if fmt == "unified" and not state.stdout_tty:
+            if text:  # a patch: exactly the texts' characters (click.echo strips escapes)
+                sys.stdout.write(text + "\n")
+        else:
+            if fmt == "unified":
+                text = visible(text)
+            if state.stdout_tty and text.count("\n") > 60:
+                click.echo_via_pager(text + "\n", color=state.color)
+            elif text:
+                click.echo(text)
     if exit_code and d.changed:
         sys.exit(1)
 

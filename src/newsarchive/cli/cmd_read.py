@@ -21,6 +21,7 @@ from newsarchive.cli.context import (
 )
 from newsarchive.cli.errors import error_line
 from newsarchive.model import KINDS
+from newsarchive.text import visible
 
 
 def article_options(f: F) -> F:
@@ -53,7 +54,8 @@ def list_(state: State, sources: tuple[str, ...], since: str | None, until: str 
         for a in articles:
             emit_json(a.to_dict())
         return
-    emit_lines((f"{a.id}  {a.revisions} rev  {a.last_captured}  {a.title}" for a in articles),
+    emit_lines((f"{a.id}  {a.revisions} rev  {a.last_captured}  {visible(a.title)}"
+                for a in articles),
                state, page=True)
 
 
@@ -85,7 +87,7 @@ def log(state: State, ref: str, as_json: bool) -> None:
         delta = words_delta(r.words_added, r.words_removed) if r.number > 1 else f"{r.words} words"
         extra = f"  ({'; '.join(notes)})" if notes else ""
         click.echo(f"@{r.number:<3} {r.captured_at}  {style(state, r.hash[:7], fg='yellow')}  "
-                   f"{delta:<18} {kinds:<22} {r.title}{extra}")
+                   f"{delta:<18} {kinds:<22} {visible(r.title)}{extra}")
 
 
 @click.command()

@@ -14,6 +14,8 @@ from newsarchive.cli.context import (
     style,
 )
 
+from newsarchive.text import visible
+
 BOLD = ("\x1b[1m", "\x1b[22m")
 
 
@@ -40,7 +42,8 @@ def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since
     newsarchive search '"press on with the war" OR ceasefire' --since 2024-04-01
     newsarchive search --removed "16,000"       # which edit took it out?
     """
-    markers = BOLD if state.color and not as_json else ("[", "]")
+    # on a terminal: private-use stand-ins, turned bold once the snippet is made visible
+    markers = ("\ue000", "\ue001") if state.color and not as_json else ("[", "]")
     hits = state.archive.search(" ".join(query), source=sources, since=since, until=until,
                                 limit=limit, all_revisions=all_revisions, removed=removed,
                                 added=added, markers=markers)
@@ -49,8 +52,9 @@ def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since
             emit_json(h.to_dict())
         return
     for h in hits:
-        click.echo(f"{style(state, h.ref, fg='cyan')}  {h.date}  {h.title}")
-        click.echo(f"    {h.snippet}")
+        snippet = visible(h.snippet).replace("\ue000", BOLD[0]).replace("\ue001", BOLD[1])
+        click.echo(f"{style(state, h.ref, fg='cyan')}  {h.date}  {visible(h.title)}")
+        click.echo(f"    {snippet}")
 
 
 COMMANDS = [search]
