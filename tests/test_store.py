@@ -258,3 +258,12 @@ def test_an_unreadable_object_is_not_repaired_as_corrupt(cli: CliRun, filled: Pa
     assert cli("check").exit_code == 0
     assert not (filled / "quarantine").exists()
     assert "DAMAGED" not in cli("log", "putin-reaffirms-war-aims").stdout
+
+
+def test_a_lost_format_file_is_damage_check_repair_mends(cli: CliRun, filled: Path) -> None:
+    """check said "no archive" although the objects were there (and reindex worked)."""
+    (filled / "format").unlink()
+    r = cli("check")
+    assert r.exit_code == 1 and "the format file is missing" in r.stdout
+    assert cli("check", "--repair").exit_code == 0
+    assert cli("check").exit_code == 0 and (filled / "format").exists()

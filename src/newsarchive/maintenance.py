@@ -217,6 +217,12 @@ def check(archive: Archive, *, repair: bool = False,
     """Every problem found; with ``repair``, fix what can be fixed (see module docstring).
     ``on_progress(done, total)`` is called as each object is read."""
     store = archive.store
+    if not store.exists() and (store.root / "objects").is_dir():
+        if not repair:  # not "no archive": the objects are here
+            return [Problem("format", str(store.root / "format"), "the format file is "
+                            "missing beside the objects; check --repair writes it again")]
+        with store.locked():  # writes the format file again
+            pass
     store.require()
     if repair:  # lost, damaged or swapped pack indexes are rebuilt from the packs first
         with store.locked():
