@@ -320,6 +320,8 @@ class ObjectStore:
 
         if packs is None:
             packs = sorted(self.pack_dir.glob("pack-*.pack")) if self.pack_dir.is_dir() else []
+        if not packs:
+            return 0
         for reader in self._packs.values() if self._packs else ():
             reader.close()  # they map the indexes about to be replaced
         self._packs = None

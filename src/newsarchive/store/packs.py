@@ -15,11 +15,13 @@ zdict keeps the store free of a compression dependency; see docs/storage.md for 
 measured sizes.
 
 ``pack-NAME.idx`` is written (temp, fsync, rename) only after its pack is complete and
-fsynced; a pack without an index is an interrupted write, ignored by readers and removed
-by ``gc``. The index is ``NAIX\\x01\\0\\0\\0``, a u32 count, then ``count`` 48-byte records
-sorted by id (id, u64 offset, u32 entry length, u8 depth, 3 pad bytes), then the SHA-256
-of everything before it. Readers bisect the index through mmap and read entries with
-pread; every object read from a pack is re-hashed exactly like a loose one.
+fsynced; a pack without an index (an interrupted write, or an index lost) is ignored by
+readers and indexed again by ``gc`` or ``check --repair`` (:func:`rebuild_index`), never
+deleted: its objects may be the only copies. The index is ``NAIX\\x01\\0\\0\\0``, a
+u32 count, then ``count`` 48-byte records sorted by id (id, u64 offset, u32 entry length,
+u8 depth, 3 pad bytes), then the SHA-256 of everything before it. Readers bisect the
+index through mmap and read entries with pread; every object read from a pack is re-hashed
+exactly like a loose one.
 """
 
 from __future__ import annotations
