@@ -308,3 +308,9 @@ def test_a_title_typed_in_two_normal_forms_is_one_title(cli: CliRun) -> None:
     for title in ("Cafe\u0301 news", "Caf\u00e9 news"):
         r = cli("add", "-", "--source", "x", "--slug", "n", "--title", title, input="Body.\n")
     assert r.stdout.startswith("unchanged x/"), r.stdout
+
+
+def test_diff_refuses_two_formats_at_once(cli: CliRun, filled: Path) -> None:
+    for args in (["--json", "--format", "html"], ["--stat", "--format", "unified"]):
+        r = cli("diff", "putin-reaffirms-war-aims", *args)
+        assert r.exit_code == 2 and r.stderr.startswith("error: ") and r.stdout == ""

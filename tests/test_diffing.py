@@ -406,3 +406,11 @@ def test_both_engines_agree_on_real_pairs(corpus_pairs: list[tuple[str, str]]) -
         assert side_a(fast) == side_a(slow) == a and side_b(fast) == side_b(slow) == b
         changed = sum(len(t) for op, t in fast if op != "equal")
         assert abs(changed - sum(len(t) for op, t in slow if op != "equal")) <= 0.2 * changed + 5
+
+
+def test_emoji_sequences_change_whole() -> None:
+    """A family, a skin tone, a flag: marked whole, never a lone joiner or modifier."""
+    d = diff_texts("Hi 👨‍👩‍👧‍👦 and 👍🏽 and 🏳️‍🌈 and 🇺🇸.\n",
+                   "Hi 👨‍👩‍👧 and 👍🏻 and 🏳️‍⚧️ and 🇬🇧.\n")
+    assert d.to_text() == ("Hi [-👨‍👩‍👧‍👦-]{+👨‍👩‍👧+} and [-👍🏽-]{+👍🏻+} and "
+                           "[-🏳️‍🌈-]{+🏳️‍⚧️+} and [-🇺🇸-]{+🇬🇧+}.\n")

@@ -59,12 +59,19 @@ _WORD = (rf"\d+(?:[.,]\d+)+[^\W{_CJK}]*|"
          rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*")
 
 
+# An emoji with what joins or modifies it (ZWJ sequences, skin tones, variation selectors,
+# flags): one token, so a diff never marks a lone joiner or a tone ("👍[-🏽-]{+🏻+}")
+_PICTO = "\u2600-\u27bf\U0001f000-\U0001faff"
+_EMOJI = rf"[{_PICTO}](?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[{_PICTO}]" \
+         rf"|(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff])*"
+
+
 @cache
 def word_re(tokens: bool = False) -> re.Pattern[str]:
-    """Words; with ``tokens``, also whitespace runs and single other characters. Compiled
-    on first use (the Unicode classes take milliseconds, and the CLI imports this module
-    for every diff)."""
-    return re.compile(rf"{_WORD}|\s+|." if tokens else _WORD, re.DOTALL)
+    """Words; with ``tokens``, also emoji sequences, whitespace runs and single other
+    characters. Compiled on first use (the Unicode classes take milliseconds, and the CLI
+    imports this module for every diff)."""
+    return re.compile(rf"{_WORD}|{_EMOJI}|\s+|." if tokens else _WORD, re.DOTALL)
 
 
 _LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")

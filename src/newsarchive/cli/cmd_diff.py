@@ -38,6 +38,10 @@ def diff(state: State, a: str, b: str | None, by: str, fmt: str, stat: bool, con
     newsarchive diff putin-reaffirms-war-aims@1 putin-reaffirms-war-aims@3 --by sentence
     newsarchive diff putin-reaffirms-war-aims --format html > change.html
     """
+    if as_json and fmt not in ("inline", "json"):  # inline: the default, not a choice
+        raise click.UsageError(f"--json and --format {fmt} ask for two formats")
+    if stat and fmt in ("unified", "html"):
+        raise click.UsageError(f"--stat prints a summary as text or JSON, not {fmt}")
     d = state.archive.diff(a, b, by=by)
     if as_json:
         fmt = "json"
