@@ -68,6 +68,8 @@ def test_search(cli: CliRun, filled: Path) -> None:
     hits = lines(cli("search", "sandbags", "--json").stdout)
     assert [h["id"] for h in hits] == ["hessenschau/2024-01-05/giessen-flood-warning"]
     assert set(hits[0]) >= {"id", "revision", "date", "source", "title", "snippet", "score"}
+    shown = json.loads(cli("show", hits[0]["id"], "--json").stdout)
+    assert (hits[0]["hash"], hits[0]["captured_at"]) == (shown["hash"], shown["captured_at"])
     assert "[sandbags]" in hits[0]["snippet"]
     human = cli("search", "sandbags").stdout
     assert "giessen-flood-warning@1" in human and "[sandbags]" in human

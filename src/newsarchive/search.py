@@ -53,8 +53,8 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "revision": self.revision, "date": self.date,
                 "source": self.source, "title": self.title, "snippet": self.snippet,
-                "score": float(f"{self.score:.4g}"),  # small on small archives "hash": self.hash,
-                "captured_at": self.captured_at}
+                "score": float(f"{self.score:.4g}"),  # 4 digits: scores are tiny on
+                "hash": self.hash, "captured_at": self.captured_at}  # small archives
 
 
 def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
