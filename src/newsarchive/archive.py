@@ -283,28 +283,24 @@ class Archive:
         head = cat.head(p.id)
         if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
             return AddResult("unchanged", row_to_revision(head), p.origin)
-        if head is None and p.revision not in (None, 1):
-            return InputError(p.origin, f"revision {p.revision} of {p.id} comes before @1: "
-                                        "import records in order")
-        if head is not None:  # a revision we hold already: not a new one, nor a revert
-            same = None
-            if p.revision is not None:  # an import: the revision of that number
-                same = cat.revision(p.id, p.revision)
-                if same is not None and (same["text_hash"], same["title"]) != (p.hash, p.title):
-                    same = None
-                if same is None and p.revision > head["number"] + 1:
-                    return InputError(p.origin, f"revision {p.revision} of {p.id} comes before "
-                                                f"@{head['number'] + 1}: import records in order")
-            elif p.captured_given:  # the same capture again (`add` of a folder, re-run)
-                same = cat.same_capture(p.id, p.hash, p.title, p.captured_at)
-            if same is not None:
-                return AddResult("unchanged", row_to_revision(same), p.origin)
+        number = head["number"] + 1 if head is not None else 1  # the one this would be
+        same = None  # a revision we hold already: not a new one, nor a revert
+        if p.revision is not None:  # an import: the revision of that number
+            same = cat.revision(p.id, p.revision) if head is not None else None
+            if same is not None and (same["text_hash"], same["title"]) != (p.hash, p.title):
+                same = None
+            if same is None and p.revision > number:
+                return InputError(p.origin, f"revision {p.revision} of {p.id} comes before "
+                                            f"@{number}: import records in order")
+        elif head is not None and p.captured_given:  # the same capture again (a re-run)
+            same = cat.same_capture(p.id, p.hash, p.title, p.captured_at)
+        if same is not None:
+            return AddResult("unchanged", row_to_revision(same), p.origin)
         # (again: a loose blob may have been removed by a gc that raced us; no-op otherwise)
         sink.put("blob", p.text.encode("utf-8"), base=head["text_hash"] if head else None)
         original_oid = None
         if p.original is not None:
             original_oid = sink.put("blob", p.original, base=head["original"] if head else None)
-        number = head["number"] + 1 if head is not None else 1
         record = Record(
             article=p.id, number=number, parent=head["record"] if head is not None else None,
             text=p.hash, original=original_oid, original_type=p.original_type, title=p.title,
@@ -326,7 +322,6 @@ class Archive:
                         damaged: bool = False) -> RowLike:
         """Insert one revision's rows (derived fields computed here); returns its row."""
         from newsarchive.derive import derive_revision
-
 
         earlier = cat.revisions_of(record.article)
         history = [(r["text_hash"], r["title"]) for r in earlier]

@@ -119,7 +119,7 @@ def reindex(archive: Archive, on_progress: Callable[[int, int], None] | None = N
     with store.locked():  # recreates a lost format file beside the objects
         records, blobs, _bad, unreadable = scan_objects(store.objects)
         if unreadable:  # its revisions would be rebuilt as having lost their text
-            oid, detail = next(iter(unreadable.items()))
+            detail = next(iter(unreadable.values()))
             raise StoreError(f"{store.root}: {len(unreadable)} object(s) cannot be read "
                              f"({detail}); make them readable, then reindex")
         chains = choose_chains(records, _committed_records(archive) | committed_too)
@@ -217,15 +217,13 @@ def check(archive: Archive, *, repair: bool = False,
     """Every problem found; with ``repair``, fix what can be fixed (see module docstring).
     ``on_progress(done, total)`` is called as each object is read."""
     store = archive.store
-    if not store.exists() and (store.root / "objects").is_dir():
-        if not repair:  # not "no archive": the objects are here
-            return [Problem("format", str(store.root / "format"), "the format file is "
-                            "missing beside the objects; check --repair writes it again")]
-        with store.locked():  # writes the format file again
-            pass
-    store.require()
-    if repair:  # lost, damaged or swapped pack indexes are rebuilt from the packs first
-        with store.locked():
+    if store.exists() or not (store.root / "objects").is_dir():
+        store.require()
+    elif not repair:  # not "no archive": the objects are here
+        return [Problem("format", str(store.root / "format"), "the format file is "
+                        "missing beside the objects; check --repair writes it again")]
+    if repair:  # taking the lock writes a lost format file again; lost, damaged or
+        with store.locked():  # swapped pack indexes are rebuilt from the packs first
             store.objects.index_packs()
     records, blobs, bad, unreadable = scan_objects(store.objects, on_progress)
     problems: list[Problem] = []

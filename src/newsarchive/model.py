@@ -9,6 +9,9 @@ Status = Literal["added", "revised", "unchanged"]
 # The kinds of change (see newsarchive.changekind for the rules); here so that the CLI can
 # offer them without importing the classifier.
 KINDS = ("minor", "headline", "correction", "substantive", "revert")
+# Revision numbers past this are refused (as input or in a reference): beyond any real
+# history, and near the end of SQLite's 64-bit integers
+MAX_REVISION = 2**62
 
 
 @dataclass

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from newsarchive.errors import AmbiguousRef, RevisionNotFound, UsageError
+from newsarchive.model import MAX_REVISION
 from newsarchive.store.catalog import Catalog
 
 _AT = re.compile(r"^(?P<base>.+?)@(?P<num>-?\d+)$")
@@ -25,7 +26,7 @@ def parse_ref(ref: str) -> ParsedRef:
     ref = ref.strip()
     m = _AT.match(ref)
     base, number = (m.group("base"), int(m.group("num"))) if m else (ref, None)
-    if number is not None and abs(number) > 2**62:  # past any history, and SQLite's integers
+    if number is not None and abs(number) > MAX_REVISION:
         raise RevisionNotFound(ref)
     if number == 0:
         raise UsageError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from newsarchive.cli.context import COUNT, State, emit_json, filter_options, pass_state, style
-
 from newsarchive.model import KINDS
 from newsarchive.text import visible
 

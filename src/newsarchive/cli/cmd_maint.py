@@ -7,7 +7,7 @@ import sys
 import click
 
 from newsarchive.cli.context import Seconds, State, emit_json, json_option, pass_state
-from newsarchive.cli.progress import Progress
+from newsarchive.cli.progress import bar_for
 
 
 @click.command()
@@ -30,10 +30,8 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
     import time
 
     start = time.monotonic()
-    bar = Progress(None, "objects") if sys.stderr.isatty() and not as_json and not quiet else None
-    problems = state.archive.check(repair=repair, on_progress=bar.update if bar else None)
-    if bar:
-        bar.clear()
+    with bar_for("objects", wanted=not as_json and not quiet) as on_progress:
+        problems = state.archive.check(repair=repair, on_progress=on_progress)
     elapsed = time.monotonic() - start
     damage = [p for p in problems if p.damage]
     if as_json:
@@ -58,10 +56,8 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
 @pass_state
 def reindex(state: State, as_json: bool) -> None:
     """Rebuild the catalog and search index from the stored objects."""
-    bar = Progress(None, "revisions") if sys.stderr.isatty() and not as_json else None
-    counts = state.archive.reindex(on_progress=bar.update if bar else None)
-    if bar:
-        bar.clear()
+    with bar_for("revisions", wanted=not as_json) as on_progress:
+        counts = state.archive.reindex(on_progress=on_progress)
     if as_json:
         emit_json(counts)
     else:
@@ -77,10 +73,8 @@ def reindex(state: State, as_json: bool) -> None:
 @pass_state
 def gc(state: State, grace: float, as_json: bool) -> None:
     """Remove objects nothing refers to and temp files of interrupted writes."""
-    bar = Progress(None, "objects") if sys.stderr.isatty() and not as_json else None
-    r = state.archive.gc(grace=grace, on_progress=bar.update if bar else None)
-    if bar:
-        bar.clear()
+    with bar_for("objects", wanted=not as_json) as on_progress:
+        r = state.archive.gc(grace=grace, on_progress=on_progress)
     if as_json:
         emit_json(r)
     else:

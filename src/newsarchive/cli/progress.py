@@ -3,7 +3,10 @@ standard error is a terminal and the output is not JSON)."""
 
 from __future__ import annotations
 
+import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -43,3 +46,16 @@ class Progress:
         if self.shown:
             click.echo("\r\033[K", nl=False, err=True)
             self.shown = False
+
+
+@contextmanager
+def bar_for(unit: str, *, wanted: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """An ``on_progress(done, total)`` for a library call drawing a bar of ``unit`` on a
+    terminal (None elsewhere, or when not ``wanted``); the bar is cleared afterwards,
+    also when the call fails."""
+    bar = Progress(None, unit) if wanted and sys.stderr.isatty() else None
+    try:
+        yield bar.update if bar else None
+    finally:
+        if bar:
+            bar.clear()

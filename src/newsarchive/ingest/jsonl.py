@@ -9,11 +9,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from newsarchive.errors import InputError
-from newsarchive.model import Draft
+from newsarchive.model import MAX_REVISION, Draft
 
 STRING_FIELDS = ("title", "source", "date", "url", "slug", "captured_at", "author")
 MAX_LINE_BYTES = 16 * 1024 * 1024  # also the cap of any one input
-MAX_REVISION = 2**62  # beyond SQLite's integers, and beyond any real history
 
 
 def parse_jsonl(stream: Iterable[bytes | None], *,
