@@ -26,8 +26,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsarchive import diffengine, diffing
-from newsarchive.diffing import GRANULARITIES, diff_texts, tokenize, word_change_counts
+from newsarchive.diff import compare as diffing
+from newsarchive.diff import engine as diffengine
+from newsarchive.diff import facts
+from newsarchive.diff.compare import diff_texts
+from newsarchive.diff.engine import GRANULARITIES, tokenize
+from newsarchive.diff.facts import word_change_counts
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_GEN = HERE.parent.parent / "shared" / "bench" / "gen_corpus.py"
@@ -50,7 +54,7 @@ def timings(fn: Callable[[str, str], object], pairs: list[tuple[str, str]]) -> l
     out = []
     for a, b in pairs:
         diffengine._spans_cached.cache_clear()   # no help from an earlier call on the same text
-        diffing._word_ops.cache_clear()
+        facts._word_ops.cache_clear()
         start = time.perf_counter()
         fn(a, b)
         out.append((time.perf_counter() - start) * 1000)

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from newsarchive.archive import Archive  # noqa: E402
-from newsarchive.pages import make_fetcher  # noqa: E402
-from newsarchive.snapshot import FeedSpec, run_snapshot  # noqa: E402
+from newsarchive.web.fetch import make_fetcher  # noqa: E402
+from newsarchive.web.snapshot import run_snapshot, FeedSpec  # noqa: E402
 from tests.httpserver import Route, TestServer  # noqa: E402
 from tests.test_snapshot import FEEDS, rss  # noqa: E402
 

@@ -19,7 +19,7 @@ What it measures (docs/performance.md explains the method and keeps the latest f
    ``newsarchive --store S search q`` p50 over ~50 queries picked deterministically from
    the corpus (words unique to one article, common words, phrases), against
    ``rg -l -i -w -F q`` over the latest text of each article written as one file;
-4. diff: library ``newsarchive.diffing.diff_texts(a, b)`` over consecutive revision pairs;
+4. diff: library ``newsarchive.diff.compare.diff_texts(a, b)`` over consecutive revision pairs;
 5. start-up: ``newsarchive --help`` and ``newsarchive --store S show ID`` against
    ``python -c pass`` (median of 20), and ``python -X importtime`` top imports;
 6. peak RSS of the ingest and of ``export`` (GNU time's max RSS of that child alone; plus
@@ -666,8 +666,8 @@ def bench_search(store: Path, conv: dict[str, Any], queries: list[dict[str, Any]
 def bench_diff(pairs: list[tuple[str, str]], limit: int) -> dict[str, Any]:
     """diff_texts(a, b) per consecutive revision pair, with the engine's caches cleared
     before each pair (``bench_diff.timings`` when that helper is there)."""
-    from newsarchive import diffing
-    from newsarchive.text import canonicalize
+    from newsarchive.diff import compare as diffing
+    from newsarchive.text.canonical import canonicalize
 
     if limit and len(pairs) > limit:  # an even, deterministic sample
         step = len(pairs) / limit
@@ -762,7 +762,7 @@ def bench_startup(store: Path, runs: int, has_store: bool) -> dict[str, Any]:
 
 
 HEAVY = ("trafilatura", "feedparser", "diff_match_patch", "fast_diff_match_patch", "dateutil",
-         "sqlite3", "lxml", "urllib3", "zstandard", "newsarchive.diffing", "filelock",
+         "sqlite3", "lxml", "urllib3", "zstandard", "newsarchive.diff.compare", "filelock",
          "platformdirs", "json", "zlib", "hashlib")
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsarchive.diffing import Diff, diff_texts
+from newsarchive.diff.compare import diff_texts, Diff
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "diff"
@@ -22,9 +22,9 @@ EXAMPLES = ROOT / "examples" / "diff"
 SNIPPET = '''\
 from pathlib import Path
 
-from newsarchive.diffing import diff_texts
+from newsarchive.diff.compare import diff_texts
 from newsarchive.ingest.plaintext import parse_plaintext
-from newsarchive.text import canonicalize
+from newsarchive.text.canonical import canonicalize
 
 
 def revision(path):
@@ -73,7 +73,7 @@ revision with its predecessor. A changed title is always shown first, in every f
 
 ## The example
 
-Every output on this page was made by the library itself (`newsarchive.diffing`), from two
+Every output on this page was made by the library itself (`newsarchive.diff`), from two
 revisions of the Politico article of 2024-04-03, shipped as
 `examples/diff/putin-reaffirms-war-aims.1.txt` and `examples/diff/putin-reaffirms-war-aims.2.txt`
 (the page is written by `scripts/gen_diff_docs.py`; `tests/test_diff_docs.py` fails when it
@@ -235,7 +235,7 @@ font, stylesheet), and a `Content-Security-Policy` of `default-src 'none'; style
 through. Every character that comes from an article, a title or a label is HTML-escaped: the
 `<script>` of revision 2 arrives as `&lt;script&gt;` text. A page that shows many diffs
 (a report) can embed the same markup, one `<section class="na-diff">` a diff, with
-`Diff.to_html(standalone=False)` and the stylesheet `newsarchive.diffformat.CSS`.
+`Diff.to_html(standalone=False)` and the stylesheet `newsarchive.diff.render.CSS`.
 
 <details>
 <summary>The page for the example (source)</summary>

@@ -8,14 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsarchive.changekind import (
-    KINDS,
-    RULES,
-    _within_distance,
-    classify,
-    flip_flops,
-    is_minor_change,
-)
+from newsarchive.changes.kinds import RULES, _within_distance, classify, flip_flops, is_minor_change
+from newsarchive.model import KINDS
 
 STORY = (
     "Officials said 12 soldiers were killed in the attack on Monday.\n\n"

@@ -394,7 +394,7 @@ def test_reindex_keeps_the_reported_revision(tmp_path: Path, monkeypatch: pytest
                                              ) -> None:
     """A killed add leaves a record @2; the next add commits another @2 in the same second;
     reindex must rebuild the reported @2, not the leftover."""
-    from newsarchive import archive as archive_mod
+    from newsarchive.ops import add as archive_mod
     from newsarchive import faults
 
     monkeypatch.setattr(archive_mod, "now_precise", lambda: "2024-05-01T12:00:00.000000Z")

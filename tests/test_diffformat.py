@@ -9,8 +9,9 @@ from typing import ClassVar
 
 import pytest
 
-from newsarchive.diffformat import visible
-from newsarchive.diffing import GRANULARITIES, Diff, diff_texts
+from newsarchive.text.canonical import visible
+from newsarchive.diff.compare import diff_texts, Diff
+from newsarchive.diff.engine import GRANULARITIES
 
 OLD = ("Putin reaffirms war aims.\n\nThe Background\n\nTalks with the United States ended "
        "without progress. Sanctions have had a limited impact.\n\nLooking forward, the "

@@ -12,17 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsarchive import diffengine, diffing
-from newsarchive.diffing import (
-    GRANULARITIES,
-    Diff,
-    changed_passages,
-    compute_ops,
-    diff_texts,
-    first_changed_sentence,
-    tokenize,
-    word_change_counts,
-)
+from newsarchive.diff import engine as diffengine
+from newsarchive.diff.compare import diff_texts, Diff
+from newsarchive.diff.engine import GRANULARITIES, compute_ops, tokenize
+from newsarchive.diff.facts import changed_passages, first_changed_sentence, word_change_counts
 from newsarchive.errors import NewsArchiveError, UsageError
 
 GEN_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"
@@ -104,7 +97,7 @@ def test_tokens_concatenate_to_the_text_at_every_granularity(text: str) -> None:
 
 @given(TEXT)
 def test_sentences_have_no_surrounding_whitespace(text: str) -> None:
-    for s, e in diffing.sentence_spans(text):
+    for s, e in diffengine.sentence_spans(text):
         assert text[s:e] == text[s:e].strip() != ""
         assert "\n" not in text[s:e]
 
@@ -114,7 +107,7 @@ def test_word_and_sentence_tokens() -> None:
         "Putin's", " ", "war", ",", " ", "US", "-", "Russia"]
     assert tokenize("\u4eca\u65e5\u306f", "word") == ["\u4eca", "\u65e5", "\u306f"]
     text = "Mr. Smith met U.S. officials. \u201cNo,\u201d he said!\n\nHeading\n\nLast one."
-    assert [text[s:e] for s, e in diffing.sentence_spans(text)] == [
+    assert [text[s:e] for s, e in diffengine.sentence_spans(text)] == [
         "Mr. Smith met U.S. officials.", "\u201cNo,\u201d he said!", "Heading", "Last one."]
 
 
@@ -187,7 +180,7 @@ def test_more_distinct_words_than_the_basic_private_use_area() -> None:
 
 
 def test_more_distinct_tokens_than_code_points_falls_back_coarser() -> None:
-    n = diffing.MAX_TOKENS + 10
+    n = diffengine.MAX_TOKENS + 10
     words = [f"{i:x}" for i in range(n)]
     a = " ".join(words) + "\n\nTail.\n"
     b = " ".join(words[1:]) + "\n\nTail!\n"

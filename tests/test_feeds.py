@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from newsarchive.errors import FeedError, InputError
-from newsarchive.feeds import ENTRY_TYPE, Feed, FeedEntry, entry_to_draft, parse_feed
-from newsarchive.fetch import Fetcher
-from newsarchive.prepare import prepare
+from newsarchive.web.feeds import ENTRY_TYPE, entry_to_draft, parse_feed, Feed, FeedEntry
+from newsarchive.web.fetch import Fetcher
+from newsarchive.ingest.prepare import prepare
 from tests.httpserver import Route, TestServer
 
 

@@ -9,7 +9,7 @@ import tracemalloc
 import pytest
 
 from newsarchive.errors import FetchError
-from newsarchive.fetch import Fetcher, Response, is_public_address
+from newsarchive.web.fetch import is_public_address, Fetcher, Response
 from tests.httpserver import Route, TestServer, gzip_bomb, gzip_bytes
 
 
@@ -441,7 +441,7 @@ def test_broken_connections_are_described_without_python_reprs() -> None:
 
     from urllib3.exceptions import ProtocolError
 
-    from newsarchive.fetch import _http_error_reason
+    from newsarchive.web.fetch import _http_error_reason
 
     short = ProtocolError("Connection broken: IncompleteRead(185 bytes read, 500 more expected)",
                           IncompleteRead(b"x" * 185, 500))

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import newsarchive
 from newsarchive.errors import InputError, StoreError
-from newsarchive.text import canonicalize, content_hash
+from newsarchive.text.canonical import canonicalize, content_hash
 from tests.conftest import CliRun
 
 SOURCE = r"[a-z0-9][a-z0-9._-]{0,63}"

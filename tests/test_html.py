@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from newsarchive.errors import InputError
-from newsarchive.fetch import Fetcher
+from newsarchive.web.fetch import Fetcher
 from newsarchive.ingest.html import html_fragment_to_text, html_to_draft, looks_like_html
-from newsarchive.prepare import prepare
+from newsarchive.ingest.prepare import prepare
 from tests.httpserver import Route, TestServer
 
 

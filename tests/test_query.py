@@ -11,14 +11,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from newsarchive.errors import QueryError
-from newsarchive.query import (
-    MAX_DEPTH,
-    _find_matches,
-    make_snippet,
-    query_terms,
-    to_fts5,
-    tokenize,
-)
+from newsarchive.search.fts import query_terms, to_fts5
+from newsarchive.search.parse import MAX_DEPTH
+from newsarchive.search.snippet import _find_matches, make_snippet
+from newsarchive.text.words import tokenize
 
 TOKENIZE = "unicode61 remove_diacritics 2"
 

@@ -12,8 +12,8 @@ import pytest
 
 from newsarchive.archive import Archive
 from newsarchive.errors import InputError
-from newsarchive.fetch import Fetcher
-from newsarchive.snapshot import FeedReport, FeedSpec, fetch_article, run_snapshot
+from newsarchive.web.fetch import Fetcher
+from newsarchive.web.snapshot import fetch_article, run_snapshot, FeedReport, FeedSpec
 from tests.httpserver import Route, TestServer, gzip_bomb
 
 
@@ -72,7 +72,7 @@ def fetcher(**kw: Any) -> Fetcher:
 def snapshot(store: Path, feeds: list[FeedSpec], **kw: Any) -> list[FeedReport]:
     fetch_kw = {k: kw.pop(k) for k in list(kw) if k in ("allow_private_networks", "host_delay")}
     with Archive(store) as archive, fetcher(**fetch_kw) as f:
-        return run_snapshot(archive, feeds, fetcher=f, **kw)
+        return run_snapshot(archive.store, archive.add_drafts, feeds, fetcher=f, **kw)
 
 
 def test_three_articles_then_304_then_one_revision(
@@ -266,11 +266,11 @@ import pytest
 
 from newsarchive.archive import Archive
 from newsarchive.errors import InputError
-from newsarchive.fetch import Fetcher
-from newsarchive.snapshot import FeedSpec, run_snapshot
+from newsarchive.web.fetch import Fetcher
+from newsarchive.web.snapshot import run_snapshot, FeedSpec
 store, url = sys.argv[1:3]
 with Archive(store) as a, Fetcher(user_agent="t", host_delay=0, allow_private_networks=True) as f:
-    (r,) = run_snapshot(a, [FeedSpec(url)], fetcher=f, force=True)
+    (r,) = run_snapshot(a.store, a.add_drafts, [FeedSpec(url)], fetcher=f, force=True)
 print(r.added, r.unchanged, r.failed)
 """
 
@@ -308,7 +308,7 @@ def test_twenty_unchanged_feeds_cost_one_304_each(http_server: TestServer,
     store = tmp_path / "s"
     snapshot(store, specs)  # stores the validators
     with Archive(store) as archive, fetcher(host_delay=1.0) as f:  # the default politeness
-        reports = run_snapshot(archive, specs, fetcher=f)
+        reports = run_snapshot(archive.store, archive.add_drafts, specs, fetcher=f)
     assert all(r.not_modified for r in reports)
     assert all(http_server.hits[f"/feed{i}.xml"] == 2 for i in range(20))
     assert all(http_server.headers_of(f"/feed{i}.xml")[1]["if-none-match"] == f'"f{i}"'
@@ -353,7 +353,7 @@ def test_a_long_feed_is_archived_as_it_goes(http_server: TestServer, tmp_path: P
     """Entries are committed a batch at a time: when the first batch is reported, its
     articles are on disk (another reader sees them) while the rest are still to fetch, so
     a run killed in a long feed keeps what it archived."""
-    from newsarchive.snapshot import ENTRY_BATCH
+    from newsarchive.web.snapshot import ENTRY_BATCH
 
     page = (FEEDS / "article3.html").read_bytes()
     n = ENTRY_BATCH + 5

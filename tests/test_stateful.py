@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 import newsarchive
 from newsarchive.errors import NewsArchiveError
 from newsarchive.ingest.jsonl import record_to_draft
-from newsarchive.text import canonicalize
+from newsarchive.text.canonical import canonicalize
 
 SOURCE, DATE = "st", "2024-01-01"
 WORDS = ["alpha", "beta", "gamma", "delta", "café", "Gießen", "naïve", "rates", "war", "peace"]

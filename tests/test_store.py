@@ -13,7 +13,7 @@ import pytest
 import newsarchive
 from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.store.objects import ObjectStore, object_id
-from newsarchive.text import canonicalize, content_hash
+from newsarchive.text.canonical import canonicalize, content_hash
 from tests.conftest import EXAMPLES, CliRun
 
 

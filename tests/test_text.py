@@ -10,12 +10,11 @@ from hypothesis import strategies as st
 
 from newsarchive.errors import NewsArchiveError
 from newsarchive.ingest.plaintext import parse_plaintext
-from newsarchive.refs import parse_ref
-from newsarchive.text import (
+from newsarchive.store.refs import parse_ref
+from newsarchive.text.canonical import canonicalize, content_hash
+from newsarchive.text.names import (
     SLUG_RE,
     SOURCE_RE,
-    canonicalize,
-    content_hash,
     first_sentence,
     is_valid_id,
     make_id,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from newsarchive.text import slug_from_url, source_from_url
-from newsarchive.urls import canonical_url, is_tracking_param
+from newsarchive.text.names import slug_from_url, source_from_url
+from newsarchive.text.urls import canonical_url, is_tracking_param
 
 
 @pytest.mark.parametrize(

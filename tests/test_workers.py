@@ -21,6 +21,19 @@ from newsarchive.workers import Workers
 REAL_SUBMIT = Workers.submit
 
 
+@pytest.fixture(autouse=True)
+def guarded_main(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as a guarded program does, whoever runs the tests: a pytest-xdist worker's
+    ``__main__`` has no file, so no worker could start (and these tests would test
+    nothing). The spawned workers import this stand-in instead, which does nothing."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None and not getattr(main, "__file__", None):
+        script = tmp_path_factory.mktemp("main") / "guarded.py"
+        script.write_text('if __name__ == "__main__":\n    pass\n')
+        monkeypatch.setattr(main, "__file__", str(script), raising=False)
+
+
 def drafts() -> list[Draft | InputError]:
     """120 articles in 3 rounds of edits (plus an unchanged copy and bad inputs), so
     revisions follow heads in the same batch and in earlier ones."""
@@ -109,14 +122,14 @@ def test_a_dead_worker_costs_time_not_results(tmp_path: Path,
         results = []
         for r in archive.add_stream(drafts(), batch_size=150):
             results.append(outcome(r))
-            pool = archive._workers._pool
+            pool = archive.indexer.workers._pool
             if not killed and pool is not None and pool._processes:
                 killed.append(next(iter(pool._processes)))
                 os.kill(killed[0], signal.SIGKILL)  # the pool is broken from now on
-            counts.append(archive._workers.count)
+            counts.append(archive.indexer.workers.count)
         assert (results, stored_facts(archive)) == expected
     assert killed and counts[-1] == 1  # after the kill, the rest was done in this process
-    assert archive._workers.count == 2  # and the next call may start workers again
+    assert archive.indexer.workers.count == 2  # and the next call may start workers again
 
 
 def children(pid: int) -> list[int]:

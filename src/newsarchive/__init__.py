@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0.dev0"
+from newsarchive.errors import (
+    AmbiguousRef,
+    ConfigError,
+    FeedError,
+    FetchError,
+    InputError,
+    IntegrityError,
+    NewsArchiveError,
+    QueryError,
+    RevisionNotFound,
+    StoreError,
+    StoreLocked,
+    StoreNotFound,
+    UsageError,
+)
+from newsarchive.version import __version__
 
 __all__ = [
     "AddResult",
@@ -44,26 +59,10 @@ _LAZY = {
     "Revision": "newsarchive.model",
 }
 
-from newsarchive.errors import (  # noqa: E402  (after __version__, on purpose)
-    AmbiguousRef,
-    ConfigError,
-    FeedError,
-    FetchError,
-    InputError,
-    IntegrityError,
-    NewsArchiveError,
-    QueryError,
-    RevisionNotFound,
-    StoreError,
-    StoreLocked,
-    StoreNotFound,
-    UsageError,
-)
 
 if TYPE_CHECKING:
     from newsarchive.archive import Archive, open
     from newsarchive.model import AddResult, Article, Draft, Problem, Revision
-
 
 
 def __getattr__(name: str) -> Any:

@@ -1,63 +1,33 @@
 """The ``Archive`` facade: the one object the CLI and library users talk to.
 
-Data flow of ``add`` (DESIGN "The shape"): drafts are prepared (canonical text, ID) in
-batches. A small batch writes its texts as loose objects without the lock (same content,
-same name); then, under the store's write lock, each draft is compared with its
-article's head, its revision record is written, and the catalog rows and search entries
-of the whole batch are committed in one SQLite transaction. A batch of
-``PACK_THRESHOLD`` or more drafts writes everything under the lock into one new pack,
-texts as deltas against their heads, with one fsync. Objects are durable before the
-commit, so a crash leaves at most unreferenced objects, which ``gc`` removes and
-``check`` lists as notes, not damage.
+Each method checks its arguments at the API's edge and delegates to one function of the
+layers below (``ops/``, ``search/``, ``web/``); see docs/architecture.md. Modules that cost
+start-up time (the diff engine, search, the web client, maintenance) are imported by the
+methods that need them, so that ``newsarchive list`` does not load them.
 """
 
 from __future__ import annotations
 
-import base64
-import collections
-import itertools
 import os
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any
 
-from newsarchive import faults, refs
-from newsarchive.errors import (
-    InputError,
-    IntegrityError,
-    NewsArchiveError,
-    StoreError,
-    UsageError,
-)
-from newsarchive.model import AddResult, Article, Draft, Problem, Revision, Status
-from newsarchive.prepare import Prepared, apply_overrides, now_precise, parse_date, prepare_all
-from newsarchive.records import Record
-from newsarchive.store.catalog import Catalog
-from newsarchive.store.packs import PackWriter
+from newsarchive.errors import InputError, NewsArchiveError, UsageError
+from newsarchive.indexing.indexer import Indexer
+from newsarchive.ingest.prepare import apply_overrides
+from newsarchive.model import AddResult, Article, Change, Draft, Problem, Revision
+from newsarchive.ops import listing
 from newsarchive.store.repository import Store
-from newsarchive.text import count_words
+from newsarchive.text.dates import parse_date
 from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
+    from newsarchive.diff.compare import Diff
+    from newsarchive.search.hits import Hit
+    from newsarchive.web.snapshot import FeedReport, FeedSpec
 
-    from newsarchive.derive import Prefetch
-
-    from newsarchive.diffing import Diff
-    from newsarchive.changes import Change
-    from newsarchive.search import Hit
-    from newsarchive.snapshot import FeedReport, FeedSpec
-
-RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
 BATCH_SIZE = 1000
-PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
-PREPARE_CHUNK = 50  # drafts per task of a worker process
-PREPARE_AHEAD = 4  # prepare tasks queued ahead: more would delay the comparisons behind them
-
-
-class ObjectSink(Protocol):
-    def put(self, kind: str, payload: bytes, base: str | None = None) -> str: ...
 
 
 def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # noqa: A001
@@ -70,19 +40,6 @@ def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # n
     return Archive(path, wait=wait, workers=workers)
 
 
-def row_to_revision(row: RowLike) -> Revision:
-    source, date, slug = row["article"].split("/")
-    return Revision(
-        id=row["article"], number=row["number"], hash=row["text_hash"], title=row["title"],
-        source=source, date=date, slug=slug, url=row["url"], captured_at=row["captured_at"],
-        author=row["author"], record=row["record"], original=row["original"],
-        original_type=row["original_type"], words=row["words"],
-        words_added=row["words_added"], words_removed=row["words_removed"],
-        reverts=row["reverts"], kind=tuple(row["kind"].split()),
-        damaged=bool(row["damaged"]), flipflop=bool(row["flipflop"]),
-    )
-
-
 def _require(kind: type, *, optional: bool = False, **values: Any) -> None:
     """TypeError at the API's edge for a value of the wrong type (errors from deep inside
     would name neither the parameter nor the call)."""
@@ -91,15 +48,6 @@ def _require(kind: type, *, optional: bool = False, **values: Any) -> None:
             continue
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise TypeError(f"{name} must be {kind.__name__}, not {type(value).__name__}")
-
-
-def row_to_article(row: sqlite3.Row) -> Article:
-    return Article(
-        id=row["id"], source=row["source"], date=row["date"], slug=row["slug"],
-        title=row["title"], url=row["url"], revisions=row["revisions"],
-        first_captured=row["first_captured"], last_captured=row["last_captured"],
-        hash=row["hash"], words=row["words"],
-    )
 
 
 class Archive:
@@ -113,16 +61,7 @@ class Archive:
         if not str(path).strip():  # an unset variable, say: not the current directory
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
-        self._workers = Workers(workers)
-        self._ahead: Prefetch | None = None
-
-    @property
-    def _prefetch(self) -> Prefetch:
-        if self._ahead is None:  # derive is imported by writes only (start-up time)
-            from newsarchive.derive import Prefetch
-
-            self._ahead = Prefetch(self._workers)
-        return self._ahead
+        self.indexer = Indexer(Workers(workers))
 
     @property
     def path(self) -> Path:
@@ -175,223 +114,44 @@ class Archive:
         timeout) are raised, not yielded: they stop the run. ``on_progress`` is called
         as each input is worked through (before its batch commits), for progress displays.
         """
-        batch: list[Prepared | InputError] = []
-        try:
-            for item in self._prepared(drafts):
-                batch.append(item)
-                if len(batch) >= batch_size:
-                    yield from self._add_batch(batch, on_progress)
-                    batch = []
-            if batch:
-                yield from self._add_batch(batch, on_progress)
-        finally:
-            self._workers.close()
+        from newsarchive.ops.add import add_stream  # writes only: start-up time
 
-    def _prepared(self, drafts: Iterable[Draft | InputError],
-                  ) -> Iterator[Prepared | InputError]:
-        """The drafts prepared, in input order: by worker processes when there are many,
-        a few chunks ahead of the batch being written."""
-        it = iter(drafts)
-        chunk = list(itertools.islice(it, PREPARE_CHUNK))
-        if not self._workers.parallel or len(chunk) < PREPARE_CHUNK:
-            for item in itertools.chain(chunk, it):
-                yield from prepare_all([item])
-            return
-        ahead: collections.deque[tuple[Future[list[Prepared | InputError]],
-                                       list[Draft | InputError]]] = collections.deque()
-        while chunk or ahead:
-            if chunk:
-                ahead.append((self._workers.submit(prepare_all, chunk), chunk))
-                chunk = list(itertools.islice(it, PREPARE_CHUNK))
-            if len(ahead) >= PREPARE_AHEAD or not chunk:
-                future, drafts_of_it = ahead.popleft()
-                try:
-                    prepared = future.result()
-                except Exception:  # a worker died: prepare these here
-                    prepared = prepare_all(drafts_of_it)
-                yield from prepared
+        return add_stream(self.store, self.indexer, drafts, batch_size=batch_size,
+                          on_progress=on_progress)
 
-    def _add_batch(self, batch: list[Prepared | InputError],
-                   on_progress: Callable[[], None] | None = None,
-                   ) -> list[AddResult | NewsArchiveError]:
-        goods = [p for p in batch if isinstance(p, Prepared)]
-        if not goods:
-            return list(batch)  # type: ignore[arg-type]
-        self.store.catalog(write=True)  # creates the store and catalog on first write
-        objects = self.store.objects
-        bulk = len(goods) >= PACK_THRESHOLD
-        try:
-            if not bulk:
-                for p in goods:  # loose blobs need no lock: same content, same name
-                    objects.put("blob", p.text.encode("utf-8"))
-                    if p.original is not None:
-                        objects.put("blob", p.original)
-            results: dict[int, AddResult | InputError] = {}
-            with self.store.locked():
-                cat = self.store.catalog(write=True)
-                # a batch goes into one new pack, its texts as deltas against their heads
-                sink: ObjectSink = self.store.pack_writer() if bulk else objects
-                texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
-                if bulk:
-                    self._predict(cat, goods, texts)
-                cat.begin()
-                try:
-                    for i, item in enumerate(batch):
-                        if isinstance(item, Prepared):
-                            results[i] = self._add_one(cat, item, sink, texts)
-                        if on_progress is not None:
-                            on_progress()
-                    if isinstance(sink, PackWriter):
-                        sink.finish()  # one fsync for the whole batch
-                    faults.point("before-commit")
-                    cat.commit()
-                    faults.point("after-commit")
-                except BaseException:
-                    cat.rollback()
-                    if isinstance(sink, PackWriter):
-                        sink.abort()
-                    raise
-                finally:
-                    self._prefetch.clear()
-        except sqlite3.Error as err:
-            raise StoreError(f"{self.path}: cannot update the catalog ({err})") from err
-        except OSError as err:
-            raise StoreError(f"{self.path}: cannot write ({err.strerror or err})") from err
-        return [results[i] if i in results else p for i, p in enumerate(batch)]  # type: ignore[misc]
-
-    def _predict(self, cat: Catalog, goods: list[Prepared], texts: dict[str, str]) -> None:
-        """Start comparing each text with the one it will most likely follow (its
-        article's head, or the batch's previous text of the same article)."""
-        if not self._workers.parallel:
-            return
-        last: dict[str, str | None] = {}
-        pairs: list[tuple[str, str]] = []
-        for p in goods:
-            if p.id not in last:
-                head = cat.head(p.id)
-                if head is not None and head["text_hash"] not in texts:
-                    texts[head["text_hash"]] = self.text_of(head["text_hash"])
-                last[p.id] = texts[head["text_hash"]] if head is not None else None
-            prev = last[p.id]
-            if prev is not None:
-                pairs.append((prev, p.text))
-            last[p.id] = p.text
-        self._prefetch.submit(pairs)
-
-    def _add_one(self, cat: Catalog, p: Prepared, sink: ObjectSink,
-                 texts: dict[str, str]) -> AddResult | InputError:
-        head = cat.head(p.id)
-        if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
-            return AddResult("unchanged", row_to_revision(head), p.origin)
-        number = head["number"] + 1 if head is not None else 1  # the one this would be
-        same = None  # a revision we hold already: not a new one, nor a revert
-        if p.revision is not None:  # an import: the revision of that number
-            same = cat.revision(p.id, p.revision) if head is not None else None
-            if same is not None and (same["text_hash"], same["title"]) != (p.hash, p.title):
-                same = None
-            if same is None and p.revision > number:
-                return InputError(p.origin, f"revision {p.revision} of {p.id} comes before "
-                                            f"@{number}: import records in order")
-        elif head is not None and p.captured_given:  # the same capture again (a re-run)
-            same = cat.same_capture(p.id, p.hash, p.title, p.captured_at)
-        if same is not None:
-            return AddResult("unchanged", row_to_revision(same), p.origin)
-        # (again: a loose blob may have been removed by a gc that raced us; no-op otherwise)
-        sink.put("blob", p.text.encode("utf-8"), base=head["text_hash"] if head else None)
-        original_oid = None
-        if p.original is not None:
-            original_oid = sink.put("blob", p.original, base=head["original"] if head else None)
-        record = Record(
-            article=p.id, number=number, parent=head["record"] if head is not None else None,
-            text=p.hash, original=original_oid, original_type=p.original_type, title=p.title,
-            url=p.url, date=p.date, source=p.source, author=p.author,
-            captured_at=p.captured_at, recorded_at=now_precise(),
-        )
-        record_oid = sink.put("record", record.to_bytes(), base=record.parent)
-        faults.point("record-written")
-        prev_text = None
-        if head is not None:
-            prev_text = texts.get(head["text_hash"]) or self.text_of(head["text_hash"])
-        row = self._catalog_insert(cat, record, record_oid, p.text, prev_text,
-                                   head["title"] if head is not None else None)
-        status: Status = "added" if head is None else "revised"
-        return AddResult(status, row_to_revision(row), p.origin)
-
-    def _catalog_insert(self, cat: Catalog, record: Record, record_oid: str, text: str,
-                        prev_text: str | None, prev_title: str | None,
-                        damaged: bool = False) -> RowLike:
-        """Insert one revision's rows (derived fields computed here); returns its row."""
-        from newsarchive.derive import derive_revision
-
-        earlier = cat.revisions_of(record.article)
-        history = [(r["text_hash"], r["title"]) for r in earlier]
-        reverts = None
-        if history and record.text != history[-1][0]:  # the earliest revision with this text
-            reverts = next((r["number"] for r in earlier if r["text_hash"] == record.text), None)
-        change = self._prefetch.get(prev_text, text) if prev_text is not None else None
-        d = derive_revision(prev_text, prev_title, text, record.title, reverts is not None,
-                            history + [(record.text, record.title)], change)
-        doc = cat.doc_for(record.text, record.title, text)
-        values: dict[str, Any] = {
-            "record": record_oid, "article": record.article, "number": record.number,
-            "text_hash": record.text, "original": record.original,
-            "original_type": record.original_type, "title": record.title, "url": record.url,
-            "date": record.date, "source": record.source, "author": record.author,
-            "captured_at": record.captured_at, "words": count_words(text),
-            "bytes": len(text.encode("utf-8")),
-            "words_added": d.words_added, "words_removed": d.words_removed,
-            "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
-            "damaged": int(damaged), "doc": doc,
-        }
-        rid = cat.insert_revision(values)
-        cat.insert_edits(rid, d.removed, d.added)
-        cat.upsert_article(record.article, record.source, record.date, record.slug, rid,
-                           record.number, record.title, record.url, record.captured_at)
-        return {**values, "rid": rid}
+    def import_(
+        self, drafts: Iterable[Draft | InputError]
+    ) -> Iterator[AddResult | NewsArchiveError]:
+        """Archive records read back from ``export`` (each verified against its hash)."""
+        return self.add_stream(drafts)
 
     # -- reading ----------------------------------------------------------------------
-    def _cat(self) -> Catalog:
-        return self.store.catalog()
-
     def blob(self, oid: str) -> bytes:
         """A stored text or original, verified; IntegrityError when corrupt or missing."""
-        where = str(self.store.objects.path(oid))
-        try:
-            kind, payload = self.store.objects.get(oid)
-        except KeyError:
-            if self._cat().text_set_aside(oid):
-                raise IntegrityError(oid, oid, "missing", where, advice=(
-                    "it was damaged, and an earlier 'check --repair' set it aside in "
-                    "quarantine/ (the revision is kept, marked DAMAGED)")) from None
-            raise IntegrityError(oid, oid, "missing", where) from None
-        if kind != "blob":
-            raise IntegrityError(oid, oid, f"a {kind} object", where)
-        return payload
+        return self.store.blob(oid)
 
     def text_of(self, text_hash: str) -> str:
         """A stored text by content hash, verified; IntegrityError when corrupt or missing."""
-        return self.blob(text_hash).decode("utf-8")
+        return self.store.text_of(text_hash)
 
     def get(self, ref: str) -> Revision:
         """The revision a reference names (SPEC 3)."""
         _require(str, ref=ref)
-        return row_to_revision(refs.resolve(self._cat(), ref))
+        return listing.get(self.store, ref)
 
     def log(self, ref: str) -> list[Revision]:
         """Every revision of the article ``ref`` names, newest first."""
-        rev = self.get(ref)
-        return [row_to_revision(r) for r in reversed(self._cat().revisions_of(rev.id))]
+        _require(str, ref=ref)
+        return listing.log(self.store, ref)
 
     def show(self, ref: str) -> str:
         """The canonical text of a revision (verified against its hash)."""
-        return self.text_of(self.get(ref).hash)
+        return self.store.text_of(self.get(ref).hash)
 
     def original(self, ref: str) -> tuple[bytes, str | None]:
         """The stored original input of a revision and its media type."""
-        rev = self.get(ref)
-        if rev.original is None:
-            raise InputError(rev.ref, "has no stored original (it was added as plain text)")
-        return self.blob(rev.original), rev.original_type
+        _require(str, ref=ref)
+        return listing.original(self.store, ref)
 
     def articles(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                  until: str | None = None, changed: bool = False,
@@ -400,12 +160,8 @@ class Archive:
         """Articles, newest change first, filtered as ``list``."""
         if limit is not None:
             _require(int, limit=limit)
-        rows = self._cat().articles(
-            sources=_as_list(source), since=_date_or_none(since, "--since"),
-            until=_date_or_none(until, "--until"), changed=changed, kinds=_as_list(kind),
-            limit=limit,
-        )
-        return [row_to_article(r) for r in rows]
+        return listing.articles(self.store, **_filters(source, since, until, kind),
+                                changed=changed, limit=limit)
 
     def revisions(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                   until: str | None = None, changed: bool = False,
@@ -413,36 +169,14 @@ class Archive:
                   limit: int | None = None) -> Iterator[Revision]:
         """Every revision, by article ID then number (the order of ``export``), of the
         articles that ``articles()`` selects with the same filters."""
-        sources = set(_as_list(source))
-        lo, hi = _date_or_none(since, "--since"), _date_or_none(until, "--until")
-        chosen = None
-        if changed or kind or limit is not None:
-            chosen = {a.id for a in self.articles(source=source, since=since, until=until,
-                                                  changed=changed, kind=kind, limit=limit)}
-        for row in self._cat().all_revisions():
-            if sources and row["source"] not in sources:
-                continue
-            if chosen is not None and row["article"] not in chosen:
-                continue
-            if (lo and row["date"] < lo) or (hi and row["date"] > hi):
-                continue
-            yield row_to_revision(row)
+        if limit is not None:
+            _require(int, limit=limit)
+        return listing.revisions(self.store, **_filters(source, since, until, kind),
+                                 changed=changed, limit=limit)
 
     def diff(self, a: str, b: str | None = None, *, by: str = "word") -> Diff:
         """The diff of revision ``a`` against ``b``; one ref: against its predecessor."""
-        from newsarchive.diffing import diff_texts
-
-        if b is None:
-            new = self.get(a)
-            if new.number == 1:
-                old = new
-            else:
-                old = self.get(f"{new.id}@{new.number - 1}")
-        else:
-            old, new = self.get(a), self.get(b)
-        return diff_texts(self.text_of(old.hash), self.text_of(new.hash), by=by,
-                          title_a=old.title, title_b=new.title, label_a=old.ref,
-                          label_b=new.ref)
+        return listing.diff(self.store, a, b, by=by)
 
     def search(self, query: str, *, source: str | Sequence[str] | None = None,
                since: str | None = None, until: str | None = None, limit: int = 20,
@@ -451,22 +185,34 @@ class Archive:
         """Full-text search, best first; see :mod:`newsarchive.search`."""
         _require(str, query=query)
         _require(int, limit=limit)
-        from newsarchive.search import search
+        from newsarchive.search.hits import search  # start-up time
 
-        return search(self, query, sources=_as_list(source),
-                      since=_date_or_none(since, "--since"), until=_date_or_none(until, "--until"),
-                      limit=limit, all_revisions=all_revisions, removed=removed, added=added,
-                      markers=markers)
+        f = _filters(source, since, until, None)
+        return search(self.store, query, sources=f["sources"], since=f["since"],
+                      until=f["until"], limit=limit, all_revisions=all_revisions,
+                      removed=removed, added=added, markers=markers)
 
     def changes(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                 until: str | None = None, kind: str | Sequence[str] | None = None,
                 limit: int = 50) -> list[Change]:
         """Recent revisions across the archive with their kinds, newest first."""
         _require(int, limit=limit)
-        from newsarchive.changes import changes
+        from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
 
-        return changes(self, sources=_as_list(source), since=_date_or_none(since, "--since"),
-                       until=_date_or_none(until, "--until"), kinds=_as_list(kind), limit=limit)
+        return changes(self.store, **_filters(source, since, until, kind), limit=limit)
+
+    def changes_report(self, changes: Sequence[Change], fmt: str = "atom") -> str:
+        """The changes as an Atom feed (``fmt="atom"``) or a static HTML page (``"html"``)."""
+        from newsarchive.changes.feed import to_atom, to_html_report  # start-up time
+
+        def diff_of(c: Change) -> Diff:
+            return listing.diff_revisions(self.store, c.previous, c.revision)
+
+        if fmt == "atom":
+            return to_atom(changes, diff_of, store_key=self.path.as_posix())
+        if fmt == "html":
+            return to_html_report(changes, diff_of)
+        raise UsageError(f"unknown report format {fmt!r} (atom or html)")
 
     def snapshot(self, feeds: str | FeedSpec | Sequence[str | FeedSpec], *, no_fetch: bool = False,
                  force: bool = False, allow_private_networks: bool = False,
@@ -474,18 +220,25 @@ class Archive:
                  ) -> list[FeedReport]:
         """Archive every article of RSS/Atom/JSON feeds (URLs or files); a report a feed.
 
-        See :mod:`newsarchive.snapshot`. Failures of a feed or an entry are in its report;
-        only store errors (locked past the wait, disk full) are raised.
+        See :mod:`newsarchive.web.snapshot`. Failures of a feed or an entry are in its
+        report; only store errors (locked past the wait, disk full) are raised.
         """
-        from newsarchive.pages import make_fetcher
-        from newsarchive.snapshot import FeedSpec, run_snapshot
+        from newsarchive.web.fetch import make_fetcher  # the web client: start-up time
+        from newsarchive.web.snapshot import FeedSpec, run_snapshot
 
         if isinstance(feeds, (str, FeedSpec)):  # one feed, not a sequence of characters
             feeds = [feeds]
         specs = [f if isinstance(f, FeedSpec) else FeedSpec(url=f) for f in feeds]
         with make_fetcher(allow_private_networks=allow_private_networks) as fetcher:
-            return run_snapshot(self, specs, fetcher=fetcher, no_fetch=no_fetch,
-                                on_event=on_event, force=force)
+            return run_snapshot(self.store, self.add_drafts, specs, fetcher=fetcher,
+                                no_fetch=no_fetch, on_event=on_event, force=force)
+
+    def fetch(self, url: str, *, allow_private_networks: bool = False) -> Draft:
+        """Fetch a page the user named and extract its article, as ``add URL`` does
+        (InputError naming the URL when it cannot be fetched or holds no article)."""
+        from newsarchive.web.snapshot import fetch_url  # the web client: start-up time
+
+        return fetch_url(url, allow_private_networks=allow_private_networks)
 
     # -- export / import ----------------------------------------------------------------
     def export(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
@@ -502,56 +255,44 @@ class Archive:
 
     def export_record(self, rev: Revision) -> dict[str, Any]:
         """The export record of one revision; IntegrityError when its text is unreadable."""
-        rec: dict[str, Any] = {
-            "id": rev.id, "source": rev.source, "date": rev.date, "slug": rev.slug,
-            "revision": rev.number, "hash": rev.hash, "title": rev.title, "url": rev.url,
-            "captured_at": rev.captured_at, "author": rev.author,
-            "text": self.text_of(rev.hash),
-        }
-        if rev.original is not None:
-            payload = self.blob(rev.original)
-            try:
-                rec["original"] = payload.decode("utf-8")
-            except UnicodeDecodeError:
-                rec["original_base64"] = base64.b64encode(payload).decode("ascii")
-            rec["original_type"] = rev.original_type
-        return rec
-
-    def import_(
-        self, drafts: Iterable[Draft | InputError]
-    ) -> Iterator[AddResult | NewsArchiveError]:
-        """Archive records read back from ``export`` (each verified against its hash)."""
-        return self.add_stream(drafts)
+        return listing.export_record(self.store, rev)
 
     # -- maintenance ------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
-        from newsarchive.maintenance import store_stats
+        from newsarchive.ops.stats import store_stats  # maintenance: start-up time
 
-        return store_stats(self)
+        return store_stats(self.store)
 
     def check(self, *, repair: bool = False,
               on_progress: Callable[[int, int], None] | None = None) -> list[Problem]:
         """Every problem found (see ``newsarchive check``); ``on_progress(done, total)``
         as each object is read."""
-        from newsarchive.maintenance import check
+        from newsarchive.ops.check import check  # maintenance: start-up time
 
-        return check(self, repair=repair, on_progress=on_progress)
+        return check(self.store, self.indexer, repair=repair, on_progress=on_progress)
 
     def reindex(self, *, on_progress: Callable[[int, int], None] | None = None,
                 ) -> dict[str, int]:
         """Rebuild the catalog from the objects; ``on_progress(done, total)`` after each
         revision."""
-        from newsarchive.maintenance import reindex
+        from newsarchive.ops.reindex import reindex  # maintenance: start-up time
 
-        return reindex(self, on_progress)
+        return reindex(self.store, self.indexer, on_progress)
 
     def gc(self, *, grace: float = 3600.0,
            on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
         """Remove what nothing refers to, repack; ``on_progress(done, total)`` as each
         object is repacked."""
-        from newsarchive.maintenance import gc
+        from newsarchive.ops.gc import gc  # maintenance: start-up time
 
-        return gc(self, grace=grace, on_progress=on_progress)
+        return gc(self.store, grace=grace, on_progress=on_progress)
+
+
+def _filters(source: str | Sequence[str] | None, since: str | None, until: str | None,
+             kind: str | Sequence[str] | None) -> dict[str, Any]:
+    """The shared filters, checked and parsed: sources, since, until, kinds."""
+    return {"sources": _as_list(source), "since": _date_or_none(since, "--since"),
+            "until": _date_or_none(until, "--until"), "kinds": _as_list(kind)}
 
 
 def _as_list(value: str | Sequence[str] | None) -> list[str]:
@@ -568,6 +309,4 @@ def _date_or_none(value: str | None, option: str) -> str | None:
     try:
         return parse_date(value, option)
     except InputError as err:
-        from newsarchive.errors import UsageError
-
         raise UsageError(f"{option}: unreadable date {value!r} (try YYYY-MM-DD)") from err

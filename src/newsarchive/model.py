@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Status = Literal["added", "revised", "unchanged"]
-# The kinds of change (see newsarchive.changekind for the rules); here so that the CLI can
+# The kinds of change (see newsarchive.changes.kinds for the rules); here so that the CLI can
 # offer them without importing the classifier.
 KINDS = ("minor", "headline", "correction", "substantive", "revert")
 # Revision numbers past this are refused (as input or in a reference): beyond any real
@@ -162,3 +162,22 @@ class Problem:
             "articles": self.articles,
             "damage": self.damage,
         }
+
+
+@dataclass(frozen=True)
+class Change:
+    """One revision after the first, against the revision before it."""
+
+    revision: Revision
+    previous: Revision
+    first_changed: str | None
+
+    @property
+    def title_changed(self) -> bool:
+        return self.previous.title != self.revision.title
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.revision.to_dict()
+        d["first_changed"] = self.first_changed
+        d["previous_title"] = self.previous.title if self.title_changed else None
+        return d

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from newsarchive import __version__
+from newsarchive.version import __version__
 from newsarchive.cli.context import Seconds, State
 from newsarchive.cli.errors import error_line, handled
 

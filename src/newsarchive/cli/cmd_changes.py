@@ -6,7 +6,7 @@ import click
 
 from newsarchive.cli.context import COUNT, State, emit_json, filter_options, pass_state, style
 from newsarchive.model import KINDS
-from newsarchive.text import visible
+from newsarchive.text.canonical import visible
 
 
 @click.command()
@@ -39,10 +39,7 @@ def changes(state: State, sources: tuple[str, ...], since: str | None, until: st
         for c in found:
             emit_json(c.to_dict())
     elif fmt in ("atom", "html"):
-        from newsarchive.changefeed import to_atom, to_html_report
-
-        render = to_atom if fmt == "atom" else to_html_report
-        click.echo(render(archive, found).rstrip("\n"))
+        click.echo(archive.changes_report(found, fmt).rstrip("\n"))
     else:
         for c in found:
             rev = c.revision

@@ -7,7 +7,7 @@ import sys
 import click
 
 from newsarchive.cli.context import State, pass_state
-from newsarchive.text import visible
+from newsarchive.text.canonical import visible
 
 GRANULARITIES = ("word", "sentence", "line", "char")
 FORMATS = ("inline", "unified", "html", "json")

@@ -21,7 +21,7 @@ from newsarchive.cli.context import (
 )
 from newsarchive.cli.errors import error_line
 from newsarchive.model import KINDS
-from newsarchive.text import visible
+from newsarchive.text.canonical import visible
 
 
 def article_options(f: F) -> F:

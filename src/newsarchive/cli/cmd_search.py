@@ -13,7 +13,7 @@ from newsarchive.cli.context import (
     pass_state,
     style,
 )
-from newsarchive.text import visible
+from newsarchive.text.canonical import visible
 
 BOLD = ("\x1b[1m", "\x1b[22m")
 

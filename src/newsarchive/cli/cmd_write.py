@@ -70,9 +70,8 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
 
 def _fetch_page(state: State) -> Callable[[str], Draft]:
     def fetch(url: str) -> Draft:
-        from newsarchive.pages import fetch_article
-
-        return fetch_article(url, allow_private_networks=state.config.allow_private_networks)
+        return state.archive.fetch(url,
+                                   allow_private_networks=state.config.allow_private_networks)
 
     return fetch
 
@@ -112,7 +111,7 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
         raise click.UsageError("give files, directories, URLs or - (stdin) to add")
     from newsarchive.errors import InputError
     from newsarchive.ingest.inputs import count_inputs, read_inputs
-    from newsarchive.prepare import apply_overrides
+    from newsarchive.ingest.prepare import apply_overrides
 
     overrides = dict(source=source, date=date, title=title, url=url, slug=slug, author=author,
                      captured_at=captured_at)

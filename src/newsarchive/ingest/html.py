@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 from newsarchive.errors import InputError
 from newsarchive.model import Draft
-from newsarchive.urls import canonical_url
+from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement

@@ -28,7 +28,7 @@ from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW
 from newsarchive.store.ids import KINDS, object_id
 from newsarchive.store.packs import PackFormatError, PackReader, PackWriter, inflate
-from newsarchive.text import HASH_RE
+from newsarchive.text.canonical import HASH_RE
 
 TMP_PREFIX = ".tmp-"
 
@@ -67,7 +67,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 class ObjectStore:
-    """Loose objects in a fan-out directory; see the module docstring."""
+    """Loose objects in a fan-out directory, and packs: the file-system backend of
+    :mod:`newsarchive.store.interface`; see the module docstring."""
 
     def __init__(self, root: Path, *, durable: bool = True) -> None:
         self.root = root
@@ -164,6 +165,22 @@ class ObjectStore:
 
     def path(self, oid: str) -> Path:
         return Path(self._loose(oid))
+
+    def where(self, oid: str) -> str:
+        """Where ``oid`` is (or would be) stored, for messages."""
+        if not self.is_loose(oid):
+            hit = self._packed(oid, refresh_on_miss=False)
+            if hit is not None:
+                return f"{hit[0].path}@{hit[1]}"
+        return self._loose(oid)
+
+    def mtime(self, oid: str) -> float | None:
+        """When the loose copy of ``oid`` was written; None when it has none (packed
+        objects are dropped by repacking, not one by one)."""
+        try:
+            return os.lstat(self._loose(oid)).st_mtime
+        except FileNotFoundError:
+            return None
 
     def _loose(self, oid: str) -> str:
         """The loose object's path as a string (cheaper than a Path on bulk writes)."""

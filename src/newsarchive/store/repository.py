@@ -2,7 +2,7 @@
 
 Layout (see docs/storage.md)::
 
-    <store>/format          JSON: {"format": "newsarchive", "version": 1}
+    <store>/format          JSON: {"format": "newsarchive", "version": 2}
     <store>/objects/ab/...  immutable objects (store/objects.py)
     <store>/catalog.sqlite  derived catalog (store/catalog.py), WAL mode
     <store>/lock            the cross-process write lock (filelock)
@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsarchive.errors import StoreError, StoreLocked, StoreNotFound
+from newsarchive.errors import IntegrityError, StoreError, StoreLocked, StoreNotFound
 from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
 from newsarchive.store.files import O_NOFOLLOW
 from newsarchive.store.objects import ObjectStore
@@ -168,6 +169,60 @@ class Store:
         self._conn = conn
         self.catalog_mode = mode
         return cat
+
+    def replace_catalog(self) -> Catalog:
+        """A catalog to rebuild from the objects: the current one when its file can be
+        read, else an empty one (an unreadable file is moved aside, never deleted)."""
+        path = self.catalog_path
+        refuse_symlink(path)
+        try:
+            if path.exists():
+                conn = connect(path)
+                try:
+                    conn.execute("PRAGMA quick_check").fetchall()
+                    # a full-text index whose structure record is damaged passes quick_check
+                    # but cannot even be dropped: query each one that exists
+                    for table in ("docs_fts", "edits_fts"):
+                        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                        (table,)).fetchone():
+                            conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'x' "
+                                         "LIMIT 1").fetchall()
+                finally:
+                    conn.close()
+        except sqlite3.DatabaseError:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            os.replace(path, aside)
+            for suffix in ("-wal", "-shm"):
+                try:
+                    os.unlink(str(path) + suffix)
+                except FileNotFoundError:
+                    pass
+        self.close()
+        conn = connect(path)
+        cat = Catalog(conn)
+        cat.create()
+        self._conn, self._catalog = conn, cat
+        return cat
+
+    # -- objects ----------------------------------------------------------------------
+    def blob(self, oid: str) -> bytes:
+        """A stored text or original, verified; IntegrityError when corrupt or missing."""
+        try:
+            kind, payload = self.objects.get(oid)
+        except KeyError:
+            where = self.objects.where(oid)
+            if self.catalog().text_set_aside(oid):
+                raise IntegrityError(oid, oid, "missing", where, advice=(
+                    "it was damaged, and an earlier 'check --repair' set it aside in "
+                    "quarantine/ (the revision is kept, marked DAMAGED)")) from None
+            raise IntegrityError(oid, oid, "missing", where) from None
+        if kind != "blob":
+            raise IntegrityError(oid, oid, f"a {kind} object", self.objects.where(oid))
+        return payload
+
+    def text_of(self, text_hash: str) -> str:
+        """A stored text by content hash, verified; IntegrityError when corrupt or missing."""
+        return self.blob(text_hash).decode("utf-8")
 
     def close(self) -> None:
         if self._conn is not None:

@@ -1,26 +1,13 @@
-"""Diffs of article texts: the ``Diff`` model, moves, statistics and the quick facts.
-
-``diff_texts`` runs the engine (:mod:`newsarchive.diffengine`: exact edit scripts at the
-word, sentence, line or character level, bounded in time), finds the sentences that
-moved, and counts what changed; the renderers live in :mod:`newsarchive.diffformat`.
-``word_change_counts``, ``changed_passages`` and ``first_changed_sentence`` are the facts
-``add``, ``search --removed/--added`` and ``changes`` need.
-"""
-
+"""Facts of an edit from its ops: what changed where, moved sentences, word and sentence
+counts; and the quick facts ``add``, ``search --removed/--added`` and ``changes`` need
+(``word_change_counts``, ``changed_passages``, ``first_changed_sentence``)."""
 
 from __future__ import annotations
 
 import bisect
-import json
-import time
-from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any
 
-
-from newsarchive.diffengine import (
-    GRANULARITIES,
-    MAX_TOKENS,
+from newsarchive.diff.engine import (
     MIN_MOVE_CHARS,
     OpName,
     RawOps,
@@ -30,129 +17,12 @@ from newsarchive.diffengine import (
     line_spans,
     run_dmp,
     sentence_spans,
-    tokenize,
     word_re,
 )
-
-__all__ = ["GRANULARITIES", "MAX_TOKENS", "Diff", "DiffStats", "Move", "Op", "changed_passages",
-           "compute_ops", "diff_texts", "first_changed_sentence", "sentence_spans", "tokenize",
-           "word_change_counts"]
-
-# -- model --------------------------------------------------------------------------------
+from newsarchive.diff.model import Move, Op
 
 
-@dataclass(frozen=True)
-class Op:
-    op: OpName
-    text: str
-    moved: int | None = None   # index into Diff.moves when this op is half of a move
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"op": self.op, "text": self.text}
-        if self.moved is not None:
-            d["moved"] = self.moved
-        return d
-
-
-@dataclass(frozen=True)
-class Move:
-    """A sentence that moved unchanged: offsets in characters into A and into B."""
-
-    text: str
-    a_offset: int
-    b_offset: int
-
-
-@dataclass(frozen=True)
-class DiffStats:
-    words_added: int
-    words_removed: int
-    sentences_added: int
-    sentences_removed: int
-    sentences_changed: int
-    changed_share: float   # 0..1: (deleted + inserted characters) / (len(A) + len(B))
-    title_changed: bool
-    sentences_moved: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["changed_share"] = round(self.changed_share, 4)
-        return d
-
-
-@dataclass
-class Diff:
-    """The diff of text A (labelled ``a``) against text B (``b``), at granularity ``by``.
-
-    ``ops`` is an exact edit script (equal+delete texts give A, equal+insert texts B);
-    the ``to_*`` methods render it (see :mod:`newsarchive.diffformat`).
-    """
-
-    a: str
-    b: str
-    title_a: str | None
-    title_b: str | None
-    by: str
-    ops: list[Op]
-    moves: list[Move] = field(default_factory=list)
-    stats: DiffStats = field(default_factory=lambda: DiffStats(0, 0, 0, 0, 0, 0.0, False))
-
-    @property
-    def changed(self) -> bool:
-        """Whether the texts or the titles differ."""
-        return self.stats.title_changed or any(op.op != "equal" for op in self.ops)
-
-    @property
-    def text_a(self) -> str:
-        return "".join(op.text for op in self.ops if op.op != "insert")
-
-    @property
-    def text_b(self) -> str:
-        return "".join(op.text for op in self.ops if op.op != "delete")
-
-    def title_ops(self) -> list[Op]:
-        """A word diff of the titles (empty when neither side has one)."""
-        ops, _ = compute_ops(self.title_a or "", self.title_b or "", "word", 0.1)
-        return [Op(op, t) for op, t in ops]
-
-    def to_text(self, color: bool = False) -> str:
-        """Inline: ``[-removed-]{+added+}``, moves ``[<...<]`` / ``{>...>}``; with ``color``
-        ANSI colours instead of markers. A changed title first: ``title: ...``."""
-        from newsarchive.diffformat import render_text
-
-        return render_text(self, color=color)
-
-    def to_unified(self, context: int = 3) -> str:
-        """Like ``diff -u``, a paragraph a line; a changed title first, as header lines."""
-        from newsarchive.diffformat import render_unified
-
-        return render_unified(self, context=context)
-
-    def to_html(self, standalone: bool = True) -> str:
-        """A self-contained, script-free page (or only its ``<section>``)."""
-        from newsarchive.diffformat import render_html
-
-        return render_html(self, standalone=standalone)
-
-    def to_stat(self) -> str:
-        """The ``--stat`` summary: title, words, sentences, share of the text changed."""
-        from newsarchive.diffformat import render_stat
-
-        return render_stat(self)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "title": {"a": self.title_a, "b": self.title_b},
-                "by": self.by, "ops": [op.to_dict() for op in self.ops],
-                "moves": [asdict(m) for m in self.moves], "stats": self.stats.to_dict()}
-
-    def to_json(self, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-
-# -- moves and stats ----------------------------------------------------------------------
-
-
-class _Marks:
+class Marks:
     """Changed intervals of one text (merged, sorted) and the points where the other side
     inserted (or deleted) text."""
 
@@ -182,7 +52,7 @@ class _Marks:
         return k < len(self.points) and self.points[k] < e
 
 
-def _marks(ops: RawOps) -> tuple[_Marks, _Marks]:
+def mark_changes(ops: RawOps) -> tuple[Marks, Marks]:
     dels, ins, del_pts, ins_pts = [], [], [], []
     pa = pb = 0
     for op, text in ops:
@@ -198,7 +68,7 @@ def _marks(ops: RawOps) -> tuple[_Marks, _Marks]:
         else:
             pa += n
             pb += n
-    return _Marks(dels, ins_pts), _Marks(ins, del_pts)
+    return Marks(dels, ins_pts), Marks(ins, del_pts)
 
 
 
@@ -222,7 +92,7 @@ def _runs(ops: RawOps) -> tuple[list[int], list[int], list[int], list[int]]:
     return da, dr, ib, ir
 
 
-def _find_moves(a: str, b: str, ops: RawOps, marks: tuple[_Marks, _Marks], by: str
+def find_moves(a: str, b: str, ops: RawOps, marks: tuple[Marks, Marks], by: str
                 ) -> list[Move]:
     """Sentences (lines when ``by`` is line) wholly deleted in one place and wholly
     inserted, unchanged, in another run of changes."""
@@ -252,7 +122,7 @@ def _find_moves(a: str, b: str, ops: RawOps, marks: tuple[_Marks, _Marks], by: s
     return sorted(moves, key=lambda m: m.a_offset)
 
 
-def _cut(ops: RawOps, moves: list[Move]) -> list[Op]:
+def cut(ops: RawOps, moves: list[Move]) -> list[Op]:
     """Ops with each move's text cut out of its delete and insert ops and tagged."""
     spans = {
         "delete": sorted((m.a_offset, m.a_offset + len(m.text), i) for i, m in enumerate(moves)),
@@ -289,20 +159,22 @@ def _cut(ops: RawOps, moves: list[Move]) -> list[Op]:
     return out
 
 
-_LCS_LIMIT = 1_000_000   # words x words above which a run's common words are not searched
+# words x words above which a run's common words are not searched (about 0.4 s of the
+# pure-Python diff-match-patch at worst): a bound on work, not time, so that the counts
+# are the same on any machine
+_LCS_LIMIT = 250_000
 
 
-def _common_words(gone: list[str], new: list[str], deadline: float) -> int:
+def _common_words(gone: list[str], new: list[str]) -> int:
     """How many words the longest common sequence of two word lists has; for runs too
-    large (unrelated texts) or out of time, only the words they begin and end with."""
+    large (unrelated texts), only the words they begin and end with."""
     if not gone or not new:
         return 0
-    left = deadline - time.monotonic()
-    if len(gone) * len(new) <= _LCS_LIMIT and left > 0:
+    if len(gone) * len(new) <= _LCS_LIMIT:
         try:
             table: dict[str, str] = {}
             ea, eb = encode_tokens(gone, table), encode_tokens(new, table)
-            return sum(n for op, n in run_dmp(ea, eb, left, None, cleanup=False) if op == "equal")
+            return sum(n for op, n in run_dmp(ea, eb, 0, None, cleanup=False) if op == "equal")
         except TooManyTokens:
             pass
     n, p, q = min(len(gone), len(new)), 0, 0
@@ -313,8 +185,8 @@ def _common_words(gone: list[str], new: list[str], deadline: float) -> int:
     return p + q
 
 
-def _count_words(ops: RawOps, a: str, b: str, by: str,
-                 marks: tuple[_Marks, _Marks] | None = None) -> tuple[int, int]:
+def count_words(ops: RawOps, a: str, b: str, by: str,
+                 marks: tuple[Marks, Marks] | None = None) -> tuple[int, int]:
     """(words added, words removed).
 
     Op boundaries fall between words except at char granularity, so the words of each
@@ -323,27 +195,26 @@ def _count_words(ops: RawOps, a: str, b: str, by: str,
     edit: +2 -2, not +3 -3). At char granularity: the words the edit touched.
     """
     if by == "char":
-        ma, mb = marks or _marks(ops)
+        ma, mb = marks or mark_changes(ops)
         added = sum(1 for m in word_re().finditer(b) if mb.touched(m.start(), m.end()))
         removed = sum(1 for m in word_re().finditer(a) if ma.touched(m.start(), m.end()))
         return added, removed
     added = removed = 0
     gone: list[str] = []
     new: list[str] = []
-    deadline = time.monotonic() + 0.1
     for op, text in [*ops, ("equal", "")]:
         if op == "delete":
             gone += word_re().findall(text)
         elif op == "insert":
             new += word_re().findall(text)
         elif gone or new:
-            common = _common_words(gone, new, deadline)
+            common = _common_words(gone, new)
             added, removed = added + len(new) - common, removed + len(gone) - common
             gone, new = [], []
     return added, removed
 
 
-def _sentence_counts(text: str, marks: _Marks, moved: set[int]) -> tuple[int, int]:
+def sentence_counts(text: str, marks: Marks, moved: set[int]) -> tuple[int, int]:
     """(sentences wholly added/removed, sentences partly changed) of one side."""
     whole = part = 0
     for s, e in sentence_spans(text):
@@ -354,26 +225,6 @@ def _sentence_counts(text: str, marks: _Marks, moved: set[int]) -> tuple[int, in
         else:
             part += 1
     return whole, part
-
-
-def diff_texts(a: str, b: str, *, by: str = "word", title_a: str | None = None,
-               title_b: str | None = None, label_a: str = "a", label_b: str = "b",
-               timeout: float = 0.5) -> Diff:
-    """The diff of text ``a`` against text ``b`` (see the module docstring)."""
-    raw, used = compute_ops(a, b, by, timeout)
-    ma, mb = _marks(raw)
-    moves = _find_moves(a, b, raw, (ma, mb), used)
-    ops = _cut(raw, moves) if moves else [Op(op, t) for op, t in raw]
-    added, removed = _count_words(raw, a, b, used, (ma, mb))
-    s_removed, changed_a = _sentence_counts(a, ma, {m.a_offset for m in moves})
-    s_added, changed_b = _sentence_counts(b, mb, {m.b_offset for m in moves})
-    size = len(a) + len(b)
-    stats = DiffStats(
-        words_added=added, words_removed=removed, sentences_added=s_added,
-        sentences_removed=s_removed, sentences_changed=max(changed_a, changed_b),
-        changed_share=(ma.total + mb.total) / size if size else 0.0,
-        title_changed=(title_a or "") != (title_b or ""), sentences_moved=len(moves))
-    return Diff(label_a, label_b, title_a, title_b, used, ops, moves, stats)
 
 
 # -- quick facts for add / log / search ---------------------------------------------------
@@ -390,7 +241,7 @@ def word_change_counts(a: str, b: str) -> tuple[int, int]:
     if a == b:
         return 0, 0
     ops, used = _word_ops(a, b)
-    return _count_words(list(ops), a, b, used)
+    return count_words(list(ops), a, b, used)
 
 
 def changed_passages(a: str, b: str) -> tuple[list[str], list[str]]:
@@ -401,11 +252,11 @@ def changed_passages(a: str, b: str) -> tuple[list[str], list[str]]:
     if a == b:
         return [], []
     raw, _ = _word_ops(a, b)
-    ma, mb = _marks(list(raw))
-    moves = _find_moves(a, b, list(raw), (ma, mb), "word")
+    ma, mb = mark_changes(list(raw))
+    moves = find_moves(a, b, list(raw), (ma, mb), "word")
     removed: list[str] = []
     added: list[str] = []
-    for op in _cut(list(raw), moves):
+    for op in cut(list(raw), moves):
         if op.op != "equal" and op.moved is None and word_re().search(op.text):
             (removed if op.op == "delete" else added).append(" ".join(op.text.split()))
     return removed, added

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from newsarchive.text import HASH_RE, is_valid_id
+from newsarchive.text.canonical import HASH_RE
+from newsarchive.text.names import is_valid_id
 
 RECORD_VERSION = 1
 

@@ -18,16 +18,20 @@ How a diff is made:
    weighed in characters, and each lone change slides to the best boundary of the real
    text (paragraph, line, sentence, word), as diff-match-patch's lossless cleanup would.
 
-Bounded time: a diff gets a deadline (``timeout``). Half of what is left goes to the
-requested granularity; if diff-match-patch runs out of time there, the attempt is
+Bounded work, the same result every time: a diff gets a budget of :data:`CELL_BUDGET`
+"cells" (for each diff-match-patch run, the product of its two lengths in tokens, which
+bounds the run's work). When the requested granularity would exceed it, the attempt is
 dropped and the diff made again at the next coarser granularity (char -> word ->
-sentence -> line), which has far fewer tokens. The same happens when a stretch has more
-distinct tokens than there are codes. Whatever the path, the result is exact: the
-equal+delete texts concatenate to A and the equal+insert texts to B (checked before
-returning). ``Diff.by`` names the granularity actually used.
+sentence -> line), which has far fewer tokens; at the coarsest, a run over the budget is
+a plain replacement. The budget counts work, not seconds, so that the figures stored
+with a revision are a function of its texts alone, whatever the machine's speed or
+load (a ``timeout`` in seconds can still be asked for, for display). The same happens
+when a stretch has more distinct tokens than there are codes. Whatever the path, the
+result is exact: the equal+delete texts concatenate to A and the equal+insert texts to B
+(checked before returning). ``Diff.by`` names the granularity actually used.
 
-The model (``Diff``, ``Op``, moves and stats) lives in :mod:`newsarchive.diffing`, the
-renderers (inline, unified, HTML, stat) in :mod:`newsarchive.diffformat`.
+The model (``Diff``, ``Op``, moves and stats) lives in :mod:`newsarchive.diff.model`, the
+renderers (inline, unified, HTML, stat) in :mod:`newsarchive.diff.render`.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from functools import cache, lru_cache
 from typing import Any, Literal
 
 from newsarchive.errors import UsageError
-from newsarchive.sentences import CLOSERS, TERMINATORS, sentence_tokens
+from newsarchive.text.sentences import CLOSERS, TERMINATORS, sentence_tokens
 
 GRANULARITIES = ("word", "sentence", "line", "char")
 _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence": "line",
@@ -366,6 +370,12 @@ class _OutOfTime(Exception):
     pass
 
 
+# The work one diff attempt may do, in cells (see the module docstring): about a second of
+# the pure-Python diff-match-patch on two wholly different runs of 775 tokens each (it
+# does some 0.6 million cells a second there), far less for the edits news texts see.
+CELL_BUDGET = 600_000
+
+
 @dataclass
 class _Ctx:
     """What one diff attempt shares: its deadline, engine and options, and the facts
@@ -377,8 +387,19 @@ class _Ctx:
     abort: bool = False   # raise _OutOfTime as soon as a run runs out of time
     late: bool = False    # some diff-match-patch run ran out of time
     memo: dict[str, _Pairs] = field(default_factory=dict)
+    cells: int | None = None  # the work left (see CELL_BUDGET); None: a deadline instead
 
     def dmp(self, a: str, b: str, cleanup: bool = False) -> list[tuple[OpName, int]]:
+        if self.cells is not None:
+            cost = len(a) * len(b)
+            if cost > self.cells and not set(a).isdisjoint(b):
+                self.late = True
+                if self.abort:
+                    raise _OutOfTime
+                whole: list[tuple[OpName, int]] = [("delete", len(a)), ("insert", len(b))]
+                return [(op, n) for op, n in whole if n]
+            self.cells -= cost
+            return run_dmp(a, b, 0, self.engine, cleanup)
         budget = 0.0
         if self.deadline is not None:
             budget = self.deadline - time.monotonic()
@@ -576,23 +597,26 @@ def _is_exact(ops: RawOps, a: str, b: str) -> bool:
             and "".join(t for op, t in ops if op != "delete") == b)
 
 
-def compute_ops(a: str, b: str, by: str = "word", timeout: float = 0.5,
+def compute_ops(a: str, b: str, by: str = "word", timeout: float | None = None,
                 engine: str | None = None, cleanup: bool = True) -> tuple[RawOps, str]:
     """An exact edit script, (op, text) pairs, from ``a`` to ``b``; the granularity used.
 
-    ``timeout`` <= 0: no deadline. ``engine``: None (fast if importable), "fast" or
-    "python". ``cleanup=False`` leaves the minimal diff (for ``diff -u`` like output).
+    Bounded by :data:`CELL_BUDGET`, or by ``timeout`` seconds when one is given (<= 0: no
+    bound at all). ``engine``: None (fast if importable), "fast" or "python".
+    ``cleanup=False`` leaves the minimal diff (for ``diff -u`` like output).
     """
     if by not in _COARSER:
         tokenize("", by)   # raises the UsageError
     if a == b:
         return ([("equal", a)] if a else []), by
-    deadline = time.monotonic() + timeout if timeout > 0 else None
+    timed = timeout is not None
+    deadline = time.monotonic() + timeout if timeout is not None and timeout > 0 else None
     memo: dict[str, _Pairs] = {}
     level = by
     while True:
         coarser = _COARSER[level]
-        ctx = _Ctx(deadline, engine, cleanup, abort=coarser is not None, memo=memo)
+        ctx = _Ctx(deadline, engine, cleanup, abort=coarser is not None, memo=memo,
+                   cells=None if timed else CELL_BUDGET)
         if deadline is not None and coarser:   # keep half the time for a coarser retry
             ctx.deadline = time.monotonic() + (deadline - time.monotonic()) / 2
         try:

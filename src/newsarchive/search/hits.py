@@ -1,6 +1,6 @@
 """Full-text search over every version, and inside the edits (SPEC 6 ``search``).
 
-The query is translated by :mod:`newsarchive.query` (user input never reaches FTS5 as
+The query is translated by :mod:`newsarchive.search.fts` (user input never reaches FTS5 as
 raw syntax); the catalog runs the match once and joins the filters to its result;
 snippets are cut here, in Python, from the verified text objects.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from newsarchive.errors import IntegrityError, StoreError, UsageError
-
-if TYPE_CHECKING:
-    from newsarchive.archive import Archive
+from newsarchive.search.fts import query_terms, to_fts5
+from newsarchive.search.snippet import make_snippet
+from newsarchive.store.repository import Store
 
 SNIPPET_MARKERS = ("[", "]")
 
@@ -57,19 +57,17 @@ class Hit:
                 "hash": self.hash, "captured_at": self.captured_at}  # small archives
 
 
-def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
+def search(store: Store, query: str, *, sources: Sequence[str] = (),
            since: str | None = None, until: str | None = None, limit: int = 20,
            all_revisions: bool = False, removed: bool = False, added: bool = False,
            markers: tuple[str, str] = SNIPPET_MARKERS) -> list[Hit]:
-    from newsarchive.query import make_snippet, query_terms, to_fts5
-
     if removed and added:
         raise UsageError("--removed and --added exclude each other")
     if limit < 1:
         raise UsageError("--limit must be at least 1")
     match = to_fts5(query)
     terms = query_terms(query)
-    cat = archive.store.catalog()
+    cat = store.catalog()
     before, after = markers
 
     def snippet_of(text: str) -> Callable[[], str]:
@@ -78,7 +76,7 @@ def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
     def snippet_of_revision(text_hash: str) -> Callable[[], str]:
         def make() -> str:
             try:
-                text = archive.text_of(text_hash)
+                text = store.text_of(text_hash)
             except IntegrityError:
                 return ""  # a damaged revision still shows up, without a snippet
             return make_snippet(text, terms, before=before, after=after)
@@ -92,6 +90,6 @@ def search(archive: Archive, query: str, *, sources: Sequence[str] = (),
         rows = cat.search_docs(match, sources=sources, since=since, until=until,
                                all_revisions=all_revisions, limit=limit)
     except sqlite3.DatabaseError as err:  # a damaged index: the objects are not at fault
-        raise StoreError(f"{archive.path}: the search index is damaged ({err}); run "
+        raise StoreError(f"{store.root}: the search index is damaged ({err}); run "
                          "'newsarchive check --repair' to rebuild it") from None
     return [Hit(row, snippet_of_revision(row["text_hash"])) for row in rows]

@@ -72,6 +72,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 
+from newsarchive.version import __version__
 from newsarchive.errors import FetchError
 
 if TYPE_CHECKING:
@@ -497,3 +498,12 @@ def _human_size(n: int) -> str:
     if n >= 1024:
         return f"{n / 1024:.3g} KB"
     return f"{n} bytes"
+
+
+USER_AGENT = f"newsarchive/{__version__} (+https://pypi.org/project/newsarchive/)"
+
+
+def make_fetcher(*, allow_private_networks: bool = False, host_delay: float = 1.0) -> Fetcher:
+    """The HTTP client configuration every command shares."""
+    return Fetcher(user_agent=USER_AGENT, allow_private_networks=allow_private_networks,
+                   host_delay=host_delay)

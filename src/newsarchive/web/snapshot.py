@@ -5,13 +5,13 @@ For each :class:`FeedSpec`, :func:`run_snapshot`:
 1. reads the feed: an http(s) URL is fetched conditionally (the validators kept in the store
    are sent, so an unchanged feed costs one 304 and nothing else); any other name is a local
    file. The feed URL is *trusted* (the user named it), the article links in it are not;
-2. parses it (:func:`newsarchive.feeds.parse_feed`);
+2. parses it (:func:`newsarchive.web.feeds.parse_feed`);
 3. turns every entry into a draft: the article page is fetched and extracted
    (:func:`newsarchive.ingest.html.html_to_draft`), or with ``no_fetch`` the entry's own
    content is used. The date comes from the page, else the entry; the title and author
    likewise; the source is the spec's, else the host of the canonical URL (resolved in
    ``prepare``). Entries linking to the same page are fetched once;
-4. hands the feed's drafts to ``archive.add_drafts`` in one batch (one lock, one
+4. hands the feed's drafts to the write path it is given (``add``) in one batch (one lock, one
    transaction), and counts what came back;
 5. stores the feed's new validators only once its entries were all archived: a run that
    failed half-way must not make the next run skip the feed as unchanged.
@@ -43,15 +43,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.errors import FeedError, FetchError, InputError
-from newsarchive.feeds import Feed, FeedEntry, entry_to_draft, parse_feed
-from newsarchive.fetch import Fetcher, Response
+from newsarchive.errors import FeedError, FetchError, InputError, NewsArchiveError
+from newsarchive.web.feeds import entry_to_draft, parse_feed, Feed, FeedEntry
+from newsarchive.web.fetch import Fetcher, Response, make_fetcher
 from newsarchive.ingest.html import html_to_draft, looks_like_html
 from newsarchive.model import AddResult, Draft
-from newsarchive.urls import canonical_url
+from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
-    from newsarchive.archive import Archive
+    from newsarchive.store.repository import Store
+
+# How a snapshot archives drafts: the write path, given by the caller (the facade)
+AddDrafts = Callable[[list[Draft | InputError]], list[AddResult | NewsArchiveError]]
 
 __all__ = ["FeedReport", "FeedSpec", "StoreValidators", "fetch_article", "run_snapshot"]
 
@@ -108,23 +111,24 @@ class FeedReport:
 
 
 class StoreValidators:
-    """The store's conditional-GET validators, as :class:`newsarchive.fetch.Validators`."""
+    """The store's conditional-GET validators, as :class:`newsarchive.web.fetch.Validators`."""
 
-    def __init__(self, archive: Archive, lock: threading.Lock | None = None) -> None:
-        self._archive = archive
+    def __init__(self, store: Store, lock: threading.Lock | None = None) -> None:
+        self._store = store
         self._lock = lock or threading.Lock()
 
     def get(self, url: str) -> tuple[str | None, str | None] | None:
         with self._lock:
-            return self._archive.store.catalog(write=True).get_validators(url)
+            return self._store.catalog(write=True).get_validators(url)
 
     def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
         with self._lock:
-            self._archive.store.catalog(write=True).put_validators(url, etag, last_modified)
+            self._store.catalog(write=True).put_validators(url, etag, last_modified)
 
 
 def run_snapshot(
-    archive: Archive,
+    store: Store,
+    add: AddDrafts,
     feeds: list[FeedSpec],
     *,
     fetcher: Fetcher,
@@ -148,8 +152,8 @@ def run_snapshot(
 
     own_validators = fetcher.validators is None
     if own_validators:
-        fetcher.validators = StoreValidators(archive, store_lock)
-    run = _Run(archive, fetcher, no_fetch, emit, store_lock, force)
+        fetcher.validators = StoreValidators(store, store_lock)
+    run = _Run(store, add, fetcher, no_fetch, emit, store_lock, force)
     try:
         if workers <= 1 or len(feeds) <= 1:
             return [run.feed(spec) for spec in feeds]
@@ -163,14 +167,16 @@ def run_snapshot(
 class _Run:
     def __init__(
         self,
-        archive: Archive,
+        store: Store,
+        add: AddDrafts,
         fetcher: Fetcher,
         no_fetch: bool,
         emit: EventHandler,
         store_lock: threading.Lock,
         force: bool,
     ) -> None:
-        self.archive = archive
+        self.store = store
+        self.add = add
         self.fetcher = fetcher
         self.no_fetch = no_fetch
         self.emit = emit
@@ -185,7 +191,7 @@ class _Run:
             if response is not None and response.not_modified:
                 report.not_modified = True
                 with self.store_lock:
-                    body = self.archive.store.catalog(write=True).feed_body(spec.url)
+                    body = self.store.catalog(write=True).feed_body(spec.url)
                 if body is not None and not (self.no_fetch or spec.no_fetch):
                     feed = parse_feed(body, response.url,
                                       content_type=response.headers.get("content-type"))
@@ -196,7 +202,7 @@ class _Run:
                 self._entries(spec, feed, report)
                 if response is not None and report.ok:
                     with self.store_lock:
-                        self.archive.store.catalog(write=True).put_feed_body(spec.url, body)
+                        self.store.catalog(write=True).put_feed_body(spec.url, body)
                     self.fetcher.remember(spec.url, response)
         except (FeedError, FetchError) as err:
             report.errors.append(_feed_message(spec.url, err))
@@ -252,7 +258,7 @@ class _Run:
         if not items:
             return
         with self.store_lock:
-            results = self.archive.add_drafts(items)
+            results = self.add(items)
         for item, result in zip(items, results, strict=True):
             origin = item.origin
             if isinstance(result, AddResult):
@@ -307,6 +313,12 @@ def fetch_article(fetcher: Fetcher, url: str, *, trusted: bool = True) -> Draft:
     except FetchError as err:
         raise InputError(url, err.reason) from None
     return _page_to_draft(resp, url)
+
+
+def fetch_url(url: str, *, allow_private_networks: bool = False) -> Draft:
+    """Fetch a page the user named (trusted) and extract its article (``add URL``)."""
+    with make_fetcher(allow_private_networks=allow_private_networks, host_delay=0) as fetcher:
+        return fetch_article(fetcher, url, trusted=True)
 
 
 def _page_to_draft(resp: Response, url: str) -> Draft:

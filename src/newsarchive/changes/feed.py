@@ -1,6 +1,6 @@
 """Rendering a list of changes as an Atom feed or a static HTML report (``changes --format``).
 
-Both embed each revision's diff as HTML from :mod:`newsarchive.diffformat`, where every
+Both embed each revision's diff as HTML from :mod:`newsarchive.diff.render`, where every
 character that comes from an article is escaped; the report is one self-contained page
 with inline CSS, no script and a restrictive Content-Security-Policy.
 """
@@ -10,17 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr
 
-from newsarchive import __version__
+from newsarchive.version import __version__
+from newsarchive.diff.render import CSS as DIFF_CSS
+from newsarchive.errors import IntegrityError
+from newsarchive.model import Change
 
 if TYPE_CHECKING:
-    from newsarchive.archive import Archive
-    from newsarchive.changes import Change
+    from newsarchive.diff.compare import Diff
+
+DiffOf = Callable[[Change], "Diff"]  # the diff of a change (IntegrityError: a text is lost)
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 # Characters XML 1.0 does not allow even escaped; an article (or a title) may hold them
@@ -41,11 +45,9 @@ def entry_link(change: Change) -> str:
     return rev.url or f"urn:newsarchive:article:{rev.id}"
 
 
-def _diff_html(archive: Archive, change: Change) -> str:
-    from newsarchive.errors import IntegrityError
-
+def _diff_html(diff_of: DiffOf, change: Change) -> str:
     try:
-        return archive.diff(change.previous.ref, change.revision.ref).to_html(standalone=False)
+        return diff_of(change).to_html(standalone=False)
     except IntegrityError as err:
         return f"<p>diff unavailable: {escape(str(err))}</p>"
 
@@ -56,12 +58,13 @@ def summary_line(change: Change) -> str:
     return f"{rev.ref}: {kinds}, +{rev.words_added} -{rev.words_removed} words"
 
 
-def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsarchive changes",
-            feed_id: str | None = None) -> str:
-    """A valid Atom 1.0 feed, one entry a revision, the diff as escaped HTML content."""
+def to_atom(changes: Sequence[Change], diff_of: DiffOf, *, store_key: str,
+            title: str = "newsarchive changes", feed_id: str | None = None) -> str:
+    """A valid Atom 1.0 feed, one entry a revision, the diff as escaped HTML content.
+    ``store_key`` (the store's path) makes a stable feed ID without publishing it."""
     updated = max((c.revision.captured_at for c in changes), default=_now())
     # a stable ID that does not publish the archive's path (nor break on its characters)
-    digest = hashlib.sha256(archive.path.as_posix().encode("utf-8", "replace")).hexdigest()
+    digest = hashlib.sha256(store_key.encode("utf-8", "replace")).hexdigest()
     fid = feed_id or f"urn:newsarchive:changes:{digest[:32]}"
     out = [
         '<?xml version="1.0" encoding="utf-8"?>',
@@ -79,7 +82,7 @@ def to_atom(archive: Archive, changes: Sequence[Change], *, title: str = "newsar
             body.append(f"<p>Title was: {escape(c.previous.title)}</p>")
         if c.first_changed:
             body.append(f"<p>First change: {escape(c.first_changed)}</p>")
-        body.append(_diff_html(archive, c))
+        body.append(_diff_html(diff_of, c))
         categories = "".join(f'\n    <category term="{k}"/>' for k in rev.kind)
         out += [
             "  <entry>",
@@ -103,16 +106,9 @@ body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding
 """
 
 
-def _diff_css() -> str:
-    from newsarchive.diffformat import CSS
-
-    return CSS
-
-
-def to_html_report(archive: Archive, changes: Sequence[Change], *,
+def to_html_report(changes: Sequence[Change], diff_of: DiffOf, *,
                    title: str = "newsarchive changes") -> str:
     """One static, self-contained page listing the changes with their diffs inline."""
-    DIFF_CSS = _diff_css()  # noqa: N806
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -135,7 +131,7 @@ def to_html_report(archive: Archive, changes: Sequence[Change], *,
         )
         if c.title_changed:
             parts.append(f'<p class="meta">Title was: {escape(c.previous.title)}</p>')
-        parts.append(_diff_html(archive, c) + "</section>")
+        parts.append(_diff_html(diff_of, c) + "</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -1,4 +1,4 @@
-"""The output formats of a :class:`~newsarchive.diffing.Diff`: inline text, unified, HTML,
+"""The output formats of a :class:`~newsarchive.diff.model.DiffData`: inline text, unified, HTML,
 and the ``--stat`` summary (JSON is ``Diff.to_dict``).
 
 Inline markers (plain text): ``[-removed-]``, ``{+added+}``; the two halves of a moved
@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import html
 import re
-from typing import TYPE_CHECKING
 
-from newsarchive.text import visible
+from newsarchive.diff.model import DiffData as Diff
+from newsarchive.diff.model import Op
+from newsarchive.text.canonical import visible
 
-if TYPE_CHECKING:
-    from newsarchive.diffing import Diff, Op
 
 def _one_line(text: str | None) -> str:
     return " ".join(visible(text or "").split())
@@ -80,7 +79,7 @@ def _range(start: int, length: int) -> str:
 def render_unified(diff: Diff, context: int = 3) -> str:
     """Like ``diff -u``, a paragraph a line; a changed title first, as two header lines
     (``old title ...`` / ``new title ...``, as git's extended headers)."""
-    from newsarchive.diffing import compute_ops
+    from newsarchive.diff.engine import compute_ops
 
     out = []
     if diff.stats.title_changed:

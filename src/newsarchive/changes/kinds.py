@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from newsarchive.model import KINDS  # every kind, in the order a result lists them
-from newsarchive.query import tokenize
+from newsarchive.text.words import tokenize
 
 __all__ = [
     "CORRECTION_MARKERS",

@@ -1,60 +1,18 @@
-"""Canonical text, content hashes, and the names built from text (slugs, sources).
-
-The canonical form (SPEC 4) is part of the external contract: the content hash that
-users compare with ``sha256sum`` is the SHA-256 of the UTF-8 bytes of exactly this
-form, so any change to :func:`canonicalize` changes every hash in every archive.
-"""
+"""Names built from text: slugs, sources, article IDs and derived titles (SPEC 3)."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from newsarchive.sentences import sentence_tokens
-
-_LINE_BREAKS = re.compile(r"\r\n|\r|\u2028|\u2029|\x85")
-_BLANKS = re.compile(r"[ \t]+")
-_MANY_NEWLINES = re.compile(r"\n{3,}")
+from newsarchive.text.dates import DATE_RE
+from newsarchive.text.sentences import sentence_tokens
 
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SLUG_RE = re.compile(r"^[a-z0-9-]{1,96}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-HASH_RE = re.compile(r"[0-9a-f]{64}\Z")  # \Z: "$" would accept a final newline
 SLUG_MAX = 96
 TITLE_MAX = 120
-
-
-_CONTROLS = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
-_CONTROLS[0x7F] = 0x2421
-_CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
-
-
-def visible(text: str) -> str:
-    """``text`` with control characters (except tab and newline) made visible (U+2400...):
-    what an article holds never drives the terminal it is shown on."""
-    return text.translate(_CONTROLS)
-
-
-def canonicalize(text: str) -> str:
-    """Bring text to the canonical form of SPEC 4; empty text stays empty."""
-    text = unicodedata.normalize("NFC", text)
-    text = _LINE_BREAKS.sub("\n", text)
-    lines = [_BLANKS.sub(" ", line).rstrip(" ") for line in text.split("\n")]
-    text = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
-    return text + "\n" if text else ""
-
-
-def content_hash(data: str | bytes) -> str:
-    """SHA-256 hex of text (as UTF-8) or bytes."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
-
-
-def count_words(text: str) -> int:
-    return len(text.split())
 
 
 # Letters NFKD does not decompose into ASCII, spelled the way slugs usually spell them.

@@ -12,6 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from newsarchive.changes.kinds import classify, flip_flops, text_facts
+from newsarchive.diff.facts import changed_passages, word_change_counts
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
@@ -31,7 +34,7 @@ class Derived:
 @dataclass(frozen=True)
 class TextChange:
     """What an edit did to the text: word counts, the passages it took out and put in,
-    and :func:`newsarchive.changekind.text_facts`."""
+    and :func:`newsarchive.changes.kinds.text_facts`."""
 
     words_added: int
     words_removed: int
@@ -46,9 +49,6 @@ NO_CHANGE = TextChange(0, 0, (), (), (False, False, False))
 def text_change(prev_text: str, text: str) -> TextChange:
     if prev_text == text:
         return NO_CHANGE
-    from newsarchive.changekind import text_facts
-    from newsarchive.diffing import changed_passages, word_change_counts
-
     added, removed = word_change_counts(prev_text, text)
     gone, new = changed_passages(prev_text, text)
     return TextChange(added, removed, tuple(gone), tuple(new), text_facts(prev_text, text))
@@ -59,8 +59,6 @@ def derive_revision(prev_text: str | None, prev_title: str | None, text: str, ti
                     change: TextChange | None = None) -> Derived:
     """``history``: (text hash, title) of every revision of the article, this one last;
     ``change``: :func:`text_change` of the two texts when computed ahead."""
-    from newsarchive.changekind import classify, flip_flops
-
     if prev_text is None:
         return Derived(kind=classify(None, text, prev_title, title, reverts=reverts))
     c = change or text_change(prev_text, text)

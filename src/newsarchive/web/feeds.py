@@ -31,7 +31,7 @@ from urllib.parse import urljoin
 
 from newsarchive.errors import FeedError, InputError
 from newsarchive.model import Draft
-from newsarchive.urls import canonical_url
+from newsarchive.text.urls import canonical_url
 
 __all__ = ["Feed", "FeedEntry", "entry_to_draft", "looks_like_json_feed", "parse_feed"]
 

@@ -1,0 +1,33 @@
+"""Catalog rows as the library's typed results (no raw SQLite row leaves the library)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any, Union
+
+from newsarchive.model import Article, Revision
+
+RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
+
+
+def row_to_revision(row: RowLike) -> Revision:
+    source, date, slug = row["article"].split("/")
+    return Revision(
+        id=row["article"], number=row["number"], hash=row["text_hash"], title=row["title"],
+        source=source, date=date, slug=slug, url=row["url"], captured_at=row["captured_at"],
+        author=row["author"], record=row["record"], original=row["original"],
+        original_type=row["original_type"], words=row["words"],
+        words_added=row["words_added"], words_removed=row["words_removed"],
+        reverts=row["reverts"], kind=tuple(row["kind"].split()),
+        damaged=bool(row["damaged"]), flipflop=bool(row["flipflop"]),
+    )
+
+
+def row_to_article(row: sqlite3.Row) -> Article:
+    return Article(
+        id=row["id"], source=row["source"], date=row["date"], slug=row["slug"],
+        title=row["title"], url=row["url"], revisions=row["revisions"],
+        first_captured=row["first_captured"], last_captured=row["last_captured"],
+        hash=row["hash"], words=row["words"],
+    )

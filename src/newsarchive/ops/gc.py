@@ -1,0 +1,158 @@
+"""``gc``: removing what nothing refers to, and repacking."""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from newsarchive.errors import StoreError
+from newsarchive.store.catalog import Catalog
+from newsarchive.store.repository import Store
+
+
+def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
+       on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Remove unreferenced objects and temp files older than ``grace`` seconds; repack
+    (``on_progress(done, total)`` as each object is repacked).
+
+    Repacking writes every referenced object into one new pack (texts as deltas against
+    the previous revision of their article), makes it durable, and only then deletes the
+    old packs and the loose copies. A store of format 1 (loose objects only) becomes
+    format 2 here: this is the migration. Packs that lost their index are indexed again.
+    """
+    store.require()
+    freed = removed = temps = packed = 0
+    with store.locked():
+        # a pack without its index is indexed again, never deleted: under the lock no
+        # write is between its pack and its index, and its objects may be the only copies
+        store.objects.index_packs(store.objects.unindexed_packs())
+        cat = store.catalog()
+        referenced = cat.referenced_objects()
+        if not referenced and any(True for _ in store.objects):
+            raise StoreError(
+                f"{store.root}: the catalog lists no revisions but objects exist; "
+                "run 'newsarchive reindex' before gc"
+            )
+        cutoff = time.time() - grace
+        for oid in list(store.objects):
+            if oid in referenced:
+                continue
+            try:
+                if os.lstat(store.objects.path(oid)).st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue
+            freed += store.objects.remove(oid)
+            removed += 1
+        for tmp in list(store.objects.temp_files()):
+            try:
+                st = os.lstat(tmp)
+                if st.st_mtime <= cutoff:
+                    os.unlink(tmp)
+                    freed += st.st_size
+                    temps += 1
+            except FileNotFoundError:
+                pass
+        # Repacking and compacting write a new copy before freeing the old one: on a
+        # nearly full disk they are skipped (the garbage is gone already), never fatal.
+        notes: list[str] = []
+        if pack:
+            before = store.objects.disk_bytes()
+            if _free_bytes(store.root) < before + SPACE_MARGIN:
+                notes.append("repacking skipped: it needs free space about the size of the "
+                             f"objects ({before:,} bytes)")
+            else:
+                try:
+                    packed = repack(store, cat, referenced, on_progress)
+                except OSError as err:
+                    if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                        raise StoreError(f"{store.root}: gc could not repack "
+                                         f"({err.strerror or err})") from err
+                    notes.append(f"repacking stopped: {err.strerror}; nothing was lost")
+            freed += max(0, before - store.objects.disk_bytes())
+        before = catalog_bytes(store.root)
+        if _free_bytes(store.root) < before + SPACE_MARGIN:
+            notes.append("compacting the catalog skipped: it needs free space about its size "
+                         f"({before:,} bytes)")
+        else:
+            try:
+                cat.compact()
+            except sqlite3.OperationalError as err:
+                notes.append(f"compacting the catalog stopped: {err}; nothing was lost")
+            freed += max(0, before - catalog_bytes(store.root))
+    return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed,
+            "objects_packed": packed, "notes": notes}
+
+
+SPACE_MARGIN = 1024 * 1024
+
+
+def _free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def repack(store: Store, cat: Catalog, referenced: set[str],
+            on_progress: Callable[[int, int], None] | None = None, *,
+            force: bool = False) -> int:
+    """Rewrite every referenced object into one pack; returns the objects packed (0: none).
+    Without ``force``, a store already in one pack of exactly the referenced objects is
+    left as it is."""
+    objects = store.objects
+    old_packs = objects.packs(refresh=True)
+    loose = [oid for oid in objects.loose() if oid in referenced]
+    if not force and not loose and (not old_packs or (len(old_packs) == 1
+                                                      and old_packs[0].count == len(referenced))):
+        return 0  # nothing, or already one pack holding exactly what is referenced
+    writer = store.pack_writer(repack=True)
+    revisions = cat.all_revisions()
+    try:
+        # Newest first: the latest text of an article (what list, show and search read
+        # most) is stored whole, older ones as deltas against the next newer one.
+        for _article, rows in itertools.groupby(revisions, lambda r: r["article"]):
+            base_text: str | None = None
+            base_original: str | None = None
+            base_record: str | None = None
+            for row in reversed(list(rows)):
+                for oid, base in ((row["text_hash"], base_text),
+                                  (row["original"], base_original), (row["record"], base_record)):
+                    if oid is None or oid in writer:
+                        continue
+                    if row["damaged"] and oid == row["text_hash"]:
+                        continue  # a text a repair set aside: there is nothing to pack
+                    try:
+                        kind, payload = objects.get(oid)  # verified: corruption stops it
+                    except KeyError:
+                        raise StoreError(f"{store.root}: cannot repack, object {oid} "
+                                         "is missing; run 'newsarchive check --repair'"
+                                         ) from None
+                    writer.put(kind, payload, base=base)
+                    if on_progress is not None:
+                        on_progress(writer.written, len(referenced))
+                base_text, base_original = row["text_hash"], row["original"] or base_original
+                base_record = row["record"]
+        new = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        revisions.close()  # not left to the garbage collector, after the catalog is closed
+    for reader in old_packs:
+        if reader.path != new:
+            reader.close()
+            for path in (reader.idx_path, reader.path):  # index first: a pack without
+                path.unlink(missing_ok=True)             # an index is ignored
+    for oid in loose:
+        objects.remove(oid)
+    objects.packs(refresh=True)
+    return writer.written
+
+
+def catalog_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.glob("catalog.sqlite*") if p.is_file())

@@ -1,0 +1,2 @@
+"""The web: fetching pages safely (caps, timeouts, politeness, conditional GET), reading
+feeds, and snapshotting them (``snapshot``)."""
