@@ -94,9 +94,9 @@ Bounded time, and the fallbacks:
   gets a plain exact diff (common head and tail of word tokens kept, the middle replaced),
   and its words are counted from that.
 
-Measured (``benchmarks/bench_align.py``, 758 revision pairs of 45 sentences on average):
-about 2.5 ms per pair (median), under 10 ms at the 95th percentile; 5,000 sentences
-shuffled about 0.4 s, 5,000 sentences each edited about 2 s.
+Measured (``benchmarks/bench_align.py``, 758 revision pairs of 45 sentences on average,
+on a shared two-core machine under load): 2.5 ms per pair (median), under 9 ms at the 95th
+percentile; 5,000 sentences shuffled 0.4-0.7 s, 5,000 sentences each edited 2-3 s.
 
 The result is deterministic (no clock decides anything, but the engine's fallback on a
 sentence pair it cannot diff in ``WORD_DIFF_TIMEOUT``) and exact: each sentence index of A
