@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from newsarchive.diff.align import align_sentences
-from newsarchive.diffengine import _spans_cached
+from newsarchive.diff.engine import _spans_cached
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_GEN = HERE.parent.parent / "shared" / "bench" / "gen_corpus.py"

@@ -88,8 +88,8 @@ Bounded time, and the fallbacks:
   common. So at most (n + m) x ``CANDIDATES_PER_SENTENCE`` pairs are scored, whatever the
   input; on pathological input (thousands of near-identical sentences) a sentence may miss
   its best partner beyond the cap and come out as removed + added, never wrongly exact.
-- Word diffs: one engine word diff per pair or group (``WORD_DIFF_TIMEOUT`` each; a
-  sentence takes well under a millisecond) until the pairs diffed hold
+- Word diffs: one engine word diff per pair or group (bounded in work like every engine
+  diff; a sentence takes well under a millisecond) until the pairs diffed hold
   ``WORD_DIFF_BUDGET`` words in all (a few hundred edited sentences); beyond it, each pair
   gets a plain exact diff (common head and tail of word tokens kept, the middle replaced),
   and its words are counted from that.
@@ -98,8 +98,7 @@ Measured (``benchmarks/bench_align.py``, 758 revision pairs of 45 sentences on a
 on a shared two-core machine under load): 2.5 ms per pair (median), under 9 ms at the 95th
 percentile; 5,000 sentences shuffled 0.4-0.7 s, 5,000 sentences each edited 2-3 s.
 
-The result is deterministic (no clock decides anything, but the engine's fallback on a
-sentence pair it cannot diff in ``WORD_DIFF_TIMEOUT``) and exact: each sentence index of A
+The result is deterministic (no clock decides anything) and exact: each sentence index of A
 appears in exactly one change's ``old_index``, each of B in one ``new_index``, so the old
 sides in old order give the sentences of A and the new sides in new order those of B.
 Swapping A and B swaps added and removed, split and merged, when no sentence repeats
@@ -121,7 +120,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from newsarchive.diffengine import OpName, compute_ops, sentence_spans, word_re
+from newsarchive.diff.engine import OpName, compute_ops, sentence_spans, word_re
 
 __all__ = ["ACTIONS", "Alignment", "AlignmentStats", "Sentence", "SentenceChange",
            "align_sentences", "split_sentences"]
@@ -138,7 +137,6 @@ PIECE_SPAN = 2
 ANCHOR_BUDGET = 400_000
 LIS_EXACT_LIMIT = 300
 CANDIDATES_PER_SENTENCE = 8
-WORD_DIFF_TIMEOUT = 0.1
 WORD_DIFF_BUDGET = 10_000
 
 try:   # tell the engine once, rather than have it try the import on every sentence
@@ -243,7 +241,7 @@ class Alignment:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """The sentences of ``text`` (``newsarchive.sentences``' splitter), each with the index
+    """The sentences of ``text`` (``newsarchive.text.sentences``' splitter), each with the index
     of its paragraph (a paragraph is a line: any line break starts a new one)."""
     out: list[Sentence] = []
     para = prev = 0
@@ -642,7 +640,7 @@ def _change(action: Action, olds: list[int], news: list[int], old: list[Sentence
         size = sum(len(words[t]) for t in (*o, *n))
         budget[0] -= size
         if budget[0] >= 0:
-            raw, _ = compute_ops(" ".join(o), " ".join(n), "word", WORD_DIFF_TIMEOUT, _ENGINE)
+            raw, _ = compute_ops(" ".join(o), " ".join(n), "word", engine=_ENGINE)
             ops = tuple(raw)
             added, removed = _word_changes(ops)
         else:
