@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsarchive.diff import compare as diffing
 from newsarchive.diff import engine as diffengine
 from newsarchive.diff import facts
 from newsarchive.diff.compare import diff_texts
