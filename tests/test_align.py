@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -429,37 +428,36 @@ def test_any_text_aligns_exactly(a: str, b: str) -> None:
     align(a, b)
 
 
-# -- bounded time -------------------------------------------------------------------------------
+# -- bounded work (times are measured by benchmarks/bench_align.py, never here) -------------------------------------------------------------------------------
 
 
-def timed(a: list[str], b: list[str]) -> tuple[Alignment, float]:
-    start = time.perf_counter()
-    al = align_sentences(" ".join(a), " ".join(b))
-    return al, time.perf_counter() - start
+def aligned(a: list[str], b: list[str]) -> Alignment:
+    return align_sentences(" ".join(a), " ".join(b))
 
 
+@pytest.mark.slow
 def test_every_sentence_identical() -> None:
-    al, elapsed = timed(["Same sentence here."] * 5000, ["Same sentence here."] * 4990)
+    al = aligned(["Same sentence here."] * 5000, ["Same sentence here."] * 4990)
     assert counts(al) == {"removed": 10}
-    assert elapsed < 3.0, elapsed
 
 
+@pytest.mark.slow
 def test_repeated_sentences_out_of_step() -> None:
-    al, elapsed = timed(["X one.", "Y two."] * 2500, ["Y two.", "X one."] * 2500)
+    al = aligned(["X one.", "Y two."] * 2500, ["Y two.", "X one."] * 2500)
     assert al.stats.counts["unchanged"] == 4999 and counts(al) == {"moved": 1}
-    assert elapsed < 3.0, elapsed
 
 
+@pytest.mark.slow
 def test_five_thousand_sentences_shuffled() -> None:
     rng = random.Random(5)
     sentences = [f"Sentence number {k} of the long report, by {rng.random():.6f}." for k in
                  range(5000)]
-    al, elapsed = timed(sentences, rng.sample(sentences, len(sentences)))
+    al = aligned(sentences, rng.sample(sentences, len(sentences)))
     c = al.stats.counts
     assert c["unchanged"] + c["moved"] == 5000 and c["unchanged"] > 50
-    assert elapsed < 5.0, elapsed
 
 
+@pytest.mark.slow
 def test_five_thousand_similar_sentences_all_edited() -> None:
     """Every sentence shares most words with thousands of others: the candidate cap and
     the word-diff budget keep it linear."""
@@ -467,18 +465,6 @@ def test_five_thousand_similar_sentences_all_edited() -> None:
     vocab = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
     a = [" ".join(rng.choices(vocab, k=12)).capitalize() + f" {k}." for k in range(5000)]
     b = [s.replace("alpha", "omega") for s in a]
-    al, elapsed = timed(a, b)
+    al = aligned(a, b)
     assert_consistent(al, " ".join(a), " ".join(b))
     assert Counter(c.action for c in al.changes)["removed"] < 50
-    assert elapsed < 10.0, elapsed
-
-
-def test_a_typical_revision_takes_milliseconds() -> None:
-    a, b = article(PUTIN[0]), article(PUTIN[2])
-    align_sentences(a, b)   # compile the regexes outside the measurement
-    runs = []
-    for _ in range(20):
-        start = time.perf_counter()
-        align_sentences(a, b)
-        runs.append(time.perf_counter() - start)
-    assert sorted(runs)[10] < 0.02, runs

@@ -45,7 +45,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from newsarchive.model import KINDS  # every kind, in the order a result lists them
-from newsarchive.text.words import tokenize
+from newsarchive.text.words import fold, word_re
 
 __all__ = [
     "CORRECTION_MARKERS",
@@ -229,7 +229,7 @@ def _minor_hunk(old: Sequence[_Word], new: Sequence[_Word]) -> bool:
 
 
 def _words(text: str) -> list[_Word]:
-    return [(word, text[start].isupper()) for start, _, word in tokenize(text)]
+    return [(fold(m.group()), text[m.start()].isupper()) for m in word_re().finditer(text)]
 
 
 def _common_prefix(a: str, b: str) -> int:

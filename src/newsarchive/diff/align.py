@@ -120,7 +120,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from newsarchive.diff.engine import OpName, compute_ops, sentence_spans, word_re
+from newsarchive.diff.engine import OpName, compute_ops, sentence_spans, token_re
+from newsarchive.text.words import word_re
 
 __all__ = ["ACTIONS", "Alignment", "AlignmentStats", "Sentence", "SentenceChange",
            "align_sentences", "split_sentences"]
@@ -614,7 +615,7 @@ def _word_changes(ops: WordOps) -> tuple[int, int]:
 def _plain_ops(a: str, b: str) -> WordOps:
     """``a`` replaced by ``b`` but for the word tokens they begin and end with: the word
     diff of the fallback, exact and instant."""
-    ta, tb = word_re(tokens=True).findall(a), word_re(tokens=True).findall(b)
+    ta, tb = token_re().findall(a), token_re().findall(b)
     n, p, q = min(len(ta), len(tb)), 0, 0
     while p < n and ta[p] == tb[p]:
         p += 1

@@ -47,21 +47,13 @@ from typing import Any, Literal
 
 from newsarchive.errors import UsageError
 from newsarchive.text.sentences import CLOSERS, TERMINATORS, sentence_tokens
+from newsarchive.text.words import WORD_PATTERN
 
 GRANULARITIES = ("word", "sentence", "line", "char")
 _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence": "line",
                                    "line": None}
 
 # -- tokens -------------------------------------------------------------------------------
-
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0900-\u0963" \
-         "\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u200c\u200d"
-# A number with separators ("16,000", "3.5") is one word: an edit of a figure shows as
-# [-16,000-]{+17,000+}, not [-16-]{+17+},000 ("3.5bn" too).
-_WORD = (rf"\d+(?:[.,]\d+)+[^\W{_CJK}]*|"
-         rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*")
-
 
 # An emoji with what joins or modifies it (ZWJ sequences, skin tones, variation selectors,
 # flags): one token, so a diff never marks a lone joiner or a tone ("👍[-🏽-]{+🏻+}")
@@ -71,18 +63,18 @@ _EMOJI = rf"[{_PICTO}](?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[{_PICTO
 
 
 @cache
-def word_re(tokens: bool = False) -> re.Pattern[str]:
-    """Words; with ``tokens``, also emoji sequences, whitespace runs and single other
-    characters. Compiled on first use (the Unicode classes take milliseconds, and the CLI
-    imports this module for every diff)."""
-    return re.compile(rf"{_WORD}|{_EMOJI}|\s+|." if tokens else _WORD, re.DOTALL)
+@cache
+def token_re() -> re.Pattern[str]:
+    """The diff's word-level tokens: words (:mod:`newsarchive.text.words`), emoji
+    sequences, whitespace runs and single other characters. Compiled on first use."""
+    return re.compile(rf"{WORD_PATTERN}|{_EMOJI}|\s+|.", re.DOTALL)
 
 
 _LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")
 def tokenize(text: str, by: str) -> list[str]:
     """The tokens of ``text`` at a granularity; they concatenate to ``text`` exactly."""
     if by == "word":
-        return word_re(tokens=True).findall(text)
+        return token_re().findall(text)
     if by == "sentence":
         return sentence_tokens(text)
     if by == "line":

@@ -17,8 +17,8 @@ from newsarchive.diff.engine import (
     line_spans,
     run_dmp,
     sentence_spans,
-    word_re,
 )
+from newsarchive.text.words import word_re
 from newsarchive.diff.model import Move, Op
 
 

@@ -1,22 +1,59 @@
-"""Words: the one tokenizer of the archive.
+"""Words: the one definition of a word in newsarchive, and how the search index cuts them.
 
-A word is what SQLite's FTS5 ``unicode61`` tokenizer (``remove_diacritics 2``) calls a
-token: a run of letters, digits and private-use characters (and the combining
-diacritics it removes when folding). Search matches by it; :func:`fold` maps a word
-to the form the index holds (lower case, Latin letters without diacritics).
+**A word** (:func:`words`, :func:`count_words`) is a run of letters, digits and combining
+marks, with inner apostrophes (``Putin's``); a number with separators is one word
+(``16,000``, ``3.5bn``); each CJK character is a word of its own. The word count stored
+with a revision, the ``+A -D words`` of a diff, the change classifier and the sentence
+alignment all count these, so their figures agree (``tests/test_words.py``).
+
+**Index tokens** (:func:`tokenize`) are what SQLite's FTS5 ``unicode61`` tokenizer
+(``remove_diacritics 2``) makes of the same text, which search has to mirror to mark its
+matches in snippets: a run of letters, digits and private-use characters (and the
+combining diacritics it removes when folding). Every index token lies inside one word,
+and a word holds one or more tokens: ``Putin's`` is ``putin`` + ``s``, ``16,000`` is
+``16`` + ``000``. :func:`fold` maps a token to the
+form the index holds (lower case, Latin letters without diacritics). The one exception to
+"a token lies inside a word" is CJK: a run of CJK characters is one token, and each of
+its characters a word.
 
 Unicode61 starts a token at a letter (L*), a number (N*) or a private-use character
 (Co) and continues it over those and over the combining diacritics it removes when
 folding; everything else separates tokens. SQLite's tables are Unicode 6.1 while
 Python's are newer, so characters assigned since then may be classified differently;
-that only affects snippets and counts, never the safety of a query.
+that only affects snippets, never the safety of a query.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0900-\u0963" \
+         "\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u200c\u200d"
+# A number with separators ("16,000", "3.5") is one word: an edit of a figure shows as
+# [-16,000-]{+17,000+}, not [-16-]{+17+},000 ("3.5bn" too).
+WORD_PATTERN = (rf"\d+(?:[.,]\d+)+[^\W{_CJK}]*|"
+         rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*")
+
+
+@cache
+def word_re() -> re.Pattern[str]:
+    """Words (see the module docstring); compiled on first use, since the Unicode classes
+    cost milliseconds that a command not counting words should not pay."""
+    return re.compile(WORD_PATTERN)
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, in order."""
+    return word_re().findall(text)
+
+
+def count_words(text: str) -> int:
+    """How many words ``text`` holds."""
+    return sum(1 for _ in word_re().finditer(text))
+
 
 # The combining diacritics that unicode61 (remove_diacritics 2) treats as part of a token.
 DIACRITICS = "\u0300-\u0304\u0306-\u030c\u030f\u0311\u031b\u0323-\u0328\u032d\u032e\u0330\u0331"
@@ -61,10 +98,6 @@ def tokenize(text: str) -> list[tuple[int, int, str]]:
 
 def has_token(text: str) -> bool:
     return _TOKEN_RE.search(text) is not None
-
-
-def count_words(text: str) -> int:
-    return len(text.split())
 
 
 _DIACRITIC_CHARS = frozenset(
