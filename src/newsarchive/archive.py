@@ -20,7 +20,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import IO, TYPE_CHECKING, Any, Protocol, Union
 
 from newsarchive import faults, refs
 from newsarchive.errors import (
@@ -48,12 +48,17 @@ if TYPE_CHECKING:
     from newsarchive.changes import Change
     from newsarchive.search import Hit
     from newsarchive.snapshot import FeedReport, FeedSpec
+    from newsarchive.ingest.warc import WarcCounts
+    from newsarchive.ops.parquet_export import ParquetExport
+    from newsarchive.ops.warc_export import WarcExport
+    from newsarchive.web.wayback import BackfillReport
 
 RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
 BATCH_SIZE = 1000
 PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
 PREPARE_CHUNK = 50  # drafts per task of a worker process
 PREPARE_AHEAD = 4  # prepare tasks queued ahead: more would delay the comparisons behind them
+WARC_BATCH = 100  # WARC captures a batch: each holds its page, so fewer than BATCH_SIZE
 
 
 class ObjectSink(Protocol):
@@ -522,6 +527,56 @@ class Archive:
     ) -> Iterator[AddResult | NewsArchiveError]:
         """Archive records read back from ``export`` (each verified against its hash)."""
         return self.add_stream(drafts)
+
+    # -- the web-archiving world's formats (docs/interop.md) ---------------------------
+    def import_warc(self, paths: Sequence[str | os.PathLike[str]], *,
+                    counts: WarcCounts | None = None,
+                    ) -> Iterator[AddResult | NewsArchiveError]:
+        """Archive every HTML capture of WARC/WACZ files (see :mod:`newsarchive.ingest.warc`);
+        ``counts`` is filled in with what the records were."""
+        from newsarchive.ingest.warc import read_warcs
+
+        return self.add_stream(read_warcs(paths, counts), batch_size=WARC_BATCH)
+
+    def export_warc(self, out: IO[bytes], *, gzip: bool = True,
+                    source: str | Sequence[str] | None = None, since: str | None = None,
+                    until: str | None = None, changed: bool = False,
+                    kind: str | Sequence[str] | None = None,
+                    limit: int | None = None) -> WarcExport:
+        """Write the revisions ``export`` selects as WARC records to ``out`` (see
+        :mod:`newsarchive.ops.warc_export`)."""
+        from newsarchive.ops.warc_export import write_warc
+
+        return write_warc(self, self.revisions(source=source, since=since, until=until,
+                                               changed=changed, kind=kind, limit=limit),
+                          out, gzip=gzip, filename=getattr(out, "name", None))
+
+    def export_parquet(self, directory: str | os.PathLike[str], *,
+                       source: str | Sequence[str] | None = None, since: str | None = None,
+                       until: str | None = None, changed: bool = False,
+                       kind: str | Sequence[str] | None = None,
+                       limit: int | None = None) -> ParquetExport:
+        """Write the revisions ``export`` selects as a Parquet dataset in ``directory``
+        (see :mod:`newsarchive.ops.parquet_export`; needs the ``[parquet]`` extra)."""
+        from newsarchive.ops.parquet_export import write_parquet
+
+        return write_parquet(self, self.revisions(source=source, since=since, until=until,
+                                                  changed=changed, kind=kind, limit=limit),
+                             Path(directory))
+
+    def backfill(self, urls: Sequence[str], *, all_articles: bool = False,
+                 since: str | None = None, until: str | None = None,
+                 wayback_url: str = "https://web.archive.org", delay: float = 1.0,
+                 allow_private_networks: bool = False,
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 ) -> list[BackfillReport]:
+        """Add the Wayback Machine's captures of URLs (or of every archived article) as
+        backfilled revisions (see :mod:`newsarchive.web.wayback`); a report a URL."""
+        from newsarchive.web.wayback import run_backfill
+
+        return run_backfill(self, urls, all_articles=all_articles, since=since, until=until,
+                            wayback_url=wayback_url, delay=delay,
+                            allow_private_networks=allow_private_networks, on_event=on_event)
 
     # -- maintenance ------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

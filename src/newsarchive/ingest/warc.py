@@ -1,0 +1,644 @@
+"""WARC and WACZ files to drafts: every HTML capture in them, streamed, with warcio.
+
+A WARC file (ISO 28500; written by Heritrix, wget, ArchiveBox, Browsertrix, pywb and
+``newsarchive export --format warc``) is a sequence of records. :func:`read_warcs` reads
+them one at a time with warcio's ``ArchiveIterator`` and yields a :class:`Draft` per
+HTML capture, never holding more than one page in memory:
+
+- A ``response`` record with a 2xx HTTP status whose payload is HTML (served as
+  ``text/html`` or ``application/xhtml+xml``, or with a generic type and HTML inside, the
+  rule of ``snapshot``), and a ``resource`` record of such a type, is a capture of its
+  ``WARC-Target-URI`` at its ``WARC-Date``. It goes through the extraction of a fetched page
+  (:func:`newsarchive.ingest.html.html_to_draft`, with the target URI as the URL fetched,
+  so a canonical link counts only within the same site).
+- A ``revisit`` record (a capture whose payload equals an earlier one, written without
+  the payload) is resolved to the record it revisits, found by ``WARC-Refers-To`` (record
+  ID), by ``WARC-Refers-To-Target-URI`` + ``WARC-Refers-To-Date``, or by
+  ``WARC-Payload-Digest``, among the records read before it in the same call (all files
+  and WACZ members given together). It becomes a capture of its own URI at its own date
+  with the original's payload. A revisit whose original is not among them is an error.
+- The **original** of a capture (kept as the revision's original) is the HTTP payload as
+  the server sent it, with the transfer and content codings (chunked, gzip) removed: the
+  bytes a browser would parse. Its ``original_type`` is the ``Content-Type`` the server
+  sent, parameters included (for a ``resource`` record, the record's ``Content-Type``).
+  The HTTP status line and headers are not kept.
+- Other records are counted, not read: responses that are not HTML or not 2xx
+  (:attr:`WarcCounts.skipped`, by reason), and requests, ``warcinfo``, ``metadata`` and
+  the like (:attr:`WarcCounts.other`).
+- A record written by ``export --format warc`` is followed by a ``metadata`` record
+  (:data:`REVISION_METADATA_TYPE`, ``WARC-Concurrent-To`` naming it) holding the
+  revision's export record (the JSON Lines of ``export``) with its canonical text. Such a
+  pair is read back as that export record, exactly as ``import`` reads JSON Lines:
+  the text, title, name and times come from the metadata, the payload is the original
+  (or, for a ``resource`` record of ``text/plain``, the canonical text itself when the
+  revision had no original), and nothing is re-extracted. That makes export and import a
+  lossless round trip whatever the version of the extractor.
+
+Damage: a record cut short (its block is shorter than its ``Content-Length``: a file
+truncated by a crawl that was killed), or data that cannot be parsed as a record, is one
+:class:`~newsarchive.errors.InputError` naming the file and offset; reading goes on at the
+next record that can be found (the next gzip member, or the next ``WARC/1.x`` line of an
+uncompressed file), so the records after the damage are still imported. A ``.warc.gz``
+compressed as one gzip stream instead of a member a record (``gzip file.warc``) is read
+as a stream.
+
+Memory: the payload of an HTML capture is read (up to
+:data:`~newsarchive.ingest.html.MAX_HTML_BYTES`; a larger page is an error); any other
+payload is skipped unread. For revisits the reader keeps, per HTML response, its record
+ID, URI and date, and payload digest with the offset of the record (about 300 bytes a
+record), and reads the original again from the file when a revisit names it: memory grows
+with the number of HTML records, never with their size. Files must be seekable (a path;
+WACZ members are read in place).
+"""
+
+from __future__ import annotations
+
+import collections
+import gzip
+import io
+import json
+import os
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from newsarchive.errors import InputError
+from newsarchive.ingest.html import MAX_HTML_BYTES, html_to_draft, looks_like_html
+from newsarchive.ingest.jsonl import MAX_LINE_BYTES, record_to_draft
+from newsarchive.model import Draft
+
+__all__ = ["REVISION_METADATA_TYPE", "WARC_SUFFIXES", "WarcCounts", "is_warc_name",
+           "read_warcs"]
+
+#: The ``Content-Type`` of the ``metadata`` record that ``export --format warc`` writes
+#: after each revision's record: the revision's export record as JSON.
+REVISION_METADATA_TYPE = "application/vnd.newsarchive.revision+json"
+#: File names read as WARC (``.wacz``: a zip holding ``archive/*.warc[.gz]``).
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wacz")
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Types servers send for anything: under these (or none) the payload is sniffed for HTML
+_GENERIC_TYPES = ("", "text/plain", "application/octet-stream", "binary/octet-stream")
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_SCAN_CHUNK = 1024 * 1024
+
+
+def is_warc_name(name: str) -> bool:
+    """True for a file name that ``import`` reads as WARC or WACZ."""
+    return name.lower().endswith(WARC_SUFFIXES)
+
+
+@dataclass
+class WarcCounts:
+    """What the records of a WARC import were (filled in as :func:`read_warcs` reads)."""
+
+    records: int = 0
+    captures: int = 0  # HTML captures turned into drafts (revisits included)
+    revisits: int = 0  # of which resolved revisits
+    skipped: collections.Counter[str] = field(default_factory=collections.Counter)
+    other: int = 0  # requests, warcinfo, metadata...
+    errors: int = 0  # damaged records and captures that could not be read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"records": self.records, "captures": self.captures,
+                "revisits": self.revisits, "skipped": dict(self.skipped),
+                "other": self.other, "errors": self.errors}
+
+
+def read_warcs(paths: Sequence[str | os.PathLike[str]], counts: WarcCounts | None = None,
+               ) -> Iterator[Draft | InputError]:
+    """A draft (or the error) for every HTML capture of the WARC/WACZ files, in order."""
+    reader = _Reader(counts if counts is not None else WarcCounts())
+    for path in paths:
+        try:
+            sources = _sources(Path(path))
+        except InputError as err:
+            reader.counts.errors += 1
+            yield err
+            continue
+        for source in sources:
+            yield from reader.read(source)
+
+
+# -- sources: a file, or each WARC of a WACZ ---------------------------------------------------
+
+@dataclass(frozen=True)
+class _Source:
+    name: str  # for messages
+    size: int
+    open: Callable[[], IO[bytes]]  # a fresh seekable binary file object
+
+
+def _sources(path: Path) -> list[_Source]:
+    name = str(path)
+    try:
+        if not path.is_file():
+            raise InputError(name, "no such file" if not path.exists() else "is not a file")
+        size = path.stat().st_size
+        if path.name.lower().endswith(".wacz") or _is_zip(path):
+            return _wacz_sources(path)
+    except OSError as err:
+        raise InputError(name, f"cannot read ({err.strerror or err})") from None
+    return [_Source(name, size, lambda: open(path, "rb"))]  # noqa: SIM115
+
+
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+def _wacz_sources(path: Path) -> list[_Source]:
+    """Each ``archive/*.warc[.gz]`` of a WACZ, read in place: a stored member (the usual
+    case, its data being gzip already) as a slice of the zip file, else through zipfile."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = sorted((i for i in zf.infolist() if i.filename.startswith("archive/")
+                            and i.filename.lower().endswith((".warc", ".warc.gz"))),
+                           key=lambda i: i.filename)
+            if not infos:
+                raise InputError(str(path), "is a zip without archive/*.warc[.gz] (not a WACZ)")
+            out = []
+            for info in infos:
+                name = f"{path}!{info.filename}"
+                if info.compress_type == zipfile.ZIP_STORED:
+                    start = _member_data_offset(path, info)
+                    out.append(_Source(name, info.file_size, _slice_opener(path, start,
+                                                                           info.file_size)))
+                else:
+                    out.append(_Source(name, info.file_size, _member_opener(path, info.filename)))
+            return out
+    except zipfile.BadZipFile as err:
+        raise InputError(str(path), f"is not a readable zip ({err})") from None
+
+
+def _member_data_offset(path: Path, info: zipfile.ZipInfo) -> int:
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        head = f.read(30)
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        raise InputError(f"{path}!{info.filename}", "bad zip member header")
+    name_len = int.from_bytes(head[26:28], "little")
+    extra_len = int.from_bytes(head[28:30], "little")
+    return info.header_offset + 30 + name_len + extra_len
+
+
+def _slice_opener(path: Path, start: int, length: int) -> Callable[[], IO[bytes]]:
+    return lambda: _Slice(open(path, "rb"), start, length)  # noqa: SIM115
+
+
+def _member_opener(path: Path, member: str) -> Callable[[], IO[bytes]]:
+    def opener() -> IO[bytes]:
+        zf = zipfile.ZipFile(path)
+        return _Closing(zf.open(member), zf)
+
+    return opener
+
+
+class _Slice(io.RawIOBase):
+    """Bytes ``start .. start+length`` of a file, as a seekable file of their own."""
+
+    def __init__(self, f: IO[bytes], start: int, length: int) -> None:
+        self._f, self._start, self._length, self._pos = f, start, length, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._length}[whence]
+        self._pos = max(0, min(base + offset, self._length))
+        return self._pos
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self._length - self._pos)
+        if n <= 0:
+            return 0
+        self._f.seek(self._start + self._pos)
+        data = self._f.read(n)
+        b[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+class _Closing(io.RawIOBase):
+    """A zip member that closes its zip file with it."""
+
+    def __init__(self, member: IO[bytes], zf: zipfile.ZipFile) -> None:
+        self._m, self._zf = member, zf
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._m.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._m.seek(offset, whence)
+
+    def readinto(self, b: Any) -> int:
+        data = self._m.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._m.close()
+        self._zf.close()
+        super().close()
+
+
+# -- records, with damage reported and skipped -------------------------------------------------
+
+@dataclass(frozen=True)
+class _Broken:
+    offset: int
+    reason: str
+
+
+def _iterator(fh: IO[bytes], warnings: list[int]) -> Any:
+    """warcio's ArchiveIterator, noting (not printing) records not followed by the
+    blank lines their Content-Length promises."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    class Quiet(ArchiveIterator):  # type: ignore[misc]
+        def _consume_blanklines(self) -> tuple[bytes | None, int]:
+            skipped = 0
+            first = True
+            while True:
+                line = self.reader.readline()
+                if not line:
+                    return None, skipped
+                if line.rstrip() and not first:
+                    return line, skipped
+                if line.rstrip():  # the record overran its Content-Length
+                    warnings.append(self.offset)
+                skipped += len(line)
+                first = False
+
+    return Quiet(fh)
+
+
+def _records(source: _Source) -> Iterator[tuple[Any, int, str] | _Broken]:
+    """``(record, offset, mode)`` for each record (its payload unread: the caller reads
+    what it needs before asking for the next), and a :class:`_Broken` for each stretch of
+    damage, after which reading resumes at the next record found."""
+    from warcio.exceptions import ArchiveLoadFailed
+
+    with source.open() as fh:
+        mode = "member" if fh.read(3) == _GZIP_MAGIC else "plain"
+        pos, size, seen = 0, source.size, 0
+        while pos < size:
+            fh.seek(pos)
+            warnings: list[int] = []
+            it = _iterator(fh, warnings)
+            reason = ""
+            try:
+                for record in it:
+                    offset = it.offset
+                    seen += 1
+                    yield record, offset, mode
+                    broken = _drain(it, record, offset, warnings)
+                    if broken is not None:
+                        yield broken
+                    pos = it.offset
+            except ArchiveLoadFailed as err:
+                if "non-chunked gzip" in str(err) and mode == "member":
+                    # one gzip stream, not a member a record: read it as a stream
+                    yield from _stream_records(fh, skip=seen)
+                    return
+                reason = _one_line(err)
+            except Exception as err:  # noqa: BLE001 - warcio fails on damage in many ways
+                reason = _reason(err)
+            if pos >= size:
+                break
+            yield _Broken(pos, "truncated or malformed record " + (
+                f"({reason})" if reason else f"({size - pos:,} bytes could not be read)"))
+            pos = _resync(fh, pos + 1, size, mode)
+
+
+def _stream_records(fh: IO[bytes], skip: int) -> Iterator[tuple[Any, int, str] | _Broken]:
+    """The records of a WARC gzipped as one stream (offsets into the uncompressed data),
+    after the first ``skip``; damage ends it (a stream cannot be resynchronised)."""
+    fh.seek(0)
+    stream = gzip.GzipFile(fileobj=fh, mode="rb")
+    warnings: list[int] = []
+    it = _iterator(stream, warnings)  # type: ignore[arg-type]
+    n = 0
+    offset = 0
+    try:
+        for record in it:
+            offset = it.offset
+            n += 1
+            if n > skip:
+                yield record, offset, "stream"
+            broken = _drain(it, record, offset, warnings)
+            if broken is not None:
+                yield broken
+            offset = it.offset
+    except Exception as err:  # noqa: BLE001 - as above (zlib.error, EOFError, ...)
+        yield _Broken(offset, f"truncated or malformed record ({_reason(err)})")
+
+
+def _drain(it: Any, record: Any, offset: int, warnings: list[int]) -> _Broken | None:
+    """Read the rest of a record; a :class:`_Broken` when it was cut short or overran."""
+    from warcio.limitreader import LimitReader
+
+    it.read_to_end()
+    raw = record.raw_stream
+    if isinstance(raw, LimitReader) and raw.limit > 0:
+        return _Broken(offset, f"truncated record ({_uri_of(record)}: {raw.limit:,} bytes "
+                               "missing)")
+    if warnings:
+        warnings.clear()
+        return _Broken(offset, f"malformed record ({_uri_of(record)}: its Content-Length "
+                               "does not match its block)")
+    return None
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, (ValueError, OSError, EOFError)):
+        return _one_line(err) or type(err).__name__
+    return f"{type(err).__name__}: {_one_line(err)}"
+
+
+def _resync(fh: IO[bytes], pos: int, size: int, mode: str) -> int:
+    """The offset of the next place a record may start (``size`` when there is none):
+    a gzip member's magic, or a ``WARC/1.x`` line after a line break."""
+    pattern = _GZIP_MAGIC if mode == "member" else b"\nWARC/1."
+    skip = 0 if mode == "member" else 1
+    while pos < size:
+        fh.seek(pos)
+        chunk = fh.read(_SCAN_CHUNK + len(pattern))
+        i = chunk.find(pattern)
+        if i >= 0:
+            return pos + i + skip
+        if len(chunk) <= len(pattern):
+            break
+        pos += _SCAN_CHUNK
+    return size
+
+
+def _uri_of(record: Any) -> str:
+    return str(record.rec_headers.get_header("WARC-Target-URI") or record.rec_type)
+
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value).split())[:200]
+
+
+# -- records to drafts -------------------------------------------------------------------------
+
+@dataclass
+class _Pending:
+    """A response or resource record read, waiting to see whether a newsarchive
+    ``metadata`` record follows it."""
+
+    source: int
+    offset: int
+    mode: str
+    record_id: str
+    rec_type: str
+    uri: str
+    date: str
+    status: str
+    media: str  # the media type, lower-case, no parameters
+    ctype: str | None  # the Content-Type as sent
+    payload: bytes | None  # read for HTML candidates
+    html: bool
+    refers: tuple[str, str, str, str] | None = None  # a revisit: id, uri, date, digest
+    too_large: bool = False
+
+
+class _Reader:
+    def __init__(self, counts: WarcCounts) -> None:
+        self.counts = counts
+        self.sources: list[_Source] = []
+        self.index: dict[str, tuple[int, int, str]] = {}  # key -> (source, offset, mode)
+
+    def read(self, source: _Source) -> Iterator[Draft | InputError]:
+        sid = len(self.sources)
+        self.sources.append(source)
+        pending: _Pending | None = None
+        for item in _records(source):
+            if isinstance(item, _Broken):
+                if pending is not None and pending.offset == item.offset:
+                    pending = None  # the damaged record itself
+                elif pending is not None:
+                    yield from self._finish(pending)
+                    pending = None
+                self.counts.errors += 1
+                yield InputError(f"{source.name}, offset {item.offset}", item.reason)
+                continue
+            record, offset, mode = item
+            self.counts.records += 1
+            if pending is not None:
+                if _is_revision_metadata(record, pending.record_id):
+                    yield self._own(pending, record)
+                    pending = None
+                    continue
+                yield from self._finish(pending)
+                pending = None
+            pending = self._start(sid, record, offset, mode)
+        if pending is not None:
+            yield from self._finish(pending)
+
+    def _origin(self, p: _Pending) -> str:
+        return f"{p.uri} ({self.sources[p.source].name}, offset {p.offset})"
+
+    def _start(self, sid: int, record: Any, offset: int, mode: str) -> _Pending | None:
+        kind = record.rec_type
+        if kind not in ("response", "resource", "revisit"):
+            self.counts.other += 1
+            return None
+        h = record.rec_headers
+        uri = str(h.get_header("WARC-Target-URI") or "").strip().strip("<>")
+        p = _Pending(sid, offset, mode, str(h.get_header("WARC-Record-ID") or ""), kind, uri,
+                     str(h.get_header("WARC-Date") or ""), "200", "", None, None, False)
+        if kind == "resource":
+            p.ctype = h.get_header("Content-Type")
+        elif record.http_headers is not None:
+            p.status = str(record.http_headers.get_statuscode() or "")
+            p.ctype = record.http_headers.get_header("Content-Type")
+        else:  # a response without HTTP headers (dns:, ftp:...)
+            p.status = ""
+        p.media = (p.ctype or "").split(";", 1)[0].strip().lower()
+        if kind == "revisit":
+            p.refers = (str(h.get_header("WARC-Refers-To") or ""),
+                        str(h.get_header("WARC-Refers-To-Target-URI") or "").strip("<>"),
+                        str(h.get_header("WARC-Refers-To-Date") or ""),
+                        str(h.get_header("WARC-Payload-Digest") or ""))
+            return p
+        candidate = p.status.startswith("2") and (p.media in _HTML_TYPES
+                                                  or p.media in _GENERIC_TYPES)
+        if candidate:
+            p.payload, p.too_large = _read_payload(record)
+            p.html = p.media in _HTML_TYPES or looks_like_html(p.payload)
+            if p.html and not p.too_large:
+                self._remember(h, p, sid)
+        return p
+
+    def _remember(self, h: Any, p: _Pending, sid: int) -> None:
+        where = (sid, p.offset, p.mode)
+        if p.record_id:
+            self.index["id " + p.record_id] = where
+        self.index[f"at {p.uri} {p.date}"] = where
+        digest = h.get_header("WARC-Payload-Digest")
+        if digest:
+            self.index["digest " + str(digest)] = where
+
+    def _finish(self, p: _Pending) -> Iterator[Draft | InputError]:
+        origin = self._origin(p)
+        if p.refers is not None:
+            yield from self._revisit(p, origin)
+            return
+        if not p.status.startswith("2"):
+            self.counts.skipped[f"HTTP {p.status}" if p.status else "no HTTP status"] += 1
+            return
+        if not p.html:
+            self.counts.skipped["not HTML"] += 1
+            return
+        yield self._draft(p, p.payload or b"", p.ctype, p.too_large, origin)
+
+    def _draft(self, p: _Pending, payload: bytes, ctype: str | None, too_large: bool,
+               origin: str) -> Draft | InputError:
+        if too_large:
+            self.counts.errors += 1
+            return InputError(origin, f"the page is over the {MAX_HTML_BYTES:,}-byte limit "
+                                      "for extracting an article")
+        try:
+            draft = html_to_draft(payload, origin=origin, url=p.uri if _is_http(p.uri) else None)
+        except InputError as err:
+            self.counts.errors += 1
+            return err
+        self.counts.captures += 1
+        draft.captured_at = p.date or None
+        draft.original_type = ctype or "text/html"
+        return draft
+
+    def _revisit(self, p: _Pending, origin: str) -> Iterator[Draft | InputError]:
+        assert p.refers is not None
+        rid, ruri, rdate, digest = p.refers
+        keys = ([f"id {rid}"] if rid else []) + ([f"at {ruri} {rdate}"] if ruri and rdate
+                                                  else []) + ([f"digest {digest}"] if digest
+                                                              else [])
+        where = next((self.index[k] for k in keys if k in self.index), None)
+        if where is None:
+            if p.media and p.media not in _HTML_TYPES and p.media not in _GENERIC_TYPES:
+                self.counts.skipped["not HTML"] += 1
+                return
+            self.counts.errors += 1
+            yield InputError(origin, "a revisit record whose original (" + (
+                f"{ruri} at {rdate}" if ruri else digest or rid or "unnamed")
+                + ") is not in the files read")
+            return
+        try:
+            payload, ctype, too_large = self._reread(*where)
+        except InputError as err:
+            self.counts.errors += 1
+            yield InputError(origin, f"cannot read the revisited record ({err.reason})")
+            return
+        self.counts.revisits += 1
+        yield self._draft(p, payload, ctype, too_large, origin)
+
+    def _reread(self, sid: int, offset: int, mode: str) -> tuple[bytes, str | None, bool]:
+        """The payload and Content-Type of the record at ``offset`` of a source."""
+        source = self.sources[sid]
+        with source.open() as fh:
+            stream: IO[bytes] = fh
+            if mode == "stream":
+                stream = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
+            stream.seek(offset)
+            try:
+                record = next(iter(_iterator(stream, [])))
+            except Exception as err:  # noqa: BLE001 - damage found on the second read
+                raise InputError(source.name, _one_line(err)) from None
+            if record.rec_type == "resource":
+                ctype = record.rec_headers.get_header("Content-Type")
+            else:
+                ctype = record.http_headers.get_header("Content-Type") if (
+                    record.http_headers is not None) else None
+            payload, too_large = _read_payload(record)
+            return payload, ctype, too_large
+
+    def _own(self, p: _Pending, metadata: Any) -> Draft | InputError:
+        """A record of ``export --format warc`` with its metadata: its export record."""
+        origin = self._origin(p)
+        try:
+            raw = metadata.content_stream().read(MAX_LINE_BYTES + 1)
+            if len(raw) > MAX_LINE_BYTES:
+                raise InputError(origin, "the revision's metadata is over the "
+                                         f"{MAX_LINE_BYTES:,}-byte cap")
+            try:
+                meta = json.loads(raw)
+            except ValueError as err:
+                raise InputError(origin, f"the revision's metadata is not JSON ({err})"
+                                 ) from None
+            if not isinstance(meta, dict):
+                raise InputError(origin, "the revision's metadata is not a JSON object")
+            if p.payload is None or p.too_large:
+                payload, _, too_large = self._reread(p.source, p.offset, p.mode)
+                if too_large:
+                    raise InputError(origin, "the record is over the "
+                                             f"{MAX_HTML_BYTES:,}-byte limit")
+            else:
+                payload = p.payload
+            if meta.get("payload") == "text":
+                try:
+                    meta["text"] = payload.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InputError(origin, "the revision's text is not UTF-8") from None
+                draft = record_to_draft(meta, origin=origin)
+            else:
+                draft = record_to_draft(meta, origin=origin)
+                draft.original = payload
+                original_type = meta.get("original_type")
+                draft.original_type = original_type if isinstance(original_type, str) else None
+        except InputError as err:
+            self.counts.errors += 1
+            return err
+        self.counts.captures += 1
+        return draft
+
+
+def _is_revision_metadata(record: Any, record_id: str) -> bool:
+    h = record.rec_headers
+    return (record.rec_type == "metadata" and bool(record_id)
+            and str(h.get_header("WARC-Concurrent-To") or "") == record_id
+            and str(h.get_header("Content-Type") or "").split(";")[0].strip()
+            == REVISION_METADATA_TYPE)
+
+
+def _read_payload(record: Any) -> tuple[bytes, bool]:
+    """The payload, decoded (chunked, gzip), up to the page cap; whether it went over.
+    A payload whose content coding is broken is what could be decoded of it."""
+    stream = record.content_stream()
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while size <= MAX_HTML_BYTES:
+            chunk = stream.read(min(65536, MAX_HTML_BYTES + 1 - size))
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+    except Exception:  # noqa: BLE001 - zlib.error, a bad chunk size: keep what was read
+        pass
+    data = b"".join(parts)
+    return data[:MAX_HTML_BYTES], len(data) > MAX_HTML_BYTES
+
+
+def _is_http(uri: str) -> bool:
+    return uri.lower().startswith(("http://", "https://"))
