@@ -308,6 +308,10 @@ def _records(source: _Source) -> Iterator[tuple[Any, int, str] | _Broken]:
             try:
                 for record in it:
                     offset = it.offset
+                    if not _well_formed(record):  # its block could swallow the rest
+                        reason = "no WARC-Type or Content-Length"
+                        pos = offset
+                        break
                     seen += 1
                     yield record, offset, mode
                     broken = _drain(it, record, offset, warnings)
@@ -350,6 +354,11 @@ def _stream_records(fh: IO[bytes], skip: int) -> Iterator[tuple[Any, int, str] |
             offset = it.offset
     except Exception as err:  # noqa: BLE001 - as above (zlib.error, EOFError, ...)
         yield _Broken(offset, f"truncated or malformed record ({_reason(err)})")
+
+
+def _well_formed(record: Any) -> bool:
+    length = str(record.rec_headers.get_header("Content-Length") or "")
+    return bool(record.rec_type) and length.isdigit()
 
 
 def _drain(it: Any, record: Any, offset: int, warnings: list[int]) -> _Broken | None:
