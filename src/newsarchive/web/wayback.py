@@ -9,8 +9,8 @@
    of answer is read: a JSON array whose first row names the fields, JSON objects a line
    (pywb), the default space-separated lines (``urlkey timestamp original mimetype
    statuscode digest length``) or CDXJ lines (``urlkey timestamp {json}``). The listing is
-   filtered again here (2xx, HTML types, the time range, adjacent digests), so a server
-   that ignores a parameter changes nothing;
+   filtered again here (2xx, HTML types, the time range, a digest equal to the last one
+   kept), so a server that ignores a parameter changes nothing;
 2. fetches each capture's original bytes, unrewritten, as
    ``<wayback_url>/web/<timestamp>id_/<url>``, with the project's :class:`Fetcher` (size
    caps, timeouts, redirects re-checked, private addresses refused unless allowed; the
@@ -272,8 +272,9 @@ def list_captures(fetcher: Fetcher, wayback_url: str, url: str, *, since: str | 
 
 def select_captures(captures: Iterable[Capture], *, since: str | None, until: str | None,
                     ) -> tuple[list[Capture], int]:
-    """The HTML 2xx captures in the range, adjacent ones of the same digest once (as
-    ``collapse=digest``); and how many rows were left out as not HTML or not 200."""
+    """The HTML 2xx captures in the range, without one whose digest is that of the last
+    capture kept (``collapse=digest``, applied after the filters: the same page again);
+    and how many rows were left out as not HTML or not 2xx."""
     kept: list[Capture] = []
     skipped = 0
     last_digest = None
