@@ -549,7 +549,7 @@ class Archive:
 
         return write_warc(self, self.revisions(source=source, since=since, until=until,
                                                changed=changed, kind=kind, limit=limit),
-                          out, gzip=gzip, filename=getattr(out, "name", None))
+                          out, gzip=gzip)
 
     def export_parquet(self, directory: str | os.PathLike[str], *,
                        source: str | Sequence[str] | None = None, since: str | None = None,

@@ -185,13 +185,13 @@ def _member_data_offset(path: Path, info: zipfile.ZipInfo) -> int:
 
 
 def _slice_opener(path: Path, start: int, length: int) -> Callable[[], IO[bytes]]:
-    return lambda: _Slice(open(path, "rb"), start, length)  # noqa: SIM115
+    return lambda: io.BufferedReader(_Slice(open(path, "rb"), start, length))  # noqa: SIM115
 
 
 def _member_opener(path: Path, member: str) -> Callable[[], IO[bytes]]:
     def opener() -> IO[bytes]:
         zf = zipfile.ZipFile(path)
-        return _Closing(zf.open(member), zf)
+        return io.BufferedReader(_Closing(zf.open(member), zf))
 
     return opener
 
@@ -324,8 +324,8 @@ def _records(source: _Source) -> Iterator[tuple[Any, int, str] | _Broken]:
                     yield from _stream_records(fh, skip=seen)
                     return
                 reason = _one_line(err)
-            except Exception as err:  # noqa: BLE001 - warcio fails on damage in many ways
-                reason = _reason(err)
+            except Exception:  # noqa: BLE001 - warcio fails on damage in many ways
+                pass  # (AttributeError, ValueError, zlib.error...: no message worth showing)
             if pos >= size:
                 break
             yield _Broken(pos, "truncated or malformed record " + (
@@ -352,8 +352,8 @@ def _stream_records(fh: IO[bytes], skip: int) -> Iterator[tuple[Any, int, str] |
             if broken is not None:
                 yield broken
             offset = it.offset
-    except Exception as err:  # noqa: BLE001 - as above (zlib.error, EOFError, ...)
-        yield _Broken(offset, f"truncated or malformed record ({_reason(err)})")
+    except Exception:  # noqa: BLE001 - as above (zlib.error, EOFError, ...)
+        yield _Broken(offset, "truncated or malformed record (the gzip stream breaks off)")
 
 
 def _well_formed(record: Any) -> bool:
@@ -375,12 +375,6 @@ def _drain(it: Any, record: Any, offset: int, warnings: list[int]) -> _Broken | 
         return _Broken(offset, f"malformed record ({_uri_of(record)}: its Content-Length "
                                "does not match its block)")
     return None
-
-
-def _reason(err: BaseException) -> str:
-    if isinstance(err, (ValueError, OSError, EOFError)):
-        return _one_line(err) or type(err).__name__
-    return f"{type(err).__name__}: {_one_line(err)}"
 
 
 def _resync(fh: IO[bytes], pos: int, size: int, mode: str) -> int:

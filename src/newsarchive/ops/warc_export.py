@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class WarcExport:
 
 
 def write_warc(archive: Archive, revisions: Iterable[Revision], out: IO[bytes], *,
-               gzip: bool = True, filename: str | None = None) -> WarcExport:
+               gzip: bool = True) -> WarcExport:
     """Write the revisions to ``out`` as WARC records; a revision whose text or original
     cannot be read is listed in the report's errors and left out."""
     from warcio.warcwriter import WARCWriter
@@ -68,7 +69,9 @@ def write_warc(archive: Archive, revisions: Iterable[Revision], out: IO[bytes], 
     from newsarchive import __version__
 
     writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
-    writer.write_record(writer.create_warcinfo_record(filename or "", {
+    name = getattr(out, "name", None)  # a file's name for WARC-Filename; not "<stdout>"
+    filename = os.path.basename(name) if isinstance(name, str) and name[:1] != "<" else ""
+    writer.write_record(writer.create_warcinfo_record(filename, {
         "software": f"newsarchive/{__version__}",
         "format": "WARC File Format 1.1",
         "description": "newsarchive export: each revision's original (or text) and a "

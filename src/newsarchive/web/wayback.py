@@ -81,11 +81,6 @@ class Capture:
     statuscode: str = ""
     digest: str = ""
 
-    @property
-    def captured_at(self) -> str:
-        """The timestamp as ``YYYY-MM-DDTHH:MM:SSZ``."""
-        return timestamp_to_iso(self.timestamp)
-
 
 @dataclass
 class BackfillReport:
