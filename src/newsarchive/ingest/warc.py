@@ -48,13 +48,16 @@ payload is skipped unread. For revisits the reader keeps, per HTML response, its
 ID, URI and date, and payload digest with the offset of the record (about 300 bytes a
 record), and reads the original again from the file when a revisit names it: memory grows
 with the number of HTML records, never with their size. Files must be seekable (a path;
-WACZ members are read in place).
+WACZ members are read in place). The drafts of the last :data:`_EXTRACTED` pages are kept,
+by payload and URL, so a page captured again unchanged is not extracted again.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -83,6 +86,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _GENERIC_TYPES = ("", "text/plain", "application/octet-stream", "binary/octet-stream")
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_CHUNK = 1024 * 1024
+_EXTRACTED = 256  # drafts kept for captures of the same page again (texts: ~5 KB each)
 
 
 def is_warc_name(name: str) -> bool:
@@ -430,6 +434,10 @@ class _Reader:
         self.counts = counts
         self.sources: list[_Source] = []
         self.index: dict[str, tuple[int, int, str]] = {}  # key -> (source, offset, mode)
+        # drafts of the last pages extracted, by payload and URL: a crawl that captures a
+        # page again unchanged (or a revisit) costs no second extraction
+        self.extracted: collections.OrderedDict[tuple[bytes, str | None], Draft] = (
+            collections.OrderedDict())
 
     def read(self, source: _Source) -> Iterator[Draft | InputError]:
         sid = len(self.sources)
@@ -521,11 +529,21 @@ class _Reader:
             self.counts.errors += 1
             return InputError(origin, f"the page is over the {MAX_HTML_BYTES:,}-byte limit "
                                       "for extracting an article")
-        try:
-            draft = html_to_draft(payload, origin=origin, url=p.uri if _is_http(p.uri) else None)
-        except InputError as err:
-            self.counts.errors += 1
-            return err
+        url = p.uri if _is_http(p.uri) else None
+        key = (hashlib.sha256(payload).digest(), url)
+        known = self.extracted.get(key)
+        if known is not None:  # the same page at the same URL: the same article again
+            self.extracted.move_to_end(key)
+            draft = dataclasses.replace(known, origin=origin, original=payload)
+        else:
+            try:
+                draft = html_to_draft(payload, origin=origin, url=url)
+            except InputError as err:
+                self.counts.errors += 1
+                return err
+            self.extracted[key] = dataclasses.replace(draft, original=None)
+            if len(self.extracted) > _EXTRACTED:
+                self.extracted.popitem(last=False)
         self.counts.captures += 1
         draft.captured_at = p.date or None
         draft.original_type = ctype or "text/html"
