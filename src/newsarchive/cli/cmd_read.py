@@ -163,7 +163,7 @@ def export(state: State, dest: str | None, fmt: str, sources: tuple[str, ...],
         if result.errors:
             sys.exit(1)
         return
-    with _output(dest, binary_ok=fmt == "jsonl") as out:
+    with _output(dest, terminal_ok=fmt == "jsonl") as out:
         if fmt == "warc":
             gz = not (dest or "").lower().endswith(".warc")
             report = archive.export_warc(out, gzip=gz, **filters)  # type: ignore[arg-type]
@@ -179,10 +179,10 @@ def export(state: State, dest: str | None, fmt: str, sources: tuple[str, ...],
 
 
 @contextlib.contextmanager
-def _output(dest: str | None, *, binary_ok: bool) -> Iterator[IO[bytes]]:
+def _output(dest: str | None, *, terminal_ok: bool) -> Iterator[IO[bytes]]:
     """FILE, or standard output (never a terminal for WARC's binary records)."""
     if not dest or dest == "-":
-        if not binary_ok and sys.stdout.isatty():
+        if not terminal_ok and sys.stdout.isatty():
             raise click.UsageError("refusing to write a WARC file to a terminal: give FILE "
                                    "or redirect the output")
         yield sys.stdout.buffer
