@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NewsArchiveError, UsageError
 from newsarchive.indexing.indexer import Indexer
@@ -27,7 +27,13 @@ if TYPE_CHECKING:
     from newsarchive.search.hits import Hit
     from newsarchive.web.snapshot import FeedReport, FeedSpec
 
+    from newsarchive.ingest.warc import WarcCounts
+    from newsarchive.ops.parquet_export import ParquetExport
+    from newsarchive.ops.warc_export import WarcExport
+    from newsarchive.web.wayback import BackfillReport
+
 BATCH_SIZE = 1000
+WARC_BATCH = 100  # WARC captures a batch: each holds its page, so fewer than BATCH_SIZE
 
 
 def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # noqa: A001
@@ -256,6 +262,59 @@ class Archive:
     def export_record(self, rev: Revision) -> dict[str, Any]:
         """The export record of one revision; IntegrityError when its text is unreadable."""
         return listing.export_record(self.store, rev)
+
+    # -- the web-archiving world's formats (docs/interop.md) ---------------------------
+    def import_warc(self, paths: Sequence[str | os.PathLike[str]], *,
+                    counts: WarcCounts | None = None,
+                    ) -> Iterator[AddResult | NewsArchiveError]:
+        """Archive every HTML capture of WARC/WACZ files (see :mod:`newsarchive.ingest.warc`);
+        ``counts`` is filled in with what the records were."""
+        from newsarchive.ingest.warc import read_warcs  # warcio: start-up time
+
+        return self.add_stream(read_warcs(paths, counts), batch_size=WARC_BATCH)
+
+    def export_warc(self, out: IO[bytes], *, gzip: bool = True,
+                    source: str | Sequence[str] | None = None, since: str | None = None,
+                    until: str | None = None, changed: bool = False,
+                    kind: str | Sequence[str] | None = None,
+                    limit: int | None = None) -> WarcExport:
+        """Write the revisions ``export`` selects as WARC records to ``out`` (see
+        :mod:`newsarchive.ops.warc_export`)."""
+        from newsarchive.ops.warc_export import write_warc  # warcio: start-up time
+
+        return write_warc(self.store, self.revisions(source=source, since=since, until=until,
+                                                     changed=changed, kind=kind, limit=limit),
+                          out, gzip=gzip)
+
+    def export_parquet(self, directory: str | os.PathLike[str], *,
+                       source: str | Sequence[str] | None = None, since: str | None = None,
+                       until: str | None = None, changed: bool = False,
+                       kind: str | Sequence[str] | None = None,
+                       limit: int | None = None) -> ParquetExport:
+        """Write the revisions ``export`` selects as a Parquet dataset in ``directory``
+        (see :mod:`newsarchive.ops.parquet_export`; needs the ``[parquet]`` extra)."""
+        from newsarchive.ops.parquet_export import write_parquet  # pyarrow: start-up time
+
+        return write_parquet(self.store, self.revisions(
+            source=source, since=since, until=until, changed=changed, kind=kind, limit=limit),
+            Path(directory))
+
+    def backfill(self, urls: Sequence[str], *, all_articles: bool = False,
+                 since: str | None = None, until: str | None = None,
+                 wayback_url: str = "https://web.archive.org", delay: float = 1.0,
+                 allow_private_networks: bool = False,
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 ) -> list[BackfillReport]:
+        """Add the Wayback Machine's captures of URLs (or of every archived article) as
+        backfilled revisions (see :mod:`newsarchive.web.wayback`); a report a URL."""
+        from newsarchive.web.wayback import run_backfill  # the web client: start-up time
+
+        targets = list(urls)
+        if all_articles:
+            targets += [a.url for a in self.articles() if a.url]
+        return run_backfill(self.store, self.add_drafts, targets, since=since, until=until,
+                            wayback_url=wayback_url, delay=delay,
+                            allow_private_networks=allow_private_networks, on_event=on_event)
 
     # -- maintenance ------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

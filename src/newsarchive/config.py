@@ -20,7 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 APP = "newsarchive"
-KEYS = ("store", "allow_private_networks", "feeds")
+KEYS = ("store", "allow_private_networks", "wayback_url", "feeds")
 FEED_KEYS = ("url", "source", "no_fetch")
 
 
@@ -37,6 +37,7 @@ class Config:
     store: str | None = None
     feeds: list[FeedConfig] = field(default_factory=list)
     allow_private_networks: bool = False
+    wayback_url: str | None = None
 
 
 def config_path(flag: str | None) -> tuple[Path, bool]:
@@ -116,6 +117,11 @@ def _parse(path: Path, doc: dict[str, Any]) -> Config:
     if not isinstance(allow, bool):
         raise ConfigError(where, "'allow_private_networks' must be true or false",
                           key="allow_private_networks")
+    wayback = doc.get("wayback_url")
+    if wayback is not None and (not isinstance(wayback, str) or not wayback.strip().lower()
+                                .startswith(("http://", "https://"))):
+        raise ConfigError(where, "'wayback_url' must be an http(s) URL string",
+                          key="wayback_url")
     feeds_raw = doc.get("feeds", [])
     if not isinstance(feeds_raw, list):
         raise ConfigError(where, "'feeds' must be an array of tables ([[feeds]])", key="feeds")
@@ -138,7 +144,8 @@ def _parse(path: Path, doc: dict[str, Any]) -> Config:
             raise ConfigError(where, f"feed {i}: 'no_fetch' must be true or false",
                               key="no_fetch", feed=i)
         feeds.append(FeedConfig(item["url"], source, no_fetch))
-    return Config(path=path, store=store, feeds=feeds, allow_private_networks=allow)
+    return Config(path=path, store=store, feeds=feeds, allow_private_networks=allow,
+                  wayback_url=wayback)
 
 
 def resolve_store(flag: str | None, config: Config) -> Path:

@@ -134,3 +134,14 @@ class FeedError(NewsArchiveError):
         self.url = url
         self.reason = reason
         super().__init__(f"feed {url}: {reason}")
+
+
+class MissingDependency(NewsArchiveError):
+    """An optional feature needs a package that is not installed."""
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        self.feature = feature
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{feature} needs {package}, which is not installed: "
+                         f"pip install 'newsarchive[{extra}]'")

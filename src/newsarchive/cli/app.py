@@ -43,15 +43,18 @@ def one_line_usage() -> Iterator[None]:
 # cost every start 6 to 9 ms. tests/test_cli_core.py checks this table against the commands.
 COMMANDS: dict[str, tuple[str, str]] = {
     "add": ("cmd_write", "Archive articles from files, directories, URLs or - (stdin)."),
+    "backfill": ("cmd_backfill",
+                 "Add a URL's past captures from the Wayback Machine as backfilled revisions."),
     "changes": ("cmd_changes",
                 "Recent revisions across the archive, newest first, with the kind of each edit."),
     "check": ("cmd_maint",
               "Verify every object against its hash and the catalog against the objects."),
     "diff": ("cmd_diff", "Show how a revision differs from its predecessor, or A from B."),
-    "export": ("cmd_read",
-               "Write every revision with its text as JSON Lines (read back by `import`)."),
+    "export": ("cmd_read", "Write every revision with its text: JSON Lines (read back by "
+                           "`import`), WARC or Parquet."),
     "gc": ("cmd_maint", "Remove objects nothing refers to and temp files of interrupted writes."),
-    "import": ("cmd_write", "Read back JSON Lines written by `export` (default: stdin)."),
+    "import": ("cmd_write", "Read back JSON Lines written by `export` (default: stdin), or "
+                            "WARC/WACZ files."),
     "init": ("cmd_write", "Create an archive (optional: adding creates one too)."),
     "list": ("cmd_read", "List articles, most recently changed first."),
     "log": ("cmd_read", "Show an article's revisions, newest first."),

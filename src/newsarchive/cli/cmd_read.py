@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
+from typing import IO, Any
 
 import click
 
@@ -120,27 +123,81 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
 
 
 @click.command()
+@click.argument("dest", required=False, metavar="[FILE|DIR]")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "warc", "parquet"]),
+              default="jsonl", show_default=True,
+              help="jsonl: JSON Lines; warc: WARC records (gzipped unless FILE ends in "
+                   ".warc); parquet: a dataset in DIR (needs newsarchive[parquet]).")
 @article_options
 @pass_state
-def export(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
-           changed: bool, kinds: tuple[str, ...], limit: int | None) -> None:
-    """Write every revision with its text as JSON Lines (read back by `import`).
+def export(state: State, dest: str | None, fmt: str, sources: tuple[str, ...],
+           since: str | None, until: str | None, changed: bool, kinds: tuple[str, ...],
+           limit: int | None) -> None:
+    """Write every revision with its text: JSON Lines (read back by `import`), WARC or Parquet.
 
-    The filters choose articles as `list` does; every revision of each is written.
+    The filters choose articles as `list` does; every revision of each is written, to
+    FILE or standard output. `--format warc` writes each revision's original (or its
+    text) and a metadata record of its facts, read back by `import` as they were;
+    `--format parquet DIR` writes a dataset partitioned by source and year for DuckDB or
+    Spark. See docs/interop.md.
 
     \b
     newsarchive export > archive.jsonl
     newsarchive export --source politico | gzip > politico.jsonl.gz
     newsarchive export --changed --kind correction > corrected.jsonl
+    newsarchive export --format warc archive.warc.gz
+    newsarchive export --format parquet ./dataset
     """
+    archive = state.archive
+    archive.store.require()
+    filters = dict(source=sources, since=since, until=until, changed=changed or bool(kinds),
+                   kind=kinds, limit=limit)
+    if fmt == "parquet":
+        if not dest or dest == "-":
+            raise click.UsageError("--format parquet writes a directory: give DIR")
+        result = archive.export_parquet(dest, **filters)  # type: ignore[arg-type]
+        for message in result.errors:
+            error_line(message)
+        click.echo(f"exported {result.rows:,} revisions to {result.files:,} files in "
+                   f"{result.partitions:,} partitions under {dest}", err=True)
+        if result.errors:
+            sys.exit(1)
+        return
+    with _output(dest, terminal_ok=fmt == "jsonl") as out:
+        if fmt == "warc":
+            gz = not (dest or "").lower().endswith(".warc")
+            report = archive.export_warc(out, gzip=gz, **filters)  # type: ignore[arg-type]
+            for message in report.errors:
+                error_line(message)
+            click.echo(f"exported {report.revisions:,} revisions ({report.originals:,} with "
+                       f"their original, {report.texts:,} as text)", err=True)
+            failed = len(report.errors)
+        else:
+            failed = _export_jsonl(state, out, filters)
+    if failed:
+        sys.exit(1)
+
+
+@contextlib.contextmanager
+def _output(dest: str | None, *, terminal_ok: bool) -> Iterator[IO[bytes]]:
+    """FILE, or standard output (never a terminal for WARC's binary records)."""
+    if not dest or dest == "-":
+        if not terminal_ok and sys.stdout.isatty():
+            raise click.UsageError("refusing to write a WARC file to a terminal: give FILE "
+                                   "or redirect the output")
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with open(dest, "wb") as f:
+        yield f
+
+
+def _export_jsonl(state: State, out: IO[bytes], filters: dict[str, Any]) -> int:
     from newsarchive.errors import IntegrityError
 
     archive = state.archive
-    archive.store.require()
-    out = sys.stdout.buffer
     failed = 0
-    for rev in archive.revisions(source=sources, since=since, until=until,
-                                 changed=changed or bool(kinds), kind=kinds, limit=limit):
+    for rev in archive.revisions(**filters):
         try:
             rec = archive.export_record(rev)
         except IntegrityError as err:  # one damaged revision: the others are still written
@@ -150,8 +207,7 @@ def export(state: State, sources: tuple[str, ...], since: str | None, until: str
             continue
         out.write(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
     out.flush()
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 @click.command()

@@ -14,6 +14,7 @@ from newsarchive.cli.progress import Progress
 
 if TYPE_CHECKING:
     from newsarchive.errors import InputError, NewsArchiveError
+    from newsarchive.ingest.warc import WarcCounts
     from newsarchive.model import AddResult, Draft
 
 
@@ -137,33 +138,65 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors (no summary line).")
 @pass_state
 def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
-    """Read back JSON Lines written by `export` (default: stdin).
+    """Read back JSON Lines written by `export` (default: stdin), or WARC/WACZ files.
 
     Each record's text is checked against its `hash`. Records already present are
     `unchanged`, so importing twice adds nothing.
 
+    A .warc, .warc.gz or .wacz file (ArchiveBox, Browsertrix, wget, Heritrix, or
+    `export --format warc`): every HTML capture in it becomes a revision of its URL at
+    its WARC-Date, extracted as a fetched page; revisits are resolved to their original;
+    other records are counted and skipped. A damaged record is one error line; the rest
+    are imported, and the exit code is 1. See docs/interop.md.
+
     \b
     newsarchive export > all.jsonl
     newsarchive --store ./copy import all.jsonl
+    newsarchive import crawl.warc.gz archive.wacz
     """
     from newsarchive.errors import NewsArchiveError
     from newsarchive.ingest.inputs import read_inputs
+    from newsarchive.ingest.warc import WarcCounts, is_warc_name
 
-    drafts = read_inputs(list(files) or ["-"], fmt="jsonl", stdin=sys.stdin.buffer)
+    warcs = [f for f in files if is_warc_name(f)]
+    if warcs and len(warcs) != len(files):
+        raise click.UsageError("give WARC/WACZ files or JSON Lines, not both, to one import")
     counts = {"added": 0, "revised": 0, "unchanged": 0}
+    warc_counts = WarcCounts()
+    if warcs:
+        outcomes = state.archive.import_warc(warcs, counts=warc_counts)
+    else:
+        drafts = read_inputs(list(files) or ["-"], fmt="jsonl", stdin=sys.stdin.buffer)
+        outcomes = state.archive.import_(drafts)
 
     def counted() -> Iterator[AddResult | NewsArchiveError]:
-        for r in state.archive.import_(drafts):
+        for r in outcomes:
             if not isinstance(r, NewsArchiveError):
                 counts[r.status] += 1
             yield r
 
     failed = report(state, counted(), as_json=as_json, show=frozenset())
     if not as_json and not quiet:
-        click.echo(f"imported: {counts['added']} added, {counts['revised']} revised, "
-                   f"{counts['unchanged']} unchanged, {failed} failed", err=True)
+        line = (f"imported: {counts['added']} added, {counts['revised']} revised, "
+                f"{counts['unchanged']} unchanged, {failed} failed")
+        if warcs:
+            line += "; " + warc_summary(warc_counts)
+        click.echo(line, err=True)
     if failed:
         sys.exit(1)
+
+
+def warc_summary(c: WarcCounts) -> str:
+    """``30 HTML captures (2 revisits), 12 records skipped (10 not HTML, 2 HTTP 404), 31
+    other records`` for the summary line of a WARC import."""
+    captures = f"{c.captures:,} HTML captures" + (f" ({c.revisits:,} revisits)"
+                                                  if c.revisits else "")
+    skipped = sum(c.skipped.values())
+    reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(c.skipped.items(),
+                                                             key=lambda kv: (-kv[1], kv[0])))
+    parts = [captures, f"{skipped:,} records skipped" + (f" ({reasons})" if reasons else ""),
+             f"{c.other:,} other records"]
+    return ", ".join(parts)
 
 
 COMMANDS = [init, add, import_]
