@@ -395,6 +395,7 @@ def text_pairs(draw: st.DrawFn, distinct: bool = False) -> tuple[str, str]:
     return ta, tb
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text_pairs())
 def test_alignment_is_exact_and_consistent(pair: tuple[str, str]) -> None:

@@ -245,6 +245,7 @@ def test_changes_on_seed_edited_every_way(cli: CliRun, seed_text: str) -> None:
     assert all(e.link.startswith("urn:newsarchive:article:politico/") for e in feed.entries)
 
 
+@pytest.mark.slow
 def test_snapshot_hostile_feed_cli_memory(http_server: TestServer, tmp_path: Path) -> None:
     """Issue 5: a 128 MB page, a gzip bomb, a file:// redirect and an ftp:// link: one-line
     errors, exit 1, and the process stays far below 400 MB."""

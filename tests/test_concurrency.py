@@ -7,6 +7,8 @@ meanwhile removes nothing that a writer reported.
 
 from __future__ import annotations
 
+import pytest
+
 import hashlib
 import json
 import subprocess
@@ -16,6 +18,8 @@ import time
 from pathlib import Path
 
 from tests.conftest import CliRun
+
+pytestmark = pytest.mark.slow  # crash/concurrency/disk: run by CI, not the inner loop
 
 WRITERS = 4
 ARTICLES = 60  # distinct articles per writer

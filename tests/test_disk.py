@@ -39,6 +39,8 @@ from newsarchive.cli import main
 main()
 """
 
+pytestmark = pytest.mark.slow  # crash/concurrency/disk: run by CI, not the inner loop
+
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 

@@ -268,6 +268,7 @@ def watched(tmp_path: Path, store: Path) -> dict[str, str]:
             **{"HOME/" + k: v for k, v in snapshot(Path(os.environ["HOME"])).items()}}
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_fuzzed_names_via_api(arena: tuple[Path, Path], data: st.DataObject) -> None:
@@ -295,6 +296,7 @@ def test_fuzzed_names_via_api(arena: tuple[Path, Path], data: st.DataObject) -> 
     store_files_are_ours(store)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(data=st.data())
 def test_fuzzed_header_values_via_cli(arena: tuple[Path, Path], data: st.DataObject,
@@ -327,6 +329,7 @@ def test_fuzzed_header_values_via_cli(arena: tuple[Path, Path], data: st.DataObj
 @given(name=st.text(min_size=1, max_size=120).filter(
     lambda s: "/" not in s and "\x00" not in s and s not in (".", "..")
     and len(s.encode("utf-8", "surrogatepass")) < 200))
+@pytest.mark.slow
 def test_fuzzed_file_names(arena: tuple[Path, Path], cli: CliRun, name: str) -> None:
     """The input file's name is a slug candidate; whatever it is, nothing escapes."""
     tmp_path, store = arena
@@ -353,6 +356,7 @@ def test_fuzzed_file_names(arena: tuple[Path, Path], cli: CliRun, name: str) -> 
                      st.text(alphabet="0123456789abcdef", min_size=7, max_size=64),
                      st.sampled_from(HOSTILE).map(lambda v: f"src/2024-04-03/{v}@1"),
                      ).filter(lambda r: "\n" not in r and "\r" not in r))  # see the next test
+@pytest.mark.slow
 def test_fuzzed_refs_on_read(arena: tuple[Path, Path], cli: CliRun, ref: str) -> None:
     """Reading by a hostile reference names no path: a one-line error or a verified text."""
     tmp_path, store = arena

@@ -122,6 +122,7 @@ def test_any_text_is_an_error_or_a_valid_fts5_query(query: str) -> None:
     _check_safe(query)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow])
 @given(query_like)
 def test_any_mix_of_syntax_is_an_error_or_a_valid_fts5_query(query: str) -> None:
@@ -356,6 +357,7 @@ def _groups(units: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
 trees = _groups(st.recursive(st.sampled_from(TERMS), lambda u: _groups(u).map(_paren)))
 
 
+@pytest.mark.slow
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
 def test_fts5_agrees_with_the_reference_semantics(tree: Node) -> None:

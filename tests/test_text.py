@@ -52,6 +52,7 @@ def test_whitespace_variants_hash_equal(words: list[str], blank: str, eol: str) 
     assert content_hash(canonicalize(plain)) == content_hash(canonicalize(variant))
 
 
+@pytest.mark.slow
 @given(texts)
 def test_slugify_always_valid_or_empty(text: str) -> None:
     slug = slugify(text)

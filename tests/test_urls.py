@@ -143,6 +143,7 @@ def urls(draw: st.DrawFn) -> str:
     return f"{scheme}://{host}{port}{slash}{path}" + (f"?{query}" if query else "") + fragment
 
 
+@pytest.mark.slow
 @settings(max_examples=1000)
 @given(urls())
 def test_urlish_text_is_idempotent_and_clean(url: str) -> None:

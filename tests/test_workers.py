@@ -101,6 +101,7 @@ def test_workers_store_what_one_process_stores(tmp_path: Path,
     assert [r[0] for r in results[122:242]] == ["unchanged", "revised"] * 60
 
 
+@pytest.mark.slow
 def test_reindex_with_workers_rebuilds_the_same_facts(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
@@ -113,6 +114,7 @@ def test_reindex_with_workers_rebuilds_the_same_facts(tmp_path: Path,
     assert "_text_changes" in calls
 
 
+@pytest.mark.slow
 def test_a_dead_worker_costs_time_not_results(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     expected = run(tmp_path / "one", 1, [], monkeypatch)
@@ -137,6 +139,7 @@ def children(pid: int) -> list[int]:
     return [int(x) for x in path.read_text().split()] if path.exists() else []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux's /proc")
 def test_a_killed_command_leaves_no_worker_behind(tmp_path: Path) -> None:
     """Workers let go of the command's output and exit with it: a reader waiting for
@@ -169,7 +172,7 @@ def test_reindex_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     seen: list[tuple[int, int]] = []
     with newsarchive.open(tmp_path / "s") as archive:
         counts = archive.reindex(on_progress=lambda done, total: seen.append((done, total)))
-    total = counts["revisions"]
+    total = counts.revisions
     assert total > 200 and seen == [(n, total) for n in range(1, total + 1)]
 
 
@@ -185,6 +188,7 @@ def test_check_and_gc_report_progress(tmp_path: Path, monkeypatch: pytest.Monkey
     assert packed == [(n, total) for n in range(1, total + 1)]  # everything is referenced
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 @pytest.mark.parametrize("command", ["reindex", "check", "gc"])
 def test_long_commands_draw_a_progress_bar_on_a_terminal(
@@ -210,6 +214,7 @@ def test_long_commands_draw_a_progress_bar_on_a_terminal(
     assert plain.returncode == 0 and b"\r" not in plain.stderr
 
 
+@pytest.mark.slow
 def test_a_script_without_the_main_guard_adds_once(tmp_path: Path) -> None:
     """Each spawned worker imports the script again; unguarded, each one used to run the
     whole add itself (three revisions of everything). Now the workers refuse, loudly, and

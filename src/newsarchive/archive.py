@@ -16,7 +16,17 @@ from typing import IO, TYPE_CHECKING, Any
 from newsarchive.errors import InputError, NewsArchiveError, UsageError
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.ingest.prepare import apply_overrides
-from newsarchive.model import AddResult, Article, Change, Draft, Problem, Revision
+from newsarchive.model import (
+    AddResult,
+    Article,
+    Change,
+    Draft,
+    GcResult,
+    Problem,
+    ReindexResult,
+    Revision,
+    StoreStats,
+)
 from newsarchive.ops import listing
 from newsarchive.store.repository import Store
 from newsarchive.text.dates import parse_date
@@ -317,7 +327,7 @@ class Archive:
                             allow_private_networks=allow_private_networks, on_event=on_event)
 
     # -- maintenance ------------------------------------------------------------------
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> StoreStats:
         from newsarchive.ops.stats import store_stats  # maintenance: start-up time
 
         return store_stats(self.store)
@@ -331,7 +341,7 @@ class Archive:
         return check(self.store, self.indexer, repair=repair, on_progress=on_progress)
 
     def reindex(self, *, on_progress: Callable[[int, int], None] | None = None,
-                ) -> dict[str, int]:
+                ) -> ReindexResult:
         """Rebuild the catalog from the objects; ``on_progress(done, total)`` after each
         revision."""
         from newsarchive.ops.reindex import reindex  # maintenance: start-up time
@@ -339,7 +349,7 @@ class Archive:
         return reindex(self.store, self.indexer, on_progress)
 
     def gc(self, *, grace: float = 3600.0,
-           on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+           on_progress: Callable[[int, int], None] | None = None) -> GcResult:
         """Remove what nothing refers to, repack; ``on_progress(done, total)`` as each
         object is repacked."""
         from newsarchive.ops.gc import gc  # maintenance: start-up time

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsarchive.model import FeedSpec
 from newsarchive.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
@@ -25,17 +26,10 @@ FEED_KEYS = ("url", "source", "no_fetch")
 
 
 @dataclass(frozen=True)
-class FeedConfig:
-    url: str
-    source: str | None = None
-    no_fetch: bool = False
-
-
-@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     store: str | None = None
-    feeds: list[FeedConfig] = field(default_factory=list)
+    feeds: list[FeedSpec] = field(default_factory=list)
     allow_private_networks: bool = False
     wayback_url: str | None = None
 
@@ -143,7 +137,7 @@ def _parse(path: Path, doc: dict[str, Any]) -> Config:
         if not isinstance(no_fetch, bool):
             raise ConfigError(where, f"feed {i}: 'no_fetch' must be true or false",
                               key="no_fetch", feed=i)
-        feeds.append(FeedConfig(item["url"], source, no_fetch))
+        feeds.append(FeedSpec(item["url"], source, no_fetch))
     return Config(path=path, store=store, feeds=feeds, allow_private_networks=allow,
                   wayback_url=wayback)
 

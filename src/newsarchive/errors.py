@@ -3,18 +3,25 @@
 Every one derives from :class:`NewsArchiveError` and carries the facts of what went
 wrong as attributes, so that callers can act on them and the CLI can map each kind
 to an exit code in one place (see ``cli/errors.py``). ``str(err)`` is a one-line
-message fit to print after ``error:``.
+message fit to print after ``error:``; it says what is wrong, not which command mends it:
+``remedy`` names the remedy (``"init"``, ``"reindex"``, ``"repair"``, ``"wait"``), which
+the CLI words as a hint and a library caller may act on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
+
+
+Remedy = Literal["init", "reindex", "repair", "wait"]
 
 
 class NewsArchiveError(Exception):
     """Root of every error newsarchive raises on purpose."""
 
     exit_code = 1
+    remedy: Remedy | None = None
 
 
 class UsageError(NewsArchiveError):
@@ -49,28 +56,32 @@ class ConfigError(NewsArchiveError):
 class StoreNotFound(NewsArchiveError):
     """A read was asked of a store that does not exist."""
 
+    remedy: Remedy | None = "init"
+
     def __init__(self, path: str) -> None:
         self.path = path
-        super().__init__(
-            f"no archive at {path} (add an article or run 'newsarchive init' to create one)"
-        )
+        super().__init__(f"no archive at {path}")
 
 
 class StoreError(NewsArchiveError):
     """The store cannot be used: wrong format version, unwritable, disk full."""
+
+    def __init__(self, message: str, *, remedy: Remedy | None = None) -> None:
+        super().__init__(message)
+        self.remedy = remedy
 
 
 class StoreLocked(NewsArchiveError):
     """Another process held the store's write lock past the wait."""
 
     exit_code = 3
+    remedy: Remedy | None = "wait"
 
     def __init__(self, path: str, waited: float) -> None:
         self.path = path
         self.waited = waited
         super().__init__(
-            f"the archive at {path} is locked by another process; gave up after {waited:g} s "
-            "(retry later or raise --wait)"
+            f"the archive at {path} is locked by another process; gave up after {waited:g} s"
         )
 
 
@@ -96,16 +107,22 @@ class AmbiguousRef(NewsArchiveError):
 class IntegrityError(NewsArchiveError):
     """A stored object does not match its hash, or cannot be read at all."""
 
+    remedy: Remedy | None = "repair"
+
     def __init__(self, oid: str, expected: str, got: str, path: str = "",
-                 advice: str = "run 'newsarchive check --repair'") -> None:
+                 advice: str = "") -> None:
+        """``advice``: what is known beyond the facts (then no remedy is offered)."""
         self.oid = oid
         self.expected = expected
         self.got = got
         self.path = path
         where = f" ({path})" if path else ""
+        tail = f"; {advice}" if advice else ""
+        if advice:
+            self.remedy = None
         super().__init__(
-            f"object {oid} is corrupt{where}: {got}; {advice}" if expected == "" else
-            f"object {oid} is corrupt{where}: expected {expected}, got {got}; {advice}"
+            f"object {oid} is corrupt{where}: {got}{tail}" if expected == "" else
+            f"object {oid} is corrupt{where}: expected {expected}, got {got}{tail}"
         )
 
 

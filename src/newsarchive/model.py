@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, get_args
 
 Status = Literal["added", "revised", "unchanged"]
 # The kinds of change (see newsarchive.changes.kinds for the rules); here so that the CLI can
 # offer them without importing the classifier.
-KINDS = ("minor", "headline", "correction", "substantive", "revert")
+Kind = Literal["minor", "headline", "correction", "substantive", "revert"]
+KINDS: tuple[Kind, ...] = get_args(Kind)
 # Revision numbers past this are refused (as input or in a reference): beyond any real
 # history, and near the end of SQLite's 64-bit integers
 MAX_REVISION = 2**62
@@ -144,11 +145,17 @@ class AddResult:
         return d
 
 
+ProblemKind = Literal[
+    "catalog", "corrupt", "damaged", "format", "index", "leftover", "mismatch", "missing",
+    "repaired", "repair", "temp", "unindexed", "unreadable",
+]
+
+
 @dataclass
 class Problem:
     """One finding of ``Archive.check``."""
 
-    kind: str
+    kind: ProblemKind
     object: str
     detail: str
     articles: list[str] = field(default_factory=list)
@@ -180,4 +187,65 @@ class Change:
         d = self.revision.to_dict()
         d["first_changed"] = self.first_changed
         d["previous_title"] = self.previous.title if self.title_changed else None
+        return d
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """One feed to snapshot: from the command line, the API or a config ``[[feeds]]`` table
+    (``trusted``: the user named it; links found in it are not trusted)."""
+
+    url: str
+    source: str | None = None
+    no_fetch: bool = False
+    trusted: bool = True
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What ``Archive.stats`` reports: counts from the catalog, bytes from the disk."""
+
+    store: str
+    articles: int
+    revisions: int
+    sources: int
+    texts: int
+    text_bytes: int
+    damaged: int
+    objects: int
+    packs: int
+    objects_bytes: int
+    catalog_bytes: int
+    disk_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ReindexResult:
+    """What ``Archive.reindex`` rebuilt."""
+
+    articles: int
+    revisions: int
+    damaged: int
+    leftover_records: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GcResult:
+    """What ``Archive.gc`` removed and repacked; ``notes``: steps it skipped, and why."""
+
+    objects_removed: int
+    temp_files_removed: int
+    bytes_freed: int
+    objects_packed: int
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["notes"] = list(self.notes)
         return d

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from newsarchive.version import __version__
+from newsarchive.cli.commands import COMMANDS
 from newsarchive.cli.context import Seconds, State
 from newsarchive.cli.errors import error_line, handled
 
@@ -36,36 +37,6 @@ def one_line_usage() -> Iterator[None]:
         raise
     except click.UsageError as err:
         raise OneLineUsageError(err.format_message(), err.ctx) from err
-
-
-# Each command's module and summary (its docstring's first paragraph). A module is
-# imported only when its command runs, shows its help or completes: importing all seven
-# cost every start 6 to 9 ms. tests/test_cli_core.py checks this table against the commands.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "add": ("cmd_write", "Archive articles from files, directories, URLs or - (stdin)."),
-    "backfill": ("cmd_backfill",
-                 "Add a URL's past captures from the Wayback Machine as backfilled revisions."),
-    "changes": ("cmd_changes",
-                "Recent revisions across the archive, newest first, with the kind of each edit."),
-    "check": ("cmd_maint",
-              "Verify every object against its hash and the catalog against the objects."),
-    "diff": ("cmd_diff", "Show how a revision differs from its predecessor, or A from B."),
-    "export": ("cmd_read", "Write every revision with its text: JSON Lines (read back by "
-                           "`import`), WARC or Parquet."),
-    "gc": ("cmd_maint", "Remove objects nothing refers to and temp files of interrupted writes."),
-    "import": ("cmd_write", "Read back JSON Lines written by `export` (default: stdin), or "
-                            "WARC/WACZ files."),
-    "init": ("cmd_write", "Create an archive (optional: adding creates one too)."),
-    "list": ("cmd_read", "List articles, most recently changed first."),
-    "log": ("cmd_read", "Show an article's revisions, newest first."),
-    "reindex": ("cmd_maint", "Rebuild the catalog and search index from the stored objects."),
-    "search": ("cmd_search", "Full-text search, best match first."),
-    "show": ("cmd_read",
-             "Print a revision's canonical text (its SHA-256 is the revision's hash)."),
-    "snapshot": ("cmd_snapshot",
-                 "Archive every article of the given feeds, or of the config's [[feeds]]."),
-    "stats": ("cmd_read", "Articles, revisions and sources; bytes of text against bytes on disk."),
-}
 
 
 def summary_command(name: str) -> click.Command:

@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import Seconds, State, emit_json, json_option, pass_state
 from newsarchive.cli.errors import error_line
 
 
-@click.command()
+@command("backfill")
 @click.argument("urls", nargs=-1, metavar="[URLS]...")
 @click.option("--all", "all_articles", is_flag=True,
               help="Also every article already archived (its URL).")
@@ -29,9 +30,7 @@ from newsarchive.cli.errors import error_line
 def backfill(state: State, urls: tuple[str, ...], all_articles: bool, since: str | None,
              until: str | None, wayback_url: str | None, delay: float, quiet: bool,
              as_json: bool) -> None:
-    """Add a URL's past captures from the Wayback Machine as backfilled revisions.
-
-    Lists the captures with the CDX API (collapse=digest: a page archived unchanged is
+    """Lists the captures with the CDX API (collapse=digest: a page archived unchanged is
     fetched once), fetches each original (`/web/TIMESTAMPid_/URL`) one request a second,
     and adds them in capture order, each at its capture time. One line a capture as `add`
     prints them, and a summary line a URL. Resumable: a run without --from goes on after

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import COUNT, State, emit_json, filter_options, pass_state, style
 from newsarchive.model import KINDS
 from newsarchive.text.canonical import visible
 
 
-@click.command()
+@command("changes")
 @filter_options
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only changes of this kind (repeatable).")
@@ -21,9 +22,7 @@ from newsarchive.text.canonical import visible
 @pass_state
 def changes(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
             kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool) -> None:
-    """Recent revisions across the archive, newest first, with the kind of each edit.
-
-    Kinds: headline, substantive, minor, correction, revert. --since/--until filter on
+    """Kinds: headline, substantive, minor, correction, revert. --since/--until filter on
     the capture time.
 
     \b

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import State, pass_state
 from newsarchive.text.canonical import visible
 
@@ -13,7 +14,7 @@ GRANULARITIES = ("word", "sentence", "line", "char")
 FORMATS = ("inline", "unified", "html", "json")
 
 
-@click.command()
+@command("diff")
 @click.argument("a")
 @click.argument("b", required=False)
 @click.option("--by", type=click.Choice(GRANULARITIES), default="word", show_default=True,
@@ -28,9 +29,7 @@ FORMATS = ("inline", "unified", "html", "json")
 @pass_state
 def diff(state: State, a: str, b: str | None, by: str, fmt: str, stat: bool, context: int,
          exit_code: bool, as_json: bool) -> None:
-    """Show how a revision differs from its predecessor, or A from B.
-
-    A changed title is always shown first. B may belong to another article (the same
+    """A changed title is always shown first. B may belong to another article (the same
     story from two outlets).
 
     \b

@@ -6,20 +6,19 @@ import sys
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import Seconds, State, emit_json, json_option, pass_state
 from newsarchive.cli.progress import bar_for
 
 
-@click.command()
+@command("check")
 @click.option("--repair", is_flag=True,
               help="Rebuild the catalog, set corrupt objects aside in quarantine/.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only damage.")
 @json_option
 @pass_state
 def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
-    """Verify every object against its hash and the catalog against the objects.
-
-    Exit 1 when anything is damaged that `--repair` can act on. Notes are listed but are
+    """Exit 1 when anything is damaged that `--repair` can act on. Notes are listed but are
     not damage: leftovers of interrupted writes (which `gc` removes), and revisions whose
     text an earlier repair set aside (kept in `log`, marked DAMAGED).
 
@@ -51,36 +50,34 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
         sys.exit(1)
 
 
-@click.command()
+@command("reindex")
 @json_option
 @pass_state
 def reindex(state: State, as_json: bool) -> None:
-    """Rebuild the catalog and search index from the stored objects."""
     with bar_for("revisions", wanted=not as_json) as on_progress:
-        counts = state.archive.reindex(on_progress=on_progress)
+        done = state.archive.reindex(on_progress=on_progress)
     if as_json:
-        emit_json(counts)
+        emit_json(done.to_dict())
     else:
-        click.echo(f"reindexed {counts['articles']:,} articles, {counts['revisions']:,} revisions"
-                   + (f" ({counts['damaged']} damaged)" if counts["damaged"] else ""))
+        click.echo(f"reindexed {done.articles:,} articles, {done.revisions:,} revisions"
+                   + (f" ({done.damaged} damaged)" if done.damaged else ""))
 
 
-@click.command()
+@command("gc")
 @click.option("--grace", type=Seconds(), default=3600.0, show_default=True,
               metavar="SECONDS",
               help="Keep unreferenced objects younger than this (a running add may own them).")
 @json_option
 @pass_state
 def gc(state: State, grace: float, as_json: bool) -> None:
-    """Remove objects nothing refers to and temp files of interrupted writes."""
     with bar_for("objects", wanted=not as_json) as on_progress:
         r = state.archive.gc(grace=grace, on_progress=on_progress)
     if as_json:
-        emit_json(r)
+        emit_json(r.to_dict())
     else:
-        click.echo(f"removed {r['objects_removed']:,} objects and {r['temp_files_removed']:,} "
-                   f"temp files, packed {r['objects_packed']:,}, freed {r['bytes_freed']:,} bytes")
-        for note in r["notes"]:
+        click.echo(f"removed {r.objects_removed:,} objects and {r.temp_files_removed:,} "
+                   f"temp files, packed {r.objects_packed:,}, freed {r.bytes_freed:,} bytes")
+        for note in r.notes:
             click.echo(f"note: {note}", err=True)
 
 

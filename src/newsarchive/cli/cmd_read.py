@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import (
     COUNT,
     F,
@@ -22,7 +23,7 @@ from newsarchive.cli.context import (
     style,
     words_delta,
 )
-from newsarchive.cli.errors import error_line
+from newsarchive.cli.errors import error_line, message_of
 from newsarchive.model import KINDS
 from newsarchive.text.canonical import visible
 
@@ -38,15 +39,13 @@ def article_options(f: F) -> F:
     return filter_options(f)
 
 
-@click.command("list")
+@command("list")
 @article_options
 @json_option
 @pass_state
 def list_(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
           changed: bool, kinds: tuple[str, ...], limit: int | None, as_json: bool) -> None:
-    """List articles, most recently changed first.
-
-    \b
+    """\b
     newsarchive list --source politico --since 2024-04-01
     newsarchive list --changed --kind headline
     """
@@ -62,14 +61,12 @@ def list_(state: State, sources: tuple[str, ...], since: str | None, until: str 
                state, page=True)
 
 
-@click.command()
+@command("log")
 @click.argument("ref")
 @json_option
 @pass_state
 def log(state: State, ref: str, as_json: bool) -> None:
-    """Show an article's revisions, newest first.
-
-    \b
+    """\b
     newsarchive log putin-reaffirms-war-aims
     """
     revisions = state.archive.log(ref)
@@ -93,15 +90,13 @@ def log(state: State, ref: str, as_json: bool) -> None:
                    f"{delta:<18} {kinds:<22} {visible(r.title)}{extra}")
 
 
-@click.command()
+@command("show")
 @click.argument("ref")
 @click.option("--original", is_flag=True, help="Print the stored original input instead.")
 @json_option
 @pass_state
 def show(state: State, ref: str, original: bool, as_json: bool) -> None:
-    """Print a revision's canonical text (its SHA-256 is the revision's hash).
-
-    \b
+    """\b
     newsarchive show putin-reaffirms-war-aims@2
     newsarchive show putin-reaffirms-war-aims | sha256sum
     """
@@ -122,7 +117,7 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
     sys.stdout.flush()
 
 
-@click.command()
+@command("export")
 @click.argument("dest", required=False, metavar="[FILE|DIR]")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "warc", "parquet"]),
               default="jsonl", show_default=True,
@@ -133,9 +128,7 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
 def export(state: State, dest: str | None, fmt: str, sources: tuple[str, ...],
            since: str | None, until: str | None, changed: bool, kinds: tuple[str, ...],
            limit: int | None) -> None:
-    """Write every revision with its text: JSON Lines (read back by `import`), WARC or Parquet.
-
-    The filters choose articles as `list` does; every revision of each is written, to
+    """The filters choose articles as `list` does; every revision of each is written, to
     FILE or standard output. `--format warc` writes each revision's original (or its
     text) and a metadata record of its facts, read back by `import` as they were;
     `--format parquet DIR` writes a dataset partitioned by source and year for DuckDB or
@@ -203,22 +196,22 @@ def _export_jsonl(state: State, out: IO[bytes], filters: dict[str, Any]) -> int:
         except IntegrityError as err:  # one damaged revision: the others are still written
             failed += 1
             out.flush()
-            error_line(f"{rev.ref}: {err}")
+            error_line(f"{rev.ref}: {message_of(err)}")
             continue
         out.write(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
     out.flush()
     return failed
 
 
-@click.command()
+@command("stats")
 @json_option
 @pass_state
 def stats(state: State, as_json: bool) -> None:
-    """Articles, revisions and sources; bytes of text against bytes on disk."""
-    s = state.archive.stats()
+    st = state.archive.stats()
     if as_json:
-        emit_json(s)
+        emit_json(st.to_dict())
         return
+    s = st.to_dict()
     ratio = s["disk_bytes"] / s["text_bytes"] if s["text_bytes"] else 0.0
     click.echo(f"store:     {s['store']}")
     click.echo(f"articles:  {s['articles']:,} from {s['sources']:,} sources")

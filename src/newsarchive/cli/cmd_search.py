@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import (
     COUNT,
     State,
@@ -18,7 +19,7 @@ from newsarchive.text.canonical import visible
 BOLD = ("\x1b[1m", "\x1b[22m")
 
 
-@click.command()
+@command("search")
 @click.argument("query", nargs=-1, required=True)
 @filter_options
 @click.option("--limit", type=COUNT, default=20, show_default=True,
@@ -31,9 +32,7 @@ BOLD = ("\x1b[1m", "\x1b[22m")
 def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since: str | None,
            until: str | None, limit: int, all_revisions: bool, removed: bool, added: bool,
            as_json: bool) -> None:
-    """Full-text search, best match first.
-
-    Words are ANDed; "exact phrase", OR, NOT, prefix*, (parentheses). Matches are
+    """Words are ANDed; "exact phrase", OR, NOT, prefix*, (parentheses). Matches are
     marked [like this] off a terminal and in bold on one.
 
     \b

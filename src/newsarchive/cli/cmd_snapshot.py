@@ -7,11 +7,12 @@ from typing import Any
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import State, emit_json, json_option, pass_state
 from newsarchive.cli.errors import error_line
 
 
-@click.command()
+@command("snapshot")
 @click.argument("feeds", nargs=-1, metavar="[FEED_URLS|FILES]...")
 @click.option("--source", help="Source name for every article (default: the article's host).")
 @click.option("--no-fetch", is_flag=True, help="Use each entry's own content; fetch no pages.")
@@ -21,9 +22,7 @@ from newsarchive.cli.errors import error_line
 @pass_state
 def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch: bool,
              force: bool, quiet: bool, as_json: bool) -> None:
-    """Archive every article of the given feeds, or of the config's [[feeds]].
-
-    One summary line a feed: entries, added, revised, unchanged, failed. Feeds and pages
+    """One summary line a feed: entries, added, revised, unchanged, failed. Feeds and pages
     are fetched conditionally, so an unchanged feed costs a few 304s. Exit 1 when any
     feed or article failed (the rest are still archived), 3 when the store stayed locked.
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from newsarchive.cli.commands import command
 from newsarchive.cli.context import State, emit_json, json_option, pass_state, style, words_delta
-from newsarchive.cli.errors import error_line
+from newsarchive.cli.errors import error_line, message_of
 from newsarchive.cli.progress import Progress
 
 if TYPE_CHECKING:
@@ -18,13 +19,11 @@ if TYPE_CHECKING:
     from newsarchive.model import AddResult, Draft
 
 
-@click.command()
+@command("init")
 @click.argument("path", required=False, type=click.Path(file_okay=False))
 @pass_state
 def init(state: State, path: str | None) -> None:
-    """Create an archive (optional: adding creates one too).
-
-    \b
+    """\b
     newsarchive init ~/news
     """
     if path:
@@ -59,7 +58,7 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
             progress.clear()
         if isinstance(r, NewsArchiveError):
             failed += 1
-            error_line(str(r))
+            error_line(message_of(r))
         elif as_json:
             emit_json(r.to_dict())
         elif r.status in show:
@@ -77,7 +76,7 @@ def _fetch_page(state: State) -> Callable[[str], Draft]:
     return fetch
 
 
-@click.command()
+@command("add")
 @click.argument("inputs", nargs=-1, metavar="[FILES|URLS|-]...")
 @click.option("--source", help="Source name (else from the input's header or URL).")
 @click.option("--date", help="Publication date (any common form).")
@@ -94,9 +93,7 @@ def _fetch_page(state: State) -> Callable[[str], Draft]:
 def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | None,
         title: str | None, url: str | None, slug: str | None, author: str | None,
         captured_at: str | None, fmt: str, as_json: bool, quiet: bool) -> None:
-    """Archive articles from files, directories, URLs or - (stdin).
-
-    One line an input: `added ID@1 HASH7`, `revised ID@N HASH7 (+A -D words)` or
+    """One line an input: `added ID@1 HASH7`, `revised ID@N HASH7 (+A -D words)` or
     `unchanged ID@N`. An input equal to a revision already held (same text and title,
     and the same capture time when it names one) is `unchanged`, so adding the same
     files again adds nothing. Inputs that fail are reported on stderr; the rest are still
@@ -132,15 +129,13 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
         sys.exit(1)
 
 
-@click.command("import")
+@command("import")
 @click.argument("files", nargs=-1, metavar="[FILES|-]...")
 @json_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors (no summary line).")
 @pass_state
 def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) -> None:
-    """Read back JSON Lines written by `export` (default: stdin), or WARC/WACZ files.
-
-    Each record's text is checked against its `hash`. Records already present are
+    """Each record's text is checked against its `hash`. Records already present are
     `unchanged`, so importing twice adds nothing.
 
     A .warc, .warc.gz or .wacz file (ArchiveBox, Browsertrix, wget, Heritrix, or

@@ -20,6 +20,22 @@ def error_line(message: str) -> None:
     click.echo(f"error: {message.translate(_CONTROL)}", err=True)
 
 
+# How the CLI words each remedy an error names (the library says what is wrong, not which
+# command mends it): the separator before the hint, and the hint.
+HINTS = {
+    "init": (" (", "add an article or run 'newsarchive init' to create one)"),
+    "reindex": ("; ", "run 'newsarchive reindex' to rebuild it"),
+    "repair": ("; ", "run 'newsarchive check --repair'"),
+    "wait": (" (", "retry later or raise --wait)"),
+}
+
+
+def message_of(err: NewsArchiveError) -> str:
+    """The error's message with the CLI's hint for its remedy."""
+    sep, hint = HINTS.get(err.remedy or "", ("", ""))
+    return f"{err}{sep}{hint}"
+
+
 def exit_code_of(err: BaseException) -> int:
     return getattr(err, "exit_code", 1)
 
@@ -32,7 +48,7 @@ def handled(debug: Callable[[], bool]) -> Iterator[None]:
     except NewsArchiveError as err:
         if debug():
             raise
-        error_line(str(err))
+        error_line(message_of(err))
         sys.exit(exit_code_of(err))
     except BrokenPipeError:
         # the reader went away (``| head``): not an error of ours

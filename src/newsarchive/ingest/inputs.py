@@ -52,7 +52,7 @@ def read_inputs(
         elif not name:  # Path("") would be the current directory
             yield InputError("''", "an empty name is not a file")
         else:
-            yield from _read_path(Path(name), fmt, explicit=True)
+            yield from _read_path(Path(name), fmt)
 
 
 def count_inputs(names: list[str], *, fmt: str = "auto") -> int | None:
@@ -79,12 +79,12 @@ def count_inputs(names: list[str], *, fmt: str = "auto") -> int | None:
     return total
 
 
-def _read_path(path: Path, fmt: str, *, explicit: bool) -> Iterator[Draft | InputError]:
+def _read_path(path: Path, fmt: str) -> Iterator[Draft | InputError]:
     origin = str(path)
     try:
         if path.is_dir():
             for child in _walk(path):
-                yield from _read_path(child, fmt, explicit=False)
+                yield from _read_path(child, fmt)
             return
         kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "auto")
         if kind == "jsonl":

@@ -9,15 +9,15 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from newsarchive.errors import StoreError
+from newsarchive.model import GcResult
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.repository import Store
 
 
 def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
-       on_progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+       on_progress: Callable[[int, int], None] | None = None) -> GcResult:
     """Remove unreferenced objects and temp files older than ``grace`` seconds; repack
     (``on_progress(done, total)`` as each object is repacked).
 
@@ -35,10 +35,8 @@ def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
         cat = store.catalog()
         referenced = cat.referenced_objects()
         if not referenced and any(True for _ in store.objects):
-            raise StoreError(
-                f"{store.root}: the catalog lists no revisions but objects exist; "
-                "run 'newsarchive reindex' before gc"
-            )
+            raise StoreError(f"{store.root}: the catalog lists no revisions but objects "
+                             "exist; gc would remove them", remedy="reindex")
         cutoff = time.time() - grace
         for oid in list(store.objects):
             if oid in referenced:
@@ -86,8 +84,7 @@ def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
             except sqlite3.OperationalError as err:
                 notes.append(f"compacting the catalog stopped: {err}; nothing was lost")
             freed += max(0, before - catalog_bytes(store.root))
-    return {"objects_removed": removed, "temp_files_removed": temps, "bytes_freed": freed,
-            "objects_packed": packed, "notes": notes}
+    return GcResult(removed, temps, freed, packed, tuple(notes))
 
 
 SPACE_MARGIN = 1024 * 1024
@@ -130,8 +127,7 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
                         kind, payload = objects.get(oid)  # verified: corruption stops it
                     except KeyError:
                         raise StoreError(f"{store.root}: cannot repack, object {oid} "
-                                         "is missing; run 'newsarchive check --repair'"
-                                         ) from None
+                                         "is missing", remedy="repair") from None
                     writer.put(kind, payload, base=base)
                     if on_progress is not None:
                         on_progress(writer.written, len(referenced))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.indexing.indexer import Indexer
+from newsarchive.model import ReindexResult
 from newsarchive.ops.scan import scan_objects
 from newsarchive.store.records import Record
 from newsarchive.store.repository import Store
@@ -61,7 +62,7 @@ REINDEX_WINDOW = 500  # articles whose texts are read (and compared by workers) 
 
 def reindex(store: Store, indexer: Indexer,
             on_progress: Callable[[int, int], None] | None = None, *,
-            committed_too: frozenset[str] = frozenset()) -> dict[str, int]:
+            committed_too: frozenset[str] = frozenset()) -> ReindexResult:
     """Rebuild the catalog and search index from the objects alone; ``on_progress(done,
     total)`` is called after each revision. ``committed_too``: records to count as
     committed beside those the current catalog lists (a repair's rewritten ones)."""
@@ -75,7 +76,7 @@ def reindex(store: Store, indexer: Indexer,
                              f"({detail}); make them readable, then reindex")
         chains = choose_chains(records, _committed_records(store) | committed_too)
         cat = store.replace_catalog()
-        counts = {"articles": 0, "revisions": 0, "damaged": 0, "leftover_records": 0}
+        counts = {"articles": 0, "revisions": 0, "damaged": 0}
         total = sum(len(c) for c in chains.values())
         cat.begin()
         try:
@@ -108,8 +109,8 @@ def reindex(store: Store, indexer: Indexer,
             raise
         finally:
             indexer.close()
-        counts["leftover_records"] = len(records) - total
-    return counts
+    return ReindexResult(counts["articles"], counts["revisions"], counts["damaged"],
+                         len(records) - total)
 
 
 def _committed_records(store: Store) -> frozenset[str]:

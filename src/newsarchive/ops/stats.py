@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from newsarchive.model import StoreStats
 from newsarchive.ops.gc import catalog_bytes
 from newsarchive.store.repository import Store
 
 
-def store_stats(store: Store) -> dict[str, Any]:
-    cat = store.catalog()
-    counts: dict[str, Any] = dict(cat.counts())
+def store_stats(store: Store) -> StoreStats:
+    counts = store.catalog().counts()
     objects_bytes = store.objects.disk_bytes()
     cat_bytes = catalog_bytes(store.root)
-    counts.update(
-        objects=len(set(store.objects)), packs=len(store.objects.packs(refresh=True)),
-        objects_bytes=objects_bytes,
+    return StoreStats(
+        store=str(store.root), **counts, objects=len(set(store.objects)),
+        packs=len(store.objects.packs(refresh=True)), objects_bytes=objects_bytes,
         catalog_bytes=cat_bytes, disk_bytes=objects_bytes + cat_bytes,
-        store=str(store.root),
     )
-    return counts

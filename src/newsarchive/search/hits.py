@@ -26,16 +26,24 @@ class Hit:
     only wants the matching revisions does not pay for reading and marking 20 texts.
     """
 
-    def __init__(self, row: Any, make: Callable[[], str]) -> None:
-        self.id: str = row["article"]
-        self.source, self.date, _ = self.id.split("/")
-        self.revision: int = row["number"]
-        self.title: str = row["title"]
-        self.score = -float(row["score"])  # bm25 is lower-is-better; scores are higher-is-better
-        self.hash: str = row["text_hash"]
-        self.captured_at: str = row["captured_at"]
-        self._make = make
+    def __init__(self, *, id: str, revision: int, title: str, score: float, hash: str,  # noqa: A002
+                 captured_at: str, make_snippet: Callable[[], str]) -> None:
+        self.id = id
+        self.source, self.date, _ = id.split("/")
+        self.revision = revision
+        self.title = title
+        self.score = score
+        self.hash = hash
+        self.captured_at = captured_at
+        self._make = make_snippet
         self._snippet: str | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row, make_snippet: Callable[[], str]) -> Hit:
+        # bm25 is lower-is-better; scores are higher-is-better
+        return cls(id=row["article"], revision=row["number"], title=row["title"],
+                   score=-float(row["score"]), hash=row["text_hash"],
+                   captured_at=row["captured_at"], make_snippet=make_snippet)
 
     @property
     def snippet(self) -> str:
@@ -86,10 +94,10 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
         if removed or added:
             rows = cat.search_edits(match, "removed" if removed else "added", sources=sources,
                                     since=since, until=until, limit=limit)
-            return [Hit(row, snippet_of(row["passage"])) for row in rows]
+            return [Hit.from_row(row, snippet_of(row["passage"])) for row in rows]
         rows = cat.search_docs(match, sources=sources, since=since, until=until,
                                all_revisions=all_revisions, limit=limit)
     except sqlite3.DatabaseError as err:  # a damaged index: the objects are not at fault
-        raise StoreError(f"{store.root}: the search index is damaged ({err}); run "
-                         "'newsarchive check --repair' to rebuild it") from None
-    return [Hit(row, snippet_of_revision(row["text_hash"])) for row in rows]
+        raise StoreError(f"{store.root}: the search index is damaged ({err})",
+                         remedy="repair") from None
+    return [Hit.from_row(row, snippet_of_revision(row["text_hash"])) for row in rows]

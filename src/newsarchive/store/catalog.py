@@ -1,7 +1,9 @@
 """The SQLite catalog: articles, revisions and the search indexes, derived from the objects.
 
-Everything here can be rebuilt from the objects by ``Archive.reindex``; nothing in this
-file is the only copy of anything. The database runs in WAL mode with
+The revision tables and the search indexes are rebuilt from the objects by ``reindex``.
+The one exception is the ``validators`` table: conditional-GET validators and the last
+body of each feed, a cache that only saves requests (losing it costs one unconditional
+fetch of each feed and page, never an article). The database runs in WAL mode with
 ``synchronous=FULL`` so that a committed revision survives power loss, and readers never
 block the single writer (writers are serialised by the store lock, not by SQLite).
 

@@ -130,9 +130,7 @@ class Store:
             path = self.catalog_path
             refuse_symlink(path)
             if not path.exists() and any(True for _ in self.objects):
-                raise StoreError(
-                    f"{self.root}: the catalog is missing; run 'newsarchive reindex' to rebuild it"
-                )
+                raise StoreError(f"{self.root}: the catalog is missing", remedy="reindex")
             modes = ("",) if write else ("", "ro", "immutable")
             for i, mode in enumerate(modes):
                 try:
@@ -146,10 +144,8 @@ class Store:
                             why += "; the store is read-only here: reads work, writes cannot"
                         raise StoreError(f"cannot open the catalog {path}: {why}") from err
                 except sqlite3.DatabaseError as err:
-                    raise StoreError(
-                        f"{path}: the catalog is unreadable ({err}); "
-                        "run 'newsarchive check --repair'"
-                    ) from err
+                    raise StoreError(f"{path}: the catalog is unreadable ({err})",
+                                     remedy="repair") from err
             self._catalog = cat
         return self._catalog
 

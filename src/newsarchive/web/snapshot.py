@@ -47,7 +47,7 @@ from newsarchive.errors import FeedError, FetchError, InputError, NewsArchiveErr
 from newsarchive.web.feeds import entry_to_draft, parse_feed, Feed, FeedEntry
 from newsarchive.web.fetch import Fetcher, Response, make_fetcher
 from newsarchive.ingest.html import html_to_draft, looks_like_html
-from newsarchive.model import AddResult, Draft
+from newsarchive.model import AddResult, Draft, FeedSpec
 from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -64,16 +64,6 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 ENTRY_BATCH = 25  # entries archived together: progress kept, memory bounded
 # Types servers send for anything; only under these (or none) is the body sniffed for HTML
 _GENERIC_TYPES = ("text/plain", "application/octet-stream", "binary/octet-stream")
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """One feed to snapshot: from the command line or a ``[[feeds]]`` table."""
-
-    url: str
-    source: str | None = None
-    no_fetch: bool = False
-    trusted: bool = True
 
 
 @dataclass
