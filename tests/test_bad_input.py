@@ -160,8 +160,8 @@ def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("body, message", [
-    ('stroe = "x"\n', "unknown key 'stroe' (known: store, allow_private_networks, feeds) "
-                      "(at line 1)"),
+    ('stroe = "x"\n', "unknown key 'stroe' (known: store, allow_private_networks, notify, "
+                      "notify_kinds, notify_timeout, feeds, watch, noise) (at line 1)"),
     ('[[feeds]]\nurl = "https://example.org/rss"\nallow_private_networks = true\n',
      "feed 1: unknown key 'allow_private_networks' (known: url, source, no_fetch); "
      "allow_private_networks goes at the top, before the first [[feeds]] (at line 3)"),
