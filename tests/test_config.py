@@ -230,3 +230,25 @@ def _linear_time() -> float:
     start = time.perf_counter()
     re.search(r"\s*x", " " * 120)
     return max(time.perf_counter() - start, 1e-7)
+
+
+# -- docs/cron.md --------------------------------------------------------------------------
+
+CRON = Path(__file__).resolve().parent.parent / "docs" / "cron.md"
+
+
+def test_every_config_example_on_the_cron_page_is_valid(tmp_path: Path) -> None:
+    blocks = re.findall(r"^```toml\n(.*?)^```$", CRON.read_text("utf-8"), re.M | re.S)
+    assert len(blocks) >= 4
+    for block in blocks:
+        load(tmp_path, block)
+    watch = load(tmp_path, next(b for b in blocks if "[watch]" in b))
+    assert watch.watch == WatchConfig()  # type: ignore[attr-defined]  # the defaults shown
+
+
+def test_every_config_key_is_documented() -> None:
+    from newsarchive.config import FEED_KEYS, KEYS, NOISE_KEYS, WATCH_KEYS
+
+    page = CRON.read_text("utf-8")
+    for key in KEYS + FEED_KEYS + WATCH_KEYS + NOISE_KEYS:
+        assert f"`{key}`" in page or f"{key} =" in page or f"[{key}]" in page, key
