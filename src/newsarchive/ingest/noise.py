@@ -496,7 +496,7 @@ def _remove(el: _Element) -> None:
 def clean_html(data: bytes, rules: NoiseRules = DEFAULT_RULES) -> bytes:
     """A page with :func:`drop_elements` applied, serialised again (for extraction only:
     the original page is what is archived)."""
-    from lxml import etree
+    from lxml import etree  # the HTML parser, only when a page is cleaned
     from lxml.html import HTMLParser, document_fromstring
 
     tree = document_fromstring(data, parser=HTMLParser(encoding=_charset(data)))
