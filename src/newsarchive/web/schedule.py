@@ -11,9 +11,13 @@ The schedule (:func:`next_check`), defaults in :class:`~newsarchive.config.Watch
   under a day hourly, under a week every 3 hours, after that every 3 days (``intervals``;
   the age is taken at the last check, from the first capture).
 - **Backing off**, after News Sniffer: each unchanged check in a row stretches the interval
-  by ``backoff`` (1.2), but never past the interval of the next age band (so under a day
-  old an article is still checked at least every 3 hours, under a week every 3 days). A
-  change starts the count again.
+  by ``backoff`` (1.2), until it reaches ``age_fraction`` (a fifth) of the article's age,
+  diffengine's rule: an edit is seen within about a fifth of the article's age, and never
+  later than the band's interval would see it when that is longer. A change starts the
+  count again, back to the band's interval. (Capped instead at the next band's interval,
+  the streak gathered while young stretched a day-old article's 3-hour interval to a day
+  and a half.) An unchanged article costs about 38 requests in 30 days, against NewsDiffs'
+  89 and News Sniffer's 35.
 - **Stopping**: watching stops ``stop_after`` (30 days) after the article last changed,
   its first capture counting as a change. An article that keeps changing keeps being
   watched; one that stopped starts again only when it changes (seen by a feed, ``add`` or
