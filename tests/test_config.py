@@ -143,6 +143,8 @@ def test_not_durations(value: object) -> None:
     ('[[noise]]\nsources = ["a"]\n\n[[noise]]\nsources = ["b"]\nmin_change_words = -1\n',
      "noise rules 2: 'min_change_words' must be a whole number from 0 to 10000 (at line 6)"),
     ('[[noise]]\ndefaults = "no"\n', "noise rules 1: 'defaults' must be true or false (at line 2)"),
+    ('[[noise]]\nsources = ["a", " "]\n',
+     "noise rules 1: 'sources' cannot hold an empty name (at line 2)"),
     ('[[noise]]\ndrop = ["div..x"]\n',
      "noise rules 1: 'drop': 'div..x' is not a CSS selector (Expected ident, got "
      "<DELIM '.' at 4>) (at line 2)"),

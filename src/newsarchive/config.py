@@ -342,6 +342,9 @@ def _noise(where: str, doc: object) -> list[NoiseConfig]:
             raise ConfigError(where, f"{label}unknown key '{extra}' (known: "
                               f"{', '.join(NOISE_KEYS)})", key=extra, table="noise", index=i)
         sources = _strings(where, item, "sources", "noise", i, label)
+        if any(not s.strip() for s in sources):
+            raise ConfigError(where, f"{label}'sources' cannot hold an empty name",
+                              key="sources", table="noise", index=i)
         drop = _strings(where, item, "drop", "noise", i, label)
         ignore = _strings(where, item, "ignore", "noise", i, label)
         for selector in drop:

@@ -112,9 +112,6 @@ class Health:
     words: int = 0
     previous_words: int | None = None
 
-    def __bool__(self) -> bool:  # "if health:" reads as "if it is healthy"
-        return not self.suspect
-
 
 def extraction_health(text: str, previous: str | None = None, *, title: str | None = None,
                       min_ratio: float = MIN_RATIO) -> Health:
