@@ -254,3 +254,15 @@ def test_every_config_key_is_documented() -> None:
     page = CRON.read_text("utf-8")
     for key in KEYS + FEED_KEYS + WATCH_KEYS + NOISE_KEYS:
         assert f"`{key}`" in page or f"{key} =" in page or f"[{key}]" in page, key
+
+
+def test_notify_kinds_are_checked_against_the_kinds_the_caller_knows(tmp_path: Path) -> None:
+    from newsarchive.model import KINDS
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('store = "x"\nnotify_kinds = ["substantive", "typo"]\n', "utf-8")
+    assert load_config(str(cfg)).notify_kinds == ("substantive", "typo")  # not asked to check
+    with pytest.raises(ConfigError) as info:
+        load_config(str(cfg), kinds=KINDS)
+    assert str(info.value) == (f"config {cfg}: 'notify_kinds': unknown kind 'typo' (known: "
+                               f"{', '.join(KINDS)}) (at line 2)")

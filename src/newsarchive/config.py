@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -104,8 +105,11 @@ def config_path(flag: str | None) -> tuple[Path, bool]:
     return Path(user_config_dir(APP)) / "config.toml", False
 
 
-def load_config(flag: str | None) -> Config:
-    """Read the config; a missing file is an empty config, a malformed one a ConfigError."""
+def load_config(flag: str | None, *, kinds: Collection[str] | None = None) -> Config:
+    """Read the config; a missing file is an empty config, a malformed one a ConfigError.
+
+    ``kinds``: the kinds of change ``notify_kinds`` may name (the caller knows them:
+    ``newsarchive.model.KINDS``); None: not checked."""
     path, explicit = config_path(flag)
     try:
         data = path.read_bytes()
@@ -123,7 +127,7 @@ def load_config(flag: str | None) -> Config:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(str(path), str(err)) from err
     try:
-        return _parse(path, doc)
+        return _parse(path, doc, kinds)
     except ConfigError as err:
         line = _line_of(text, err.key, err.table, err.index, err.value)
         if line:
@@ -172,7 +176,8 @@ def _unknown(table: dict[str, Any], known: tuple[str, ...]) -> str | None:
     return next((k for k in sorted(table) if k not in known), None)
 
 
-def _parse(path: Path, doc: dict[str, Any]) -> Config:
+def _parse(path: Path, doc: dict[str, Any], known_kinds: Collection[str] | None = None
+           ) -> Config:
     """The config's values, checked: a misspelt or misplaced key is an error, not ignored
     (a cron job would otherwise run quietly without the setting)."""
     where = str(path)
@@ -210,6 +215,10 @@ def _parse(path: Path, doc: dict[str, Any]) -> Config:
         feeds.append(FeedConfig(item["url"], source, no_fetch))
     notify = _strings(where, doc, "notify", None, None)
     kinds = _strings(where, doc, "notify_kinds", None, None) if "notify_kinds" in doc else None
+    unknown = [k for k in kinds or () if known_kinds is not None and k not in known_kinds]
+    if unknown:
+        raise ConfigError(where, f"'notify_kinds': unknown kind {unknown[0]!r} (known: "
+                          f"{', '.join(known_kinds or ())})", key="notify_kinds")
     timeout = doc.get("notify_timeout", 10.0)
     timeout_s = _duration(where, timeout, "notify_timeout", None, None).total_seconds()
     if not 0 < timeout_s <= 300:
