@@ -4,6 +4,7 @@ and at most the timeout, never the run."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 import sys
@@ -22,7 +23,9 @@ from newsarchive.web.notify import (
 )
 from tests.httpserver import Route, TestServer
 
-pytest.importorskip("apprise")
+# Apprise is in the test extra; without it, only the tests that need no Apprise run
+needs_apprise = pytest.mark.skipif(importlib.util.find_spec("apprise") is None,
+                                   reason="apprise is not installed")
 
 
 def revision(n: int, kind: tuple[str, ...], title: str = "Storm Elin: at least 14 dead",
@@ -71,6 +74,7 @@ def test_the_message_lists_title_kinds_url_and_words() -> None:
     assert format_message([RUN[0]]).title == "newsarchive: 1 change"
 
 
+@needs_apprise
 def test_one_json_message_per_run_to_a_webhook(http_server: TestServer) -> None:
     http_server.routes["/hook"] = Route(body=b"ok", content_type="text/plain")
     url = f"json://127.0.0.1:{http_server.port}/hook"
@@ -98,6 +102,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+@needs_apprise
 def test_a_webhook_that_is_down_is_a_warning() -> None:
     start = time.monotonic()
     warnings = send_changes([f"json://127.0.0.1:{_closed_port()}/hook"], RUN, timeout=5)
@@ -107,12 +112,14 @@ def test_a_webhook_that_is_down_is_a_warning() -> None:
     assert "failed" in warning and "\n" not in warning
 
 
+@needs_apprise
 def test_a_webhook_that_answers_with_an_error_is_a_warning(http_server: TestServer) -> None:
     http_server.routes["/hook"] = Route(status=500, body=b"boom")
     [warning] = send_changes([f"json://127.0.0.1:{http_server.port}/hook"], RUN, timeout=5)
     assert "failed" in warning and "500" in warning
 
 
+@needs_apprise
 def test_a_slow_webhook_costs_at_most_the_timeout(http_server: TestServer) -> None:
     http_server.routes["/hook"] = Route(body=b"ok", delay=3.0)
     start = time.monotonic()
@@ -121,6 +128,7 @@ def test_a_slow_webhook_costs_at_most_the_timeout(http_server: TestServer) -> No
     assert "notification to json://127.0.0.1:" in warning
 
 
+@needs_apprise
 def test_a_bad_url_is_skipped_and_the_good_one_still_used(http_server: TestServer) -> None:
     http_server.routes["/hook"] = Route(body=b"ok")
     warnings = send_changes(["nosuchservice://secret-token@x",
@@ -143,6 +151,7 @@ def test_without_apprise(monkeypatch: pytest.MonkeyPatch) -> None:
         "(pip install 'newsarchive[notify]')"]
 
 
+@needs_apprise
 def test_nothing_is_printed(http_server: TestServer, capsys: pytest.CaptureFixture[str]) -> None:
     send_changes([f"json://127.0.0.1:{_closed_port()}/hook", "bogus://x"], RUN, timeout=2)
     assert capsys.readouterr() == ("", "")
