@@ -11,6 +11,9 @@ A :class:`Route` can answer with a status and headers, honour ``If-None-Match`` 
 large body without holding it in memory (``repeat``), and send a body without a
 Content-Length (closing the connection at the end), or trickle its status line and headers. :func:`gzip_bytes` and
 :func:`gzip_bomb` build compressed bodies; set ``Content-Encoding: gzip`` in ``headers``.
+
+POST is answered from the same routes (status, headers, body, delay) and its request body
+kept in ``posts`` (a webhook for notifications, say).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class TestServer(ThreadingHTTPServer):
         self.routes: dict[str, Route] = {}
         self.hits: collections.Counter[str] = collections.Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self._lock = threading.Lock()
         self._thread = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -151,6 +155,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         length = len(route.body) * route.repeat if route.send_length else None
         self._send(route.status, out, _body(route), length, route.trickle)
+
+    def do_POST(self) -> None:
+        path = self.path
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        length = int(headers.get("content-length") or 0)
+        body = self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
+        self.server.record(path, headers)
+        with self.server._lock:
+            self.server.posts.append((path, body))
+        route = self.server.routes.get(path) or self.server.routes.get(path.split("?", 1)[0])
+        if route is None:
+            self._send(404, {"Content-Type": "text/plain"}, [b"not found"], 9)
+            return
+        if route.delay:
+            time.sleep(route.delay)
+        out = {"Content-Type": route.content_type, **route.headers}
+        self._send(route.status, out, [route.body], len(route.body))
 
     def _send(
         self,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from newsarchive.archive import Archive
-from newsarchive.errors import MissingDependency
+from newsarchive.errors import MissingExtra
 from tests.conftest import EXAMPLES, ROOT, CliRun
 
 pa = pytest.importorskip("pyarrow")
@@ -161,7 +161,7 @@ def test_without_pyarrow_one_line_names_the_extra(filled: Path, cli: CliRun, tmp
     monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     r = cli("export", "--format", "parquet", str(tmp_path / "d"))
     assert r.exit_code == 1
-    assert r.stderr == ("error: Parquet export needs pyarrow, which is not installed: "
-                        "pip install 'newsarchive[parquet]'\n")
-    with Archive(filled) as archive, pytest.raises(MissingDependency):
+    assert r.stderr == ("error: Parquet export needs the optional package pyarrow, which is "
+                        "not installed: pip install 'newsarchive[parquet]'\n")
+    with Archive(filled) as archive, pytest.raises(MissingExtra):
         archive.export_parquet(tmp_path / "e")

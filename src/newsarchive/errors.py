@@ -46,11 +46,26 @@ class ConfigError(NewsArchiveError):
     """The config file is unreadable or malformed."""
 
     def __init__(self, path: str, reason: str, *, key: str | None = None,
-                 feed: int | None = None) -> None:
+                 feed: int | None = None, table: str | None = None, index: int | None = None,
+                 value: str | None = None) -> None:
         self.path = path
         self.reason = reason
-        self.key, self.feed = key, feed  # where in the file, when known
+        # where in the file, when known: the key, in the table named ``table`` (the
+        # ``index``-th of an array of tables, from 1; ``feed`` is that index in [[feeds]]),
+        # and the value at fault (a pattern in a list, say)
+        self.key, self.feed, self.value = key, feed, value
+        self.table = "feeds" if feed is not None and table is None else table
+        self.index = feed if index is None else index
         super().__init__(f"config {path}: {reason}")
+
+
+class MissingExtra(NewsArchiveError):
+    """A feature needs an optional package that is not installed."""
+
+    def __init__(self, feature: str, package: str, extra: str) -> None:
+        self.feature, self.package, self.extra = feature, package, extra
+        super().__init__(f"{feature} needs the optional package {package}, which is not "
+                         f"installed: pip install 'newsarchive[{extra}]'")
 
 
 class StoreNotFound(NewsArchiveError):
@@ -151,14 +166,3 @@ class FeedError(NewsArchiveError):
         self.url = url
         self.reason = reason
         super().__init__(f"feed {url}: {reason}")
-
-
-class MissingDependency(NewsArchiveError):
-    """An optional feature needs a package that is not installed."""
-
-    def __init__(self, feature: str, package: str, extra: str) -> None:
-        self.feature = feature
-        self.package = package
-        self.extra = extra
-        super().__init__(f"{feature} needs {package}, which is not installed: "
-                         f"pip install 'newsarchive[{extra}]'")

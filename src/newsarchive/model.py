@@ -8,7 +8,8 @@ from typing import Any, Literal, get_args
 Status = Literal["added", "revised", "unchanged"]
 # The kinds of change (see newsarchive.changes.kinds for the rules); here so that the CLI can
 # offer them without importing the classifier.
-Kind = Literal["minor", "headline", "correction", "substantive", "revert"]
+Kind = Literal["minor", "headline", "correction", "substantive", "revert",
+               "extraction-suspect", "headline-test"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 # Revision numbers past this are refused (as input or in a reference): beyond any real
 # history, and near the end of SQLite's 64-bit integers

@@ -110,6 +110,12 @@ class Facts:
     """An editor's note appears in the new text that the old text did not have."""
     reverts: bool
     """The caller found that the new text is that of a revision before the previous."""
+    suspect: bool = False
+    """The caller found the new text to be a failed extraction (a paywall or consent page,
+    empty, collapsed: :func:`newsarchive.ingest.health.extraction_health`)."""
+    headline_test: bool = False
+    """The caller found the title to be alternating between variants within a day, the text
+    unchanged (:func:`newsarchive.changes.headlines.headline_tests`)."""
 
 
 @dataclass(frozen=True)
@@ -131,18 +137,32 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "headline",
-        "the title changed beyond a minor edit (whatever the text did)",
-        lambda f: f.title_beyond_minor,
+        "the title changed beyond a minor edit (whatever the text did; not in a headline "
+        "test)",
+        lambda f: f.title_beyond_minor and not f.headline_test,
     ),
     Rule(
         "correction",
-        "an editor's note appears that the old text did not have (not on a revert)",
-        lambda f: f.note_added and not f.reverts,
+        "an editor's note appears that the old text did not have (not on a revert or a "
+        "suspect extraction)",
+        lambda f: f.note_added and not f.reverts and not f.suspect,
     ),
     Rule(
         "substantive",
-        "the text, editor's notes set aside, changed beyond a minor edit (not on a revert)",
-        lambda f: f.text_beyond_minor and not f.reverts,
+        "the text, editor's notes set aside, changed beyond a minor edit (not on a revert or "
+        "a suspect extraction)",
+        lambda f: f.text_beyond_minor and not f.reverts and not f.suspect,
+    ),
+    Rule(
+        "extraction-suspect",
+        "the new text looks like a failed extraction: empty, a paywall or consent page, or "
+        "under 40% of the previous text",
+        lambda f: f.suspect and f.text_changed,
+    ),
+    Rule(
+        "headline-test",
+        "the title went back to a variant shown within the last day, the text unchanged",
+        lambda f: f.headline_test and f.title_changed,
     ),
     Rule(
         "minor",
@@ -349,6 +369,8 @@ def facts(
     *,
     reverts: bool = False,
     text: tuple[bool, bool, bool] | None = None,
+    suspect: bool = False,
+    headline_test: bool = False,
 ) -> Facts:
     """The :class:`Facts` the rules read, for a revision and its predecessor.
 
@@ -364,6 +386,8 @@ def facts(
         title_beyond_minor=title_a != title_b and not is_minor_change(title_a, title_b),
         note_added=note_added,
         reverts=reverts,
+        suspect=suspect,
+        headline_test=headline_test,
     )
 
 
@@ -375,6 +399,8 @@ def classify(
     *,
     reverts: bool = False,
     text: tuple[bool, bool, bool] | None = None,
+    suspect: bool = False,
+    headline_test: bool = False,
 ) -> tuple[str, ...]:
     """The kinds of the change from the previous revision to this one, in
     :data:`KINDS` order, by the table :data:`RULES`.
@@ -382,11 +408,13 @@ def classify(
     ``old_text`` is None for an article's first revision, which has no kind: ``()``.
     ``reverts`` is the caller's finding that ``new_text`` equals the text of some
     revision before the previous one. A revision that changes nothing (same text,
-    same title) also gets ``()``.
+    same title) also gets ``()``. ``suspect`` and ``headline_test`` are the caller's findings
+    of :class:`Facts`.
     """
     if old_text is None:
         return ()
-    f = facts(old_text, new_text, old_title, new_title, reverts=reverts, text=text)
+    f = facts(old_text, new_text, old_title, new_title, reverts=reverts, text=text,
+              suspect=suspect, headline_test=headline_test)
     kinds = {rule.kind for rule in RULES if not rule.fallback and rule.applies(f)}
     if not kinds:
         kinds = {rule.kind for rule in RULES if rule.fallback and rule.applies(f)}

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.diff.compare import diff_texts
-from newsarchive.errors import IntegrityError, MissingDependency, UsageError
+from newsarchive.errors import IntegrityError, MissingExtra, UsageError
 from newsarchive.model import Revision
 from newsarchive.ops.listing import get
 
@@ -67,7 +67,7 @@ def _pyarrow() -> Any:
         import pyarrow
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        raise MissingDependency("Parquet export", "pyarrow", "parquet") from None
+        raise MissingExtra("Parquet export", "pyarrow", "parquet") from None
     return pyarrow
 
 
