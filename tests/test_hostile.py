@@ -373,3 +373,34 @@ def test_ref_with_newline_is_a_one_line_error(cli: CliRun) -> None:
     r = cli("show", "--", "no-such\narticle")
     assert r.exit_code == 1
     assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+
+
+# -- pathological tokens (issue 18) ------------------------------------------------------------
+def peak_rss_mb(store: Path, *args: str) -> tuple[int, float]:
+    """Run the CLI in a subprocess; its exit code and peak resident set in MB (wait4 gives
+    the rusage of that one child, not the maximum over every child of the test worker)."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "newsarchive", "--store", str(store), *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes there, KiB on Linux
+    return p.returncode, usage.ru_maxrss * scale / 1e6
+
+
+@pytest.mark.slow
+def test_an_8_mb_word_keeps_memory_bounded(tmp_path: Path, store: Path) -> None:
+    """One 8 MB token (no space in it) added, revised and diffed: Python's re kept state for
+    every character of a repeated group (1 GB); each command now stays under 200 MB."""
+    letters = bytes(97 + i % 26 for i in range(256))
+    word = os.urandom(8 * 1024 * 1024).translate(letters)
+    header = b"source: tok\ndate: 2024-01-01\ntitle: One long word\nslug: tok\n\n"
+    for i, body in enumerate((word, word[:4_000_000] + b"Z" + word[4_000_000:])):
+        path = tmp_path / f"word{i}.txt"
+        path.write_bytes(header + body + b"\n")
+        code, peak = peak_rss_mb(store, "add", str(path))
+        assert code == 0 and peak < 200, (i, code, peak)
+    code, peak = peak_rss_mb(store, "diff", "tok")
+    assert code == 0 and peak < 200, (code, peak)

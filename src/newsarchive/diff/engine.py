@@ -39,6 +39,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -57,17 +58,22 @@ _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0900-\u0963" \
          "\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u200c\u200d"
+# Repeats of a group keep backtracking state for every turn in Python's re (an 8 MB
+# word once took 1 GB to match): runs of one class are matched whole, and from Python
+# 3.11 possessively, so that memory stays bounded by the text's size whatever it holds.
+_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
+_RUN = rf"(?:[^\W{_CJK}]+{_POSSESSIVE}|[{_MARKS}]+{_POSSESSIVE})+{_POSSESSIVE}"
 # A number with separators ("16,000", "3.5") is one word: an edit of a figure shows as
 # [-16,000-]{+17,000+}, not [-16-]{+17+},000 ("3.5bn" too).
-_WORD = (rf"\d+(?:[.,]\d+)+[^\W{_CJK}]*|"
-         rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*")
+_WORD = (rf"\d+(?:[.,]\d+)+{_POSSESSIVE}[^\W{_CJK}]*|"
+         rf"[{_CJK}]|{_RUN}(?:['\u2019]{_RUN})*{_POSSESSIVE}")
 
 
 # An emoji with what joins or modifies it (ZWJ sequences, skin tones, variation selectors,
 # flags): one token, so a diff never marks a lone joiner or a tone ("👍[-🏽-]{+🏻+}")
 _PICTO = "\u2600-\u27bf\U0001f000-\U0001faff"
 _EMOJI = rf"[{_PICTO}](?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[{_PICTO}]" \
-         rf"|(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff])*"
+         rf"|(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff])*{_POSSESSIVE}"
 
 
 @cache

@@ -15,13 +15,18 @@ that only affects snippets and counts, never the safety of a query.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import lru_cache
 
 # The combining diacritics that unicode61 (remove_diacritics 2) treats as part of a token.
 DIACRITICS = "\u0300-\u0304\u0306-\u030c\u030f\u0311\u031b\u0323-\u0328\u032d\u032e\u0330\u0331"
 PRIVATE_USE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
-_TOKEN_RE = re.compile(rf"(?:[^\W_]|[{PRIVATE_USE}])(?:[^\W_]|[{PRIVATE_USE}{DIACRITICS}])*")
+# Runs of one class, possessive from Python 3.11: a repeated group keeps backtracking
+# state for every turn in Python's re, which made an 8 MB word cost a gigabyte.
+_P = "+" if sys.version_info >= (3, 11) else ""
+_TOKEN_RE = re.compile(rf"(?:[^\W_]|[{PRIVATE_USE}])"
+                       rf"(?:[^\W_]+{_P}|[{PRIVATE_USE}{DIACRITICS}]+{_P})*{_P}")
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
