@@ -244,3 +244,34 @@ def test_jsonl_batch_reports_line(cli: CliRun, tmp_path: Path) -> None:
     r = cli("add", str(p))
     assert r.exit_code == 1 and "mixed.jsonl:2" in r.stderr
     assert r.stdout.count("added") == 3
+
+
+# -- oversized queries (issue 18): a clear error and exit 2, before SQLite sees them ------------
+OVERSIZED = {
+    "1000 ORed words": " OR ".join(["the"] * 1000),
+    "10000 ORed words": " OR ".join(["the"] * 10_000),
+    "1000 ORed prefixes": " OR ".join(["a*"] * 1000),
+    "65 words": " ".join(["war"] * 65),
+    "a phrase of 65 words": '"' + " ".join(["war"] * 65) + '"',
+    "1001 characters": "x" * 1001,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERSIZED))
+def test_oversized_search_query(cli: CliRun, filled: Path, name: str) -> None:
+    query = OVERSIZED[name]
+    for extra in ([], ["--removed"]):
+        r = cli("search", query, *extra)
+        assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert r.stderr.startswith("error: bad search query '") and "at most" in r.stderr
+        assert len(r.stderr) < 200  # the query is shortened, not echoed whole
+    assert cli("search", " OR ".join(["war"] * 64)).exit_code == 0  # the limit itself
+
+
+def test_too_many_filter_values(cli: CliRun, filled: Path) -> None:
+    args = [a for i in range(101) for a in ("--source", f"s{i}")]
+    for command in ("list", "search", "changes", "export"):
+        r = cli(command, *(["x"] if command == "search" else []), *args)
+        assert r.exit_code == 2 and r.stderr.count("\n") == 1, (command, r.stderr)
+        assert "--source names 101 values; at most 100" in r.stderr
+    assert cli("list", *args[:200]).exit_code == 0

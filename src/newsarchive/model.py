@@ -12,6 +12,11 @@ KINDS = ("minor", "headline", "correction", "substantive", "revert")
 # Revision numbers past this are refused (as input or in a reference): beyond any real
 # history, and near the end of SQLite's 64-bit integers
 MAX_REVISION = 2**62
+# How long a search, listing or changes query may run, in seconds, unless told otherwise
+# (the CLI's --timeout; 0 or None: no limit)
+QUERY_TIMEOUT = 5.0
+# At most this many values of one repeatable filter (--source, --kind)
+MAX_FILTER_VALUES = 100
 
 
 @dataclass

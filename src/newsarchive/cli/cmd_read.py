@@ -17,6 +17,7 @@ from newsarchive.cli.context import (
     json_option,
     pass_state,
     style,
+    timeout_option,
     words_delta,
 )
 from newsarchive.cli.errors import error_line
@@ -37,10 +38,12 @@ def article_options(f: F) -> F:
 
 @click.command("list")
 @article_options
+@timeout_option
 @json_option
 @pass_state
 def list_(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
-          changed: bool, kinds: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+          changed: bool, kinds: tuple[str, ...], limit: int | None, timeout: float,
+          as_json: bool) -> None:
     """List articles, most recently changed first.
 
     \b
@@ -49,7 +52,8 @@ def list_(state: State, sources: tuple[str, ...], since: str | None, until: str 
     """
     state.archive.store.require()
     articles = state.archive.articles(source=sources, since=since, until=until,
-                                      changed=changed or bool(kinds), kind=kinds, limit=limit)
+                                      changed=changed or bool(kinds), kind=kinds, limit=limit,
+                                      timeout=timeout)
     if as_json:
         for a in articles:
             emit_json(a.to_dict())

@@ -44,6 +44,8 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
     try:
         cat = store.catalog()
         rows = list(cat.all_revisions())
+        problems.extend(Problem("catalog", str(store.catalog_path), note, damage=False)
+                        for note in store.catalog_notes)  # how a read-only one was read
     except StoreError as err:
         catalog_ok = False
         problems.append(Problem("catalog", str(store.catalog_path), str(err)))
