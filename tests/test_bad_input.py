@@ -159,6 +159,21 @@ def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
     assert str(cfg) in r.stderr and "line 3" in r.stderr and r.stderr.count("\n") == 1
 
 
+def test_config_read_only_up_to_a_cap(proc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A config is read up to 1 MiB: ``--config /dev/zero`` read 1.9 GB, then a MemoryError
+    traceback."""
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# a comment\n" * (1024 * 1024 // 12 + 1))
+    for path in [big, *([Path("/dev/zero")] if Path("/dev/zero").exists() else [])]:
+        r = proc("--config", str(path), "list", timeout=60)
+        err = r.stderr.decode()
+        assert r.returncode == 1 and err.count("\n") == 1, err
+        assert err == f"error: config {path}: is over the 1,048,576-byte cap for a config file\n"
+    ok = tmp_path / "ok.toml"
+    ok.write_bytes(b"# a comment\n" * 1000)
+    assert proc("--config", str(ok), "init").returncode == 0
+
+
 @pytest.mark.parametrize("body, message", [
     ('stroe = "x"\n', "unknown key 'stroe' (known: store, allow_private_networks, feeds) "
                       "(at line 1)"),
@@ -275,3 +290,12 @@ def test_too_many_filter_values(cli: CliRun, filled: Path) -> None:
         assert r.exit_code == 2 and r.stderr.count("\n") == 1, (command, r.stderr)
         assert "--source names 101 values; at most 100" in r.stderr
     assert cli("list", *args[:200]).exit_code == 0
+
+
+def test_huge_format_file_is_not_read_whole(cli: CliRun, filled: Path) -> None:
+    """The store's format file holds one line; a huge one (or a planted /dev/zero-like
+    file) is refused after 4 KB."""
+    (filled / "format").write_bytes(b" " * (64 * 1024 * 1024))
+    r = cli("list")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "unreadable format file (over 4,096 bytes)" in r.stderr

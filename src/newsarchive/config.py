@@ -22,6 +22,7 @@ else:  # pragma: no cover
 APP = "newsarchive"
 KEYS = ("store", "allow_private_networks", "feeds")
 FEED_KEYS = ("url", "source", "no_fetch")
+MAX_CONFIG_BYTES = 1024 * 1024  # thousands of feeds; more is not a config file
 
 
 @dataclass(frozen=True)
@@ -57,13 +58,17 @@ def load_config(flag: str | None) -> Config:
     """Read the config; a missing file is an empty config, a malformed one a ConfigError."""
     path, explicit = config_path(flag)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # at most the cap: /dev/zero has no end
+            data = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         if explicit:  # named by --config or $NEWSARCHIVE_CONFIG: a typo, not "no config"
             raise ConfigError(str(path), "no such file") from None
         return Config(path=None)
     except OSError as err:
         raise ConfigError(str(path), err.strerror or str(err)) from err
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(str(path), f"is over the {MAX_CONFIG_BYTES:,}-byte cap for a "
+                                     "config file")
     try:
         text = data.decode("utf-8")
         doc = tomllib.loads(text)

@@ -37,6 +37,7 @@ from newsarchive.store.packs import PackWriter
 FORMAT_NAME = "newsarchive"
 FORMAT_VERSION = 2  # 1: loose objects only; 2: loose objects and packs
 PACKED_FORMAT = 2
+FORMAT_MAX_BYTES = 4096
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
 STORE_ENTRIES = {"format", "objects", "lock", "quarantine", CATALOG, CATALOG + "-wal",
@@ -97,9 +98,17 @@ class Store:
         return (self.root / "format").is_file()
 
     # -- opening ----------------------------------------------------------------------
+    def _read_format(self) -> object:
+        """The format file's JSON (at most 4 KB of it are read: it holds one line)."""
+        with open(self.root / "format", "rb") as f:
+            data = f.read(FORMAT_MAX_BYTES + 1)
+        if len(data) > FORMAT_MAX_BYTES:
+            raise ValueError(f"over {FORMAT_MAX_BYTES:,} bytes")
+        return json.loads(data.decode("utf-8"))
+
     def _check_format(self) -> None:
         try:
-            info = json.loads((self.root / "format").read_text("utf-8"))
+            info = self._read_format()
         except (OSError, ValueError) as err:
             raise StoreError(f"{self.root}: unreadable format file ({err})") from err
         if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
@@ -311,8 +320,8 @@ class Store:
         return self.objects.pack_writer(repack=repack)
 
     def _set_format(self, version: int) -> None:
-        info = json.loads((self.root / "format").read_text("utf-8"))
-        if info.get("version", 1) >= version:
+        info = self._read_format()
+        if isinstance(info, dict) and info.get("version", 1) >= version:
             return
         write_small_file(self.root / "format", self._format_bytes(version))
 
