@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -38,6 +39,12 @@ BAD = {
     "notext.jsonl": (b'{"title": "no text", "source": "x"}\n', "no 'text'"),
     "header-only.txt": (b"title: only a header\nsource: x\n\n", "no article text"),
     "binary.html": (b"<html>\x00\x9f\x00garbage" * 50, "binary"),
+    "gzip.html": (gzip.compress(b"<html><body><p>An article.</p></body></html>" * 500),
+                  "binary file, not text (gzip-compressed data)"),
+    "gzip.txt": (gzip.compress(b"source: x\n\nAn article. " * 500),
+                 "binary file, not text (gzip-compressed data)"),
+    "pdf.html": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n" * 20,
+                 "binary file, not text (a PDF document)"),
     "surrogate.jsonl": (b'{"text": "ok\\udc80", "source": "x"}\n', "unpaired surrogate"),
     "deep.jsonl": (b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
     "huge-revision.jsonl": (b'{"text": "t", "source": "x", "revision": 99999999999999999999}\n',
