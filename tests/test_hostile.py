@@ -5,6 +5,7 @@ whatever links are planted inside it or whatever names, slugs, titles or URLs sa
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -404,3 +405,87 @@ def test_an_8_mb_word_keeps_memory_bounded(tmp_path: Path, store: Path) -> None:
         assert code == 0 and peak < 200, (i, code, peak)
     code, peak = peak_rss_mb(store, "diff", "tok")
     assert code == 0 and peak < 200, (code, peak)
+
+
+# -- layouts check must see (issue 18) -----------------------------------------------------------
+def test_a_linked_fanout_directory_is_damage_check_repair_mends(
+        tmp_path: Path, store: Path, cli: CliRun) -> None:
+    """``objects/ab`` planted as a link: add refused to write through it while check said ok.
+    Now check reports it, add says what to do, and check --repair replaces the link by a
+    directory of verified copies of what it led to (nothing there is changed)."""
+    seed(cli, store, tmp_path)
+    exported = cli("export").stdout
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    fan = content_hash(canonicalize(NEW_TEXT))[:2]
+    if (store / "objects" / fan).exists():
+        shutil.rmtree(store / "objects" / fan)  # (seed objects only by chance: repaired below)
+    (outside / "empty").mkdir()
+    (outside / "empty" / ("0" * 62)).write_bytes(b"not an object")
+    (store / "objects" / fan).symlink_to(outside / "empty", target_is_directory=True)
+    held = next(d for d in sorted((store / "objects").glob("??")) if d.name != fan
+                and not d.is_symlink() and any(d.iterdir()))  # a directory of seed objects,
+    shutil.move(held, outside / "held")  # moved out and linked: reads went through the link
+    held.symlink_to(outside / "held", target_is_directory=True)
+    before_outside = snapshot(outside)
+    r = add_single(cli, tmp_path)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "symbolic link" in r.stderr and "check --repair" in r.stderr
+    r = cli("check", "--json")
+    problems = json.loads(r.stdout)["problems"]
+    assert r.exit_code == 1
+    links = {p["object"] for p in problems if p["kind"] == "link" and p["damage"]}
+    assert links == {str(store / "objects" / fan), str(held)}, problems
+    r = cli("check", "--repair")
+    assert r.exit_code == 0, r.stdout
+    assert r.stdout.count("a symbolic link to") == 2 and "replaced by a directory" in r.stdout
+    for d in (store / "objects" / fan, held):
+        assert not d.is_symlink() and d.is_dir()
+    assert snapshot(outside) == before_outside
+    assert cli("check").exit_code == 0
+    assert cli("export").stdout == exported
+    assert add_single(cli, tmp_path).exit_code == 0
+    assert cli("check").exit_code == 0
+    store_files_are_ours(store)
+
+
+def test_an_object_replaced_by_a_link_is_set_aside(tmp_path: Path, store: Path,
+                                                   cli: CliRun) -> None:
+    """A loose object replaced by a symbolic link: check --repair refused forever ("cannot
+    be read"); it is corrupt, and a repair sets it aside like any corrupt object."""
+    seed(cli, store, tmp_path)
+    outside = tmp_path / "outside"
+    outside.write_text("precious\n")
+    loose = sorted(p for p in (store / "objects").glob("??/*") if p.is_file())[0]
+    loose.unlink()
+    loose.symlink_to(outside)
+    r = cli("check", "--json")
+    problems = json.loads(r.stdout)["problems"]
+    assert r.exit_code == 1
+    oid = loose.parent.name + loose.name
+    assert [p["detail"] for p in problems if p["object"] == oid and p["damage"]] == [
+        "a symbolic link, not an object file"], problems
+    r = cli("check", "--repair")
+    assert r.exit_code == 0, r.stdout
+    assert (store / "quarantine" / oid).is_symlink()  # the link itself, moved
+    assert outside.read_text() == "precious\n"
+    assert cli("check", "-q").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [("gc", "--grace", "0"), ("check", "--repair")])
+def test_a_garbage_pack_without_index_is_set_aside(tmp_path: Path, store: Path, cli: CliRun,
+                                                   command: tuple[str, ...]) -> None:
+    """check's note said gc and check --repair would index it, and neither could: they set
+    it aside in quarantine/ and say so; check is then silent."""
+    seed(cli, store, tmp_path)
+    garbage = store / "objects" / "pack" / ("pack-" + "ab" * 20 + "-1.pack")
+    garbage.write_bytes(os.urandom(5000))
+    r = cli("check")
+    assert r.exit_code == 0 and "sets it aside in quarantine/" in r.stdout, r.stdout
+    r = cli(*command)
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    said = r.stdout + r.stderr
+    assert garbage.name in said and "set aside in quarantine/" in said, said
+    assert not garbage.exists() and (store / "quarantine" / garbage.name).is_file()
+    r = cli("check")
+    assert r.exit_code == 0 and "unindexed" not in r.stdout, r.stdout
