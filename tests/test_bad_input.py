@@ -306,3 +306,18 @@ def test_huge_format_file_is_not_read_whole(cli: CliRun, filled: Path) -> None:
     r = cli("list")
     assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
     assert "unreadable format file (over 4,096 bytes)" in r.stderr
+
+
+def test_a_directory_with_nothing_to_add_says_so(cli: CliRun, tmp_path: Path) -> None:
+    """It printed nothing and exited 0."""
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (empty / ".hidden.txt").write_text("source: x\n\nHidden.\n")
+    r = cli("add", str(empty))
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr.startswith(f"error: {empty}: holds no file to add (.txt ")
+    assert r.stderr.count("\n") == 1
+    (empty / "sub" / "a.txt").write_text("source: x\n\nFound in a subdirectory.\n")
+    r = cli("add", str(empty))
+    assert r.exit_code == 0 and r.stdout.startswith("added x/"), r.stderr

@@ -111,6 +111,9 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
         data, media_type = archive.original(ref)
         if as_json:
             emit_json({"original_type": media_type, "original": data.decode("utf-8", "replace")})
+        elif state.stdout_tty:
+            sys.stdout.write(visible(data.decode("utf-8", "replace")))
+            sys.stdout.flush()
         else:
             sys.stdout.buffer.write(data)
         return
@@ -119,7 +122,10 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
     if as_json:
         emit_json({**rev.to_dict(), "text": text})
         return
-    sys.stdout.buffer.write(text.encode("utf-8"))
+    if state.stdout_tty:  # escape sequences shown, never obeyed; piped: exactly the text,
+        sys.stdout.write(visible(text))  # whose SHA-256 is the revision's hash
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.flush()
 
 

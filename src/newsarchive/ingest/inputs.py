@@ -84,8 +84,13 @@ def _read_path(path: Path, fmt: str, *, explicit: bool) -> Iterator[Draft | Inpu
     origin = str(path)
     try:
         if path.is_dir():
+            found = False
             for child in _walk(path):
+                found = True
                 yield from _read_path(child, fmt, explicit=False)
+            if not found:  # said, not silently nothing (a wrong folder, a typo'd one)
+                yield InputError(origin, "holds no file to add (" + " ".join(_EXTENSIONS)
+                                 + "; hidden files, links and special files are skipped)")
             return
         kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "auto")
         if kind == "jsonl":
