@@ -102,6 +102,9 @@ def log(state: State, ref: str, as_json: bool) -> None:
 def show(state: State, ref: str, original: bool, as_json: bool) -> None:
     """Print a revision's canonical text (its SHA-256 is the revision's hash).
 
+    Piped, the output is exactly the text; on a terminal, control characters and escape
+    sequences are shown as symbols and bidirectional controls by name, never obeyed.
+
     \b
     newsarchive show putin-reaffirms-war-aims@2
     newsarchive show putin-reaffirms-war-aims | sha256sum
