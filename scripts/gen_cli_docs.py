@@ -19,7 +19,8 @@ fails when it is out of date. Global options go before the command name:
 `newsarchive --store ./arch add ...`.
 
 Exit codes: 0 success; 1 failure (for several inputs: any failed, the rest still
-processed); 2 usage error or malformed query; 3 the store stayed locked past `--wait`.
+processed); 2 usage error or malformed query; 3 the store stayed locked past `--wait`;
+130 interrupted (Ctrl-C, which stops even a long query within a second).
 Errors are one line on stderr, `error: ...`; `--debug` (or `NEWSARCHIVE_DEBUG=1`) shows
 tracebacks. Colour only on a terminal, never with `NO_COLOR` or `--no-color`.
 

@@ -49,6 +49,7 @@ class Route:
     repeat: int = 1  # the body is sent this many times (a huge body from a small one)
     send_length: bool = True  # False: no Content-Length, the connection closes at the end
     header_trickle: float = 0.0  # seconds between the bytes of the status line and headers
+    header_burst: int = 0  # ...after sending this many of them at once
 
 
 class TestServer(ThreadingHTTPServer):
@@ -128,7 +129,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route.header_trickle:
             head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Pad: " + b"a" * 200
             try:
-                for i in range(len(head)):
+                self.wfile.write(head[:route.header_burst])
+                self.wfile.flush()
+                for i in range(route.header_burst, len(head)):
                     self.wfile.write(head[i:i + 1])
                     self.wfile.flush()
                     time.sleep(route.header_trickle)

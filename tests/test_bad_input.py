@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -38,6 +39,12 @@ BAD = {
     "notext.jsonl": (b'{"title": "no text", "source": "x"}\n', "no 'text'"),
     "header-only.txt": (b"title: only a header\nsource: x\n\n", "no article text"),
     "binary.html": (b"<html>\x00\x9f\x00garbage" * 50, "binary"),
+    "gzip.html": (gzip.compress(b"<html><body><p>An article.</p></body></html>" * 500),
+                  "binary file, not text (gzip-compressed data)"),
+    "gzip.txt": (gzip.compress(b"source: x\n\nAn article. " * 500),
+                 "binary file, not text (gzip-compressed data)"),
+    "pdf.html": (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n" * 20,
+                 "binary file, not text (a PDF document)"),
     "surrogate.jsonl": (b'{"text": "ok\\udc80", "source": "x"}\n', "unpaired surrogate"),
     "deep.jsonl": (b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
     "huge-revision.jsonl": (b'{"text": "t", "source": "x", "revision": 99999999999999999999}\n',
@@ -159,6 +166,21 @@ def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
     assert str(cfg) in r.stderr and "line 3" in r.stderr and r.stderr.count("\n") == 1
 
 
+def test_config_read_only_up_to_a_cap(proc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A config is read up to 1 MiB: ``--config /dev/zero`` read 1.9 GB, then a MemoryError
+    traceback."""
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# a comment\n" * (1024 * 1024 // 12 + 1))
+    for path in [big, *([Path("/dev/zero")] if Path("/dev/zero").exists() else [])]:
+        r = proc("--config", str(path), "list", timeout=60)
+        err = r.stderr.decode()
+        assert r.returncode == 1 and err.count("\n") == 1, err
+        assert err == f"error: config {path}: is over the 1,048,576-byte cap for a config file\n"
+    ok = tmp_path / "ok.toml"
+    ok.write_bytes(b"# a comment\n" * 1000)
+    assert proc("--config", str(ok), "init").returncode == 0
+
+
 @pytest.mark.parametrize("body, message", [
     ('stroe = "x"\n', "unknown key 'stroe' (known: store, allow_private_networks, "
                       "wayback_url, notify, notify_kinds, notify_timeout, feeds, watch, noise) "
@@ -246,3 +268,58 @@ def test_jsonl_batch_reports_line(cli: CliRun, tmp_path: Path) -> None:
     r = cli("add", str(p))
     assert r.exit_code == 1 and "mixed.jsonl:2" in r.stderr
     assert r.stdout.count("added") == 3
+
+
+# -- oversized queries (issue 18): a clear error and exit 2, before SQLite sees them ------------
+OVERSIZED = {
+    "1000 ORed words": " OR ".join(["the"] * 1000),
+    "10000 ORed words": " OR ".join(["the"] * 10_000),
+    "1000 ORed prefixes": " OR ".join(["a*"] * 1000),
+    "65 words": " ".join(["war"] * 65),
+    "a phrase of 65 words": '"' + " ".join(["war"] * 65) + '"',
+    "1001 characters": "x" * 1001,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERSIZED))
+def test_oversized_search_query(cli: CliRun, filled: Path, name: str) -> None:
+    query = OVERSIZED[name]
+    for extra in ([], ["--removed"]):
+        r = cli("search", query, *extra)
+        assert r.exit_code == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert r.stderr.startswith("error: bad search query '") and "at most" in r.stderr
+        assert len(r.stderr) < 200  # the query is shortened, not echoed whole
+    assert cli("search", " OR ".join(["war"] * 64)).exit_code == 0  # the limit itself
+
+
+def test_too_many_filter_values(cli: CliRun, filled: Path) -> None:
+    args = [a for i in range(101) for a in ("--source", f"s{i}")]
+    for command in ("list", "search", "changes", "export"):
+        r = cli(command, *(["x"] if command == "search" else []), *args)
+        assert r.exit_code == 2 and r.stderr.count("\n") == 1, (command, r.stderr)
+        assert "--source names 101 values; at most 100" in r.stderr
+    assert cli("list", *args[:200]).exit_code == 0
+
+
+def test_huge_format_file_is_not_read_whole(cli: CliRun, filled: Path) -> None:
+    """The store's format file holds one line; a huge one (or a planted /dev/zero-like
+    file) is refused after 4 KB."""
+    (filled / "format").write_bytes(b" " * (64 * 1024 * 1024))
+    r = cli("list")
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "unreadable format file (over 4,096 bytes)" in r.stderr
+
+
+def test_a_directory_with_nothing_to_add_says_so(cli: CliRun, tmp_path: Path) -> None:
+    """It printed nothing and exited 0."""
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (empty / ".hidden.txt").write_text("source: x\n\nHidden.\n")
+    r = cli("add", str(empty))
+    assert (r.exit_code, r.stdout) == (1, "")
+    assert r.stderr.startswith(f"error: {empty}: holds no file to add (.txt ")
+    assert r.stderr.count("\n") == 1
+    (empty / "sub" / "a.txt").write_text("source: x\n\nFound in a subdirectory.\n")
+    r = cli("add", str(empty))
+    assert r.exit_code == 0 and r.stdout.startswith("added x/"), r.stderr

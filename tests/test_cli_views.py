@@ -317,3 +317,68 @@ def test_diff_refuses_two_formats_at_once(cli: CliRun, filled: Path) -> None:
     for args in (["--json", "--format", "html"], ["--stat", "--format", "unified"]):
         r = cli("diff", "putin-reaffirms-war-aims", *args)
         assert r.exit_code == 2 and r.stderr.startswith("error: ") and r.stdout == ""
+
+
+def on_a_terminal(store: Path, *args: str) -> bytes:
+    """What the CLI writes to a real pseudo-terminal (stdout is a tty there)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([sys.executable, "-m", "newsarchive", "--store", str(store),
+                              *args], stdout=slave, stderr=subprocess.PIPE,
+                             env={**os.environ, "PAGER": "cat", "TERM": "dumb"})
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait(timeout=120)
+        assert p.returncode == 0, p.stderr.read() if p.stderr else b""
+        return out
+    finally:
+        os.close(master)
+
+
+HOSTILE_TEXT = ("Alternate screen \x1b[?1049h, a title \x1b]0;owned\a, a link "
+                "\x1b]8;;http://evil/\ahere\x1b]8;;\a and \u202egnp.exe.")
+
+
+def test_show_on_a_terminal_shows_escapes_piped_is_exact(cli: CliRun, store: Path) -> None:
+    """``show`` wrote an article's escape sequences (OSC, the alternate screen) raw to the
+    terminal; there they are now shown as symbols, as by the other commands. Piped, the
+    bytes are exactly the text whose SHA-256 is the revision's hash."""
+    import hashlib
+
+    r = cli("add", "-", "--source", "x", "--slug", "esc", "--title", "T",
+            input=HOSTILE_TEXT + "\n", store_path=store)
+    assert r.exit_code == 0
+    digest = r.stdout.split()[-1]
+    piped = cli("show", "esc", store_path=store).stdout_bytes
+    assert hashlib.sha256(piped).hexdigest().startswith(digest)
+    assert b"\x1b]0;owned\x07" in piped
+    shown = on_a_terminal(store, "show", "esc")
+    assert b"\x1b" not in shown and b"\x07" not in shown, shown
+    assert "\u241b]0;owned\u2407".encode() in shown and b"<U+202E>gnp.exe" in shown
+
+
+def test_bidi_controls_are_named_on_screen(cli: CliRun, store: Path) -> None:
+    """Right-to-left overrides and isolates (U+202A-U+202E, U+2066-U+2069) in a title made
+    list, log and search show it reordered ("Trojan Source")."""
+    title = "Invoice \u202etxt.exe\u202c and \u2067isolated\u2069"
+    assert cli("add", "-", "--source", "x", "--slug", "bidi", "--title", title,
+               input="A text about invoices.\n", store_path=store).exit_code == 0
+    for args in (("list",), ("log", "bidi"), ("search", "invoices")):
+        for out in (cli(*args, store_path=store).stdout.encode(), on_a_terminal(store, *args)):
+            assert not any(ch.encode() in out for ch in "\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069"), (args, out)
+            assert b"Invoice <U+202E>txt.exe<U+202C> and <U+2067>isolated<U+2069>" in out
+    assert json.loads(cli("show", "bidi", "--json", store_path=store).stdout)["title"] == title

@@ -376,3 +376,63 @@ def test_readonly_store_stays_readable(readonly_store: tuple[Path, dict]) -> Non
     r = nac(ro, "check")
     assert r.returncode == 0, r.stdout
     assert tree_digest(ro) == digest
+
+
+def test_reindex_on_full_disk_is_one_line(mount_tmpfs: Callable[[str], Path],
+                                          tmp_path: Path) -> None:
+    """SQLite's "database or disk is full" from rebuilding the catalog: one line naming the
+    store (it was a traceback), and the catalog before it is intact."""
+    store, before = full_store_with_garbage(mount_tmpfs("4m"), tmp_path, leave=0)
+    r = nac(store, "reindex")
+    err = assert_one_line_error(r, str(store))
+    assert "full" in err.lower(), err
+    assert exported(store) == before
+    (store.parent / "filler").unlink()  # room again: the same reindex works
+    r = nac(store, "reindex")
+    assert r.returncode == 0, r.stderr
+    assert exported(store) == before
+
+
+LEAVE_WAL = r"""
+import os, sys, newsarchive
+archive = newsarchive.open(sys.argv[1])
+archive.add("Late story, written to the log only.", source="disk", date="2024-03-03",
+            slug="late", title="Story late")
+os._exit(0)  # killed: the catalog's last transaction stays in catalog.sqlite-wal
+"""
+
+
+@pytest.mark.parametrize("mode", ["remount", "chmod"])
+@pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
+def test_readonly_store_with_a_leftover_wal(store: Path, tmp_path: Path, mode: str,
+                                            shm: bool) -> None:
+    """A store left by a killed writer (its last commit only in catalog.sqlite-wal), then
+    made read-only: the read commands and check read everything, write nothing, and report
+    no damage (check said "attempt to write a readonly database"). Without the -shm index,
+    which SQLite cannot create on a read-only store, the catalog is read from a copy."""
+    before = seed_store(store, tmp_path)
+    r = subprocess.run([sys.executable, "-c", LEAVE_WAL, str(store)], capture_output=True,
+                       check=False, timeout=120)
+    assert r.returncode == 0, r.stderr
+    wal = store / "catalog.sqlite-wal"
+    assert wal.stat().st_size > 0
+    if not shm:
+        (store / "catalog.sqlite-shm").unlink()
+    for ro in _make_readonly(store, tmp_path, mode):
+        digest = tree_digest(ro)
+        have = exported(ro)
+        assert {k: v for k, v in have.items() if k in before} == before
+        assert ("disk/2024-03-03/late", 1) in have  # the commit only the log holds
+        for args in (("list", "--json"), ("log", "late"), ("show", "late"),
+                     ("search", "late"), ("changes",), ("stats",)):
+            r = nac(ro, *args)
+            assert r.returncode == 0 and r.stderr == b"", (args, r.stderr)
+        r = nac(ro, "list", "--json")
+        assert len(json_lines(r.stdout)) == 21
+        r = nac(ro, "check", "--json")
+        problems = json.loads(r.stdout)["problems"]
+        assert r.returncode == 0 and not [p for p in problems if p["damage"]], problems
+        if not shm:
+            assert any("temporary copy" in p["detail"] for p in problems), problems
+        assert tree_digest(ro) == digest  # nothing written
+        assert not (ro / "catalog.sqlite-shm").exists() or shm

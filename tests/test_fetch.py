@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from newsarchive.errors import FetchError
+from newsarchive.errors import FetchError, InputError
 from newsarchive.web.fetch import is_public_address, Fetcher, Response
 from tests.httpserver import Route, TestServer, gzip_bomb, gzip_bytes
 
@@ -262,6 +262,22 @@ def test_trickling_hits_the_total_limit(http_server: TestServer, route: Route) -
     with make(timeout=1.0, total_timeout=0.5) as f, pytest.raises(FetchError) as excinfo:
         f.get(http_server.url("/trickle"))
     assert reason(excinfo) == "took longer than 0.5 s to download"
+
+
+def test_trickled_headers_after_the_status_line_time_out(http_server: TestServer) -> None:
+    """The status line arrives at once, the headers a byte at a time: the deadline's timer
+    shut the socket mid-headers, http.client took that for their end, and the empty body
+    became "no article text found" (after 62 s, for `add URL`). It is the time limit."""
+    from newsarchive.web.snapshot import fetch_article
+
+    http_server.routes["/trickle"] = Route(header_trickle=0.05, header_burst=44)
+    with make(timeout=1.0, total_timeout=0.5) as f:
+        with pytest.raises(FetchError) as excinfo:
+            f.get(http_server.url("/trickle"))
+        assert reason(excinfo) == "took longer than 0.5 s to download"
+        with pytest.raises(InputError) as err:
+            fetch_article(f, http_server.url("/trickle"))
+        assert err.value.reason == "took longer than 0.5 s to download"
 
 
 def test_malformed_redirect_and_unasked_304(http_server: TestServer) -> None:

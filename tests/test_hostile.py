@@ -5,6 +5,7 @@ whatever links are planted inside it or whatever names, slugs, titles or URLs sa
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -377,3 +378,118 @@ def test_ref_with_newline_is_a_one_line_error(cli: CliRun) -> None:
     r = cli("show", "--", "no-such\narticle")
     assert r.exit_code == 1
     assert r.stderr.startswith("error: ") and r.stderr.count("\n") == 1, r.stderr
+
+
+# -- pathological tokens (issue 18) ------------------------------------------------------------
+def peak_rss_mb(store: Path, *args: str) -> tuple[int, float]:
+    """Run the CLI in a subprocess; its exit code and peak resident set in MB (wait4 gives
+    the rusage of that one child, not the maximum over every child of the test worker)."""
+    import subprocess
+    import sys
+
+    p = subprocess.Popen([sys.executable, "-m", "newsarchive", "--store", str(store), *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes there, KiB on Linux
+    return p.returncode, usage.ru_maxrss * scale / 1e6
+
+
+@pytest.mark.slow
+def test_an_8_mb_word_keeps_memory_bounded(tmp_path: Path, store: Path) -> None:
+    """One 8 MB token (no space in it) added, revised and diffed: Python's re kept state for
+    every character of a repeated group (1 GB); each command now stays under 200 MB."""
+    letters = bytes(97 + i % 26 for i in range(256))
+    word = os.urandom(8 * 1024 * 1024).translate(letters)
+    header = b"source: tok\ndate: 2024-01-01\ntitle: One long word\nslug: tok\n\n"
+    for i, body in enumerate((word, word[:4_000_000] + b"Z" + word[4_000_000:])):
+        path = tmp_path / f"word{i}.txt"
+        path.write_bytes(header + body + b"\n")
+        code, peak = peak_rss_mb(store, "add", str(path))
+        assert code == 0 and peak < 200, (i, code, peak)
+    code, peak = peak_rss_mb(store, "diff", "tok")
+    assert code == 0 and peak < 200, (code, peak)
+
+
+# -- layouts check must see (issue 18) -----------------------------------------------------------
+def test_a_linked_fanout_directory_is_damage_check_repair_mends(
+        tmp_path: Path, store: Path, cli: CliRun) -> None:
+    """``objects/ab`` planted as a link: add refused to write through it while check said ok.
+    Now check reports it, add says what to do, and check --repair replaces the link by a
+    directory of verified copies of what it led to (nothing there is changed)."""
+    seed(cli, store, tmp_path)
+    exported = cli("export").stdout
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    fan = content_hash(canonicalize(NEW_TEXT))[:2]
+    if (store / "objects" / fan).exists():
+        shutil.rmtree(store / "objects" / fan)  # (seed objects only by chance: repaired below)
+    (outside / "empty").mkdir()
+    (outside / "empty" / ("0" * 62)).write_bytes(b"not an object")
+    (store / "objects" / fan).symlink_to(outside / "empty", target_is_directory=True)
+    held = next(d for d in sorted((store / "objects").glob("??")) if d.name != fan
+                and not d.is_symlink() and any(d.iterdir()))  # a directory of seed objects,
+    shutil.move(held, outside / "held")  # moved out and linked: reads went through the link
+    held.symlink_to(outside / "held", target_is_directory=True)
+    before_outside = snapshot(outside)
+    r = add_single(cli, tmp_path)
+    assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+    assert "symbolic link" in r.stderr and "check --repair" in r.stderr
+    r = cli("check", "--json")
+    problems = json.loads(r.stdout)["problems"]
+    assert r.exit_code == 1
+    links = {p["object"] for p in problems if p["kind"] == "link" and p["damage"]}
+    assert links == {str(store / "objects" / fan), str(held)}, problems
+    r = cli("check", "--repair")
+    assert r.exit_code == 0, r.stdout
+    assert r.stdout.count("a symbolic link to") == 2 and "replaced by a directory" in r.stdout
+    for d in (store / "objects" / fan, held):
+        assert not d.is_symlink() and d.is_dir()
+    assert snapshot(outside) == before_outside
+    assert cli("check").exit_code == 0
+    assert cli("export").stdout == exported
+    assert add_single(cli, tmp_path).exit_code == 0
+    assert cli("check").exit_code == 0
+    store_files_are_ours(store)
+
+
+def test_an_object_replaced_by_a_link_is_set_aside(tmp_path: Path, store: Path,
+                                                   cli: CliRun) -> None:
+    """A loose object replaced by a symbolic link: check --repair refused forever ("cannot
+    be read"); it is corrupt, and a repair sets it aside like any corrupt object."""
+    seed(cli, store, tmp_path)
+    outside = tmp_path / "outside"
+    outside.write_text("precious\n")
+    loose = sorted(p for p in (store / "objects").glob("??/*") if p.is_file())[0]
+    loose.unlink()
+    loose.symlink_to(outside)
+    r = cli("check", "--json")
+    problems = json.loads(r.stdout)["problems"]
+    assert r.exit_code == 1
+    oid = loose.parent.name + loose.name
+    assert [p["detail"] for p in problems if p["object"] == oid and p["damage"]] == [
+        "a symbolic link, not an object file"], problems
+    r = cli("check", "--repair")
+    assert r.exit_code == 0, r.stdout
+    assert (store / "quarantine" / oid).is_symlink()  # the link itself, moved
+    assert outside.read_text() == "precious\n"
+    assert cli("check", "-q").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [("gc", "--grace", "0"), ("check", "--repair")])
+def test_a_garbage_pack_without_index_is_set_aside(tmp_path: Path, store: Path, cli: CliRun,
+                                                   command: tuple[str, ...]) -> None:
+    """check's note said gc and check --repair would index it, and neither could: they set
+    it aside in quarantine/ and say so; check is then silent."""
+    seed(cli, store, tmp_path)
+    garbage = store / "objects" / "pack" / ("pack-" + "ab" * 20 + "-1.pack")
+    garbage.write_bytes(os.urandom(5000))
+    r = cli("check")
+    assert r.exit_code == 0 and "sets it aside in quarantine/" in r.stdout, r.stdout
+    r = cli(*command)
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    said = r.stdout + r.stderr
+    assert garbage.name in said and "set aside in quarantine/" in said, said
+    assert not garbage.exists() and (store / "quarantine" / garbage.name).is_file()
+    r = cli("check")
+    assert r.exit_code == 0 and "unindexed" not in r.stdout, r.stdout

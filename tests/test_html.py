@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from newsarchive.errors import InputError
 from newsarchive.web.fetch import Fetcher
 from newsarchive.ingest.html import html_fragment_to_text, html_to_draft, looks_like_html
 from newsarchive.ingest.prepare import prepare
+from newsarchive.ingest.signatures import binary_reason, unreadable_reason
 from tests.httpserver import Route, TestServer
 
 
@@ -111,7 +113,6 @@ def test_canonical_to_the_home_page_is_ignored() -> None:
             b'<li><a href="/">Home</a></li><li><a href="/a">World</a></li></ul></nav>'
             b'<footer><p>(c) 2024 Example. <a href="/p">Privacy</a></p></footer></body></html>'
         ),
-        b"\x00\x01\x02\x03",
         b"",
     ],
 )
@@ -119,6 +120,60 @@ def test_no_article_text(html: bytes) -> None:
     with pytest.raises(InputError) as excinfo:
         html_to_draft(html, origin="page.html")
     assert str(excinfo.value) == "page.html: no article text found in the HTML"
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+ARTICLE_HTML = (b"<html><head><title>A title</title></head><body><article>"
+                + b"<p>A paragraph of an article that is long enough to be kept.</p>" * 20
+                + b"</article></body></html>")
+BINARY_PAGES = {  # what each is called in the error
+    "gzip-of-html": (_gzip(ARTICLE_HTML), "gzip-compressed data"),
+    "gzip-of-noise": (_gzip(os.urandom(300_000)), "gzip-compressed data"),
+    "png": (b"\x89PNG\r\n\x1a\n" + os.urandom(5000), "a PNG image"),
+    "pdf": (b"%PDF-1.7\n" + os.urandom(5000), "a PDF document"),
+    "zip": (b"PK\x03\x04" + os.urandom(5000), "a zip archive"),
+    "mp4": (b"\x00\x00\x00\x18ftypmp42" + os.urandom(5000), "an MP4"),
+    "noise": (bytes(range(256)) * 200, "control characters"),
+    "control-bytes": (b"\x00\x01\x02\x03", "control characters"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_PAGES))
+def test_binary_data_is_not_an_article(name: str) -> None:
+    """Whatever a server's Content-Type or a file's name says (1 MB of gzip served as
+    text/html became an article of replacement characters)."""
+    data, kind = BINARY_PAGES[name]
+    with pytest.raises(InputError) as excinfo:
+        html_to_draft(data, origin="page.html")
+    assert str(excinfo.value).startswith("page.html: is not an HTML page but binary data (")
+    assert kind in str(excinfo.value)
+
+
+def test_text_of_replacement_characters_is_refused() -> None:
+    """Bytes without a signature or control bytes that decode to little but U+FFFD."""
+    body = "<p>" + "\ufffd\ufffd word " * 500 + "</p>"
+    page = f"<html><body><article>{body}</article></body></html>".encode()
+    with pytest.raises(InputError, match="is not readable text: 33% of its characters"):
+        html_to_draft(page, origin="page.html")
+    few = page.replace("\ufffd\ufffd word ".encode() * 400, b"plain words here " * 400)
+    assert html_to_draft(few, origin="page.html").text  # a few are an article's
+
+
+def test_sniffing_keeps_real_pages() -> None:
+    for path in sorted(PAGES.parent.rglob("*.htm*")):
+        data = path.read_bytes()
+        assert binary_reason(data) is None, path
+        try:
+            text = html_to_draft(data, origin=path.name).text
+        except InputError as err:
+            assert "binary" not in str(err) and "readable" not in str(err), err
+            continue
+        assert unreadable_reason(text) is None, path
 
 
 def test_fragment_is_read() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from newsarchive.archive import Archive
 from newsarchive.errors import InputError
 from newsarchive.web.fetch import Fetcher
 from newsarchive.web.snapshot import fetch_article, run_snapshot, FeedReport, FeedSpec
+from tests.conftest import CliRun, tree_digest
 from tests.httpserver import Route, TestServer, gzip_bomb
 
 
@@ -330,6 +332,28 @@ def test_fetch_article_for_add_url(http_server: TestServer) -> None:
         assert excinfo.value.origin == http_server.url("/gone")
         with pytest.raises(InputError, match="not a public address"):
             fetch_article(f, http_server.url("/a"), trusted=False)
+
+
+def test_binary_served_as_html_is_not_an_article(http_server: TestServer, cli: CliRun,
+                                                 store: Path) -> None:
+    """1 MB of gzip bytes served as text/html without Content-Encoding (it became a 67-word
+    article of replacement characters): refused in one line, whatever the type says."""
+    import gzip
+
+    blob = gzip.compress(os.urandom(1024 * 1024))
+    for path, ctype in (("/gz", "text/html"), ("/gz-octets", "application/octet-stream"),
+                        ("/gz-plain", "text/plain; charset=utf-8")):
+        http_server.routes[path] = Route(body=blob, content_type=ctype)
+    with fetcher() as f:
+        with pytest.raises(InputError, match=r"not an HTML page but binary data \(gzip"):
+            fetch_article(f, http_server.url("/gz"))
+    assert cli("add", "-", "--source", "x", input="Something stored.\n").exit_code == 0
+    before = tree_digest(store)
+    for path in ("/gz", "/gz-octets", "/gz-plain"):
+        r = cli("add", http_server.url(path))
+        assert r.exit_code == 1 and r.stderr.count("\n") == 1, r.stderr
+        assert "binary data (gzip-compressed data)" in r.stderr or "not an HTML page" in r.stderr
+    assert tree_digest(store) == before
 
 
 def test_a_declared_type_is_believed_sniffing_is_for_generic_ones(

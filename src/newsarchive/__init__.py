@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import (
     AmbiguousRef,
+    CatalogError,
     ConfigError,
     FeedError,
     FetchError,
@@ -17,6 +18,7 @@ from newsarchive.errors import (
     IntegrityError,
     NewsArchiveError,
     QueryError,
+    QueryTimeout,
     RevisionNotFound,
     StoreError,
     StoreLocked,
@@ -30,6 +32,7 @@ __all__ = [
     "AmbiguousRef",
     "Archive",
     "Article",
+    "CatalogError",
     "ConfigError",
     "Draft",
     "FeedError",
@@ -39,6 +42,7 @@ __all__ = [
     "NewsArchiveError",
     "Problem",
     "QueryError",
+    "QueryTimeout",
     "Revision",
     "RevisionNotFound",
     "StoreError",

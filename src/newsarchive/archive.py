@@ -17,6 +17,8 @@ from newsarchive.errors import InputError, NewsArchiveError, UsageError
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.ingest.prepare import apply_overrides
 from newsarchive.model import (
+    MAX_FILTER_VALUES,
+    QUERY_TIMEOUT,
     AddResult,
     Article,
     Change,
@@ -171,13 +173,14 @@ class Archive:
 
     def articles(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                  until: str | None = None, changed: bool = False,
-                 kind: str | Sequence[str] | None = None,
-                 limit: int | None = None) -> list[Article]:
-        """Articles, newest change first, filtered as ``list``."""
+                 kind: str | Sequence[str] | None = None, limit: int | None = None,
+                 timeout: float | None = QUERY_TIMEOUT) -> list[Article]:
+        """Articles, newest change first, filtered as ``list``; QueryTimeout when the
+        query runs longer than ``timeout`` seconds (None: no limit)."""
         if limit is not None:
             _require(int, limit=limit)
         return listing.articles(self.store, **_filters(source, since, until, kind),
-                                changed=changed, limit=limit)
+                                changed=changed, limit=limit, timeout=_seconds(timeout))
 
     def revisions(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                   until: str | None = None, changed: bool = False,
@@ -197,8 +200,11 @@ class Archive:
     def search(self, query: str, *, source: str | Sequence[str] | None = None,
                since: str | None = None, until: str | None = None, limit: int = 20,
                all_revisions: bool = False, removed: bool = False, added: bool = False,
-               markers: tuple[str, str] = ("[", "]")) -> list[Hit]:
-        """Full-text search, best first; see :mod:`newsarchive.search`."""
+               markers: tuple[str, str] = ("[", "]"),
+               timeout: float | None = QUERY_TIMEOUT) -> list[Hit]:
+        """Full-text search, best first; see :mod:`newsarchive.search`. QueryError for a
+        malformed or oversized query, QueryTimeout when it runs longer than ``timeout``
+        seconds (None: no limit)."""
         _require(str, query=query)
         _require(int, limit=limit)
         from newsarchive.search.hits import search  # start-up time
@@ -206,16 +212,19 @@ class Archive:
         f = _filters(source, since, until, None)
         return search(self.store, query, sources=f["sources"], since=f["since"],
                       until=f["until"], limit=limit, all_revisions=all_revisions,
-                      removed=removed, added=added, markers=markers)
+                      removed=removed, added=added, markers=markers,
+                      timeout=_seconds(timeout))
 
     def changes(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                 until: str | None = None, kind: str | Sequence[str] | None = None,
-                limit: int = 50) -> list[Change]:
-        """Recent revisions across the archive with their kinds, newest first."""
+                limit: int = 50, timeout: float | None = QUERY_TIMEOUT) -> list[Change]:
+        """Recent revisions across the archive with their kinds, newest first;
+        QueryTimeout when selecting them takes longer than ``timeout`` seconds."""
         _require(int, limit=limit)
         from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
 
-        return changes(self.store, **_filters(source, since, until, kind), limit=limit)
+        return changes(self.store, **_filters(source, since, until, kind), limit=limit,
+                       timeout=_seconds(timeout))
 
     def changes_report(self, changes: Sequence[Change], fmt: str = "atom") -> str:
         """The changes as an Atom feed (``fmt="atom"``) or a static HTML page (``"html"``)."""
@@ -360,16 +369,32 @@ class Archive:
 def _filters(source: str | Sequence[str] | None, since: str | None, until: str | None,
              kind: str | Sequence[str] | None) -> dict[str, Any]:
     """The shared filters, checked and parsed: sources, since, until, kinds."""
-    return {"sources": _as_list(source), "since": _date_or_none(since, "--since"),
-            "until": _date_or_none(until, "--until"), "kinds": _as_list(kind)}
+    return {"sources": _as_list(source, "--source"), "since": _date_or_none(since, "--since"),
+            "until": _date_or_none(until, "--until"), "kinds": _as_list(kind, "--kind")}
 
 
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
+def _as_list(value: str | Sequence[str] | None, option: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
-    return list(value)
+    values = list(dict.fromkeys(value))  # once each, in order
+    if len(values) > MAX_FILTER_VALUES:
+        raise UsageError(f"{option} names {len(values):,} values; at most "
+                         f"{MAX_FILTER_VALUES} are allowed")
+    return values
+
+
+def _seconds(value: float | None) -> float | None:
+    """A time budget: None or 0 for no limit, else a positive finite number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds, not {type(value).__name__}")
+    if value != value or value < 0 or value == float("inf"):
+        raise UsageError(f"timeout must be 0 (no limit) or a positive number of seconds, "
+                         f"not {value!r}")
+    return float(value) or None
 
 
 def _date_or_none(value: str | None, option: str) -> str | None:

@@ -38,6 +38,7 @@ DEFAULT_INTERVALS: tuple[tuple[timedelta, timedelta], ...] = (
     (7 * 24 * _H, 3 * _H),
     (30 * 24 * _H, 72 * _H),
 )
+MAX_CONFIG_BYTES = 1024 * 1024  # thousands of feeds; more is not a config file
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,17 @@ def load_config(flag: str | None, *, kinds: Collection[str] | None = None) -> Co
     ``newsarchive.model.KINDS``); None: not checked."""
     path, explicit = config_path(flag)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:  # at most the cap: /dev/zero has no end
+            data = f.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         if explicit:  # named by --config or $NEWSARCHIVE_CONFIG: a typo, not "no config"
             raise ConfigError(str(path), "no such file") from None
         return Config(path=None)
     except OSError as err:
         raise ConfigError(str(path), err.strerror or str(err)) from err
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(str(path), f"is over the {MAX_CONFIG_BYTES:,}-byte cap for a "
+                                     "config file")
     try:
         text = data.decode("utf-8")
         doc = tomllib.loads(text)

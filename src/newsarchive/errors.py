@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 
-Remedy = Literal["init", "reindex", "repair", "wait"]
+Remedy = Literal["init", "reindex", "repair", "check", "wait", "narrow"]
 
 
 class NewsArchiveError(Exception):
@@ -86,6 +86,64 @@ class StoreError(NewsArchiveError):
         self.remedy = remedy
 
 
+# SQLite's error codes (prefixes of the extended ones) that say something about where the
+# catalog is kept, not about the catalog: what CatalogError advises for each
+_CONDITIONS = {
+    "SQLITE_FULL": "the disk is full ({}); free some space and run the command again",
+    "SQLITE_READONLY": "the catalog cannot be written ({}): the store is read-only here; "
+                       "reads work, writes cannot",
+    "SQLITE_IOERR": "the catalog could not be read or written ({}): is the disk failing?",
+    "SQLITE_BUSY": "the catalog is locked by another process ({}); try again",
+    "SQLITE_LOCKED": "the catalog is locked by another process ({}); try again",
+    "SQLITE_CANTOPEN": "cannot open the catalog ({}); check the store's permissions",
+    "SQLITE_NOMEM": "out of memory in the catalog ({})",
+    "SQLITE_PERM": "the catalog cannot be accessed ({}); check the store's permissions",
+    "SQLITE_AUTH": "the catalog cannot be accessed ({}); check the store's permissions",
+}
+
+
+class CatalogError(StoreError):
+    """The catalog database failed: a full disk, an I/O error, a read-only or locked
+    database, a file it cannot open, or damage.
+
+    ``store`` is the store's directory, ``reason`` SQLite's message and ``code`` SQLite's
+    name of the error (``SQLITE_FULL``, ``SQLITE_IOERR_WRITE``...; '' when unknown).
+    """
+
+    def __init__(self, store: str, reason: str, code: str = "") -> None:
+        self.store = store
+        self.reason = reason
+        self.code = code
+        condition = next((text for prefix, text in _CONDITIONS.items()
+                          if code == prefix or code.startswith(prefix + "_")), None)
+        if condition is not None:
+            message = condition.format(reason)
+        elif code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            message = f"the catalog is damaged ({reason})"
+        else:
+            message = f"the catalog failed ({reason})"
+        super().__init__(f"{store}: {message}" if store else message)
+        if condition is None:
+            self.remedy = "repair" if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) \
+                else "check"
+
+    @property
+    def damaged(self) -> bool:
+        """Whether the catalog itself is at fault (not the disk, permissions or a lock)."""
+        return not any(self.code == p or self.code.startswith(p + "_") for p in _CONDITIONS)
+
+
+class QueryTimeout(NewsArchiveError):
+    """A query ran past its time budget and was stopped."""
+
+    remedy: Remedy | None = "narrow"
+
+    def __init__(self, what: str, seconds: float) -> None:
+        self.what = what
+        self.seconds = seconds
+        super().__init__(f"the {what} took longer than {seconds:g} s and was stopped")
+
+
 class StoreLocked(NewsArchiveError):
     """Another process held the store's write lock past the wait."""
 
@@ -147,7 +205,8 @@ class QueryError(UsageError):
     def __init__(self, query: str, reason: str) -> None:
         self.query = query
         self.reason = reason
-        super().__init__(f"bad search query {query!r}: {reason}")
+        shown = query if len(query) <= 80 else query[:60] + "\u2026"  # one line, readable
+        super().__init__(f"bad search query {shown!r}: {reason}")
 
 
 class FetchError(NewsArchiveError):

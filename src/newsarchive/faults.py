@@ -1,4 +1,5 @@
-"""Named points in the write path where tests can inject a crash or an error.
+"""Named points in the write path (and in queries) where tests can inject a crash or an
+error, or learn that a step has been reached.
 
 Production code calls :func:`point` at each step of a durable write; it does nothing
 unless a test has installed a hook (the reliability tests run the CLI in a subprocess
@@ -17,6 +18,7 @@ POINTS = (
     "record-written",        # a revision record object is in place
     "before-commit",         # every object durable, catalog transaction not committed
     "after-commit",          # catalog committed, result not yet reported
+    "query-step",            # a bounded query (search, list, changes) is running in SQLite
 )
 
 _hook: Callable[[str], None] | None = None

@@ -14,6 +14,11 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 # Revision numbers past this are refused (as input or in a reference): beyond any real
 # history, and near the end of SQLite's 64-bit integers
 MAX_REVISION = 2**62
+# How long a search, listing or changes query may run, in seconds, unless told otherwise
+# (the CLI's --timeout; 0 or None: no limit)
+QUERY_TIMEOUT = 5.0
+# At most this many values of one repeatable filter (--source, --kind)
+MAX_FILTER_VALUES = 100
 
 
 @dataclass
@@ -147,8 +152,8 @@ class AddResult:
 
 
 ProblemKind = Literal[
-    "catalog", "corrupt", "damaged", "format", "index", "leftover", "mismatch", "missing",
-    "repaired", "repair", "temp", "unindexed", "unreadable",
+    "catalog", "corrupt", "damaged", "format", "index", "leftover", "link", "mismatch",
+    "missing", "repaired", "repair", "temp", "unindexed", "unreadable",
 ]
 
 

@@ -59,6 +59,14 @@ class Workers:
             here.set_exception(err)
         return here
 
+    def lost(self) -> None:
+        """A worker died under a task (its future failed): the pool is broken, so the rest
+        of this run is done here; the next run may start workers again."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+        self.count = 1
+
     def close(self) -> None:
         """Stop the workers; the next call starts new ones (even after a failure)."""
         if self._pool is not None:

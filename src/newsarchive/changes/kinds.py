@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,7 +80,9 @@ _MARKERS = [
     for m in CORRECTION_MARKERS
 ]
 _ANY_MARKER = re.compile("|".join(f"(?:{m.pattern})" for m in _MARKERS), re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# possessive from Python 3.11: a repeated group keeps state per turn in Python's re
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*" + ("+" if sys.version_info >= (3, 11) else ""))
+_NON_SPACE_RUN = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
 _NUMBER_WORDS = frozenset(
     """zero one two three four five six seven eight nine ten eleven twelve thirteen
     fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty
@@ -232,7 +235,7 @@ def _is_respelling(old: _Word, new: _Word) -> bool:
     b, cap_b = new
     if a == b:
         return True
-    if any(c.isdigit() for c in a + b) or a in _NUMBER_WORDS or b in _NUMBER_WORDS:
+    if any(c.isdigit() for c in set(a) | set(b)) or a in _NUMBER_WORDS or b in _NUMBER_WORDS:
         return False
     capitalised = cap_a or cap_b
     shorter = min(len(a), len(b))
@@ -264,18 +267,22 @@ def _common_prefix(a: str, b: str) -> int:
     return lo
 
 
+def _non_space_run(text: str, pos: int) -> int:
+    """How many characters from ``pos`` on are not whitespace."""
+    m = _NON_SPACE_RUN.match(text, pos)
+    return m.end() - pos if m else 0
+
+
 def _differing_middles(old: str, new: str) -> tuple[str, str]:
     """The parts of ``old`` and ``new`` between their common beginning and end, widened
     to whitespace so that no word or number is cut."""
     pre = _common_prefix(old, new)
     suf = _common_prefix(old[pre:][::-1], new[pre:][::-1])
-    while pre > 0 and not old[pre - 1].isspace():
-        pre -= 1
+    if pre > 0:  # back to the whitespace before (by regex: an 8 MB word, in C)
+        pre -= _non_space_run(old[pre - 1::-1], 0)
     end_old, end_new = len(old) - suf, len(new) - suf
-    while end_old < len(old) and not old[end_old].isspace():
-        end_old += 1
-        end_new += 1
-    return old[pre:end_old], new[pre:end_new]
+    widen = _non_space_run(old, end_old)
+    return old[pre:end_old + widen], new[pre:end_new + widen]
 
 
 def _could_be_minor(a: list[str], b: list[str]) -> bool:

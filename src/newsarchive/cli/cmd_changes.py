@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 
 from newsarchive.cli.commands import command
-from newsarchive.cli.context import COUNT, State, emit_json, filter_options, pass_state, style
+from newsarchive.cli.context import (
+    COUNT,
+    State,
+    emit_json,
+    filter_options,
+    pass_state,
+    style,
+    timeout_option,
+)
 from newsarchive.model import KINDS
 from newsarchive.text.canonical import visible
 
@@ -19,9 +27,11 @@ from newsarchive.text.canonical import visible
               default="text", show_default=True,
               help="json: JSON Lines; atom: a feed for readers and bots; html: a static report.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@timeout_option
 @pass_state
 def changes(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
-            kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool) -> None:
+            kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool,
+            timeout: float) -> None:
     """Kinds: headline, substantive, minor, correction, revert. --since/--until filter on
     the capture time.
 
@@ -31,7 +41,8 @@ def changes(state: State, sources: tuple[str, ...], since: str | None, until: st
     newsarchive changes --format html > report.html
     """
     archive = state.archive
-    found = archive.changes(source=sources, since=since, until=until, kind=kinds, limit=limit)
+    found = archive.changes(source=sources, since=since, until=until, kind=kinds, limit=limit,
+                            timeout=timeout)
     if as_json:
         fmt = "json"
     if fmt == "json":

@@ -21,6 +21,7 @@ from newsarchive.cli.context import (
     json_option,
     pass_state,
     style,
+    timeout_option,
     words_delta,
 )
 from newsarchive.cli.errors import error_line, message_of
@@ -41,17 +42,20 @@ def article_options(f: F) -> F:
 
 @command("list")
 @article_options
+@timeout_option
 @json_option
 @pass_state
 def list_(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
-          changed: bool, kinds: tuple[str, ...], limit: int | None, as_json: bool) -> None:
+          changed: bool, kinds: tuple[str, ...], limit: int | None, timeout: float,
+          as_json: bool) -> None:
     """\b
     newsarchive list --source politico --since 2024-04-01
     newsarchive list --changed --kind headline
     """
     state.archive.store.require()
     articles = state.archive.articles(source=sources, since=since, until=until,
-                                      changed=changed or bool(kinds), kind=kinds, limit=limit)
+                                      changed=changed or bool(kinds), kind=kinds, limit=limit,
+                                      timeout=timeout)
     if as_json:
         for a in articles:
             emit_json(a.to_dict())
@@ -96,7 +100,10 @@ def log(state: State, ref: str, as_json: bool) -> None:
 @json_option
 @pass_state
 def show(state: State, ref: str, original: bool, as_json: bool) -> None:
-    """\b
+    """Piped, the output is exactly the text; on a terminal, control characters and escape
+    sequences are shown as symbols and bidirectional controls by name, never obeyed.
+
+    \b
     newsarchive show putin-reaffirms-war-aims@2
     newsarchive show putin-reaffirms-war-aims | sha256sum
     """
@@ -105,6 +112,9 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
         data, media_type = archive.original(ref)
         if as_json:
             emit_json({"original_type": media_type, "original": data.decode("utf-8", "replace")})
+        elif state.stdout_tty:
+            sys.stdout.write(visible(data.decode("utf-8", "replace")))
+            sys.stdout.flush()
         else:
             sys.stdout.buffer.write(data)
         return
@@ -113,7 +123,10 @@ def show(state: State, ref: str, original: bool, as_json: bool) -> None:
     if as_json:
         emit_json({**rev.to_dict(), "text": text})
         return
-    sys.stdout.buffer.write(text.encode("utf-8"))
+    if state.stdout_tty:  # escape sequences shown, never obeyed; piped: exactly the text,
+        sys.stdout.write(visible(text))  # whose SHA-256 is the revision's hash
+    else:
+        sys.stdout.buffer.write(text.encode("utf-8"))
     sys.stdout.flush()
 
 

@@ -13,6 +13,7 @@ from newsarchive.cli.context import (
     json_option,
     pass_state,
     style,
+    timeout_option,
 )
 from newsarchive.text.canonical import visible
 
@@ -27,11 +28,12 @@ BOLD = ("\x1b[1m", "\x1b[22m")
 @click.option("--all-revisions", is_flag=True, help="Search every revision, not only the latest.")
 @click.option("--removed", is_flag=True, help="Match only text that an edit took out.")
 @click.option("--added", is_flag=True, help="Match only text that an edit put in.")
+@timeout_option
 @json_option
 @pass_state
 def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since: str | None,
            until: str | None, limit: int, all_revisions: bool, removed: bool, added: bool,
-           as_json: bool) -> None:
+           timeout: float, as_json: bool) -> None:
     """Words are ANDed; "exact phrase", OR, NOT, prefix*, (parentheses). Matches are
     marked [like this] off a terminal and in bold on one.
 
@@ -44,7 +46,7 @@ def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since
     markers = ("\ue000", "\ue001") if state.color and not as_json else ("[", "]")
     hits = state.archive.search(" ".join(query), source=sources, since=since, until=until,
                                 limit=limit, all_revisions=all_revisions, removed=removed,
-                                added=added, markers=markers)
+                                added=added, markers=markers, timeout=timeout)
     if as_json:
         for h in hits:
             emit_json(h.to_dict())

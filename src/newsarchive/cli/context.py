@@ -90,6 +90,14 @@ def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Machine output (JSON).")(f)
 
 
+def timeout_option(f: F) -> F:
+    from newsarchive.model import QUERY_TIMEOUT
+
+    return click.option("--timeout", type=Seconds(), default=QUERY_TIMEOUT, show_default=True,
+                        metavar="SECONDS",
+                        help="Stop the query after this long (0: no limit).")(f)
+
+
 def filter_options(f: F) -> F:
     """``--source`` (repeatable), ``--since``, ``--until``: shared by list, export, search..."""
     f = click.option("--until", metavar="DATE", help="Only dates on or before DATE.")(f)

@@ -26,6 +26,8 @@ HINTS = {
     "init": (" (", "add an article or run 'newsarchive init' to create one)"),
     "reindex": ("; ", "run 'newsarchive reindex' to rebuild it"),
     "repair": ("; ", "run 'newsarchive check --repair'"),
+    "check": ("; ", "run 'newsarchive check'"),
+    "narrow": ("; ", "narrow it (fewer words, --source, --since) or raise --timeout"),
     "wait": (" (", "retry later or raise --wait)"),
 }
 

@@ -47,7 +47,7 @@ from typing import Any, Literal
 
 from newsarchive.errors import UsageError
 from newsarchive.text.sentences import CLOSERS, TERMINATORS, sentence_tokens
-from newsarchive.text.words import WORD_PATTERN
+from newsarchive.text.words import POSSESSIVE, WORD_PATTERN
 
 GRANULARITIES = ("word", "sentence", "line", "char")
 _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence": "line",
@@ -59,7 +59,7 @@ _COARSER: dict[str, str | None] = {"char": "word", "word": "sentence", "sentence
 # flags): one token, so a diff never marks a lone joiner or a tone ("👍[-🏽-]{+🏻+}")
 _PICTO = "\u2600-\u27bf\U0001f000-\U0001faff"
 _EMOJI = rf"[{_PICTO}](?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[{_PICTO}]" \
-         rf"|(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff])*"
+         rf"|(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff])*{POSSESSIVE}"
 
 
 @cache

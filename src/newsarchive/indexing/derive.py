@@ -102,7 +102,8 @@ class Prefetch:
         future, i = found
         try:
             return future.result()[i]
-        except Exception:  # a broken pool: the caller computes it
+        except Exception:  # a broken pool: the caller computes it, and the rest
+            self.workers.lost()
             return None
 
     def clear(self) -> None:

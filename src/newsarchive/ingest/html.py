@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from newsarchive.errors import InputError
+from newsarchive.ingest.signatures import binary_reason, unreadable_reason
 from newsarchive.model import Draft
 from newsarchive.text.urls import canonical_url
 
@@ -67,6 +68,9 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
             f"the page is {len(data):,} bytes, over the {MAX_HTML_BYTES:,}-byte limit for "
             "extracting an article",
         )
+    binary = binary_reason(data)  # whatever a Content-Type or a file name said
+    if binary is not None:
+        raise InputError(origin, f"is not an HTML page but binary data ({binary})")
     tree = _load(data, origin)
     from trafilatura import bare_extraction
 
@@ -92,6 +96,9 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
     text = _paragraphs(getattr(doc, "text", None) or "", title)
     if not text:
         raise InputError(origin, "no article text found in the HTML")
+    unreadable = unreadable_reason(f"{title or ''}\n{text}")
+    if unreadable is not None:
+        raise InputError(origin, f"is not readable text: {unreadable}")
     return Draft(
         text=text,
         origin=origin,

@@ -14,6 +14,7 @@ from newsarchive.errors import InputError, NewsArchiveError
 from newsarchive.ingest.html import looks_like_html
 from newsarchive.ingest.jsonl import MAX_LINE_BYTES, parse_jsonl
 from newsarchive.ingest.plaintext import parse_plaintext
+from newsarchive.ingest.signatures import signature
 from newsarchive.model import Draft
 
 MAX_INPUT_BYTES = MAX_LINE_BYTES
@@ -83,8 +84,13 @@ def _read_path(path: Path, fmt: str) -> Iterator[Draft | InputError]:
     origin = str(path)
     try:
         if path.is_dir():
+            found = False
             for child in _walk(path):
+                found = True
                 yield from _read_path(child, fmt)
+            if not found:  # said, not silently nothing (a wrong folder, a typo'd one)
+                yield InputError(origin, "holds no file to add (" + " ".join(_EXTENSIONS)
+                                 + "; hidden files, links and special files are skipped)")
             return
         kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "auto")
         if kind == "jsonl":
@@ -164,6 +170,9 @@ def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
         raise InputError(origin, "JSON Lines input holds many articles; read it as a stream")
     if not data.strip():
         raise InputError(origin, "is empty")
+    kind = signature(data)
+    if kind is not None:
+        raise InputError(origin, f"looks like a binary file, not text ({kind})")
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(origin, "looks like a binary file, not text (it contains NUL bytes)")
     if fmt == "html" or (fmt == "auto" and looks_like_html(data)):

@@ -86,7 +86,8 @@ def _prepared(indexer: Indexer, drafts: Iterable[Draft | InputError],
             future, drafts_of_it = ahead.popleft()
             try:
                 prepared = future.result()
-            except Exception:  # a worker died: prepare these here
+            except Exception:  # a worker died: prepare these here, and the rest too
+                workers.lost()
                 prepared = prepare_all(drafts_of_it)
             yield from prepared
 

@@ -17,15 +17,18 @@ from newsarchive.store.repository import Store
 
 
 def changes(store: Store, *, sources: Sequence[str] = (), since: str | None = None,
-            until: str | None = None, kinds: Sequence[str] = (), limit: int = 50) -> list[Change]:
-    """Recent revisions across the archive, newest capture first."""
+            until: str | None = None, kinds: Sequence[str] = (), limit: int = 50,
+            timeout: float | None = None) -> list[Change]:
+    """Recent revisions across the archive, newest capture first; the query selecting
+    them runs at most ``timeout`` seconds (QueryTimeout)."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise UsageError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
-    cat = store.catalog()
+    with store.bounded(timeout, "changes query") as cat:
+        rows = cat.recent_changes(sources=sources, since=since, until=until, kinds=kinds,
+                                  limit=limit)
     out = []
-    for row in cat.recent_changes(sources=sources, since=since, until=until, kinds=kinds,
-                                  limit=limit):
+    for row in rows:
         rev = row_to_revision(row)
         prev_row = cat.revision(rev.id, rev.number - 1)
         assert prev_row is not None

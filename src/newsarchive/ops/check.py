@@ -9,6 +9,7 @@ gone as damaged rather than dropping them; ``gc`` removes what nothing refers to
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
@@ -34,9 +35,11 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
     elif not repair:  # not "no archive": the objects are here
         return [Problem("format", str(store.root / "format"), "the format file is "
                         "missing beside the objects; check --repair writes it again")]
+    mended: list[Problem] = []  # what a repair fixed before looking
     if repair:  # taking the lock writes a lost format file again; lost, damaged or
         with store.locked():  # swapped pack indexes are rebuilt from the packs first
             store.objects.index_packs()
+            mended = _mend_layout(store)
     records, blobs, bad, unreadable = scan_objects(store.objects, on_progress)
     problems: list[Problem] = []
     rows: list[sqlite3.Row] = []
@@ -44,6 +47,8 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
     try:
         cat = store.catalog()
         rows = list(cat.all_revisions())
+        problems.extend(Problem("catalog", str(store.catalog_path), note, damage=False)
+                        for note in store.catalog_notes)  # how a read-only one was read
     except StoreError as err:
         catalog_ok = False
         problems.append(Problem("catalog", str(store.catalog_path), str(err)))
@@ -101,17 +106,40 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
     for pack in store.objects.unindexed_packs():
         problems.append(Problem("unindexed", str(pack), "a pack without its index (a write "
                                 "interrupted, or the index lost): gc or check --repair "
-                                "indexes it again", damage=False))
+                                "indexes it again, or sets it aside in quarantine/ when "
+                                "it is not a pack at all", damage=False))
+    for link in store.objects.fanout_links():
+        problems.append(Problem("link", str(link), f"a fan-out directory is a symbolic link "
+                                f"(to {os.readlink(link)}): nothing is written through it, "
+                                "and its objects are not checked; check --repair replaces "
+                                "it with a directory of verified copies"))
     if repair and unreadable:  # not damage a repair can mend: intact objects would be
         problems.append(Problem(  # set aside, their revisions marked as having lost text
             "repair", str(store.root), f"not repaired: {len(unreadable)} object(s) cannot be "
             "read (permissions? a failing disk?); make them readable and check again"))
     elif repair and any(p.damage for p in problems):
         _repair(store, indexer, bad, rows, records)
-        return [Problem("repaired", str(store.root), detail, damage=False)
-                for detail in _summarise(problems)] + [
+        return mended + [Problem("repaired", str(store.root), detail, damage=False)
+                         for detail in _summarise(problems)] + [
                     p for p in check(store, indexer) if p.damage or p.kind == "damaged"]
-    return problems
+    return mended + problems
+
+
+def _mend_layout(store: Store) -> list[Problem]:
+    """Under the lock, before objects are read: fan-out directories planted as links
+    become real ones (with verified copies of their objects), and packs that cannot be
+    indexed are set aside in quarantine/."""
+    mended = []
+    for link in store.objects.fanout_links():
+        target = os.readlink(link)
+        copied = store.objects.replace_fanout_link(link)
+        mended.append(Problem("repaired", str(link), f"a symbolic link to {target} replaced "
+                              f"by a directory ({copied} verified object(s) copied)",
+                              damage=False))
+    for dest, why in store.objects.set_aside_unindexable(store.quarantine_dir):
+        mended.append(Problem("repaired", str(dest), f"a pack that cannot be indexed ({why}) "
+                              "set aside in quarantine/", damage=False))
+    return mended
 
 
 def _check_packs(objects: ObjectStore) -> list[Problem]:

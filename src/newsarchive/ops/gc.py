@@ -32,6 +32,7 @@ def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
         # a pack without its index is indexed again, never deleted: under the lock no
         # write is between its pack and its index, and its objects may be the only copies
         store.objects.index_packs(store.objects.unindexed_packs())
+        aside = store.objects.set_aside_unindexable(store.quarantine_dir)  # not packs at all
         cat = store.catalog()
         referenced = cat.referenced_objects()
         if not referenced and any(True for _ in store.objects):
@@ -59,7 +60,8 @@ def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
                 pass
         # Repacking and compacting write a new copy before freeing the old one: on a
         # nearly full disk they are skipped (the garbage is gone already), never fatal.
-        notes: list[str] = []
+        notes: list[str] = [f"{dest.name} cannot be indexed ({why}): set aside in quarantine/"
+                            for dest, why in aside]
         if pack:
             before = store.objects.disk_bytes()
             if _free_bytes(store.root) < before + SPACE_MARGIN:

@@ -35,10 +35,13 @@ def original(store: Store, ref: str) -> tuple[bytes, str | None]:
 
 
 def articles(store: Store, *, sources: Sequence[str], since: str | None, until: str | None,
-             changed: bool, kinds: Sequence[str], limit: int | None) -> list[Article]:
-    """Articles, newest change first, filtered as ``list``."""
-    rows = store.catalog().articles(sources=sources, since=since, until=until,
-                                    changed=changed, kinds=kinds, limit=limit)
+             changed: bool, kinds: Sequence[str], limit: int | None,
+             timeout: float | None = None) -> list[Article]:
+    """Articles, newest change first, filtered as ``list``; the query runs at most
+    ``timeout`` seconds (QueryTimeout)."""
+    with store.bounded(timeout, "listing") as cat:
+        rows = cat.articles(sources=sources, since=since, until=until, changed=changed,
+                            kinds=kinds, limit=limit)
     return [row_to_article(r) for r in rows]
 
 

@@ -24,7 +24,8 @@ def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] |
         try:
             kind, payload = objects.get(oid)
         except IntegrityError as err:
-            bad[oid] = f"content does not match its hash ({err.got})"
+            bad[oid] = err.got if not err.expected else \
+                f"content does not match its hash ({err.got})"
             continue
         except KeyError as err:
             bad[oid] = str(err)

@@ -11,8 +11,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from newsarchive.errors import IntegrityError, StoreError, UsageError
+from newsarchive.errors import CatalogError, IntegrityError, StoreError, UsageError
 from newsarchive.search.fts import query_terms, to_fts5
+from newsarchive.search.parse import check_size
 from newsarchive.search.snippet import make_snippet
 from newsarchive.store.repository import Store
 
@@ -68,14 +69,16 @@ class Hit:
 def search(store: Store, query: str, *, sources: Sequence[str] = (),
            since: str | None = None, until: str | None = None, limit: int = 20,
            all_revisions: bool = False, removed: bool = False, added: bool = False,
-           markers: tuple[str, str] = SNIPPET_MARKERS) -> list[Hit]:
+           markers: tuple[str, str] = SNIPPET_MARKERS,
+           timeout: float | None = None) -> list[Hit]:
+    """The hits, best first; the query runs at most ``timeout`` seconds (QueryTimeout)."""
     if removed and added:
         raise UsageError("--removed and --added exclude each other")
     if limit < 1:
         raise UsageError("--limit must be at least 1")
+    check_size(query)  # before translating: a huge query costs memory there already
     match = to_fts5(query)
     terms = query_terms(query)
-    cat = store.catalog()
     before, after = markers
 
     def snippet_of(text: str) -> Callable[[], str]:
@@ -91,13 +94,16 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
         return make
 
     try:
-        if removed or added:
-            rows = cat.search_edits(match, "removed" if removed else "added", sources=sources,
-                                    since=since, until=until, limit=limit)
-            return [Hit.from_row(row, snippet_of(row["passage"])) for row in rows]
-        rows = cat.search_docs(match, sources=sources, since=since, until=until,
-                               all_revisions=all_revisions, limit=limit)
-    except sqlite3.DatabaseError as err:  # a damaged index: the objects are not at fault
-        raise StoreError(f"{store.root}: the search index is damaged ({err})",
+        with store.bounded(timeout, "search") as cat:
+            if removed or added:
+                rows = cat.search_edits(match, "removed" if removed else "added",
+                                        sources=sources, since=since, until=until, limit=limit)
+                return [Hit.from_row(row, snippet_of(row["passage"])) for row in rows]
+            rows = cat.search_docs(match, sources=sources, since=since, until=until,
+                                   all_revisions=all_revisions, limit=limit)
+    except CatalogError as err:  # a damaged index: the objects are not at fault
+        if not err.damaged:  # a full disk, a lock, permissions: not the index
+            raise
+        raise StoreError(f"{store.root}: the search index is damaged ({err.reason})",
                          remedy="repair") from None
     return [Hit.from_row(row, snippet_of_revision(row["text_hash"])) for row in rows]

@@ -20,6 +20,8 @@ from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from newsarchive.store.connection import CatalogConnection, catalog_error
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -130,18 +132,25 @@ def filters(alias: str, *, sources: Sequence[str] = (), since: str | None = None
     return where, args
 
 
-def connect(path: Path, *, readonly: str = "") -> sqlite3.Connection:
+def connect(path: Path, *, readonly: str = "") -> CatalogConnection:
     """Open the catalog database (created when absent).
 
     ``readonly="ro"`` opens it read-only; ``"immutable"`` also skips SQLite's locking and
     WAL index, the last resort on a read-only or full file system where no one can write.
+    SQLite's errors are mapped to errors naming the store (:mod:`.connection`).
     """
-    if readonly:
-        flag = "immutable=1" if readonly == "immutable" else "mode=ro"
-        uri = f"{path.absolute().as_uri()}?{flag}"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    try:
+        if readonly:
+            flag = "immutable=1" if readonly == "immutable" else "mode=ro"
+            uri = f"{path.absolute().as_uri()}?{flag}"
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                   check_same_thread=False, factory=CatalogConnection)
+        else:
+            conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                                   factory=CatalogConnection)
+    except sqlite3.DatabaseError as err:
+        raise catalog_error(str(path.parent), err) from err
+    conn.store = str(path.parent)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 60000")
     if not readonly:

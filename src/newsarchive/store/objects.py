@@ -194,6 +194,10 @@ class ObjectStore:
         except FileNotFoundError:
             return None
         except OSError as err:
+            if os.path.islink(path):  # planted: corrupt (a repair sets it aside), not
+                oid = path.parent.name + path.name  # unreadable (which it must refuse)
+                raise IntegrityError(oid, "", "a symbolic link, not an object file",
+                                     str(path)) from None
             raise StoreError(f"cannot read object {path}: {err.strerror or err}") from err
         try:
             with os.fdopen(fd, "rb") as f:
@@ -261,7 +265,8 @@ class ObjectStore:
             if self.durable:
                 _fsync_dir(directory.parent)
         if directory.is_symlink():
-            raise StoreError(f"refusing to write through a symlink: {directory}")
+            raise StoreError(f"refusing to write through a symbolic link: {directory}",
+                             remedy="repair")
         tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
         fd = os.open(tmp, flags, 0o644)
@@ -298,6 +303,41 @@ class ObjectStore:
             d = self.root / sub
             if len(sub) == 2 and not d.is_symlink() and d.is_dir():
                 yield d
+
+    def fanout_links(self) -> list[Path]:
+        """Fan-out directories (``ab/``) that are symbolic links: never written through,
+        never scanned (:meth:`replace_fanout_link` mends them)."""
+        if not self.root.is_dir() or self.root.is_symlink():
+            return []
+        return [self.root / n for n in sorted(os.listdir(self.root))
+                if len(n) == 2 and all(c in "0123456789abcdef" for c in n)
+                and (self.root / n).is_symlink()]
+
+    def replace_fanout_link(self, link: Path) -> int:
+        """Replace a fan-out directory planted as a link by a real directory holding
+        verified copies of the objects the link led to (nothing it leads to is written
+        or removed); the number of objects copied. The caller holds the write lock."""
+        found: dict[str, bytes] = {}
+        try:
+            names = sorted(os.listdir(link))
+        except OSError:
+            names = []
+        for name in names:
+            oid = link.name + name
+            if not HASH_RE.match(oid):
+                continue
+            try:
+                data = self._open_read(link / name)
+                if data is not None:
+                    decode(oid, data, str(link / name))  # verified before it is kept
+                    found[oid] = data
+            except (IntegrityError, StoreError):
+                continue  # not an object of ours: left where it is
+        os.unlink(link)
+        os.mkdir(link)
+        for oid, data in found.items():
+            self._write(self.path(oid), data)
+        return len(found)
 
     def loose(self) -> Iterator[str]:
         """Every loose object id (sorted by fan-out directory)."""
@@ -383,6 +423,28 @@ class ObjectStore:
         except OSError:
             pass
         return size
+
+    def set_aside_unindexable(self, dest_dir: Path) -> list[tuple[Path, str]]:
+        """Move the packs that still have no index, because none can be built from them
+        (not a pack file at all), into ``dest_dir``; (where each went, why). The caller
+        holds the write lock and has run :meth:`index_packs`."""
+        from newsarchive.store.packs import rebuild_index
+
+        moved = []
+        for pack in self.unindexed_packs():
+            try:
+                rebuild_index(pack)
+                continue  # indexed after all
+            except (OSError, PackFormatError) as err:
+                why = str(err).removeprefix(f"{pack}: ")
+            dest_dir.mkdir(parents=True, exist_ok=True)
+            self._refuse_links(dest_dir)
+            dest = dest_dir / pack.name
+            os.replace(pack, dest)
+            moved.append((dest, why))
+        if moved:
+            self.packs(refresh=True)
+        return moved
 
     def quarantine(self, oid: str, dest_dir: Path) -> Path:
         """Move a (corrupt) object aside into ``dest_dir``."""

@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsarchive.errors import IntegrityError, StoreError, StoreLocked, StoreNotFound
+from newsarchive.errors import (
+    CatalogError,
+    IntegrityError,
+    StoreError,
+    StoreLocked,
+    StoreNotFound,
+)
 from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
+from newsarchive.store.connection import CatalogConnection
 from newsarchive.store.files import O_NOFOLLOW
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackWriter
@@ -28,6 +37,7 @@ from newsarchive.store.packs import PackWriter
 FORMAT_NAME = "newsarchive"
 FORMAT_VERSION = 2  # 1: loose objects only; 2: loose objects and packs
 PACKED_FORMAT = 2
+FORMAT_MAX_BYTES = 4096
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
 STORE_ENTRIES = {"format", "objects", "lock", "quarantine", CATALOG, CATALOG + "-wal",
@@ -56,6 +66,11 @@ def write_small_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _reason(err: sqlite3.Error) -> str:
+    """SQLite's own words (a mapped error's message names the store already)."""
+    return err.reason if isinstance(err, CatalogError) else str(err)
+
+
 class Store:
     """Paths and handles of one store; creates the store on first write."""
 
@@ -63,8 +78,11 @@ class Store:
         self.root = Path(os.path.abspath(os.path.expanduser(root)))
         self.wait = wait
         self.objects = ObjectStore(self.root / "objects")
-        self._conn: sqlite3.Connection | None = None
-        self.catalog_mode = ""  # "", or "ro"/"immutable" when the file system is read-only
+        self._conn: CatalogConnection | None = None
+        self.clock: Callable[[], float] = time.monotonic  # what query budgets are timed by
+        self.catalog_mode = ""  # "", or "ro"/"copy"/"immutable" when the store is read-only
+        self.catalog_notes: list[str] = []  # how a read-only catalog was read, for check
+        self._copy_dir: str | None = None  # a temporary copy of a read-only catalog
         self._catalog: Catalog | None = None
         self._writing = False  # this Store holds the write lock
 
@@ -80,9 +98,17 @@ class Store:
         return (self.root / "format").is_file()
 
     # -- opening ----------------------------------------------------------------------
+    def _read_format(self) -> object:
+        """The format file's JSON (at most 4 KB of it are read: it holds one line)."""
+        with open(self.root / "format", "rb") as f:
+            data = f.read(FORMAT_MAX_BYTES + 1)
+        if len(data) > FORMAT_MAX_BYTES:
+            raise ValueError(f"over {FORMAT_MAX_BYTES:,} bytes")
+        return json.loads(data.decode("utf-8"))
+
     def _check_format(self) -> None:
         try:
-            info = json.loads((self.root / "format").read_text("utf-8"))
+            info = self._read_format()
         except (OSError, ValueError) as err:
             raise StoreError(f"{self.root}: unreadable format file ({err})") from err
         if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
@@ -121,7 +147,15 @@ class Store:
         self._check_format()
 
     def catalog(self, *, write: bool = False) -> Catalog:
-        """The catalog; opened once. A missing catalog beside objects needs ``reindex``."""
+        """The catalog; opened once. A missing catalog beside objects needs ``reindex``.
+
+        Reads of a store this process cannot write (a read-only file system, a backup
+        owned by another user) never write: the catalog is opened read-only, and when
+        SQLite cannot read a write-ahead log left there (``catalog.sqlite-wal`` without
+        the ``-shm`` index it would have to create) it reads a private temporary copy of
+        the two; failing that, the catalog as it was before the log (``immutable``), with
+        a note in ``catalog_notes``.
+        """
         if self._catalog is None:
             if write:
                 self.create()
@@ -131,26 +165,71 @@ class Store:
             refuse_symlink(path)
             if not path.exists() and any(True for _ in self.objects):
                 raise StoreError(f"{self.root}: the catalog is missing", remedy="reindex")
-            modes = ("",) if write else ("", "ro", "immutable")
-            for i, mode in enumerate(modes):
+            writable = os.access(self.root, os.W_OK) and (
+                not path.exists() or os.access(path, os.W_OK))
+            modes = ("",) if write else ("", "ro", "immutable") if writable else (
+                "ro", "copy", "immutable")
+            failure: sqlite3.OperationalError | None = None
+            for mode in modes:
+                if mode == "copy" and not self._wal_pending():
+                    continue
                 try:
                     cat = self._open_catalog(path, mode)
                     break
                 except sqlite3.OperationalError as err:
                     # a read-only or full file system: reads fall back to read-only modes
-                    if i == len(modes) - 1:
-                        why = str(err)
-                        if write and not os.access(self.root, os.W_OK):
-                            why += "; the store is read-only here: reads work, writes cannot"
-                        raise StoreError(f"cannot open the catalog {path}: {why}") from err
+                    failure = err
+                except OSError as err:  # no room for the copy
+                    self.catalog_notes.append(f"no temporary copy of the catalog could be "
+                                              f"made ({err.strerror or err})")
                 except sqlite3.DatabaseError as err:
-                    raise StoreError(f"{path}: the catalog is unreadable ({err})",
+                    raise StoreError(f"{path}: the catalog is unreadable ({_reason(err)})",
                                      remedy="repair") from err
+            else:
+                assert failure is not None
+                why = _reason(failure)
+                if write and not os.access(self.root, os.W_OK):
+                    why += "; the store is read-only here: reads work, writes cannot"
+                raise StoreError(f"cannot open the catalog {path}: {why}") from failure
+            if self.catalog_mode == "immutable" and self._wal_pending():
+                self.catalog_notes.append(
+                    f"{path.name}-wal holds changes SQLite cannot read on this read-only "
+                    "store: what is shown may miss the latest revisions (make the store "
+                    "writable, or copy it, and run any command to fold them in)")
+            elif self.catalog_mode == "copy":
+                self.catalog_notes.append(
+                    f"the store is read-only and {path.name}-wal (changes not yet folded "
+                    "into the catalog) can only be read with a -shm index SQLite cannot "
+                    "create here: read from a temporary copy")
             self._catalog = cat
         return self._catalog
 
+    def _wal_pending(self) -> bool:
+        """Whether a write-ahead log with content lies beside the catalog."""
+        try:
+            return os.stat(str(self.catalog_path) + "-wal").st_size > 0
+        except OSError:
+            return False
+
+    @contextmanager
+    def bounded(self, seconds: float | None, what: str) -> Iterator[Catalog]:
+        """The catalog, whose statements inside are stopped after ``seconds`` in all
+        (:class:`~newsarchive.errors.QueryTimeout` naming ``what``; None: no limit)."""
+        cat = self.catalog()
+        assert self._conn is not None
+        with self._conn.budget(seconds, what, clock=self.clock):
+            yield cat
+
     def _open_catalog(self, path: Path, mode: str) -> Catalog:
-        conn = connect(path, readonly=mode)
+        if mode == "copy":  # the catalog and its log, where SQLite may write an index
+            self._copy_dir = tempfile.mkdtemp(prefix="newsarchive-catalog-")
+            copy = Path(self._copy_dir) / path.name
+            for suffix in ("", "-wal"):
+                shutil.copyfile(str(path) + suffix, str(copy) + suffix)
+            conn = connect(copy, readonly="ro")
+            conn.store = str(self.root)
+        else:
+            conn = connect(path, readonly=mode)
         try:
             cat = Catalog(conn)
             version = cat.schema_version()
@@ -185,7 +264,9 @@ class Store:
                                          "LIMIT 1").fetchall()
                 finally:
                     conn.close()
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as err:
+            if isinstance(err, CatalogError) and not err.damaged:
+                raise  # a full disk, a lock, permissions: the file is not at fault
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             os.replace(path, aside)
             for suffix in ("-wal", "-shm"):
@@ -225,6 +306,9 @@ class Store:
             self._conn.close()
         self._conn = None
         self._catalog = None
+        if self._copy_dir is not None:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
 
     def pack_writer(self, *, repack: bool = False) -> PackWriter:
         """A writer for a new pack (call under the lock); marks the store as format 2."""
@@ -232,8 +316,8 @@ class Store:
         return self.objects.pack_writer(repack=repack)
 
     def _set_format(self, version: int) -> None:
-        info = json.loads((self.root / "format").read_text("utf-8"))
-        if info.get("version", 1) >= version:
+        info = self._read_format()
+        if isinstance(info, dict) and info.get("version", 1) >= version:
             return
         write_small_file(self.root / "format", self._format_bytes(version))
 

@@ -16,14 +16,18 @@ _BLANKS = re.compile(r"[ \t]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 HASH_RE = re.compile(r"[0-9a-f]{64}\Z")  # \Z: "$" would accept a final newline
 
-_CONTROLS = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
+_CONTROLS: dict[int, int | str] = {c: 0x2400 + c for c in range(32) if c not in (9, 10)}
 _CONTROLS[0x7F] = 0x2421
 _CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+# Bidirectional embeddings, overrides and isolates reorder what follows them on screen (a
+# title with U+202E reads backwards, "Trojan Source"): shown by name
+_CONTROLS.update({c: f"<U+{c:04X}>" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
 def visible(text: str) -> str:
-    """``text`` with control characters (except tab and newline) made visible (U+2400...):
-    what an article holds never drives the terminal it is shown on."""
+    """``text`` with control characters (except tab and newline) made visible (U+2400...)
+    and bidirectional controls named (``<U+202E>``): what an article holds never drives
+    the terminal it is shown on."""
     return text.translate(_CONTROLS)
 
 

@@ -26,16 +26,22 @@ that only affects snippets, never the safety of a query.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import cache, lru_cache
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _MARKS = "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0900-\u0963" \
          "\u0966-\u0dff\u0e31-\u0e3a\u0e47-\u0e4e\u200c\u200d"
+# Runs of one class, possessive from Python 3.11: a repeated group keeps backtracking
+# state for every turn in Python's re, which made an 8 MB word cost a gigabyte; so
+# memory stays bounded by the text's size whatever it holds.
+POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""
+_RUN = rf"(?:[^\W{_CJK}]+{POSSESSIVE}|[{_MARKS}]+{POSSESSIVE})+{POSSESSIVE}"
 # A number with separators ("16,000", "3.5") is one word: an edit of a figure shows as
 # [-16,000-]{+17,000+}, not [-16-]{+17+},000 ("3.5bn" too).
-WORD_PATTERN = (rf"\d+(?:[.,]\d+)+[^\W{_CJK}]*|"
-         rf"[{_CJK}]|(?:[^\W{_CJK}]|[{_MARKS}])+(?:['\u2019](?:[^\W{_CJK}]|[{_MARKS}])+)*")
+WORD_PATTERN = (rf"\d+(?:[.,]\d+)+{POSSESSIVE}[^\W{_CJK}]*|"
+                rf"[{_CJK}]|{_RUN}(?:['\u2019]{_RUN})*{POSSESSIVE}")
 
 
 @cache
@@ -58,7 +64,9 @@ def count_words(text: str) -> int:
 # The combining diacritics that unicode61 (remove_diacritics 2) treats as part of a token.
 DIACRITICS = "\u0300-\u0304\u0306-\u030c\u030f\u0311\u031b\u0323-\u0328\u032d\u032e\u0330\u0331"
 PRIVATE_USE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
-_TOKEN_RE = re.compile(rf"(?:[^\W_]|[{PRIVATE_USE}])(?:[^\W_]|[{PRIVATE_USE}{DIACRITICS}])*")
+_TOKEN_RE = re.compile(rf"(?:[^\W_]|[{PRIVATE_USE}])"
+                       rf"(?:[^\W_]+{POSSESSIVE}|[{PRIVATE_USE}{DIACRITICS}]+{POSSESSIVE})*"
+                       rf"{POSSESSIVE}")
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")

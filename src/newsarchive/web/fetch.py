@@ -343,7 +343,7 @@ class Fetcher:
                  deadline: float) -> BaseHTTPResponse:
         _DEADLINE.value = deadline
         try:
-            return self._pool.request(
+            resp = self._pool.request(
                 "GET",
                 current,
                 headers=headers,
@@ -352,6 +352,12 @@ class Fetcher:
                 preload_content=False,
                 decode_content=True,
             )
+            if time.monotonic() >= deadline:
+                # the timer shut the socket mid-headers: http.client takes the end of the
+                # stream for the end of the headers and returns what came (an empty body)
+                _close(resp)
+                raise FetchError(url, self._too_long())
+            return resp
         except (HTTPError, OSError, ValueError) as err:
             if time.monotonic() >= deadline:
                 raise FetchError(url, self._too_long()) from None
