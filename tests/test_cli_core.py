@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 from pathlib import Path
 
@@ -46,10 +47,17 @@ def test_seed_article_lifecycle(cli: CliRun, seed_file: Path, tmp_path: Path) ->
     edited = tmp_path / "edited" / "seed-article.txt"
     edited.parent.mkdir()
     edited.write_text(text.replace("reaffirmed his commitment", "renewed his pledge"), "utf-8")
+    os.utime(edited, (seed_file.stat().st_mtime + 60,) * 2)  # saved a minute later
     r = cli("add", str(edited), "--source", "politico")
     assert r.stdout.startswith(f"revised {SEED_ID}@2 ") and "(+2 -2 words)" in r.stdout
 
-    r = cli("add", str(seed_file), "--source", "politico")
+    # the first file again: its capture (its modification time) is held: unchanged
+    assert cli("add", str(seed_file), "--source", "politico").stdout.startswith("unchanged")
+    reverted = tmp_path / "reverted" / "seed-article.txt"  # saved again, later
+    reverted.parent.mkdir()
+    reverted.write_text(text, "utf-8")
+    os.utime(reverted, (edited.stat().st_mtime + 60,) * 2)
+    r = cli("add", str(reverted), "--source", "politico")
     assert r.stdout.startswith(f"revised {SEED_ID}@3 ") and "reverts @1" in r.stdout
     log_text = cli("log", SEED_ID).stdout
     assert "reverts @1" in log_text.splitlines()[1]
@@ -61,9 +69,12 @@ def test_seed_article_lifecycle(cli: CliRun, seed_file: Path, tmp_path: Path) ->
 def test_title_change_is_a_change(cli: CliRun, tmp_path: Path) -> None:
     f = tmp_path / "a.txt"
     f.write_text("Some text here.\n")
-    cli("add", str(f), "--source", "x", "--title", "Old")
-    r = cli("add", str(f), "--source", "x", "--title", "New")
+    cli("add", str(f), "--source", "x", "--title", "Old", "--slug", "story")
+    r = cli("add", str(f), "--source", "x", "--title", "New", "--slug", "story")
     assert r.stdout.startswith("revised x/") and "@2" in r.stdout
+    # without a slug or an id, a new title names a new article, and the output says so
+    r = cli("add", str(f), "--source", "x", "--title", "Newer")
+    assert r.stdout.startswith("added x/") and "named from the title" in r.stdout
 
 
 def test_refs(cli: CliRun, seed_file: Path, tmp_path: Path) -> None:
@@ -105,7 +116,7 @@ def test_export_import_round_trip(cli: CliRun, tmp_path: Path) -> None:
     assert again == first
     # importing again adds nothing
     r = cli("import", "-", input=first, store_path=other)
-    assert "0 added, 0 revised, 6 unchanged" in r.stderr
+    assert "0 added, 0 revised, 0 inserted, 6 unchanged" in r.stderr
     assert cli("import", "-q", "-", input=first, store_path=other).stderr == ""
 
 
@@ -139,7 +150,7 @@ def test_examples_quick_start(cli: CliRun) -> None:
     assert r.exit_code == 0, r.stdout
     lines = r.stdout.splitlines()
     assert any(x.startswith("revised politico.eu/2024-04-03/putin-reaffirms-war-aims@3") for x in lines)
-    assert any(x.startswith("added hessenschau/2024-01-05/giessen-flood-warning@1") for x in lines)
+    assert any(x.startswith("added hessenschau/2024-01-05/flood-warning-issued-for-giessen-as-the-lahn-rises@1") for x in lines)
     listed = cli("list", "--json")
     ids = [a["id"] for a in jsonl(listed.stdout)]
     assert len(ids) == 4

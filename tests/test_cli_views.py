@@ -59,20 +59,20 @@ def test_diff_formats(cli: CliRun, filled: Path) -> None:
 
 
 def test_diff_across_articles(cli: CliRun, filled: Path) -> None:
-    r = cli("diff", "giessen-flood-warning", "chip-maker-raises-forecast", "--stat")
+    r = cli("diff", "flood-warning-issued-for-giessen-as-the-lahn-rises", "chip-maker-raises-forecast", "--stat")
     assert r.exit_code == 0 and "words" in r.stdout
 
 
 # -- search -------------------------------------------------------------------------------
 def test_search(cli: CliRun, filled: Path) -> None:
     hits = lines(cli("search", "sandbags", "--json").stdout)
-    assert [h["id"] for h in hits] == ["hessenschau/2024-01-05/giessen-flood-warning"]
+    assert [h["id"] for h in hits] == ["hessenschau/2024-01-05/flood-warning-issued-for-giessen-as-the-lahn-rises"]
     assert set(hits[0]) >= {"id", "revision", "date", "source", "title", "snippet", "score"}
     shown = json.loads(cli("show", hits[0]["id"], "--json").stdout)
     assert (hits[0]["hash"], hits[0]["captured_at"]) == (shown["hash"], shown["captured_at"])
     assert "[sandbags]" in hits[0]["snippet"]
     human = cli("search", "sandbags").stdout
-    assert "giessen-flood-warning@1" in human and "[sandbags]" in human
+    assert "flood-warning-issued-for-giessen-as-the-lahn-rises@1" in human and "[sandbags]" in human
     assert lines(cli("search", "gießen", "--json").stdout)  # accents and ß fold
     assert len(lines(cli("search", "sandbags OR forecast", "--json").stdout)) == 2
     assert lines(cli("search", "Putin's", "--json").stdout)

@@ -26,7 +26,7 @@ ID_RE = re.compile(rf"^{SOURCE}/\d{{4}}-\d{{2}}-\d{{2}}/[a-z0-9-]{{1,96}}$")
 LINE_RE = re.compile(r"^(added|revised|unchanged) (\S+)@(\d+)")
 # Every file a store may hold (objects fan-out, packs, catalog, lock, format, quarantine).
 STORE_FILE_RE = re.compile(
-    r"^(format|lock|catalog\.sqlite(-wal|-shm|-journal)?|objects/[0-9a-f]{2}/[0-9a-f]{62}"
+    r"^(format|lock|journal|catalog\.sqlite(-wal|-shm|-journal)?|objects/[0-9a-f]{2}/[0-9a-f]{62}"
     r"|objects/pack/pack-[0-9a-f]+-\d+\.(pack|idx)|quarantine/[0-9a-f]{64})$"
 )
 

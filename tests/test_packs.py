@@ -42,7 +42,7 @@ def packs(store: Path) -> list[Path]:
 def test_bulk_add_writes_a_pack_with_deltas(cli: CliRun, bulk: Path) -> None:
     assert len(packs(bulk)) == 1
     assert not [p for p in (bulk / "objects").iterdir() if p.name != "pack"]
-    assert json.loads((bulk / "format").read_text())["version"] == 2
+    assert json.loads((bulk / "format").read_text())["version"] == 3
     stats = json.loads(cli("stats", "--json").stdout)
     assert stats["revisions"] == 120 and stats["objects_bytes"] < stats["text_bytes"] * 0.7
     archive = newsarchive.open(bulk)

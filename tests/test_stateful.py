@@ -84,7 +84,10 @@ class ArchiveMachine(RuleBasedStateMachine):
         slug = ident.rsplit("/", 1)[1]
         history = self.model.setdefault(ident, [])
         canonical = canonicalize(noisy)
-        res = self.archive.add(noisy, source=SOURCE, date=DATE, slug=slug, title=title)
+        self.tick = getattr(self, "tick", 0) + 1  # every add a capture of its own, later
+        res = self.archive.add(noisy, source=SOURCE, date=DATE, slug=slug, title=title,
+                               captured_at=f"2024-01-02T{self.tick // 3600:02d}:"
+                                           f"{self.tick // 60 % 60:02d}:{self.tick % 60:02d}Z")
         assert res.revision.id == ident
         assert res.revision.hash == sha(canonical)
         entry = (canonical, norm_title(title))

@@ -72,7 +72,7 @@ def test_flipped_byte_in_every_object(cli: CliRun, filled: Path) -> None:
 
 
 def test_truncated_object(cli: CliRun, filled: Path) -> None:
-    rev = json.loads(cli("show", "giessen-flood-warning", "--json").stdout)
+    rev = json.loads(cli("show", "flood-warning-issued-for-giessen-as-the-lahn-rises", "--json").stdout)
     path = filled / "objects" / rev["hash"][:2] / rev["hash"][2:]
     path.write_bytes(path.read_bytes()[:10])
     assert cli("show", "ecb-holds-rates").exit_code == 1

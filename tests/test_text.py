@@ -118,7 +118,10 @@ def test_examples() -> None:
     ("https://x.example/p/2", "p-2"),
     ("https://x.example/politics/12345", "politics-12345"),
     ("https://x.example/world/12345/index.html", "world-12345"),
-    ("https://x.example/story/12345", "12345"),
+    ("https://x.example/story/12345", "story-12345"),
+    ("https://x.example/news/detail?id=1", "id-1"),
+    ("https://x.example/news/detail?id=2&utm_source=x", "id-2"),
+    ("https://x.example/p/view?p=77", "p-77"),
     ("https://x.example/2024/04/03/story-title", "story-title"),
     ("https://x.example/news/2024/04/03/", ""),
 ])

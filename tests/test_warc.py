@@ -113,7 +113,7 @@ def test_capture_http_warc_imports_as_ten_articles(http_server: TestServer, tmp_
     dates = ten_pages_three_times(http_server, warc)
     r = cli("import", str(warc))
     assert r.exit_code == 0, r.stderr
-    assert r.stderr == ("imported: 10 added, 1 revised, 19 unchanged, 0 failed; 30 HTML "
+    assert r.stderr == ("imported: 10 added, 1 revised, 0 inserted, 19 unchanged, 0 failed; 30 HTML "
                         "captures, 0 records skipped, 30 other records\n")
     articles = json.loads("[" + ",".join(cli("list", "--json").stdout.split("\n")[:-1]) + "]")
     assert len(articles) == 10
@@ -130,7 +130,7 @@ def test_capture_http_warc_imports_as_ten_articles(http_server: TestServer, tmp_
     # a second import adds nothing
     again = cli("import", str(warc))
     assert again.exit_code == 0
-    assert again.stderr.startswith("imported: 0 added, 0 revised, 30 unchanged, 0 failed;")
+    assert again.stderr.startswith("imported: 0 added, 0 revised, 0 inserted, 30 unchanged, 0 failed;")
     assert cli("stats", "--json").stdout.count('"revisions": 11')
 
 
@@ -165,7 +165,7 @@ def test_non_html_records_are_counted_and_skipped(http_server: TestServer, tmp_p
                "/feed.json": "application/json"}, statuses={"/gone": 404})
     r = cli("import", str(warc))
     assert r.exit_code == 0, r.stderr
-    assert r.stderr == ("imported: 1 added, 0 revised, 0 unchanged, 0 failed; 1 HTML captures, "
+    assert r.stderr == ("imported: 1 added, 0 revised, 0 inserted, 0 unchanged, 0 failed; 1 HTML captures, "
                         "4 records skipped (3 not HTML, 1 HTTP 404), 5 other records\n")
 
 
@@ -216,7 +216,7 @@ def test_revisits_resolve_to_their_original(tmp_path: Path, cli: CliRun) -> None
                       + "): a revisit record whose original (http://news.example/news/story-5 "
                       "at 2020-01-01T00:00:00Z) is not in the files read"]
     assert r.stderr.splitlines()[-1] == (
-        "imported: 1 added, 2 revised, 1 unchanged, 1 failed; 4 HTML captures (2 revisits), "
+        "imported: 1 added, 2 revised, 0 inserted, 1 unchanged, 1 failed; 4 HTML captures (2 revisits), "
         "0 records skipped, 0 other records")
     log = [json.loads(x) for x in cli("log", "news.example/2024-03-06/story-5",
                                       "--json").stdout.splitlines()]
@@ -250,7 +250,7 @@ def test_truncated_warc_gz_imports_the_complete_records(http_server: TestServer,
     lines = r.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith(f"error: {broken}, offset ")
     assert "truncated" in lines[0]
-    assert lines[1] == (f"imported: 10 added, 1 revised, {complete - 11} unchanged, 1 failed; "
+    assert lines[1] == (f"imported: 10 added, 1 revised, 0 inserted, {complete - 11} unchanged, 1 failed; "
                         f"{complete} HTML captures, 0 records skipped, {complete} other records")
 
 
@@ -273,7 +273,7 @@ def test_damage_in_the_middle_is_one_line_and_the_rest_is_read(
     lines = r.stderr.splitlines()
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"error: {damaged}, offset {start}: ")
-    assert lines[1].startswith("imported: 3 added, 0 revised, 0 unchanged, 1 failed;")
+    assert lines[1].startswith("imported: 3 added, 0 revised, 0 inserted, 0 unchanged, 1 failed;")
     assert "story-1" not in cli("list").stdout
 
 
@@ -286,9 +286,9 @@ def test_uncompressed_and_whole_file_gzip(http_server: TestServer, tmp_path: Pat
     single.write_bytes(gzip.compress(plain.read_bytes()))
     r = cli("import", str(single))
     assert r.exit_code == 0, r.stderr
-    assert r.stderr.startswith("imported: 3 added, 0 revised, 0 unchanged, 0 failed")
+    assert r.stderr.startswith("imported: 3 added, 0 revised, 0 inserted, 0 unchanged, 0 failed")
     r = cli("import", str(plain))
-    assert r.stderr.startswith("imported: 0 added, 0 revised, 3 unchanged, 0 failed")
+    assert r.stderr.startswith("imported: 0 added, 0 revised, 0 inserted, 3 unchanged, 0 failed")
 
 
 @pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
@@ -306,7 +306,7 @@ def test_wacz(http_server: TestServer, tmp_path: Path, cli: CliRun, compression:
     assert r.exit_code == 1  # the revisit of a record in no file
     assert r.stderr.count("error: ") == 1 and f"{wacz}!archive/data-2.warc.gz" in r.stderr
     assert r.stderr.splitlines()[-1].startswith(
-        "imported: 11 added, 3 revised, 20 unchanged, 1 failed; 34 HTML captures (2 revisits)")
+        "imported: 11 added, 3 revised, 0 inserted, 20 unchanged, 1 failed; 34 HTML captures (2 revisits)")
 
 
 def test_not_a_warc(tmp_path: Path, cli: CliRun) -> None:
@@ -390,11 +390,11 @@ def test_export_warc_round_trip_is_byte_identical(http_server: TestServer, tmp_p
     copy = tmp_path / "copy"
     r = cli("import", str(out), store_path=copy)
     assert r.exit_code == 0, r.stderr
-    assert r.stderr.startswith("imported: 14 added, 3 revised, 0 unchanged, 0 failed; "
+    assert r.stderr.startswith("imported: 14 added, 3 revised, 0 inserted, 0 unchanged, 0 failed; "
                                "17 HTML captures")
     assert cli("export", store_path=copy).stdout_bytes == source_jsonl
     again = cli("import", str(out), store_path=copy)
-    assert again.stderr.startswith("imported: 0 added, 0 revised, 17 unchanged")
+    assert again.stderr.startswith("imported: 0 added, 0 revised, 0 inserted, 17 unchanged")
 
 
 def test_exported_warc_records(http_server: TestServer, tmp_path: Path, cli: CliRun) -> None:
@@ -448,7 +448,7 @@ def test_export_warc_to_stdout_and_as_a_process(http_server: TestServer, tmp_pat
     assert r.stderr == b"exported 3 revisions (0 with their original, 3 as text)\n"
     (tmp_path / "p.warc.gz").write_bytes(r.stdout)
     r = proc("import", str(tmp_path / "p.warc.gz"))
-    assert r.returncode == 0 and r.stderr.startswith(b"imported: 0 added, 0 revised, 3 unchanged")
+    assert r.returncode == 0 and r.stderr.startswith(b"imported: 0 added, 0 revised, 0 inserted, 3 unchanged")
 
 
 def test_library_api(http_server: TestServer, tmp_path: Path) -> None:
@@ -469,7 +469,6 @@ def test_library_api(http_server: TestServer, tmp_path: Path) -> None:
 
 # -- after issue 13 (capture-order insertion, one article a URL) --------------------------------
 
-@pytest.mark.xfail(reason="needs issue 13: capture-order insertion", strict=True)
 def test_an_older_warc_imported_later_goes_before(http_server: TestServer, tmp_path: Path,
                                                   cli: CliRun) -> None:
     new, old = tmp_path / "new.warc.gz", tmp_path / "old.warc.gz"
@@ -482,7 +481,6 @@ def test_an_older_warc_imported_later_goes_before(http_server: TestServer, tmp_p
     assert [x["captured_at"] for x in log] == ["2024-06-01T10:00:00Z", "2024-03-01T10:00:00Z"]
 
 
-@pytest.mark.xfail(reason="needs issue 13: capture-order insertion", strict=True)
 def test_undated_page_captured_on_three_days_is_one_article(http_server: TestServer,
                                                             tmp_path: Path,
                                                             cli: CliRun) -> None:

@@ -58,7 +58,7 @@ def test_five_captures_become_four_revisions_in_time_order(wayback: FakeWayback,
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
     assert [line.split()[0] for line in lines[:4]] == ["added", "revised", "revised", "revised"]
-    assert lines[4] == (f"{URL}: 4 captures, 1 added, 3 revised, 0 unchanged, 0 skipped, "
+    assert lines[4] == (f"{URL}: 4 captures, 1 added, 3 revised, 0 inserted, 0 unchanged, 0 skipped, "
                         "0 failed")
     log = log_of(cli)
     assert [(x["revision"], x["captured_at"]) for x in log] == [
@@ -72,7 +72,7 @@ def test_five_captures_become_four_revisions_in_time_order(wayback: FakeWayback,
     again = cli("backfill", "--wayback-url", wayback.base, "--delay", "0", URL)
     assert again.exit_code == 0
     assert again.stdout == (f"{URL}: 0 captures after 20240305100000, 0 added, 0 revised, "
-                            "0 unchanged, 0 skipped, 0 failed\n")
+                            "0 inserted, 0 unchanged, 0 skipped, 0 failed\n")
     assert "from=20240305100000" in wayback.cdx_requests[1]
     assert len(wayback.capture_requests) == 4
 
@@ -97,7 +97,7 @@ def test_from_and_to(wayback: FakeWayback, cli: CliRun) -> None:
     r = cli("backfill", "--wayback-url", wayback.base, "--delay", "0", "--from", "2024-03-02",
             "--to", "20240304", URL)
     assert r.exit_code == 0, r.stderr
-    assert r.stdout.splitlines()[-1] == (f"{URL}: 2 captures, 1 added, 1 revised, 0 unchanged, "
+    assert r.stdout.splitlines()[-1] == (f"{URL}: 2 captures, 1 added, 1 revised, 0 inserted, 0 unchanged, "
                                          "0 skipped, 0 failed")
     assert [x["captured_at"] for x in log_of(cli)] == ["2024-03-04T10:00:00Z",
                                                       "2024-03-02T10:00:00Z"]
@@ -146,14 +146,14 @@ def test_failed_capture_is_retried_by_the_next_run(wayback: FakeWayback, cli: Cl
     r = cli("backfill", "--wayback-url", wayback.base, "--delay", "0", URL)
     assert r.exit_code == 1
     assert r.stderr == f"error: {URL} at 20240304100000: HTTP 500 Internal Server Error\n"
-    assert r.stdout.splitlines()[-1] == (f"{URL}: 4 captures, 1 added, 2 revised, 0 unchanged, "
+    assert r.stdout.splitlines()[-1] == (f"{URL}: 4 captures, 1 added, 2 revised, 0 inserted, 0 unchanged, "
                                          "0 skipped, 1 failed")
     del wayback.fail["20240304100000"]
     r = cli("backfill", "--wayback-url", wayback.base, "--delay", "0", URL)
     assert r.exit_code == 0
     # the key stayed before the failure: that capture and the one after are fetched again
     assert r.stdout.splitlines()[-1] == (f"{URL}: 2 captures after 20240302100000, 0 added, "
-                                         "1 revised, 1 unchanged, 0 skipped, 0 failed")
+                                         "0 revised, 1 inserted, 1 unchanged, 0 skipped, 0 failed")
     assert len(log_of(cli)) == 4
 
 
@@ -176,7 +176,7 @@ def test_skipped_and_unreadable_captures(wayback: FakeWayback, cli: CliRun) -> N
     r = cli("backfill", "--wayback-url", wayback.base, "--delay", "0", URL)
     assert r.exit_code == 1
     assert r.stderr == (f"error: {URL} at 20240307100000: no article text found in the HTML\n")
-    assert r.stdout.splitlines()[-1] == (f"{URL}: 5 captures, 1 added, 3 revised, 0 unchanged, "
+    assert r.stdout.splitlines()[-1] == (f"{URL}: 5 captures, 1 added, 3 revised, 0 inserted, 0 unchanged, "
                                          "1 skipped, 1 failed")
     # a capture with no article is passed for good: the next run starts after it
     r = cli("backfill", "--wayback-url", wayback.base, "--delay", "0", URL)
@@ -266,7 +266,6 @@ def test_timestamp_bounds_and_query() -> None:
 
 # -- after issue 13 ----------------------------------------------------------------------------
 
-@pytest.mark.xfail(reason="needs issue 13: capture-order insertion", strict=True)
 def test_backfill_older_than_the_newest_revision(wayback: FakeWayback, cli: CliRun,
                                                  tmp_path: Path) -> None:
     """An article archived today, then its Wayback history: @1 is the oldest capture."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,8 +178,9 @@ def test_reindex_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     seen: list[tuple[int, int]] = []
     with newsarchive.open(tmp_path / "s") as archive:
         counts = archive.reindex(on_progress=lambda done, total: seen.append((done, total)))
-    total = counts.revisions
-    assert total > 200 and seen == [(n, total) for n in range(1, total + 1)]
+    total = counts.revisions  # (every capture is a revision here)
+    assert total > 200 and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted({d for d, _ in seen})  # rising, an article a step
 
 
 def test_check_and_gc_report_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,7 +216,7 @@ def test_long_commands_draw_a_progress_bar_on_a_terminal(
         drawn += chunk
     os.close(master)
     assert done.returncode == 0
-    assert b"] 20/" in drawn and b"\r\x1b[K" in drawn  # drawn, then cleared
+    assert re.search(rb"\] [1-9]\d*/\d+", drawn) and b"\r\x1b[K" in drawn  # drawn, cleared
     plain = subprocess.run(cmd, capture_output=True, timeout=120)  # not a terminal: no bar
     assert plain.returncode == 0 and b"\r" not in plain.stderr
 

@@ -80,6 +80,14 @@ class Archive:
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
         self.indexer = Indexer(Workers(workers))
+        self.store.upgrade = self._upgrade
+
+    def _upgrade(self) -> None:
+        """Bring a store written by an older newsarchive up to date: a reindex (which
+        writes the journal first; see :mod:`newsarchive.ops.reindex`)."""
+        from newsarchive.ops.reindex import reindex  # rare: start-up time
+
+        reindex(self.store, self.indexer)
 
     @property
     def path(self) -> Path:
@@ -363,7 +371,7 @@ class Archive:
         object is repacked."""
         from newsarchive.ops.gc import gc  # maintenance: start-up time
 
-        return gc(self.store, grace=grace, on_progress=on_progress)
+        return gc(self.store, self.indexer, grace=grace, on_progress=on_progress)
 
 
 def _filters(source: str | Sequence[str] | None, since: str | None, until: str | None,

@@ -16,7 +16,8 @@ POINTS = (
     "object-fsynced",        # temp file fsynced, not yet renamed
     "object-renamed",        # renamed into place, directory not yet fsynced
     "record-written",        # a revision record object is in place
-    "before-commit",         # every object durable, catalog transaction not committed
+    "journal-written",       # the commit's journal line written, not yet fsynced
+    "before-commit",         # every object and the journal durable, catalog not committed
     "after-commit",          # catalog committed, result not yet reported
     "query-step",            # a bounded query (search, list, changes) is running in SQLite
 )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
-Status = Literal["added", "revised", "unchanged"]
+Status = Literal["added", "revised", "inserted", "unchanged"]
 # The kinds of change (see newsarchive.changes.kinds for the rules); here so that the CLI can
 # offer them without importing the classifier.
 Kind = Literal["minor", "headline", "correction", "substantive", "revert",
-               "extraction-suspect", "headline-test"]
+               "extraction-suspect", "headline-test", "removed", "restored"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 # Revision numbers past this are refused (as input or in a reference): beyond any real
 # history, and near the end of SQLite's 64-bit integers
@@ -43,7 +43,7 @@ class Draft:
     original: bytes | None = None
     original_type: str | None = None
     expected_hash: str | None = None
-    revision: int | None = None
+    id: str | None = None  # the article this is a capture of (``--id``, ``id:``, ``id=``)
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,8 @@ class Revision:
     kind: tuple[str, ...] = ()
     damaged: bool = False
     flipflop: bool = False
+    event: str | None = None  # "removed", "restored", "redirected": what a watch saw
+    last_seen: str | None = None  # the last capture that confirmed this revision
 
     @property
     def ref(self) -> str:
@@ -98,6 +100,10 @@ class Revision:
         }
         if self.damaged:
             d["damaged"] = True
+        if self.event is not None:
+            d["event"] = self.event
+        if self.last_seen is not None:
+            d["last_seen"] = self.last_seen
         return d
 
 
@@ -144,15 +150,22 @@ class AddResult:
     status: Status
     revision: Revision
     origin: str = ""
+    # for a new article not named by a URL or an ID: what its name was made from ("title",
+    # "file name", "first sentence", "first words", "slug", "hash"), so a user who meant
+    # a revision of another article sees it at once
+    named_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = self.revision.to_dict()
         d["status"] = self.status
+        if self.named_from is not None:
+            d["named_from"] = self.named_from
         return d
 
 
 ProblemKind = Literal[
-    "catalog", "corrupt", "damaged", "format", "index", "leftover", "link", "mismatch",
+    "catalog", "corrupt", "damaged", "format", "index", "journal", "leftover", "link",
+    "mismatch",
     "missing", "repaired", "repair", "temp", "unindexed", "unreadable",
 ]
 
@@ -230,12 +243,15 @@ class StoreStats:
 
 @dataclass(frozen=True)
 class ReindexResult:
-    """What ``Archive.reindex`` rebuilt."""
+    """What ``Archive.reindex`` rebuilt: ``adopted`` records had no journal to name them
+    (an upgrade, a lost journal) and were kept as committed; ``unreadable`` records the
+    journal names could not be read (``check`` says which)."""
 
     articles: int
     revisions: int
     damaged: int
-    leftover_records: int
+    adopted: int = 0
+    unreadable: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -119,6 +119,9 @@ class Facts:
     headline_test: bool = False
     """The caller found the title to be alternating between variants within a day, the text
     unchanged (:func:`newsarchive.changes.headlines.headline_tests`)."""
+    event: str | None = None
+    """What watching the URL recorded: ``removed`` (it answered 404 or 410 twice in a
+    row), or ``restored`` (it answers again after that)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,16 @@ RULES: tuple[Rule, ...] = (
         "headline-test",
         "the title went back to a variant shown within the last day, the text unchanged",
         lambda f: f.headline_test and f.title_changed,
+    ),
+    Rule(
+        "removed",
+        "the URL answered 404 or 410 twice in a row: a tombstone, the text kept as it was",
+        lambda f: f.event == "removed",
+    ),
+    Rule(
+        "restored",
+        "the URL answers again after it was removed",
+        lambda f: f.event == "restored",
     ),
     Rule(
         "minor",
@@ -378,6 +391,7 @@ def facts(
     text: tuple[bool, bool, bool] | None = None,
     suspect: bool = False,
     headline_test: bool = False,
+    event: str | None = None,
 ) -> Facts:
     """The :class:`Facts` the rules read, for a revision and its predecessor.
 
@@ -395,6 +409,7 @@ def facts(
         reverts=reverts,
         suspect=suspect,
         headline_test=headline_test,
+        event=event,
     )
 
 
@@ -408,6 +423,7 @@ def classify(
     text: tuple[bool, bool, bool] | None = None,
     suspect: bool = False,
     headline_test: bool = False,
+    event: str | None = None,
 ) -> tuple[str, ...]:
     """The kinds of the change from the previous revision to this one, in
     :data:`KINDS` order, by the table :data:`RULES`.
@@ -415,13 +431,13 @@ def classify(
     ``old_text`` is None for an article's first revision, which has no kind: ``()``.
     ``reverts`` is the caller's finding that ``new_text`` equals the text of some
     revision before the previous one. A revision that changes nothing (same text,
-    same title) also gets ``()``. ``suspect`` and ``headline_test`` are the caller's findings
-    of :class:`Facts`.
+    same title) also gets ``()``. ``suspect``, ``headline_test`` and ``event`` are the
+    caller's findings of :class:`Facts`.
     """
     if old_text is None:
         return ()
     f = facts(old_text, new_text, old_title, new_title, reverts=reverts, text=text,
-              suspect=suspect, headline_test=headline_test)
+              suspect=suspect, headline_test=headline_test, event=event)
     kinds = {rule.kind for rule in RULES if not rule.fallback and rule.applies(f)}
     if not kinds:
         kinds = {rule.kind for rule in RULES if rule.fallback and rule.applies(f)}

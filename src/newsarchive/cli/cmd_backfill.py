@@ -78,7 +78,8 @@ def backfill(state: State, urls: tuple[str, ...], all_articles: bool, since: str
 def _summary(d: dict[str, Any]) -> str:
     resumed = f" after {d['resumed_from']}" if d["resumed_from"] else ""
     return (f"{d['url']}: {d['captures']} captures{resumed}, {d['added']} added, "
-            f"{d['revised']} revised, {d['unchanged']} unchanged, {d['skipped']} skipped, "
+            f"{d['revised']} revised, {d['inserted']} inserted, {d['unchanged']} unchanged, "
+            f"{d['skipped']} skipped, "
             f"{d['failed']} failed")
 
 

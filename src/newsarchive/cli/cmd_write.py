@@ -38,12 +38,16 @@ def result_line(state: State, r: AddResult) -> str:
         return f"unchanged {rev.ref}"
     status = style(state, r.status, fg="green" if r.status == "added" else "yellow")
     line = f"{status} {rev.ref} {rev.hash[:7]}"
-    if r.status == "revised":
-        extra = [words_delta(rev.words_added, rev.words_removed)]
+    extra = []
+    if r.status == "inserted":  # older than the article's newest capture
+        extra.append("backfill")
+    if r.status in ("revised", "inserted") and rev.number > 1:
+        extra.append(words_delta(rev.words_added, rev.words_removed))
         if rev.reverts:
             extra.append(f"reverts @{rev.reverts}")
-        line += f" ({', '.join(extra)})"
-    return line
+    if r.named_from is not None:  # a new article named from its text: say how
+        extra.append(f"named from the {r.named_from}; --id ID revises an article instead")
+    return f"{line} ({', '.join(extra)})" if extra else line
 
 
 def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_json: bool,
@@ -156,7 +160,7 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
     warcs = [f for f in files if is_warc_name(f)]
     if warcs and len(warcs) != len(files):
         raise click.UsageError("give WARC/WACZ files or JSON Lines, not both, to one import")
-    counts = {"added": 0, "revised": 0, "unchanged": 0}
+    counts = {"added": 0, "revised": 0, "inserted": 0, "unchanged": 0}
     warc_counts = WarcCounts()
     if warcs:
         outcomes = state.archive.import_warc(warcs, counts=warc_counts)
@@ -173,7 +177,8 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
     failed = report(state, counted(), as_json=as_json, show=frozenset())
     if not as_json and not quiet:
         line = (f"imported: {counts['added']} added, {counts['revised']} revised, "
-                f"{counts['unchanged']} unchanged, {failed} failed")
+                f"{counts['inserted']} inserted, {counts['unchanged']} unchanged, "
+                f"{failed} failed")
         if warcs:
             line += "; " + warc_summary(warc_counts)
         click.echo(line, err=True)

@@ -56,13 +56,15 @@ def text_change(prev_text: str, text: str) -> TextChange:
 
 def derive_revision(prev_text: str | None, prev_title: str | None, text: str, title: str,
                     reverts: bool, history: list[tuple[str, str]],
-                    change: TextChange | None = None) -> Derived:
+                    change: TextChange | None = None, event: str | None = None) -> Derived:
     """``history``: (text hash, title) of every revision of the article, this one last;
-    ``change``: :func:`text_change` of the two texts when computed ahead."""
+    ``change``: :func:`text_change` of the two texts when computed ahead; ``event``: what
+    watching the URL recorded (``removed``, ``restored``)."""
     if prev_text is None:
         return Derived(kind=classify(None, text, prev_title, title, reverts=reverts))
     c = change or text_change(prev_text, text)
-    kind = classify(prev_text, text, prev_title, title, reverts=reverts, text=c.facts)
+    kind = classify(prev_text, text, prev_title, title, reverts=reverts, text=c.facts,
+                    event=event)
     return Derived(c.words_added, c.words_removed, kind, flip_flops(history)[-1],
                    list(c.removed), list(c.added))
 

@@ -21,6 +21,7 @@ def row_to_revision(row: RowLike) -> Revision:
         words_added=row["words_added"], words_removed=row["words_removed"],
         reverts=row["reverts"], kind=tuple(row["kind"].split()),
         damaged=bool(row["damaged"]), flipflop=bool(row["flipflop"]),
+        event=row["event"], last_seen=row["last_seen"],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import io
 import os
 import stat
@@ -95,9 +96,12 @@ def _read_path(path: Path, fmt: str) -> Iterator[Draft | InputError]:
         kind = fmt if fmt != "auto" else _EXTENSIONS.get(path.suffix.lower(), "auto")
         if kind == "jsonl":
             with open(path, "rb") as f:
-                yield from parse_jsonl(_capped_lines(f), origin=origin)
+                saved = _saved_at(f.fileno())
+                for item in parse_jsonl(_capped_lines(f), origin=origin):
+                    yield _captured_when_saved(item, saved)
             return
         with open(path, "rb") as f:  # at most the cap: a device or a FIFO has no size
+            saved = _saved_at(f.fileno())
             data = f.read(MAX_INPUT_BYTES + 1)
         if len(data) > MAX_INPUT_BYTES:
             yield InputError(origin, f"is over the {MAX_INPUT_BYTES:,}-byte cap")
@@ -115,9 +119,23 @@ def _read_path(path: Path, fmt: str) -> Iterator[Draft | InputError]:
         yield InputError(origin, f"cannot read ({err.strerror or err})")
         return
     try:
-        yield bytes_to_draft(data, origin=origin, fmt=kind, name_hint=path.stem)
+        yield _captured_when_saved(
+            bytes_to_draft(data, origin=origin, fmt=kind, name_hint=path.stem), saved)
     except InputError as err:
         yield err
+
+
+def _saved_at(fd: int) -> str:
+    """A file's modification time, UTC: when the page in it was saved, the capture time
+    of an input that names none (so adding a folder again adds nothing)."""
+    mtime = os.fstat(fd).st_mtime
+    return dt.datetime.fromtimestamp(mtime, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _captured_when_saved(item: Draft | InputError, saved: str) -> Draft | InputError:
+    if isinstance(item, Draft) and not item.captured_at:
+        item.captured_at = saved
+    return item
 
 
 def _walk(root: Path) -> Iterator[Path]:

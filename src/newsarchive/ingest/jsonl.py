@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from newsarchive.errors import InputError
-from newsarchive.model import MAX_REVISION, Draft
+from newsarchive.model import Draft
 
-STRING_FIELDS = ("title", "source", "date", "url", "slug", "captured_at", "author")
+STRING_FIELDS = ("id", "title", "source", "date", "url", "slug", "captured_at", "author")
 MAX_LINE_BYTES = 16 * 1024 * 1024  # also the cap of any one input
 
 
@@ -57,11 +57,6 @@ def record_to_draft(obj: Any, *, origin: str) -> Draft:
     expected = obj.get("hash")
     if isinstance(expected, str):
         draft.expected_hash = expected
-    number = obj.get("revision")
-    if isinstance(number, int) and not isinstance(number, bool) and number >= 1:
-        if number > MAX_REVISION:
-            raise InputError(origin, f"'revision' {number} is out of range")
-        draft.revision = number
     original_type = obj.get("original_type")
     if isinstance(obj.get("original"), str):
         try:

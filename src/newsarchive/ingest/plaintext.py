@@ -6,7 +6,7 @@ import re
 
 from newsarchive.model import Draft
 
-HEADER_KEYS = ("title", "source", "date", "url", "author", "slug", "captured_at")
+HEADER_KEYS = ("id", "title", "source", "date", "url", "author", "slug", "captured_at")
 _HEADER_LINE = re.compile(r"^([A-Za-z_][A-Za-z_-]*):[ \t]*(.*)$")
 _BARE_DATE = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})(?:[ \t]+|[ \t]*(?:\r?\n|$))")
 

@@ -12,14 +12,18 @@ from newsarchive.text.dates import now_utc, parse_date, parse_timestamp
 from newsarchive.text.names import (
     first_sentence,
     first_words,
+    is_valid_id,
     make_id,
     normalize_source,
+    short_name,
     slug_from_url,
     slugify,
     source_from_url,
+    strip_version,
 )
+from newsarchive.text.urls import canonical_url
 
-OVERRIDES = ("source", "date", "title", "url", "slug", "captured_at", "author")
+OVERRIDES = ("id", "source", "date", "title", "url", "slug", "captured_at", "author")
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,9 @@ class Prepared:
     original: bytes | None
     original_type: str | None
     origin: str
-    revision: int | None = None
-    captured_given: bool = False  # the input named its capture time (not "now")
+    explicit_id: bool = False  # the input named its article (``--id``, ``id:``, ``id=``)
+    canonical_url: str | None = None  # the URL as identity (None: no URL, or no valid one)
+    named_from: str = "id"  # what the ID of a new article would come from (see add --help)
 
 
 def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
@@ -82,22 +87,36 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
     if url and not url.lower().startswith(("http://", "https://")):
         raise InputError(origin, f"url {url!r} is not an http(s) URL")
 
-    source = _resolve_source(draft, url, origin)
+    canonical = None
+    if url:
+        try:
+            canonical = canonical_url(url)
+        except ValueError:
+            canonical = None
     captured = (
         parse_timestamp(draft.captured_at, origin) if draft.captured_at
         else captured_at or now_utc()
     )
     date = parse_date(draft.date, origin) if draft.date else captured[:10]
     # NFC as the text: "Café" typed two ways is one title, not a change of it
-    title = " ".join(unicodedata.normalize("NFC", draft.title or "").split()) or (
-        first_sentence(text))
-    slug = _resolve_slug(draft, url, title, text, origin)
+    given_title = " ".join(unicodedata.normalize("NFC", draft.title or "").split())
+    title = given_title or first_sentence(text)
     author = " ".join((draft.author or "").split()) or None
+    explicit = (draft.id or "").strip().lower()
+    if explicit:
+        if not is_valid_id(explicit):
+            raise InputError(origin, f"id {draft.id!r} is not an article ID (SOURCE/DATE/SLUG)")
+        source, id_date, slug = explicit.split("/")
+        named_from = "id"
+    else:
+        source = _resolve_source(draft, url, origin)
+        id_date = date
+        slug, named_from = _resolve_slug(draft, canonical, given_title, text, origin)
     return Prepared(
-        id=make_id(source, date, slug), source=source, date=date, slug=slug, text=text,
+        id=make_id(source, id_date, slug), source=source, date=date, slug=slug, text=text,
         hash=text_hash, title=title, url=url, author=author, captured_at=captured,
         original=draft.original, original_type=draft.original_type, origin=origin,
-        revision=draft.revision, captured_given=bool(draft.captured_at),
+        explicit_id=bool(explicit), canonical_url=canonical, named_from=named_from,
     )
 
 
@@ -118,22 +137,28 @@ def _resolve_source(draft: Draft, url: str | None, origin: str) -> str:
                              "source header)")
 
 
-def _resolve_slug(draft: Draft, url: str | None, title: str, text: str, origin: str) -> str:
+def _resolve_slug(draft: Draft, canonical: str | None, title: str, text: str,
+                  origin: str) -> tuple[str, str]:
+    """The slug of a new article and what it was made from, by the first rule that gives
+    one (docs/storage.md, "Identity"): the given slug, the URL, the given title, the file
+    name (without a version suffix such as ``.v2``), the first sentence, the first words;
+    a text with no Latin spelling gets a short stable name from its hash."""
     if draft.slug is not None and draft.slug.strip():
         slug = slugify(draft.slug)
         if not slug:
             raise InputError(origin, f"slug {draft.slug!r} has no letters or digits")
-        return slug
+        return slug, "slug"
     candidates = [
-        slug_from_url(url) if url else "",
-        slugify(draft.name_hint) if draft.name_hint else "",
-        slugify(title),
-        slugify(first_words(text)),
+        (slug_from_url(canonical) if canonical else "", "url"),
+        (slugify(title) if title else "", "title"),
+        (slugify(strip_version(draft.name_hint)) if draft.name_hint else "", "file name"),
+        (slugify(first_sentence(text)), "first sentence"),
+        (slugify(first_words(text)), "first words"),
     ]
-    for slug in candidates:
+    for slug, source in candidates:
         if slug:
-            return slug
-    raise InputError(origin, "cannot derive a name (slug) for it; give one (--slug, slug=)")
+            return slug, source
+    return short_name(canonical or title or text), "hash"
 
 
 def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:

@@ -1,13 +1,18 @@
 """``add``: archiving drafts, in batches (the write path of DESIGN "The shape").
 
-Drafts are prepared (canonical text, ID) in batches. A small batch writes its texts as
-loose objects without the lock (same content, same name); then, under the store's write
-lock, each draft is compared with its article's head, its revision record is written,
-and the catalog rows and search entries of the whole batch are committed in one SQLite
-transaction. A batch of :data:`PACK_THRESHOLD` or more drafts writes everything under
-the lock into one new pack, texts as deltas against their heads, with one fsync.
-Objects are durable before the commit, so a crash leaves at most unreferenced objects,
-which ``gc`` removes and ``check`` lists as notes, not damage.
+Drafts are prepared (canonical text, candidate ID) in batches. A small batch writes its
+texts as loose objects without the lock (same content, same name); then, under the
+store's write lock, each draft is given its article (:func:`article_of`: the one its URL
+or ``id`` names, else a new one) and compared with the capture before it in capture
+order: the same text and title is ``unchanged`` (nothing is written), anything else gets
+a revision record, placed in its article's history (:mod:`newsarchive.ops.history`). A
+batch of :data:`PACK_THRESHOLD` or more drafts writes everything under the lock into one
+new pack, texts as deltas against their heads, with one fsync.
+
+The commit protocol (docs/storage.md): objects durable, then the batch's records named
+in one journal line (fsynced), then the catalog rows and the journal position committed
+in one SQLite transaction. A crash before the journal line leaves unreferenced objects
+(``gc`` removes them); a crash after it leaves a commit the next write applies.
 """
 
 from __future__ import annotations
@@ -19,17 +24,22 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from newsarchive import faults
-from newsarchive.errors import InputError, NewsArchiveError, StoreError
+from newsarchive.errors import CatalogError, InputError, NewsArchiveError, StoreError
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.indexing.rows import row_to_revision
 from newsarchive.ingest.prepare import Prepared, prepare_all
 from newsarchive.model import AddResult, Draft, Status
+from newsarchive.ops.history import capture_seq, place, roll_forward
+from newsarchive.store import journal
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.interface import ObjectSink
 from newsarchive.store.packs import PackWriter
 from newsarchive.store.records import Record
 from newsarchive.store.repository import Store
+from newsarchive.text.canonical import content_hash
 from newsarchive.text.dates import now_precise
+from newsarchive.text.names import make_id
+from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -40,6 +50,8 @@ PREPARE_CHUNK = 50  # drafts per task of a worker process
 PREPARE_AHEAD = 4  # prepare tasks queued ahead: more would delay the comparisons behind them
 
 Result = AddResult | NewsArchiveError
+# names made from the input's text or file, which a user who meant a revision should see
+NAMED_FROM_TEXT = frozenset({"title", "file name", "first sentence", "first words", "hash"})
 
 
 def add_stream(store: Store, indexer: Indexer, drafts: Iterable[Draft | InputError], *,
@@ -109,20 +121,28 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
         results: dict[int, AddResult | InputError] = {}
         with store.locked():
             cat = store.catalog(write=True)
+            roll_forward(store, indexer, cat)  # a commit a killed write left behind
+            position = store.journal_state(cat).journal
             # a batch goes into one new pack, its texts as deltas against their heads
             sink: ObjectSink = store.pack_writer() if bulk else objects
             texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
             if bulk:
                 _predict(store, indexer, cat, goods, texts)
+            batch_write = _Commit(position.seq + 1)
             cat.begin()
             try:
                 for i, item in enumerate(batch):
                     if isinstance(item, Prepared):
-                        results[i] = _add_one(store, indexer, cat, item, sink, texts)
+                        results[i] = _add_one(store, indexer, cat, item, sink, texts,
+                                              batch_write)
                     if on_progress is not None:
                         on_progress()
                 if isinstance(sink, PackWriter):
                     sink.finish()  # one fsync for the whole batch
+                if batch_write.records:
+                    new = journal.append(store.journal_path, position, batch_write.records,
+                                         now_precise())
+                    cat.set_position(new.seq, new.id)
                 faults.point("before-commit")
                 cat.commit()
                 faults.point("after-commit")
@@ -133,11 +153,57 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
                 raise
             finally:
                 indexer.prefetch.clear()
+    except CatalogError:
+        raise  # names the store and SQLite's reason already
     except sqlite3.Error as err:
         raise StoreError(f"{store.root}: cannot update the catalog ({err})") from err
     except OSError as err:
         raise StoreError(f"{store.root}: cannot write ({err.strerror or err})") from err
     return [results[i] if i in results else p for i, p in enumerate(batch)]  # type: ignore[misc]
+
+
+class _Commit:
+    """The records a batch writes, in order: they are its journal line."""
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+        self.records: list[str] = []
+
+    def next_seq(self) -> int:
+        return capture_seq(self.seq, len(self.records))
+
+
+def article_of(cat: Catalog, p: Prepared) -> tuple[str, bool]:
+    """The article a prepared input is a capture of, and whether it exists already.
+
+    An ``id`` names it; else a URL (canonical form) names the article first captured at
+    it; else the name made from the input (its title or file name) names an article of
+    that ID. A new article from a URL whose name another URL's article holds gets a
+    short disambiguator from its URL's hash: two URLs are never one article.
+    """
+    if p.explicit_id:
+        return p.id, cat.article(p.id) is not None
+    if p.canonical_url:
+        found = cat.url_article(p.canonical_url)
+        if found is not None:
+            return found, True
+    existing = cat.article(p.id)
+    if existing is None:
+        return p.id, False
+    if p.canonical_url and existing["url"]:
+        other = _canonical_or_none(existing["url"])
+        if other is not None and other != p.canonical_url:
+            suffix = content_hash(p.canonical_url)[:6]
+            slug = f"{p.slug[:96 - len(suffix) - 1].rstrip('-')}-{suffix}"
+            return make_id(p.source, p.id.split("/")[1], slug), False
+    return p.id, True
+
+
+def _canonical_or_none(url: str) -> str | None:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return None
 
 
 def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared],
@@ -149,53 +215,55 @@ def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared]
     last: dict[str, str | None] = {}
     pairs: list[tuple[str, str]] = []
     for p in goods:
-        if p.id not in last:
-            head = cat.head(p.id)
+        article, _ = article_of(cat, p)
+        if article not in last:
+            head = cat.head(article)
             if head is not None and head["text_hash"] not in texts:
-                texts[head["text_hash"]] = store.text_of(head["text_hash"])
-            last[p.id] = texts[head["text_hash"]] if head is not None else None
-        prev = last[p.id]
+                try:
+                    texts[head["text_hash"]] = store.text_of(head["text_hash"])
+                except Exception:  # damaged: compared (and reported) later
+                    head = None
+            last[article] = texts[head["text_hash"]] if head is not None else None
+        prev = last[article]
         if prev is not None:
             pairs.append((prev, p.text))
-        last[p.id] = p.text
+        last[article] = p.text
     indexer.prefetch.submit(pairs)
 
 
 def _add_one(store: Store, indexer: Indexer, cat: Catalog, p: Prepared, sink: ObjectSink,
-             texts: dict[str, str]) -> AddResult | InputError:
-    head = cat.head(p.id)
-    if head is not None and head["text_hash"] == p.hash and head["title"] == p.title:
-        return AddResult("unchanged", row_to_revision(head), p.origin)
-    number = head["number"] + 1 if head is not None else 1  # the one this would be
-    same = None  # a revision we hold already: not a new one, nor a revert
-    if p.revision is not None:  # an import: the revision of that number
-        same = cat.revision(p.id, p.revision) if head is not None else None
-        if same is not None and (same["text_hash"], same["title"]) != (p.hash, p.title):
-            same = None
-        if same is None and p.revision > number:
-            return InputError(p.origin, f"revision {p.revision} of {p.id} comes before "
-                                        f"@{number}: import records in order")
-    elif head is not None and p.captured_given:  # the same capture again (a re-run)
-        same = cat.same_capture(p.id, p.hash, p.title, p.captured_at)
-    if same is not None:
-        return AddResult("unchanged", row_to_revision(same), p.origin)
+             texts: dict[str, str], commit: _Commit) -> AddResult | InputError:
+    article, exists = article_of(cat, p)
+    if exists:
+        same = cat.same_capture(article, p.hash, p.title, p.captured_at)
+        if same is None:
+            before = cat.capture_before(article, p.captured_at)
+            if (before is not None and before["event"] is None
+                    and (before["text_hash"], before["title"]) == (p.hash, p.title)):
+                same = before  # it confirms what is held: no new revision, no revert
+                if before["rid"] is not None:
+                    cat.saw_again(before["rid"], p.captured_at)
+        if same is not None:
+            row = cat.revision_by_rid(same["rid"]) if same["rid"] is not None else None
+            if row is not None:
+                return AddResult("unchanged", row_to_revision(row), p.origin)
+    head = cat.head(article) if exists else None
     # (again: a loose blob may have been removed by a gc that raced us; no-op otherwise)
     sink.put("blob", p.text.encode("utf-8"), base=head["text_hash"] if head else None)
     original_oid = None
     if p.original is not None:
         original_oid = sink.put("blob", p.original, base=head["original"] if head else None)
+    source, date, _ = article.split("/")
     record = Record(
-        article=p.id, number=number, parent=head["record"] if head is not None else None,
-        text=p.hash, original=original_oid, original_type=p.original_type, title=p.title,
-        url=p.url, date=p.date, source=p.source, author=p.author,
+        article=article, text=p.hash, original=original_oid, original_type=p.original_type,
+        title=p.title, url=p.url, date=p.date, source=source, author=p.author,
         captured_at=p.captured_at, recorded_at=now_precise(),
     )
-    record_oid = sink.put("record", record.to_bytes(), base=record.parent)
+    record_oid = sink.put("record", record.to_bytes(), base=head["record"] if head else None)
     faults.point("record-written")
-    prev_text = None
-    if head is not None:
-        prev_text = texts.get(head["text_hash"]) or store.text_of(head["text_hash"])
-    row = indexer.insert(cat, record, record_oid, p.text, prev_text,
-                         head["title"] if head is not None else None)
-    status: Status = "added" if head is None else "revised"
-    return AddResult(status, row_to_revision(row), p.origin)
+    seq = commit.next_seq()
+    commit.records.append(record_oid)
+    placed, placed_in = place(store, indexer, cat, seq, record_oid, record, texts)
+    status: Status = "unchanged" if placed == "confirmed" else placed
+    named = p.named_from if placed == "added" and p.named_from in NAMED_FROM_TEXT else None
+    return AddResult(status, row_to_revision(placed_in), p.origin, named_from=named)

@@ -1,10 +1,14 @@
-"""``check``: re-hashing every object and comparing the catalog with the objects.
+"""``check``: re-hashing every object, and comparing the journal, the catalog and the objects.
 
-The objects are the truth. ``reindex`` rebuilds every catalog table from the revision
-records alone, in one transaction; ``check`` re-hashes every object and compares the
-catalog with them; ``check --repair`` sets corrupt objects aside in ``quarantine/``,
-rewrites lost records from the catalog and reindexes, marking revisions whose text is
-gone as damaged rather than dropping them; ``gc`` removes what nothing refers to.
+The objects and the journal are the truth (docs/storage.md). ``check`` takes one
+consistent view of what is committed (:class:`_Snapshot`: the catalog in a read
+transaction and the journal up to the catalog's position), then re-hashes every object:
+a committed record, text or original that is missing or corrupt is damage, and so is a
+catalog missing committed revisions or a journal broken; records no commit names are
+leftovers of interrupted writes (notes). A write running meanwhile changes nothing it
+reports. ``check --repair`` sets corrupt objects aside in ``quarantine/``, rewrites lost
+records from the catalog, mends the journal and rebuilds the catalog from it, marking
+revisions whose text is gone as damaged rather than dropping them.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from collections.abc import Callable
 from newsarchive.errors import StoreError
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.model import Problem
-from newsarchive.ops.gc import repack
+from newsarchive.ops.gc import live_objects, repack
+from newsarchive.ops.history import record_of_row
 from newsarchive.ops.reindex import reindex
 from newsarchive.ops.scan import scan_objects
+from newsarchive.store import journal
 from newsarchive.store.catalog import Catalog
+from newsarchive.store.journal import Commit, JournalError, read_journal
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.records import Record
-from newsarchive.store.repository import Store
+from newsarchive.store.repository import JournalState, Store
+from newsarchive.text.dates import now_precise
 
 
 def check(store: Store, indexer: Indexer, *, repair: bool = False,
@@ -40,24 +48,12 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
         with store.locked():  # swapped pack indexes are rebuilt from the packs first
             store.objects.index_packs()
             mended = _mend_layout(store)
-    records, blobs, bad, unreadable = scan_objects(store.objects, on_progress)
     problems: list[Problem] = []
-    rows: list[sqlite3.Row] = []
-    catalog_ok = True
-    try:
-        cat = store.catalog()
-        rows = list(cat.all_revisions())
-        problems.extend(Problem("catalog", str(store.catalog_path), note, damage=False)
-                        for note in store.catalog_notes)  # how a read-only one was read
-    except StoreError as err:
-        catalog_ok = False
-        problems.append(Problem("catalog", str(store.catalog_path), str(err)))
-    except sqlite3.DatabaseError as err:
-        catalog_ok = False
-        problems.append(Problem("catalog", str(store.catalog_path), f"unreadable ({err})"))
-
+    snapshot = _Snapshot.take(store, problems)
+    records, blobs, bad, unreadable = scan_objects(store.objects, on_progress)
+    snapshot.release()
     users: dict[str, set[str]] = defaultdict(set)
-    for row in rows:
+    for row in snapshot.captures:
         for oid in (row["record"], row["text_hash"], row["original"]):
             if oid:
                 users[oid].add(row["article"])
@@ -68,37 +64,47 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
         problems.append(Problem("corrupt", oid, detail, sorted(users.get(oid, ()))))
     for oid, detail in sorted(unreadable.items()):
         problems.append(Problem("unreadable", oid, detail, sorted(users.get(oid, ()))))
-
     known = set(records) | blobs | set(bad) | set(unreadable)
-    committed = set()
-    for row in rows:
-        ref = f"{row['article']}@{row['number']}"
-        committed.add(row["record"])
-        for oid, what in ((row["record"], "record"), (row["text_hash"], "text"),
-                          (row["original"], "original")):
-            if oid and oid not in known and not (row["damaged"] and what == "text"):
-                problems.append(Problem("missing", oid, f"the {what} of {ref} is missing",
-                                        [row["article"]]))
+    set_aside = {r["text_hash"] for r in snapshot.revisions if r["damaged"]}
+    # What the journal says is committed (up to the catalog's position) must be there.
+    for commit in snapshot.covered:
+        for oid in commit.records:
+            found = records.get(oid)
+            if found is None:
+                if oid not in known:
+                    problems.append(Problem("missing", oid, f"the record of commit "
+                                            f"{commit.seq} is missing", []))
+                continue
+            for blob, what in ((found.text, "text"), (found.original, "original")):
+                if blob and blob not in known and blob not in set_aside:
+                    problems.append(Problem("missing", blob, f"the {what} of a revision of "
+                                            f"{found.article} is missing", [found.article]))
+    named = {oid for c in snapshot.covered for oid in c.records}
+    for row in snapshot.captures:
+        if snapshot.journal_ok and row["record"] not in named:
+            problems.append(Problem("catalog", row["record"], "the catalog lists a record "
+                                    "no commit of the journal names", [row["article"]]))
         stored = records.get(row["record"])
-        if stored is not None and (stored.article, stored.number, stored.text, stored.title) != (
-            row["article"], row["number"], row["text_hash"], row["title"]
-        ):
-            problems.append(Problem("mismatch", row["record"],
-                                    f"the catalog row of {ref} differs from its record",
+        if stored is not None and (stored.article, stored.text, stored.title) != (
+                row["article"], row["text_hash"], row["title"]):
+            problems.append(Problem("mismatch", row["record"], "the catalog row of a "
+                                    f"capture of {row['article']} differs from its record",
                                     [row["article"]]))
+    for row in snapshot.revisions:
         if row["damaged"]:
             problems.append(Problem("damaged", row["text_hash"],
-                                    f"{ref} lost its text (set aside by a repair)",
-                                    [row["article"]], damage=False))
-    if catalog_ok:
-        # Records the catalog does not list were never committed (an add killed before
-        # its commit, a batch rolled back): nothing reported is missing, so not damage.
-        for oid in sorted(set(records) - committed):
-            problems.append(Problem("leftover", oid,
-                                    "a record of an interrupted add, never committed "
-                                    "(gc removes it)",
-                                    [records[oid].article], damage=False))
-        problems.extend(_check_index(store.catalog(), readonly=bool(store.catalog_mode)))
+                                    f"{row['article']}@{row['number']} lost its text (set "
+                                    "aside by a repair)", [row["article"]], damage=False))
+    # Records no commit names (read again now: a write may have committed meanwhile)
+    # were never committed: an add killed before its journal line. Not damage.
+    named_now = snapshot.named_now(store)
+    for oid in sorted(set(records) - named_now):
+        problems.append(Problem("leftover", oid, "a record of an interrupted add, never "
+                                "committed (gc removes it)", [records[oid].article],
+                                damage=False))
+    if snapshot.catalog_ok:
+        problems.extend(_check_index(store.catalog(verify=False),
+                                     readonly=bool(store.catalog_mode)))
     problems.extend(_check_packs(store.objects))
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
@@ -118,11 +124,84 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
             "repair", str(store.root), f"not repaired: {len(unreadable)} object(s) cannot be "
             "read (permissions? a failing disk?); make them readable and check again"))
     elif repair and any(p.damage for p in problems):
-        _repair(store, indexer, bad, rows, records)
+        _repair(store, indexer, bad, snapshot, records)
         return mended + [Problem("repaired", str(store.root), detail, damage=False)
                          for detail in _summarise(problems)] + [
                     p for p in check(store, indexer) if p.damage or p.kind == "damaged"]
     return mended + problems
+
+
+class _Snapshot:
+    """One consistent view of what is committed: the catalog inside one read transaction
+    (WAL: writers go on, this view stays) and the journal up to the catalog's position.
+    Commits after it are a write in progress (or one killed), never damage."""
+
+    def __init__(self) -> None:
+        self.captures: list[sqlite3.Row] = []
+        self.revisions: list[sqlite3.Row] = []
+        self.covered: list[Commit] = []  # the commits the catalog reflects
+        self.catalog_ok = True
+        self.journal_ok = True
+        self.state: JournalState | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def take(cls, store: Store, problems: list[Problem]) -> _Snapshot:
+        snap = cls()
+        try:
+            cat = store.catalog(verify=False)
+            if not store.catalog_mode:
+                cat.conn.execute("BEGIN")  # holds the view until release()
+                snap._conn = cat.conn
+            snap.state = store.journal_state(cat)
+            snap.captures = list(cat.all_captures())
+            snap.revisions = list(cat.all_revisions())
+            problems.extend(Problem("catalog", str(store.catalog_path), note, damage=False)
+                            for note in store.catalog_notes)  # how a read-only one was read
+        except StoreError as err:
+            snap.catalog_ok = False
+            problems.append(Problem("catalog", str(store.catalog_path), str(err)))
+            return snap
+        except sqlite3.DatabaseError as err:
+            snap.catalog_ok = False
+            problems.append(Problem("catalog", str(store.catalog_path), f"unreadable ({err})"))
+            return snap
+        state = snap.state
+        upto = state.catalog.seq if state.catalog is not None else 0
+        try:
+            snap.covered = list(read_journal(store.journal_path, upto=upto))
+        except JournalError as err:
+            snap.journal_ok = False
+            problems.append(Problem("journal", str(store.journal_path), str(err)))
+            return snap
+        if upto and not store.journal_path.exists():
+            snap.journal_ok = False
+            problems.append(Problem("journal", str(store.journal_path), "the commit journal "
+                                    "is missing (the catalog reflects commits)"))
+        elif state.status == "behind":
+            problems.append(Problem("catalog", str(store.catalog_path),
+                                    str(store._behind(state))))
+        elif state.status == "ahead":
+            snap.journal_ok = False
+            problems.append(Problem("journal", str(store.journal_path), "the journal holds "
+                                    "fewer commits than the catalog reflects (an older copy?)"))
+        elif state.status == "in-flight":
+            problems.append(Problem("journal", str(store.journal_path), "one commit is not in "
+                                    "the catalog yet: a write in progress, or one killed "
+                                    "(the next write applies it)", damage=False))
+        return snap
+
+    def release(self) -> None:
+        if self._conn is not None and self._conn.in_transaction:
+            self._conn.execute("COMMIT")
+        self._conn = None
+
+    def named_now(self, store: Store) -> set[str]:
+        """Every record a commit names, the journal read again to its end."""
+        try:
+            return {oid for c in read_journal(store.journal_path) for oid in c.records}
+        except JournalError:
+            return {oid for c in self.covered for oid in c.records}
 
 
 def _mend_layout(store: Store) -> list[Problem]:
@@ -188,29 +267,36 @@ def _summarise(problems: list[Problem]) -> list[str]:
     return [f"{n} {kind} problem(s) handled" for kind, n in sorted(kinds.items())]
 
 
-def _repair(store: Store, indexer: Indexer, bad: dict[str, str], rows: list[sqlite3.Row],
+def _repair(store: Store, indexer: Indexer, bad: dict[str, str], snapshot: _Snapshot,
             records: dict[str, Record]) -> None:
-    rewritten = set()
+    """Set corrupt objects aside, write lost records again from the catalog (and name the
+    new ones in the journal in place of the lost), adopt records only the catalog knows,
+    then rebuild the catalog from the journal (:func:`reindex`)."""
     with store.locked():
         packed = {oid for oid in bad if not store.objects.is_loose(oid)}
         for oid in bad:
             store.objects.quarantine(oid, store.quarantine_dir)
-        for row in rows:  # records lost to corruption are rewritten from the catalog
-            if row["record"] in records:
+        replaced: dict[str, str] = {}
+        for row in snapshot.captures:  # records lost to corruption, rewritten
+            if row["record"] in records or row["record"] not in bad:
                 continue
-            rec = Record(
-                article=row["article"], number=row["number"], parent=None,
-                text=row["text_hash"], original=row["original"],
-                original_type=row["original_type"], title=row["title"], url=row["url"],
-                date=row["date"], source=row["source"], author=row["author"],
-                captured_at=row["captured_at"], recorded_at=row["captured_at"],
-            )
-            rewritten.add(store.objects.put("record", rec.to_bytes()))
-    # the rewritten records stand for committed ones: not leftovers of a failed add
-    reindex(store, indexer, committed_too=frozenset(rewritten))
+            rec = record_of_row(row)
+            rec = Record(**{**vars(rec), "recorded_at": row["captured_at"]})
+            replaced[row["record"]] = store.objects.put("record", rec.to_bytes())
+        if snapshot.journal_ok:
+            commits = list(read_journal(store.journal_path))
+            named = {oid for c in commits for oid in c.records}
+            only_catalog = [r["record"] for r in snapshot.captures
+                            if r["record"] not in named and r["record"] in records]
+            lines = [[replaced.get(oid, oid) for oid in c.records] for c in commits]
+            times = [c.time for c in commits]
+            if only_catalog:  # an older journal: what the catalog lists is kept
+                lines.append(only_catalog)
+                times.append(now_precise())
+            if replaced or only_catalog:
+                journal.rewrite(store.journal_path, lines, times)
+    reindex(store, indexer)
     if packed:  # corrupt entries stay in their packs until the packs are written anew
         with store.locked():
             cat = store.catalog(write=True)
-            repack(store, cat, cat.referenced_objects(), force=True)
-
-
+            repack(store, cat, live_objects(store), force=True)

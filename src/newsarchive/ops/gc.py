@@ -11,20 +11,44 @@ from collections.abc import Callable
 from pathlib import Path
 
 from newsarchive.errors import StoreError
+from newsarchive.indexing.indexer import Indexer
 from newsarchive.model import GcResult
+from newsarchive.ops.history import read_record, roll_forward
 from newsarchive.store.catalog import Catalog
+from newsarchive.store.journal import read_journal
 from newsarchive.store.repository import Store
 
 
-def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
-       on_progress: Callable[[int, int], None] | None = None) -> GcResult:
-    """Remove unreferenced objects and temp files older than ``grace`` seconds; repack
-    (``on_progress(done, total)`` as each object is repacked).
+def live_objects(store: Store) -> set[str]:
+    """What the journal says is committed: every record it names, with the text and the
+    original each one names. The catalog has no say (docs/storage.md, "What is live").
+    StoreError when a named record cannot be read: what it names would be unknown."""
+    live: set[str] = set()
+    for commit in read_journal(store.journal_path):  # JournalError on a broken chain
+        for oid in commit.records:
+            rec = read_record(store, oid)
+            if rec is None:
+                raise StoreError(f"{store.root}: the committed record {oid} cannot be read; "
+                                 "gc will not guess what it refers to", remedy="repair")
+            live.add(oid)
+            live.add(rec.text)
+            if rec.original:
+                live.add(rec.original)
+    return live
 
-    Repacking writes every referenced object into one new pack (texts as deltas against
-    the previous revision of their article), makes it durable, and only then deletes the
-    old packs and the loose copies. A store of format 1 (loose objects only) becomes
-    format 2 here: this is the migration. Packs that lost their index are indexed again.
+
+def gc(store: Store, indexer: Indexer, *, grace: float = 3600.0, pack: bool = True,
+       on_progress: Callable[[int, int], None] | None = None) -> GcResult:
+    """Remove what no commit refers to (objects and temp files older than ``grace``
+    seconds: a write in progress may own them), and repack (``on_progress(done, total)``
+    as each object is repacked).
+
+    What is live comes from the journal alone (:func:`live_objects`), and gc refuses to
+    run while the catalog disagrees with it (missing commits, or listing records no
+    commit names): a catalog can never make gc delete history. Repacking writes every
+    live object into one new pack (texts as deltas against the revision after them),
+    makes it durable, and only then deletes the old packs and the loose copies. Packs
+    that lost their index are indexed again.
     """
     store.require()
     freed = removed = temps = packed = 0
@@ -33,20 +57,21 @@ def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
         # write is between its pack and its index, and its objects may be the only copies
         store.objects.index_packs(store.objects.unindexed_packs())
         aside = store.objects.set_aside_unindexable(store.quarantine_dir)  # not packs at all
-        cat = store.catalog()
-        referenced = cat.referenced_objects()
-        if not referenced and any(True for _ in store.objects):
-            raise StoreError(f"{store.root}: the catalog lists no revisions but objects "
-                             "exist; gc would remove them", remedy="reindex")
+        cat = store.catalog(write=True)  # refuses a catalog missing commits
+        roll_forward(store, indexer, cat)
+        referenced = live_objects(store)
+        unnamed = [r["record"] for r in cat.all_captures() if r["record"] not in referenced]
+        if unnamed:
+            raise StoreError(f"{store.root}: the catalog lists {len(unnamed):,} record(s) no "
+                             "commit of the journal names (an older journal?); gc would "
+                             "remove them", remedy="repair")
         cutoff = time.time() - grace
         for oid in list(store.objects):
             if oid in referenced:
                 continue
-            try:
-                if os.lstat(store.objects.path(oid)).st_mtime > cutoff:
-                    continue
-            except FileNotFoundError:
-                continue
+            written = store.objects.mtime(oid)
+            if written is None or written > cutoff:
+                continue  # packed (repacking drops it), or young: a write may own it
             freed += store.objects.remove(oid)
             removed += 1
         for tmp in list(store.objects.temp_files()):
@@ -110,20 +135,20 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
                                                       and old_packs[0].count == len(referenced))):
         return 0  # nothing, or already one pack holding exactly what is referenced
     writer = store.pack_writer(repack=True)
-    revisions = cat.all_revisions()
+    captures = cat.all_captures_by_article()
     try:
         # Newest first: the latest text of an article (what list, show and search read
         # most) is stored whole, older ones as deltas against the next newer one.
-        for _article, rows in itertools.groupby(revisions, lambda r: r["article"]):
+        for _article, rows in itertools.groupby(captures, lambda r: r["article"]):
             base_text: str | None = None
             base_original: str | None = None
             base_record: str | None = None
             for row in reversed(list(rows)):
                 for oid, base in ((row["text_hash"], base_text),
                                   (row["original"], base_original), (row["record"], base_record)):
-                    if oid is None or oid in writer:
+                    if oid is None or oid in writer or oid not in referenced:
                         continue
-                    if row["damaged"] and oid == row["text_hash"]:
+                    if oid == row["text_hash"] and cat.text_set_aside(oid):
                         continue  # a text a repair set aside: there is nothing to pack
                     try:
                         kind, payload = objects.get(oid)  # verified: corruption stops it
@@ -135,12 +160,16 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
                         on_progress(writer.written, len(referenced))
                 base_text, base_original = row["text_hash"], row["original"] or base_original
                 base_record = row["record"]
+        for oid in sorted(referenced):  # live, and in no capture the catalog lists
+            if oid not in writer and objects.contains(oid) and not cat.text_set_aside(oid):
+                kind, payload = objects.get(oid)
+                writer.put(kind, payload)
         new = writer.finish()
     except BaseException:
         writer.abort()
         raise
     finally:
-        revisions.close()  # not left to the garbage collector, after the catalog is closed
+        captures.close()  # not left to the garbage collector, after the catalog is closed
     for reader in old_packs:
         if reader.path != new:
             reader.close()

@@ -1,128 +1,172 @@
-"""``reindex``: rebuilding the catalog and search index from the objects alone."""
+"""``reindex``: rebuilding the catalog and search index from the objects alone.
+
+The journal says which records are committed (:mod:`newsarchive.store.journal`); reindex
+reads each of them once, inserts its capture row, then derives every article's revisions
+in capture order with the same :class:`~newsarchive.indexing.indexer.Indexer` that
+``add`` uses, a window of articles at a time (their text comparisons run ahead in worker
+processes). Its cost is linear in the records and its memory bounded by the window.
+
+When there is no journal to go by, one is written first and the rebuild follows it:
+
+- a store of format 1 or 2 (before the journal): one commit of the records its catalog
+  lists, in their old order (the upgrade);
+- a journal lost, or damaged in the middle: its valid commits, then one commit of the
+  records the catalog lists that they do not name.
+
+When the catalog cannot be read either, every valid record no commit names is adopted:
+records of interrupted writes cannot be told from committed ones then, so they are kept
+too. Nothing committed is ever dropped.
+"""
 
 from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from newsarchive.errors import IntegrityError, StoreError
-from newsarchive.indexing.indexer import Indexer
+from newsarchive.errors import StoreError
+from newsarchive.indexing.indexer import Capture, Indexer
 from newsarchive.model import ReindexResult
+from newsarchive.ops.history import (
+    capture_seq,
+    capture_values,
+    read_record,
+    record_of_row,
+    text_or_none,
+)
 from newsarchive.ops.scan import scan_objects
-from newsarchive.store.records import Record
-from newsarchive.store.repository import Store
-
-
-def choose_chains(records: dict[str, Record], committed: frozenset[str] = frozenset()
-                  ) -> dict[str, list[tuple[str, Record]]]:
-    """Per article, the committed history, oldest first.
-
-    The head is the newest record the catalog lists (``committed``) when there is one,
-    else the record with the highest (number, recorded_at): adds are serialised by the
-    lock, so of two records of one number the later is the one whose add went on to
-    commit. The history follows parent links, falling back to the latest record of the
-    previous number where a parent is missing (set aside as corrupt). Other records are
-    leftovers of killed adds.
-    """
-    by_article: dict[str, dict[int, list[tuple[str, Record]]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    for oid, rec in records.items():
-        by_article[rec.article][rec.number].append((oid, rec))
-    chains: dict[str, list[tuple[str, Record]]] = {}
-    for article, by_number in by_article.items():
-        for items in by_number.values():
-            items.sort(key=lambda it: (it[1].recorded_at, it[0]))
-        listed = [(r.number, oid) for oid, r in records.items()
-                  if oid in committed and r.article == article] if committed else []
-        if listed:
-            oid = max(listed)[1]
-            rec = records[oid]
-        else:
-            oid, rec = by_number[max(by_number)][-1]
-        chain = [(oid, rec)]
-        while rec.number > 1:
-            parent = rec.parent
-            if parent in records and records[parent].article == article:
-                oid, rec = parent, records[parent]
-            elif by_number.get(rec.number - 1):
-                oid, rec = by_number[rec.number - 1][-1]
-            else:
-                break
-            chain.append((oid, rec))
-        chain.reverse()
-        chains[article] = chain
-    return chains
-
+from newsarchive.store import journal
+from newsarchive.store.catalog import connect
+from newsarchive.store.journal import Commit, JournalError
+from newsarchive.store.repository import FORMAT_VERSION, Store
+from newsarchive.text.dates import now_precise
+from newsarchive.text.urls import canonical_url
 
 REINDEX_WINDOW = 500  # articles whose texts are read (and compared by workers) at once
 
 
 def reindex(store: Store, indexer: Indexer,
-            on_progress: Callable[[int, int], None] | None = None, *,
-            committed_too: frozenset[str] = frozenset()) -> ReindexResult:
-    """Rebuild the catalog and search index from the objects alone; ``on_progress(done,
-    total)`` is called after each revision. ``committed_too``: records to count as
-    committed beside those the current catalog lists (a repair's rewritten ones)."""
+            on_progress: Callable[[int, int], None] | None = None) -> ReindexResult:
+    """Rebuild the catalog and search index from the journal and the objects;
+    ``on_progress(done, total)`` after each revision record."""
     if not (store.root / "objects").is_dir():
         store.require()
     with store.locked():  # recreates a lost format file beside the objects
-        records, blobs, _bad, unreadable = scan_objects(store.objects)
-        if unreadable:  # its revisions would be rebuilt as having lost their text
-            detail = next(iter(unreadable.values()))
-            raise StoreError(f"{store.root}: {len(unreadable)} object(s) cannot be read "
-                             f"({detail}); make them readable, then reindex")
-        chains = choose_chains(records, _committed_records(store) | committed_too)
+        commits, adopted = committed(store)
         cat = store.replace_catalog()
-        counts = {"articles": 0, "revisions": 0, "damaged": 0}
-        total = sum(len(c) for c in chains.values())
+        total = sum(len(c.records) for c in commits)
+        done = damaged = missing = 0
         cat.begin()
         try:
             cat.drop_derived()
-            articles = sorted(chains)
-            for start in range(0, len(articles), REINDEX_WINDOW):
-                # read a window of texts, let workers compare them, insert in order
-                window = [[(oid, rec, _text_or_none(store, rec.text) if rec.text in blobs
-                            else None) for oid, rec in chains[article]]
-                          for article in articles[start:start + REINDEX_WINDOW]]
+            for commit in commits:
+                for i, oid in enumerate(commit.records):
+                    rec = read_record(store, oid)
+                    if rec is None:
+                        missing += 1  # check reports it; its revision cannot be rebuilt
+                        continue
+                    cat.insert_capture(capture_values(capture_seq(commit.seq, i), oid, rec))
+                    if rec.url:
+                        try:
+                            cat.map_url(canonical_url(rec.url), rec.article)
+                        except ValueError:
+                            pass
+            articles = revisions = 0
+            for window in _windows(store, _by_article(cat.all_captures_by_article())):
                 indexer.prefetch.submit(
-                    (a[2] or "", b[2] or "") for revs in window
-                    for a, b in itertools.pairwise(revs))
-                for revs in window:
-                    prev_text: str | None = None
-                    prev_title: str | None = None
-                    for oid, rec, text in revs:
-                        damaged = text is None
-                        indexer.insert(cat, rec, oid, text or "", prev_text, prev_title,
-                                       damaged=damaged)
-                        counts["revisions"] += 1
-                        counts["damaged"] += damaged
-                        prev_text, prev_title = text or "", rec.title
-                        if on_progress is not None:
-                            on_progress(counts["revisions"], total)
-                    counts["articles"] += 1
+                    (a.text, b.text) for _, caps in window
+                    for a, b in itertools.pairwise(caps) if a.text and b.text)
+                for article, caps in window:
+                    rows = indexer.index_article(cat, article, caps)
+                    articles += 1
+                    revisions += len(rows)
+                    damaged += sum(1 for r in rows if r["damaged"])
+                    done += len(caps)
+                    if on_progress is not None:
+                        on_progress(done, total)
+            if commits:
+                cat.set_position(commits[-1].seq, commits[-1].id)
             cat.commit()
         except BaseException:
             cat.rollback()
             raise
         finally:
             indexer.close()
-    return ReindexResult(counts["articles"], counts["revisions"], counts["damaged"],
-                         len(records) - total)
+        if store.outdated(cat) is not None:
+            store.set_format(FORMAT_VERSION)
+    return ReindexResult(articles, revisions, damaged, adopted or 0, missing)
 
 
-def _committed_records(store: Store) -> frozenset[str]:
-    """The records the current catalog lists, when it can be read (else none)."""
+def _by_article(rows: Iterator[sqlite3.Row]) -> Iterator[tuple[str, list[sqlite3.Row]]]:
+    for article, group in itertools.groupby(rows, lambda r: r["article"]):
+        yield article, list(group)
+
+
+def _windows(store: Store, articles: Iterator[tuple[str, list[sqlite3.Row]]],
+             ) -> Iterator[list[tuple[str, list[Capture]]]]:
+    """A window of articles at a time, as captures with their texts read."""
+    while True:
+        window = list(itertools.islice(articles, REINDEX_WINDOW))
+        if not window:
+            return
+        texts: dict[str, str] = {}
+        yield [(article, [Capture(r["seq"], r["record"], record_of_row(r),
+                                  text_or_none(store, r["text_hash"], texts))
+                          for r in rows]) for article, rows in window]
+
+
+def committed(store: Store) -> tuple[list[Commit], int | None]:
+    """The journal's commits; when there is no journal to go by, the one written first
+    (see the module docstring). Returns the commits and, when records had to be adopted
+    without a journal naming them, how many (None: the journal was there)."""
+    if store._check_format() >= FORMAT_VERSION and store.journal_path.exists():
+        try:
+            return list(journal.read_journal(store.journal_path)), None
+        except JournalError:
+            pass
+    valid: list[Commit] = []
     try:
-        return frozenset(r["record"] for r in store.catalog().all_revisions())
-    except (StoreError, sqlite3.DatabaseError):
-        return frozenset()
+        for commit in journal.read_journal(store.journal_path):
+            valid.append(commit)
+    except JournalError:
+        pass
+    named = {oid for c in valid for oid in c.records}
+    records, *_ = scan_objects(store.objects)
+    listed = [oid for oid in dict.fromkeys(_catalog_records(store.catalog_path))
+              if oid in records and oid not in named]
+    rest = [] if listed else sorted(
+        (oid for oid in records if oid not in named),
+        key=lambda oid: (records[oid].article, records[oid].captured_at,
+                         records[oid].recorded_at, oid))
+    lines = [list(c.records) for c in valid]
+    times = [c.time for c in valid]
+    adopted = listed + rest
+    if adopted:
+        lines.append(adopted)
+        times.append(now_precise())
+    journal.rewrite(store.journal_path, lines, times)
+    return list(journal.read_journal(store.journal_path)), len(adopted)
 
 
-def _text_or_none(store: Store, text_hash: str) -> str | None:
+def _catalog_records(path: Path) -> list[str]:
+    """The records the catalog lists, in commit order: its captures, or for a catalog
+    written before the journal its revisions by article and number (none when it cannot
+    be read)."""
+    if not path.exists():
+        return []
     try:
-        return store.text_of(text_hash)
-    except (IntegrityError, UnicodeDecodeError):
-        return None
+        conn = connect(path, readonly="ro")
+        try:
+            try:
+                return [r[0] for r in conn.execute("SELECT record FROM captures ORDER BY seq")]
+            except sqlite3.OperationalError:  # no captures table: schema 1
+                return [r[0] for r in conn.execute(
+                    "SELECT record FROM revisions ORDER BY article, number")]
+        finally:
+            conn.close()
+    except (sqlite3.DatabaseError, StoreError):
+        return []
+
+
+__all__ = ["REINDEX_WINDOW", "committed", "reindex"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from newsarchive.store.connection import CatalogConnection, catalog_error
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: captures, the URL map, the journal position
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS revisions (
     flipflop INTEGER NOT NULL DEFAULT 0,
     damaged INTEGER NOT NULL DEFAULT 0,
     doc INTEGER NOT NULL,
+    seq INTEGER NOT NULL DEFAULT 0,
+    event TEXT,
+    detail TEXT,
+    last_seen TEXT,
     UNIQUE (article, number)
 );
 CREATE INDEX IF NOT EXISTS revisions_hash ON revisions (text_hash);
@@ -89,6 +93,26 @@ CREATE INDEX IF NOT EXISTS edits_rid ON edits (rid);
 CREATE VIRTUAL TABLE IF NOT EXISTS edits_fts USING fts5 (
     passage, content='edits', content_rowid='eid', tokenize='unicode61 remove_diacritics 2'
 );
+CREATE TABLE IF NOT EXISTS captures (
+    seq INTEGER PRIMARY KEY,
+    record TEXT NOT NULL UNIQUE,
+    article TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    original TEXT,
+    original_type TEXT,
+    url TEXT,
+    date TEXT NOT NULL,
+    source TEXT NOT NULL,
+    author TEXT,
+    event TEXT,
+    detail TEXT,
+    rid INTEGER
+);
+CREATE INDEX IF NOT EXISTS captures_article ON captures (article, captured_at, seq);
+CREATE INDEX IF NOT EXISTS captures_rid ON captures (rid);
+CREATE TABLE IF NOT EXISTS urls (canonical TEXT PRIMARY KEY, article TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, body BLOB
 );
@@ -97,7 +121,11 @@ CREATE TABLE IF NOT EXISTS validators (
 REVISION_COLUMNS = (
     "rid, record, article, number, text_hash, original, original_type, title, url, date, "
     "source, author, captured_at, words, bytes, words_added, words_removed, reverts, kind, "
-    "flipflop, damaged"
+    "flipflop, damaged, seq, event, detail, last_seen"
+)
+CAPTURE_COLUMNS = (
+    "seq, record, article, captured_at, text_hash, title, original, original_type, url, "
+    "date, source, author, event, detail, rid"
 )
 
 
@@ -232,9 +260,48 @@ class Catalog:
                ON CONFLICT (id) DO UPDATE SET head = excluded.head,
                    revisions = excluded.revisions, title = excluded.title,
                    url = COALESCE(excluded.url, articles.url),
+                   first_captured = MIN(articles.first_captured, excluded.first_captured),
                    last_captured = excluded.last_captured""",
             (article_id, source, date, slug, rid, number, title, url, captured_at, captured_at),
         )
+
+    def insert_capture(self, values: dict[str, Any]) -> None:
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.conn.execute(f"INSERT INTO captures ({cols}) VALUES ({marks})",
+                          tuple(values.values()))
+
+    def assign_captures(self, seqs: Iterable[int], rid: int) -> None:
+        """Name the revision that captures belong to."""
+        self.conn.executemany("UPDATE captures SET rid = ? WHERE seq = ?",
+                              [(rid, seq) for seq in seqs])
+
+    def saw_again(self, rid: int, captured_at: str) -> None:
+        """A capture confirmed a revision (same text): when it was last seen."""
+        self.conn.execute("UPDATE revisions SET last_seen = MAX(COALESCE(last_seen, ''), ?) "
+                          "WHERE rid = ?", (captured_at, rid))
+
+    def delete_revisions_of(self, article_id: str) -> None:
+        """Remove an article's revision rows and their edit passages (to derive them again
+        in capture order); its captures and search documents stay."""
+        for eid, passage in self.conn.execute(
+                "SELECT e.eid, e.passage FROM edits e JOIN revisions r ON r.rid = e.rid "
+                "WHERE r.article = ?", (article_id,)).fetchall():
+            self.conn.execute("INSERT INTO edits_fts (edits_fts, rowid, passage) "
+                              "VALUES ('delete', ?, ?)", (eid, passage))
+        self.conn.execute("DELETE FROM edits WHERE rid IN "
+                          "(SELECT rid FROM revisions WHERE article = ?)", (article_id,))
+        self.conn.execute("DELETE FROM revisions WHERE article = ?", (article_id,))
+
+    def map_url(self, canonical: str, article_id: str) -> None:
+        """The first article captured at a canonical URL keeps it."""
+        self.conn.execute("INSERT OR IGNORE INTO urls (canonical, article) VALUES (?, ?)",
+                          (canonical, article_id))
+
+    def set_position(self, seq: int, commit_id: str) -> None:
+        """The journal position this catalog reflects (in the commit's transaction)."""
+        self.conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                              [("journal_seq", str(seq)), ("journal_head", commit_id)])
 
     def insert_edits(self, rid: int, removed: Iterable[str], added: Iterable[str]) -> None:
         for side, passages in (("removed", removed), ("added", added)):
@@ -256,8 +323,10 @@ class Catalog:
 
     def drop_derived(self) -> None:
         """Empty every derived table (inside the caller's transaction), keeping validators."""
-        for table in ("edits_fts", "edits", "docs_fts", "docs", "revisions", "articles"):
+        for table in ("edits_fts", "edits", "docs_fts", "docs", "revisions", "articles",
+                      "captures", "urls"):
             self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+        self.conn.execute("DELETE FROM meta WHERE key IN ('journal_seq', 'journal_head')")
         self.create()
 
     # -- reads ----------------------------------------------------------------------------
@@ -293,14 +362,60 @@ class Catalog:
         rows = self.conn.execute("SELECT id FROM articles WHERE slug = ?", (slug,)).fetchall()
         return sorted(r[0] for r in rows if r[0] == suffix or r[0].endswith("/" + suffix))
 
+    def captures_of(self, article_id: str) -> list[sqlite3.Row]:
+        """Every capture of an article, in capture order (then commit order)."""
+        return self.conn.execute(
+            f"SELECT {CAPTURE_COLUMNS} FROM captures WHERE article = ? "
+            "ORDER BY captured_at, seq", (article_id,)).fetchall()
+
+    def capture_before(self, article_id: str, captured_at: str) -> sqlite3.Row | None:
+        """The article's last capture at or before ``captured_at`` (ties: the latest
+        committed, which a new capture follows)."""
+        return self._one(
+            f"SELECT {CAPTURE_COLUMNS} FROM captures WHERE article = ? AND captured_at <= ? "
+            "ORDER BY captured_at DESC, seq DESC LIMIT 1", (article_id, captured_at))
+
+    def last_capture(self, article_id: str) -> sqlite3.Row | None:
+        return self._one(
+            f"SELECT {CAPTURE_COLUMNS} FROM captures WHERE article = ? "
+            "ORDER BY captured_at DESC, seq DESC LIMIT 1", (article_id,))
+
     def same_capture(self, article_id: str, text_hash: str, title: str,
                      captured_at: str) -> sqlite3.Row | None:
-        """The revision of this article with this text and title captured at that time."""
+        """A capture of this article with this text and title at that time."""
         return self._one(
-            f"""SELECT {REVISION_COLUMNS} FROM revisions WHERE article = ? AND text_hash = ?
-                AND title = ? AND captured_at = ? ORDER BY number LIMIT 1""",
-            (article_id, text_hash, title, captured_at),
-        )
+            f"""SELECT {CAPTURE_COLUMNS} FROM captures WHERE article = ? AND captured_at = ?
+                AND text_hash = ? AND title = ? LIMIT 1""",
+            (article_id, captured_at, text_hash, title))
+
+    def capture_rid(self, seq: int) -> int | None:
+        """The revision a capture belongs to."""
+        row = self._one("SELECT rid FROM captures WHERE seq = ?", (seq,))
+        return int(row[0]) if row and row[0] is not None else None
+
+    def revision_by_rid(self, rid: int) -> sqlite3.Row | None:
+        return self._one(f"SELECT {REVISION_COLUMNS} FROM revisions WHERE rid = ?", (rid,))
+
+    def url_article(self, canonical: str) -> str | None:
+        row = self._one("SELECT article FROM urls WHERE canonical = ?", (canonical,))
+        return str(row[0]) if row else None
+
+    def position(self) -> tuple[int, str] | None:
+        """The journal position this catalog reflects; None for a catalog that has none
+        (empty, truncated, or written before the journal)."""
+        rows = dict(self.conn.execute(
+            "SELECT key, value FROM meta WHERE key IN ('journal_seq', 'journal_head')"))
+        if "journal_seq" not in rows:
+            return None
+        return int(rows["journal_seq"]), rows.get("journal_head", "")
+
+    def all_captures_by_article(self) -> Generator[sqlite3.Row, None, None]:
+        """Every capture, by article, in capture order within each."""
+        yield from self.conn.execute(
+            f"SELECT {CAPTURE_COLUMNS} FROM captures ORDER BY article, captured_at, seq")
+
+    def all_captures(self) -> Generator[sqlite3.Row, None, None]:
+        yield from self.conn.execute(f"SELECT {CAPTURE_COLUMNS} FROM captures ORDER BY seq")
 
     def text_set_aside(self, text_hash: str) -> bool:
         """Whether a repair marked the revisions with this text as having lost it."""

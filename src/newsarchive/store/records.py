@@ -1,27 +1,35 @@
-"""Revision records: the canonical JSON object that makes the history survive the catalog.
+"""Revision records: the canonical JSON objects that make the history survive the catalog.
 
-A record names its article, its number, its parent record, its text (by content hash)
-and its original input, with the metadata SPEC 4 says every revision keeps. The bytes are
-canonical JSON (sorted keys, no spaces, UTF-8), a documented part of the store format.
+A record is one capture of an article: it names its article, its text (by content hash)
+and its original input, with the metadata SPEC 4 says every capture keeps and, for a
+watched URL, the ``event`` it records (``removed``: the URL answered 404/410; ``restored``:
+it came back; ``redirected``: it moved, ``detail`` saying where). The bytes are canonical
+JSON (sorted keys, no spaces, UTF-8), a documented part of the store format.
+
+A record does not say where in its article's history it stands: revisions are ordered by
+capture time (then by commit order, see :mod:`newsarchive.store.journal`), and numbered
+by that order when the catalog is built, so that a capture older than the latest one is
+inserted where it belongs. Version 1 records (store format 2) also carried a number and
+a parent record; they are read as version 2 with those left out.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from newsarchive.text.canonical import HASH_RE
 from newsarchive.text.names import is_valid_id
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+Event = Literal["removed", "restored", "redirected"]
+EVENTS: tuple[str, ...] = ("removed", "restored", "redirected")
 
 
 @dataclass(frozen=True)
 class Record:
     article: str
-    number: int
-    parent: str | None
     text: str
     original: str | None
     original_type: str | None
@@ -32,6 +40,8 @@ class Record:
     author: str | None
     captured_at: str
     recorded_at: str
+    event: Event | None = None
+    detail: str | None = None
 
     def to_bytes(self) -> bytes:
         d: dict[str, Any] = {"v": RECORD_VERSION, **vars(self)}  # fields are plain values
@@ -45,17 +55,26 @@ class Record:
 def record_from_bytes(payload: bytes) -> Record:
     """Parse and validate a record; ValueError when it is not a valid record."""
     d = json.loads(payload)
-    if not isinstance(d, dict) or d.pop("v", None) != RECORD_VERSION:
-        raise ValueError("not a version-1 revision record")
+    if not isinstance(d, dict):
+        raise ValueError("not a revision record")
+    version = d.pop("v", None)
+    if version == 1:  # store format 2: the number and parent are derived now
+        d.pop("number", None)
+        d.pop("parent", None)
+    elif version != RECORD_VERSION:
+        raise ValueError(f"not a revision record of version 1 or {RECORD_VERSION}")
     try:
         rec = Record(**d)
     except TypeError as err:
         raise ValueError(f"bad record fields: {err}") from err
     if not is_valid_id(rec.article):
         raise ValueError(f"bad article id {rec.article!r}")
-    if not isinstance(rec.number, int) or rec.number < 1:
-        raise ValueError("bad revision number")
-    for oid in (rec.text, rec.original, rec.parent):
+    for oid in (rec.text, rec.original):
         if oid is not None and not (isinstance(oid, str) and HASH_RE.match(oid)):
             raise ValueError(f"bad object id {oid!r}")
+    if rec.event is not None and rec.event not in EVENTS:
+        raise ValueError(f"unknown event {rec.event!r}")
+    for name in ("title", "date", "source", "captured_at", "recorded_at"):
+        if not isinstance(getattr(rec, name), str):
+            raise ValueError(f"bad {name}")
     return rec

@@ -2,8 +2,9 @@
 
 Layout (see docs/storage.md)::
 
-    <store>/format          JSON: {"format": "newsarchive", "version": 2}
+    <store>/format          JSON: {"format": "newsarchive", "version": 3}
     <store>/objects/ab/...  immutable objects (store/objects.py)
+    <store>/journal         the commits: which records are committed (store/journal.py)
     <store>/catalog.sqlite  derived catalog (store/catalog.py), WAL mode
     <store>/lock            the cross-process write lock (filelock)
     <store>/quarantine/     corrupt objects set aside by ``check --repair``
@@ -19,7 +20,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from newsarchive.errors import (
     CatalogError,
@@ -31,17 +34,19 @@ from newsarchive.errors import (
 from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
 from newsarchive.store.connection import CatalogConnection
 from newsarchive.store.files import O_NOFOLLOW
+from newsarchive.store.journal import IN_FLIGHT, JOURNAL, Position, last_positions, read_journal
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackWriter
 
 FORMAT_NAME = "newsarchive"
-FORMAT_VERSION = 2  # 1: loose objects only; 2: loose objects and packs
-PACKED_FORMAT = 2
+# 1: loose objects only; 2: loose objects and packs; 3: version-2 records and the journal
+FORMAT_VERSION = 3
 FORMAT_MAX_BYTES = 4096
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
 STORE_ENTRIES = {"format", "objects", "lock", "quarantine", CATALOG, CATALOG + "-wal",
-                 CATALOG + "-shm", ".format.tmp"}  # .format.tmp: a create that was killed
+                 CATALOG + "-shm", JOURNAL, f".{JOURNAL}.tmp",
+                 ".format.tmp"}  # .format.tmp: a create that was killed
 
 
 def refuse_symlink(path: Path) -> None:
@@ -66,6 +71,26 @@ def write_small_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+class CatalogBehind(StoreError):
+    """The catalog is missing committed revisions: it reflects fewer commits of the journal
+    than there are (a truncated file, an older copy, one from another store)."""
+
+    def __init__(self, store: Path, missing_commits: int, missing_records: int) -> None:
+        self.missing_commits, self.missing_records = missing_commits, missing_records
+        super().__init__(f"{store}: the catalog is missing {missing_records:,} committed "
+                         f"revision record(s) of {missing_commits:,} commit(s) (truncated, "
+                         "older, or from elsewhere)", remedy="reindex")
+
+
+@dataclass(frozen=True)
+class JournalState:
+    """How the catalog's journal position compares with the journal's end."""
+
+    journal: Position
+    catalog: Position | None  # None: the catalog records no position
+    status: Literal["current", "in-flight", "behind", "ahead"]
+
+
 def _reason(err: sqlite3.Error) -> str:
     """SQLite's own words (a mapped error's message names the store already)."""
     return err.reason if isinstance(err, CatalogError) else str(err)
@@ -85,10 +110,18 @@ class Store:
         self._copy_dir: str | None = None  # a temporary copy of a read-only catalog
         self._catalog: Catalog | None = None
         self._writing = False  # this Store holds the write lock
+        # Brings a store of an older format or catalog schema up to date (the facade sets
+        # it: it is a reindex, above this layer); None: such a store is refused.
+        self.upgrade: Callable[[], None] | None = None
+        self._upgrading = False
 
     @property
     def catalog_path(self) -> Path:
         return self.root / CATALOG
+
+    @property
+    def journal_path(self) -> Path:
+        return self.root / JOURNAL
 
     @property
     def quarantine_dir(self) -> Path:
@@ -106,7 +139,8 @@ class Store:
             raise ValueError(f"over {FORMAT_MAX_BYTES:,} bytes")
         return json.loads(data.decode("utf-8"))
 
-    def _check_format(self) -> None:
+    def _check_format(self) -> int:
+        """The store's format version (StoreError when it is not one this code reads)."""
         try:
             info = self._read_format()
         except (OSError, ValueError) as err:
@@ -114,11 +148,12 @@ class Store:
         if not isinstance(info, dict) or info.get("format") != FORMAT_NAME:
             raise StoreError(f"{self.root} is not a newsarchive store")
         version = info.get("version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
             raise StoreError(
                 f"{self.root} uses store format {version}; this newsarchive reads up to "
                 f"{FORMAT_VERSION} (upgrade newsarchive)"
             )
+        return version
 
     def create(self) -> None:
         """Create the store directory if needed (idempotent)."""
@@ -136,7 +171,7 @@ class Store:
             refuse_symlink(self.root / "objects")
             with self._lock():  # two first writes at once: one writes the format file
                 if not self.exists():
-                    write_small_file(self.root / "format", self._format_bytes(1))
+                    write_small_file(self.root / "format", self._format_bytes(FORMAT_VERSION))
         except OSError as err:
             reason = err.strerror or str(err)
             raise StoreError(f"cannot create the archive at {self.root}: {reason}") from err
@@ -146,8 +181,12 @@ class Store:
             raise StoreNotFound(str(self.root))
         self._check_format()
 
-    def catalog(self, *, write: bool = False) -> Catalog:
+    def catalog(self, *, write: bool = False, verify: bool = True) -> Catalog:
         """The catalog; opened once. A missing catalog beside objects needs ``reindex``.
+
+        A store of an older format is upgraded first (:attr:`upgrade`), and a catalog
+        missing committed revisions is refused (:class:`CatalogBehind`) unless ``verify``
+        is off (``check``, which reports it).
 
         Reads of a store this process cannot write (a read-only file system, a backup
         owned by another user) never write: the catalog is opened read-only, and when
@@ -202,7 +241,69 @@ class Store:
                     "into the catalog) can only be read with a -shm index SQLite cannot "
                     "create here: read from a temporary copy")
             self._catalog = cat
+            if not self._upgrading:
+                self._bring_up_to_date(cat, write=write, writable=writable, verify=verify)
+        assert self._catalog is not None
         return self._catalog
+
+    # -- the catalog against the journal ------------------------------------------------
+    def outdated(self, cat: Catalog) -> str | None:
+        """Why the store needs an upgrade (an older format or catalog schema), or None."""
+        version = self._check_format()
+        if version < FORMAT_VERSION:
+            return f"store format {version}"
+        schema = cat.schema_version() or 0
+        if schema < SCHEMA_VERSION:
+            return f"catalog schema {schema}"
+        return None
+
+    def _bring_up_to_date(self, cat: Catalog, *, write: bool, writable: bool,
+                          verify: bool) -> None:
+        """Upgrade an older store (when it can be written), and refuse a catalog that is
+        missing committed revisions (:class:`CatalogBehind`) rather than answer from it."""
+        why = self.outdated(cat)
+        if why is not None:
+            if self.upgrade is None or not writable or self.catalog_mode:
+                raise StoreError(f"{self.root} was written by an older newsarchive ({why})",
+                                 remedy="reindex")
+            self._upgrading = True
+            try:
+                self.upgrade()
+            finally:
+                self._upgrading = False
+            return
+        if not verify:
+            return
+        state = self.journal_state(cat)
+        if state.status == "behind":
+            self.close()
+            raise self._behind(state)
+        if state.status == "ahead" and write:
+            self.close()
+            raise StoreError(f"{self.root}: the journal holds fewer commits than the catalog "
+                             "(restored from an older copy?)", remedy="repair")
+
+    def journal_state(self, cat: Catalog) -> JournalState:
+        """Compare the catalog's journal position with the journal's end (reads the end of
+        the journal only)."""
+        last, before = last_positions(self.journal_path)
+        pos = cat.position()
+        cpos = Position(*pos) if pos is not None else None
+        have = cpos or Position(0, "")
+        if have == last:
+            status: Literal["current", "in-flight", "behind", "ahead"] = "current"
+        elif have.seq < last.seq:
+            prefix = before if last.seq - have.seq == IN_FLIGHT else None
+            status = "in-flight" if prefix is not None and prefix == have else "behind"
+        else:
+            status = "ahead"
+        return JournalState(last, cpos, status)
+
+    def _behind(self, state: JournalState) -> CatalogBehind:
+        have = state.catalog.seq if state.catalog is not None else 0
+        missing = sum(len(c.records) for c in read_journal(self.journal_path)
+                      if c.seq > have)
+        return CatalogBehind(self.root, state.journal.seq - have, missing)
 
     def _wal_pending(self) -> bool:
         """Whether a write-ahead log with content lies beside the catalog."""
@@ -311,14 +412,11 @@ class Store:
             self._copy_dir = None
 
     def pack_writer(self, *, repack: bool = False) -> PackWriter:
-        """A writer for a new pack (call under the lock); marks the store as format 2."""
-        self._set_format(PACKED_FORMAT)
+        """A writer for a new pack (call under the lock)."""
         return self.objects.pack_writer(repack=repack)
 
-    def _set_format(self, version: int) -> None:
-        info = self._read_format()
-        if isinstance(info, dict) and info.get("version", 1) >= version:
-            return
+    def set_format(self, version: int = FORMAT_VERSION) -> None:
+        """Record the store's format (an upgrade's last step, under the lock)."""
         write_small_file(self.root / "format", self._format_bytes(version))
 
     @staticmethod
@@ -329,6 +427,9 @@ class Store:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's write lock, waiting up to ``self.wait`` seconds."""
+        if self._writing and self._upgrading:  # an upgrade inside a write: ours already
+            yield
+            return
         if self._writing:  # waiting for ourselves would only time out, blaming others
             raise StoreError(f"{self.root} is being written by this very Archive already: "
                              "a callback, or another thread, cannot write through it meanwhile "

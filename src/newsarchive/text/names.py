@@ -1,10 +1,20 @@
-"""Names built from text: slugs, sources, article IDs and derived titles (SPEC 3)."""
+"""Names built from text: slugs, sources, article IDs and derived titles (SPEC 3).
+
+Names are ASCII. Other scripts are transliterated by anyascii (Cyrillic, Greek, Arabic,
+Hangul, Latin letters with marks: ``новость`` -> ``novost``), except Han and kana, whose
+readings depend on the language (Japanese text would come out as Chinese pinyin): a name
+made only of those falls through to the next rule, and in the end to a short stable name
+from a hash (:func:`short_name`).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import re
-import unicodedata
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from anyascii import anyascii
 
 from newsarchive.text.dates import DATE_RE
 from newsarchive.text.sentences import sentence_tokens
@@ -15,21 +25,16 @@ SLUG_MAX = 96
 TITLE_MAX = 120
 
 
-# Letters NFKD does not decompose into ASCII, spelled the way slugs usually spell them.
-_TRANSLIT = str.maketrans(
-    {
-        "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
-        "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th",
-        "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i", "ħ": "h", "Ħ": "H",
-        "\u2019": "", "'": "",
-    }
-)
+# Han (with its extensions and compatibility forms) and kana: no reading without the language
+_HAN_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                       "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]+")
+_APOSTROPHES = re.compile("['\u2019\u02bc]")
 
 
 def to_ascii(text: str) -> str:
-    """Transliterate to ASCII where possible; drop what has no ASCII spelling."""
-    text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
-    return text.encode("ascii", "ignore").decode("ascii")
+    """Transliterate to ASCII (anyascii); Han and kana are dropped (see the module
+    docstring), and so are apostrophes (``Putin's`` -> ``Putins``)."""
+    return _APOSTROPHES.sub("", anyascii(_HAN_KANA.sub(" ", text)))
 
 
 def slugify(text: str, limit: int = SLUG_MAX) -> str:
@@ -59,8 +64,19 @@ def first_sentence(text: str, limit: int = TITLE_MAX) -> str:
 
 
 def normalize_source(value: str) -> str:
-    """A valid SOURCE from user input or a URL host; '' when none can be made."""
-    value = value.strip().lower()
+    """A valid SOURCE from user input or a URL host; '' when none can be made.
+
+    One rule for every source, given or from a URL: lower case, a leading ``www.``
+    dropped, other characters than letters, digits, ``.``, ``_`` and ``-`` made ``-``
+    (``www.politico.eu`` and ``Politico.EU`` are ``politico.eu``); an IPv6 address is
+    ``ipv6-`` and its groups (``[::1]`` is ``ipv6-1``)."""
+    value = value.strip().lower().strip("[]")
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address):
+        value = "ipv6-" + re.sub("-+", "-", address.compressed.replace(":", "-")).strip("-")
     if value.startswith("www."):
         value = value[4:]
     value = re.sub(r"[^a-z0-9._-]+", "-", to_ascii(value).lower())
@@ -77,37 +93,67 @@ def source_from_url(url: str) -> str:
     return normalize_source(host)
 
 
-_NOT_SLUG_SEGMENTS = {"index", "amp", "story", "article", "articles", "news", "default"}
+# Path words that name a kind of page, not an article (skipped when making a slug)
+GENERIC_SEGMENTS = frozenset({
+    "index", "amp", "story", "stories", "article", "articles", "news", "default", "detail",
+    "details", "read", "view", "p", "page", "post", "posts", "item", "content", "show",
+})
+# Query parameters that identify an article (``detail?id=1``, WordPress's ``?p=123``):
+# part of its slug, so that two such articles never share one
+ID_PARAMS = ("id", "p", "story", "storyid", "story_id", "article", "articleid",
+             "article_id", "aid", "newsid", "news_id", "itemid", "item", "nid", "cid",
+             "postid", "post", "page_id", "sid", "docid", "contentid")
 
 
 def slug_from_url(url: str) -> str:
     """The slug of the last meaningful path segment of a URL; '' if none.
 
-    Numbers are skipped (``/2024/04/03/story``), except one that ends the path after a
-    word: the article's own ID (``/politics/12345``), kept after that word so that two
-    such articles never share a slug (``politics-12345``)."""
+    Generic path words are skipped (:data:`GENERIC_SEGMENTS`), and so are numbers
+    (``/2024/04/03/story``), except one that ends the path after a word: the article's
+    own ID (``/politics/12345``), kept after that word so that two such articles never
+    share a slug (``politics-12345``). A query parameter that identifies the article
+    (:data:`ID_PARAMS`) is added the same way (``/news/detail?id=1`` -> ``id-1``)."""
     try:
-        path = urlsplit(url).path
+        parts = urlsplit(url)
     except ValueError:
         return ""
     stems = [re.sub(r"\.(html?|php|aspx?|jsp|cms|shtml)$", "", unquote(s), flags=re.I)
-             for s in path.split("/") if s]
-    stems = [s for s in stems if s.lower() not in _NOT_SLUG_SEGMENTS]
+             for s in parts.path.split("/") if s]
+    generic = [s for s in stems if s.lower() in GENERIC_SEGMENTS]
+    stems = [s for s in stems if s.lower() not in GENERIC_SEGMENTS]
+
     def is_number(stem: str) -> bool:
         return stem.isascii() and stem.isdigit()
 
     number = ""
     if stems and is_number(stems[-1]) and (len(stems) == 1 or not is_number(stems[-2])):
         number = stems.pop()[:SLUG_MAX]
-    for stem in reversed(stems):
-        if is_number(stem):
-            continue
-        slug = slugify(stem)
-        if slug and number:
-            return f"{slug[:SLUG_MAX - len(number) - 1].rstrip('-')}-{number}".lstrip("-")
-        if slug:
-            return slug
-    return number
+    params = dict((k.lower(), v) for k, v in parse_qsl(parts.query) if v)
+    key = next((k for k in ID_PARAMS if k in params), None)
+    ident = slugify(f"{key} {params[key]}") if key else ""
+    base = next((slug for stem in reversed(stems) if not is_number(stem)
+                 for slug in [slugify(stem)] if slug), "")
+    if number and not base and generic:  # /p/12: "p-12" reads better than "12"
+        base = slugify(generic[-1])
+    pieces = [p for p in (base, number, ident) if p]
+    if base and ident:  # the path word is context, the parameter the identity
+        pieces = [base, ident.split("-", 1)[1] if "-" in ident else ident]
+    return slugify("-".join(pieces))
+
+
+_VERSION_SUFFIX = re.compile(r"(?:[._-]v?\d{1,3})+$", re.I)
+
+
+def strip_version(name: str) -> str:
+    """A file name without a version suffix: ``story.v2``, ``story-3``, ``story.1`` ->
+    ``story`` (saved versions of one page are one article)."""
+    return _VERSION_SUFFIX.sub("", name) or name
+
+
+def short_name(seed: str) -> str:
+    """A short stable slug for a text with no Latin spelling (``a-`` and 10 hex digits of
+    its hash): the same seed, the same name."""
+    return "a-" + hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()[:10]
 
 
 def make_id(source: str, date: str, slug: str) -> str:

@@ -257,7 +257,7 @@ class _Run:
                     self.fetcher.remember(origin, pages[origin])
                 if result.status == "added":
                     report.added += 1
-                elif result.status == "revised":
+                elif result.status in ("revised", "inserted"):
                     report.revised += 1
                 else:
                     report.unchanged += 1

@@ -91,6 +91,7 @@ class BackfillReport:
     captures: int = 0  # listed and new (after the resume key)
     added: int = 0
     revised: int = 0
+    inserted: int = 0  # older than the article's newest revision: placed in capture order
     unchanged: int = 0
     skipped: int = 0  # listed but not HTML or not 200
     failed: int = 0
@@ -104,7 +105,8 @@ class BackfillReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"url": self.url, "captures": self.captures, "added": self.added,
-                "revised": self.revised, "unchanged": self.unchanged, "skipped": self.skipped,
+                "revised": self.revised, "inserted": self.inserted,
+                "unchanged": self.unchanged, "skipped": self.skipped,
                 "failed": self.failed, "resumed_from": self.resumed_from,
                 "errors": list(self.errors)}
 
