@@ -1,5 +1,4 @@
 """diff, search, changes, snapshot and add URL through the CLI (issues 3, 4, 5, 8)."""
-
 from __future__ import annotations
 
 import json
@@ -8,6 +7,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from newsarchive.text.urls import canonical_url
 from tests.conftest import EXAMPLES, CliRun
 from tests.httpserver import Route, TestServer
 from tests.test_snapshot import FEEDS, rss, serve_three
@@ -201,7 +201,7 @@ def test_add_url_and_saved_page(cli: CliRun, http_server: TestServer, tmp_path: 
     r = cli("add", str(page))
     assert r.exit_code == 0 and r.stdout.startswith("added ")
     rev = json.loads(cli("show", "central-bank-holds-rates", "--json").stdout)
-    assert rev["url"].startswith("https://news.example/")
+    assert canonical_url(rev["url"]).startswith("https://news.example/")
     assert cli("show", "central-bank-holds-rates", "--original").stdout_bytes == page.read_bytes()
     r = cli("add", http_server.url("/nothing-here"))
     assert r.exit_code == 1 and "404" in r.stderr and r.stderr.count("\n") == 1

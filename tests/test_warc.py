@@ -29,6 +29,7 @@ from newsarchive.archive import Archive
 from newsarchive.errors import InputError
 from newsarchive.ingest.warc import REVISION_METADATA_TYPE, WarcCounts, read_warcs
 from newsarchive.model import Draft
+from newsarchive.text.urls import canonical_url
 from tests.conftest import EXAMPLES, CliRun
 from tests.httpserver import Route, TestServer
 
@@ -122,7 +123,7 @@ def test_capture_http_warc_imports_as_ten_articles(http_server: TestServer, tmp_
     log = [json.loads(line) for line in cli("log", "story-3", "--json").stdout.splitlines()]
     assert [(x["revision"], x["captured_at"]) for x in log] == [(2, dates[1][3]),
                                                                 (1, dates[0][3])]
-    assert log[1]["url"] == f"https://127.0.0.1:{http_server.port}/news/story-3"
+    assert canonical_url(log[1]["url"]) == f"https://127.0.0.1:{http_server.port}/news/story-3"
     assert "52 million" in cli("show", "story-3").stdout
     assert cli("show", "story-3@1", "--original").stdout.encode() == page(3)
     first = [a for a in articles if a["slug"] == "story-0"][0]

@@ -107,17 +107,23 @@ class Archive:
         self.store.catalog(write=True)
 
     # -- writing ----------------------------------------------------------------------
-    def add(self, text: str, *, source: str | None = None, date: str | None = None,
+    def add(self, text: str, *, id: str | None = None,  # noqa: A002 (the ID's own name)
+            source: str | None = None, date: str | None = None,
             url: str | None = None, title: str | None = None, slug: str | None = None,
             author: str | None = None, captured_at: str | None = None,
             original: bytes | None = None, original_type: str | None = None) -> AddResult:
-        """Archive one article text; raises InputError when it cannot be archived."""
+        """Archive one capture of an article; raises InputError when it cannot be archived.
+
+        The article is the one ``id`` names, else the one captured at ``url`` before,
+        else a new one named from ``slug``, the URL or the title (see ``add --help``);
+        ``captured_at`` places it in the article's history (default: now)."""
         _require(str, text=text)
-        _require(str, optional=True, source=source, date=date, url=url, title=title, slug=slug,
-                 author=author, captured_at=captured_at, original_type=original_type)
+        _require(str, optional=True, id=id, source=source, date=date, url=url, title=title,
+                 slug=slug, author=author, captured_at=captured_at,
+                 original_type=original_type)
         _require(bytes, optional=True, original=original)
         draft = Draft(text=text, origin="<text>", original=original, original_type=original_type)
-        apply_overrides(draft, source=source, date=date, url=url, title=title, slug=slug,
+        apply_overrides(draft, id=id, source=source, date=date, url=url, title=title, slug=slug,
                         author=author, captured_at=captured_at)
         (result,) = self.add_drafts([draft])
         if isinstance(result, NewsArchiveError):

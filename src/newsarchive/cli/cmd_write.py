@@ -82,26 +82,40 @@ def _fetch_page(state: State) -> Callable[[str], Draft]:
 
 @command("add")
 @click.argument("inputs", nargs=-1, metavar="[FILES|URLS|-]...")
+@click.option("--id", "article_id", metavar="ID",
+              help="Revise this article (SOURCE/DATE/SLUG), or create it with this ID.")
 @click.option("--source", help="Source name (else from the input's header or URL).")
 @click.option("--date", help="Publication date (any common form).")
 @click.option("--title", help="Title (else the header's, or the first sentence).")
 @click.option("--url", help="The article's URL.")
 @click.option("--slug", help="The slug part of the article ID.")
 @click.option("--author", help="Author.")
-@click.option("--captured-at", help="Capture time for backfills (default: now, UTC).")
+@click.option("--captured-at",
+              help="Capture time (else the input's, a file's modification time, or now).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "text", "jsonl", "html"]),
               default="auto", show_default=True, help="Input format (auto: by extension/content).")
 @json_option
 @click.option("-q", "--quiet", is_flag=True, help="Print only changes and errors.")
 @pass_state
-def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | None,
-        title: str | None, url: str | None, slug: str | None, author: str | None,
-        captured_at: str | None, fmt: str, as_json: bool, quiet: bool) -> None:
-    """One line an input: `added ID@1 HASH7`, `revised ID@N HASH7 (+A -D words)` or
-    `unchanged ID@N`. An input equal to a revision already held (same text and title,
-    and the same capture time when it names one) is `unchanged`, so adding the same
-    files again adds nothing. Inputs that fail are reported on stderr; the rest are still
-    archived, and the exit code is 1.
+def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: str | None,
+        date: str | None, title: str | None, url: str | None, slug: str | None,
+        author: str | None, captured_at: str | None, fmt: str, as_json: bool,
+        quiet: bool) -> None:
+    """One line an input: `added ID@1 HASH7`, `revised ID@N HASH7 (+A -D words)`,
+    `inserted ID@N HASH7 (backfill, ...)` for a capture older than the article's newest,
+    or `unchanged ID@N`.
+
+    Which article: the one `--id` (or an `id:` header, a JSON `id`) names; else the one
+    first captured at the same URL (http/https, tracking parameters and a trailing slash
+    aside), whatever its date; else a new one, named SOURCE/DATE/SLUG from `--slug`, the
+    URL, the title, the file name (less a version suffix: story.v2.txt is story), the
+    first sentence or first words. A new article named from its text says so.
+
+    When: `--captured-at`, else the input's own capture time, else a file's modification
+    time, else now. Revisions follow capture time, not the order of adding. An input
+    whose text and title equal the capture before it (or a capture at the same time) is
+    `unchanged`, so adding the same files again adds nothing. Inputs that fail are
+    reported on stderr; the rest are still archived, and the exit code is 1.
 
     \b
     newsarchive add article.txt --source politico
@@ -115,15 +129,16 @@ def add(state: State, inputs: tuple[str, ...], source: str | None, date: str | N
     from newsarchive.ingest.inputs import count_inputs, read_inputs
     from newsarchive.ingest.prepare import apply_overrides
 
-    overrides = dict(source=source, date=date, title=title, url=url, slug=slug, author=author,
-                     captured_at=captured_at)
+    overrides = dict(id=article_id, source=source, date=date, title=title, url=url, slug=slug,
+                     author=author, captured_at=captured_at)
 
     def drafts() -> Iterator[Draft | InputError]:
         for d in read_inputs(list(inputs), fmt=fmt, stdin=sys.stdin.buffer,
                              fetch=_fetch_page(state)):
             yield d if isinstance(d, InputError) else apply_overrides(d, **overrides)
 
-    show = frozenset({"added", "revised"} if quiet else {"added", "revised", "unchanged"})
+    show = frozenset({"added", "revised", "inserted"} if quiet
+                     else {"added", "revised", "inserted", "unchanged"})
     progress = None
     if sys.stderr.isatty() and not as_json:
         progress = Progress(count_inputs(list(inputs), fmt=fmt))

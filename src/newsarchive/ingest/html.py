@@ -12,8 +12,10 @@ trafilatura finds the main text (dropping navigation, headers, footers, cookie b
   search, which guesses from copyright lines such as "(c) 2021"); no date means None, and
   the caller falls back to the feed entry's date or the capture date.
 - The URL is the page's ``<link rel="canonical">``, else its ``og:url``, else the URL it was
-  fetched from, resolved against that URL and made canonical (:func:`canonical_url`: no
-  tracking parameters, no fragment, https, no trailing slash). A canonical link to the home
+  fetched from, resolved against that URL, kept as written (``http`` stays ``http``) less its
+  fragment and tracking parameters (:func:`clean_url`): its canonical form
+  (:func:`canonical_url`) is what identifies the article, never what is stored. A canonical
+  link to the home
   page of a page that is not the home page is ignored (a common site-wide template bug that
   would merge every article into one). trafilatura's own URL is not used: it normalises
   differently and may prefer ``og:url`` to the canonical link.
@@ -35,7 +37,7 @@ from urllib.parse import urljoin, urlsplit
 from newsarchive.errors import InputError
 from newsarchive.ingest.signatures import binary_reason, unreadable_reason
 from newsarchive.model import Draft
-from newsarchive.text.urls import canonical_url
+from newsarchive.text.urls import canonical_url, clean_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -166,8 +168,9 @@ def _page_url(tree: HtmlElement, url: str | None) -> str | None:
         candidate = candidate.strip()
         if not candidate:
             continue
+        written = urljoin(url, candidate) if url else candidate
         try:
-            found = canonical_url(urljoin(url, candidate) if url else candidate)
+            found = canonical_url(written)  # for the comparisons; the page's URL is kept
         except ValueError:
             continue
         # A site-wide canonical pointing at the home page would merge every article.
@@ -179,8 +182,8 @@ def _page_url(tree: HtmlElement, url: str | None) -> str | None:
         if own is not None and not _same_site(urlsplit(own).hostname or "",
                                               urlsplit(found).hostname or ""):
             continue
-        return found
-    return own
+        return clean_url(written)
+    return clean_url(url) if url is not None and own is not None else None
 
 
 _SITE_PREFIXES = ("www.", "m.", "mobile.", "amp.")

@@ -5,7 +5,8 @@ with ``#comments`` and with ``?utm_source=twitter&fbclid=...``. :func:`canonical
 of these to one string, so that the URL stored with a revision (and the slug derived from it)
 does not depend on which link a feed or a reader happened to use. It is an identity key, not
 necessarily a URL to fetch: ``http`` is written ``https`` (outlets serve both; the archive
-cares about the article, not the transport).
+cares about the article, not the transport). It is never stored: a revision keeps its URL
+as written, less its fragment and tracking parameters (:func:`clean_url`).
 
 The rules, applied in this order:
 
@@ -30,7 +31,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote_plus, urlsplit
 
-__all__ = ["TRACKING_PARAMS", "canonical_url", "is_tracking_param"]
+__all__ = ["TRACKING_PARAMS", "canonical_url", "clean_url", "is_tracking_param"]
 
 #: Query parameters that identify a campaign, a click or a share, never the article.
 TRACKING_PARAMS = frozenset(
@@ -97,6 +98,18 @@ def canonical_url(url: str) -> str:
         kept.append(_normalize_escapes(quote(param, safe=_QUERY_SAFE)))
     query = "&".join(kept)
     return f"https://{netloc}{path}" + (f"?{query}" if query else "")
+
+
+def clean_url(url: str) -> str:
+    """The URL as written, less what is about a click and not the article: its fragment
+    and tracking parameters. Scheme, host, path and the other parameters are kept as they
+    were (``http`` stays ``http``): this is the URL a revision stores, while
+    :func:`canonical_url` is what identifies its article. ValueError as canonical_url."""
+    canonical_url(url)  # the same validation
+    parts = urlsplit(url.strip())
+    kept = [param for param in parts.query.split("&")
+            if param and not is_tracking_param(unquote_plus(param.split("=", 1)[0]))]
+    return parts._replace(query="&".join(kept), fragment="").geturl()
 
 
 def _normalize_escapes(text: str) -> str:

@@ -31,7 +31,7 @@ from urllib.parse import urljoin
 
 from newsarchive.errors import FeedError, InputError
 from newsarchive.model import Draft
-from newsarchive.text.urls import canonical_url
+from newsarchive.text.urls import clean_url
 
 __all__ = ["Feed", "FeedEntry", "entry_to_draft", "looks_like_json_feed", "parse_feed"]
 
@@ -275,7 +275,7 @@ def entry_to_draft(entry: FeedEntry, *, feed_url: str, source: str | None = None
     url = None
     if entry.link:
         try:
-            url = canonical_url(entry.link)
+            url = clean_url(entry.link)  # as the feed wrote it, less tracking parameters
         except ValueError:
             url = None
     origin = url or entry.link or entry.id or f"{feed_url} (entry {entry.title or '?'})"
