@@ -32,6 +32,7 @@ from newsarchive.model import (
 from newsarchive.ops import listing
 from newsarchive.store.repository import Store
 from newsarchive.text.dates import parse_date
+from newsarchive.text.names import normalize_source
 from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
@@ -383,7 +384,8 @@ class Archive:
 def _filters(source: str | Sequence[str] | None, since: str | None, until: str | None,
              kind: str | Sequence[str] | None) -> dict[str, Any]:
     """The shared filters, checked and parsed: sources, since, until, kinds."""
-    return {"sources": _as_list(source, "--source"), "since": _date_or_none(since, "--since"),
+    sources = [normalize_source(s) or s for s in _as_list(source, "--source")]  # www.x is x
+    return {"sources": sources, "since": _date_or_none(since, "--since"),
             "until": _date_or_none(until, "--until"), "kinds": _as_list(kind, "--kind")}
 
 

@@ -12,10 +12,10 @@ RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values 
 
 
 def row_to_revision(row: RowLike) -> Revision:
-    source, date, slug = row["article"].split("/")
-    return Revision(
+    source, _, slug = row["article"].split("/")
+    return Revision(  # its date is this capture's publication date (the ID keeps the first)
         id=row["article"], number=row["number"], hash=row["text_hash"], title=row["title"],
-        source=source, date=date, slug=slug, url=row["url"], captured_at=row["captured_at"],
+        source=source, date=row["date"], slug=slug, url=row["url"], captured_at=row["captured_at"],
         author=row["author"], record=row["record"], original=row["original"],
         original_type=row["original_type"], words=row["words"],
         words_added=row["words_added"], words_removed=row["words_removed"],

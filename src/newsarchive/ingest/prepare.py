@@ -21,7 +21,7 @@ from newsarchive.text.names import (
     source_from_url,
     strip_version,
 )
-from newsarchive.text.urls import canonical_url
+from newsarchive.text.urls import canonical_url, clean_url
 
 OVERRIDES = ("id", "source", "date", "title", "url", "slug", "captured_at", "author")
 
@@ -91,6 +91,7 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
     if url:
         try:
             canonical = canonical_url(url)
+            url = clean_url(url)  # as written, less its fragment and tracking parameters
         except ValueError:
             canonical = None
     captured = (

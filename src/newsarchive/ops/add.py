@@ -29,7 +29,7 @@ from newsarchive.indexing.indexer import Indexer
 from newsarchive.indexing.rows import row_to_revision
 from newsarchive.ingest.prepare import Prepared, prepare_all
 from newsarchive.model import AddResult, Draft, Status
-from newsarchive.ops.history import capture_seq, place, roll_forward
+from newsarchive.ops.history import capture_seq, place, roll_forward, sight, sighting_record
 from newsarchive.store import journal
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.interface import ObjectSink
@@ -234,36 +234,43 @@ def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared]
 def _add_one(store: Store, indexer: Indexer, cat: Catalog, p: Prepared, sink: ObjectSink,
              texts: dict[str, str], commit: _Commit) -> AddResult | InputError:
     article, exists = article_of(cat, p)
+    source, _, _ = article.split("/")
+    record = Record(
+        article=article, text=p.hash, original=None, original_type=p.original_type,
+        title=p.title, url=p.url, date=p.date, source=source, author=p.author,
+        captured_at=p.captured_at, recorded_at=now_precise(),
+    )
     if exists:
         same = cat.same_capture(article, p.hash, p.title, p.captured_at)
         if same is None:
             before = cat.capture_before(article, p.captured_at)
             if (before is not None and before["event"] is None
                     and (before["text_hash"], before["title"]) == (p.hash, p.title)):
-                same = before  # it confirms what is held: no new revision, no revert
-                if before["rid"] is not None:
-                    cat.saw_again(before["rid"], p.captured_at)
-        if same is not None:
-            row = cat.revision_by_rid(same["rid"]) if same["rid"] is not None else None
+                same = before  # it shows what is held: a sighting, no revision, no revert
+                sight(cat, before, record)
+        if same is not None and same["rid"] is not None:
+            row = cat.revision_by_rid(same["rid"])
             if row is not None:
                 return AddResult("unchanged", row_to_revision(row), p.origin)
     head = cat.head(article) if exists else None
     # (again: a loose blob may have been removed by a gc that raced us; no-op otherwise)
     sink.put("blob", p.text.encode("utf-8"), base=head["text_hash"] if head else None)
-    original_oid = None
     if p.original is not None:
         original_oid = sink.put("blob", p.original, base=head["original"] if head else None)
-    source, date, _ = article.split("/")
-    record = Record(
-        article=article, text=p.hash, original=original_oid, original_type=p.original_type,
-        title=p.title, url=p.url, date=p.date, source=source, author=p.author,
-        captured_at=p.captured_at, recorded_at=now_precise(),
-    )
+        record = Record(**{**vars(record), "original": original_oid})
     record_oid = sink.put("record", record.to_bytes(), base=head["record"] if head else None)
     faults.point("record-written")
     seq = commit.next_seq()
     commit.records.append(record_oid)
-    placed, placed_in = place(store, indexer, cat, seq, record_oid, record, texts)
+
+    def materialize(row: sqlite3.Row) -> tuple[int, str]:
+        oid = sink.put("record", sighting_record(row).to_bytes())
+        sighting_seq = commit.next_seq()
+        commit.records.append(oid)
+        return sighting_seq, oid
+
+    placed, placed_in = place(store, indexer, cat, seq, record_oid, record, texts,
+                              materialize)
     status: Status = "unchanged" if placed == "confirmed" else placed
     named = p.named_from if placed == "added" and p.named_from in NAMED_FROM_TEXT else None
     return AddResult(status, row_to_revision(placed_in), p.origin, named_from=named)

@@ -95,7 +95,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS edits_fts USING fts5 (
 );
 CREATE TABLE IF NOT EXISTS captures (
     seq INTEGER PRIMARY KEY,
-    record TEXT NOT NULL UNIQUE,
+    record TEXT UNIQUE,
     article TEXT NOT NULL,
     captured_at TEXT NOT NULL,
     text_hash TEXT NOT NULL,
@@ -271,6 +271,21 @@ class Catalog:
         self.conn.execute(f"INSERT INTO captures ({cols}) VALUES ({marks})",
                           tuple(values.values()))
 
+    def insert_sighting(self, values: dict[str, Any]) -> int:
+        """A capture that showed what the capture before it showed: no record is written for
+        it (``record`` NULL, a negative ``seq``), only its time is kept, so that a capture
+        added later between the two still finds the history as it was seen. Returns its
+        seq."""
+        seq = int(self.conn.execute(
+            "SELECT MIN(0, COALESCE(MIN(seq), 0)) - 1 FROM captures").fetchone()[0])
+        self.insert_capture({**values, "seq": seq, "record": None})
+        return seq
+
+    def replace_capture(self, old_seq: int, seq: int, record: str) -> None:
+        """A sighting given a record of its own (it begins a revision now)."""
+        self.conn.execute("UPDATE captures SET seq = ?, record = ? WHERE seq = ?",
+                          (seq, record, old_seq))
+
     def assign_captures(self, seqs: Iterable[int], rid: int) -> None:
         """Name the revision that captures belong to."""
         self.conn.executemany("UPDATE captures SET rid = ? WHERE seq = ?",
@@ -412,10 +427,13 @@ class Catalog:
     def all_captures_by_article(self) -> Generator[sqlite3.Row, None, None]:
         """Every capture, by article, in capture order within each."""
         yield from self.conn.execute(
-            f"SELECT {CAPTURE_COLUMNS} FROM captures ORDER BY article, captured_at, seq")
+            f"SELECT {CAPTURE_COLUMNS} FROM captures WHERE record IS NOT NULL "
+            "ORDER BY article, captured_at, seq")
 
     def all_captures(self) -> Generator[sqlite3.Row, None, None]:
-        yield from self.conn.execute(f"SELECT {CAPTURE_COLUMNS} FROM captures ORDER BY seq")
+        """Every capture that has a record (sightings aside), in commit order."""
+        yield from self.conn.execute(
+            f"SELECT {CAPTURE_COLUMNS} FROM captures WHERE record IS NOT NULL ORDER BY seq")
 
     def text_set_aside(self, text_hash: str) -> bool:
         """Whether a repair marked the revisions with this text as having lost it."""
