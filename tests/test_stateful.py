@@ -80,14 +80,18 @@ class ArchiveMachine(RuleBasedStateMachine):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # -- helpers ----------------------------------------------------------------------
+    def now(self) -> str:
+        """Every add a capture of its own, later than the one before (a clock)."""
+        self.tick = getattr(self, "tick", 0) + 1
+        return (f"2024-01-02T{self.tick // 3600:02d}:{self.tick // 60 % 60:02d}:"
+                f"{self.tick % 60:02d}Z")
+
     def _add(self, ident: str, noisy: str, title: str) -> None:
         slug = ident.rsplit("/", 1)[1]
         history = self.model.setdefault(ident, [])
         canonical = canonicalize(noisy)
-        self.tick = getattr(self, "tick", 0) + 1  # every add a capture of its own, later
         res = self.archive.add(noisy, source=SOURCE, date=DATE, slug=slug, title=title,
-                               captured_at=f"2024-01-02T{self.tick // 3600:02d}:"
-                                           f"{self.tick // 60 % 60:02d}:{self.tick % 60:02d}Z")
+                               captured_at=self.now())
         assert res.revision.id == ident
         assert res.revision.hash == sha(canonical)
         entry = (canonical, norm_title(title))
@@ -143,7 +147,8 @@ class ArchiveMachine(RuleBasedStateMachine):
         ident = self._pick(data)
         text, title = self.model[ident][-1]
         res = self.archive.add(text.replace("\n", " \n") + noise, source=SOURCE, date=DATE,
-                               slug=ident.rsplit("/", 1)[1], title=f" {title} ")
+                               slug=ident.rsplit("/", 1)[1], title=f" {title} ",
+                               captured_at=self.now())
         assert res.status == "unchanged" and res.revision.number == len(self.model[ident])
 
     @rule()

@@ -294,7 +294,8 @@ class Store:
             status: Literal["current", "in-flight", "behind", "ahead"] = "current"
         elif have.seq < last.seq:
             prefix = before if last.seq - have.seq == IN_FLIGHT else None
-            status = "in-flight" if prefix is not None and prefix == have else "behind"
+            status = ("in-flight" if cpos is not None and prefix is not None and prefix == have
+                      else "behind")
         else:
             status = "ahead"
         return JournalState(last, cpos, status)
@@ -336,6 +337,9 @@ class Store:
             version = cat.schema_version()
             if version is None and not mode:
                 cat.create()
+                if last_positions(self.journal_path)[0].seq == 0:
+                    cat.set_position(0, "")  # a new store: the catalog reflects no commit
+                # (else a catalog made anew beside a journal: it reflects nothing, and says so)
             elif version is not None and version > SCHEMA_VERSION:
                 raise StoreError(f"{path}: catalog schema {version} is newer than this newsarchive")
             conn.execute("SELECT COUNT(*) FROM articles").fetchone()
