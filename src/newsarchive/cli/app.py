@@ -97,7 +97,7 @@ def cli(ctx: click.Context, store_flag: str | None, config_flag: str | None, wai
     """Archive news articles and show how they change.
 
     \b
-    newsarchive add article.txt --source politico
+    newsarchive add article.txt --source politico.eu
     newsarchive log putin-reaffirms-war-aims
     newsarchive diff putin-reaffirms-war-aims
     """

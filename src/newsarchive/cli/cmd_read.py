@@ -49,7 +49,7 @@ def list_(state: State, sources: tuple[str, ...], since: str | None, until: str 
           changed: bool, kinds: tuple[str, ...], limit: int | None, timeout: float,
           as_json: bool) -> None:
     """\b
-    newsarchive list --source politico --since 2024-04-01
+    newsarchive list --source politico.eu --since 2024-04-01
     newsarchive list --changed --kind headline
     """
     state.archive.store.require()
@@ -149,7 +149,7 @@ def export(state: State, dest: str | None, fmt: str, sources: tuple[str, ...],
 
     \b
     newsarchive export > archive.jsonl
-    newsarchive export --source politico | gzip > politico.jsonl.gz
+    newsarchive export --source politico.eu | gzip > politico.jsonl.gz
     newsarchive export --changed --kind correction > corrected.jsonl
     newsarchive export --format warc archive.warc.gz
     newsarchive export --format parquet ./dataset

@@ -118,7 +118,7 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
     reported on stderr; the rest are still archived, and the exit code is 1.
 
     \b
-    newsarchive add article.txt --source politico
+    newsarchive add article.txt --source politico.eu
     newsarchive add ./articles/       # .txt .text .md .html .htm .jsonl .ndjson, recursively
     curl -s https://example.org/a | newsarchive add - --source example --format html
     newsarchive add https://example.org/news/story.html
