@@ -65,8 +65,9 @@ def test_export_rows_match_stats_and_log(filled: Path, cli: CliRun, tmp_path: Pa
     second = storm[1]
     assert second["source"] == "gazette" and second["year"] == 2023
     assert "headline" in second["kind"]
-    assert second["sentences"] == [{"action": "removed", "text": "Ships waited outside."},
-                                   {"action": "added", "text": "Two boats were damaged."}]
+    assert second["sentences"] == [
+        {"action": "removed", "old": "Ships waited outside.", "new": None},
+        {"action": "added", "old": None, "new": "Two boats were damaged."}]
     assert second["removed"] == ["Ships waited outside."]
     assert second["added"] == ["Two boats were damaged."]
     assert storm[0]["sentences"] == [] and storm[0]["words_added"] == 0

@@ -9,8 +9,9 @@ of an article is in one partition) are the partition columns: they are in the di
 names, not in the files (Spark refuses a column that is in both). The columns of
 :data:`COLUMNS`: the revision's facts, its canonical text, and what changed against its
 predecessor: words added and removed, kinds, the passages an edit took out and put in
-(as ``search --removed/--added`` sees them) and the sentence actions of a sentence diff
-(``removed``, ``added`` or ``moved``, each with its sentence text).
+(as ``search --removed/--added`` sees them) and the sentence actions of the sentence
+alignment (``added``, ``removed``, ``edited``, ``moved``, ``split``, ``merged``, each with
+the sentences before and after).
 
 Streaming: the catalog lists revisions by article ID, so each partition's revisions come
 together; one file is open at a time and rows are written in row groups of
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.diff.compare import diff_texts
+from newsarchive.diff.align import align_sentences
 from newsarchive.errors import IntegrityError, MissingExtra, UsageError
 from newsarchive.model import Revision
 from newsarchive.ops.listing import get
@@ -74,7 +75,7 @@ def _pyarrow() -> Any:
 def schema() -> Any:
     """The Arrow schema of the files (without the partition columns)."""
     pa = _pyarrow()
-    sentence = pa.struct([("action", pa.string()), ("text", pa.string())])
+    sentence = pa.struct([("action", pa.string()), ("old", pa.string()), ("new", pa.string())])
     return pa.schema([
         ("id", pa.string()), ("slug", pa.string()), ("date", pa.date32()),
         ("revision", pa.int32()), ("hash", pa.string()), ("title", pa.string()),
@@ -187,19 +188,11 @@ def _rows(store: Store, revisions: Iterable[Revision], report: ParquetExport,
         prev_id, prev_text = rev.id, text
 
 
-def sentence_actions(before: str, after: str) -> list[dict[str, str]]:
-    """The sentences an edit removed, added or moved (a sentence diff), in text order."""
+def sentence_actions(before: str, after: str) -> list[dict[str, str | None]]:
+    """What an edit did to each sentence it touched (the sentence alignment of
+    :mod:`newsarchive.diff.align`: added, removed, edited, moved, split, merged), in the
+    order of the new text; ``old``/``new`` are the sentences before and after."""
     if before == after:
         return []
-    d = diff_texts(before, after, by="sentence")
-    out = []
-    for op in d.ops:
-        text = " ".join(op.text.split())
-        if op.op == "equal" or not text:
-            continue
-        if op.moved is not None:
-            if op.op == "insert":
-                out.append({"action": "moved", "text": text})
-            continue
-        out.append({"action": "removed" if op.op == "delete" else "added", "text": text})
-    return out
+    return [{"action": c.action, "old": c.old, "new": c.new}
+            for c in align_sentences(before, after).changes if c.action != "unchanged"]
