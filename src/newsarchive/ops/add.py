@@ -24,7 +24,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from newsarchive import faults
-from newsarchive.errors import CatalogError, InputError, NewsArchiveError, StoreError
+from newsarchive.errors import (
+    CatalogError,
+    InputError,
+    IntegrityError,
+    NewsArchiveError,
+    StoreError,
+)
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.indexing.rows import row_to_revision
 from newsarchive.ingest.prepare import Prepared, prepare_all
@@ -221,7 +227,7 @@ def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared]
             if head is not None and head["text_hash"] not in texts:
                 try:
                     texts[head["text_hash"]] = store.text_of(head["text_hash"])
-                except Exception:  # damaged: compared (and reported) later
+                except (IntegrityError, UnicodeDecodeError):  # damaged: compared later
                     head = None
             last[article] = texts[head["text_hash"]] if head is not None else None
         prev = last[article]
