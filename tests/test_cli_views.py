@@ -29,8 +29,10 @@ def lines(output: str) -> list[dict]:
 def test_diff_inline_title_first_and_exit_code(cli: CliRun, filled: Path) -> None:
     r = cli("diff", f"{PUTIN}@1", f"{PUTIN}@2")
     assert r.exit_code == 0
-    first = r.stdout.splitlines()[0]
-    assert first.startswith("title: ") and "{+vows to press on" in first  # the title first
+    header, title = r.stdout.splitlines()[:2]
+    assert header == ("politico.eu/2024-04-03/putin-reaffirms-war-aims @1 \u2192 @2 \u00b7 "
+                      "2024-04-03 08:00 \u2192 11:30 UTC")
+    assert title.startswith("title: ") and "{+vows to press on" in title  # the title first
     assert "[-reaffirmed his commitment to pursuing war objectives-]" in r.stdout or \
         "[-reaffirmed" in r.stdout
     assert "\x1b[" not in r.stdout

@@ -42,6 +42,7 @@ class State:
     wait: float = 60.0
     debug: bool = False
     no_color: bool = False
+    no_pager: bool = False
     _config: Config | None = None
     _archive: Archive | None = None
     stdout_tty: bool = field(default_factory=lambda: sys.stdout.isatty())
@@ -69,6 +70,11 @@ class State:
     def color(self) -> bool:
         """Colour only on a terminal, never with NO_COLOR or --no-color."""
         return self.stdout_tty and not self.no_color and not os.environ.get("NO_COLOR")
+
+    @property
+    def paging(self) -> bool:
+        """Output may go through a pager: on a terminal, unless --no-pager."""
+        return self.stdout_tty and not self.no_pager
 
     def close(self) -> None:
         if self._archive is not None:
@@ -112,9 +118,12 @@ def emit_json(obj: Any) -> None:
 
 
 def emit_lines(lines: Iterable[str], state: State, *, page: bool = False) -> None:
-    """Print lines; through a pager only on a terminal and when asked."""
-    if page and state.stdout_tty:
-        click.echo_via_pager(line + "\n" for line in lines)
+    """Print lines; through a pager only on a terminal and when asked (see
+    :mod:`newsarchive.cli.pager`)."""
+    if page and state.paging:
+        from newsarchive.cli.pager import page as through_pager
+
+        through_pager("".join(line + "\n" for line in lines))
     else:
         for line in lines:
             click.echo(line)
