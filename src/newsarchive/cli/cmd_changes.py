@@ -9,7 +9,7 @@ from newsarchive.cli.context import (
     COUNT,
     State,
     emit_json,
-    filter_options,
+    capture_filter_options,
     pass_state,
     style,
     timeout_option,
@@ -19,7 +19,7 @@ from newsarchive.text.canonical import visible
 
 
 @command("changes")
-@filter_options
+@capture_filter_options
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only changes of this kind (repeatable).")
 @click.option("--limit", type=COUNT, default=50, show_default=True)
@@ -32,8 +32,9 @@ from newsarchive.text.canonical import visible
 def changes(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
             kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool,
             timeout: float) -> None:
-    """Kinds: headline, substantive, minor, correction, revert. --since/--until filter on
-    the capture time.
+    """Kinds: headline, substantive, minor, correction, revert. --since and --until
+    bound the capture time of the revision (list, search and export: the publication
+    date).
 
     \b
     newsarchive changes --kind substantive --since 2024-04-01

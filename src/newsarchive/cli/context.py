@@ -104,10 +104,25 @@ def timeout_option(f: F) -> F:
                         help="Stop the query after this long (0: no limit).")(f)
 
 
+DATE_FORMS = "2024-04-03, 2024-04, yesterday, 7d, 2 weeks ago, 2024-04-03T10:00Z; UTC"
+
+
 def filter_options(f: F) -> F:
-    """``--source`` (repeatable), ``--since``, ``--until``: shared by list, export, search..."""
-    f = click.option("--until", metavar="DATE", help="Only dates on or before DATE.")(f)
-    f = click.option("--since", metavar="DATE", help="Only dates on or after DATE.")(f)
+    """``--source`` (repeatable), ``--since``, ``--until`` on the publication date: shared
+    by list, export, search."""
+    return _filters(f, "articles published")
+
+
+def capture_filter_options(f: F) -> F:
+    """``--source``, ``--since``, ``--until`` on the capture time (``changes``)."""
+    return _filters(f, "revisions captured")
+
+
+def _filters(f: F, what: str) -> F:
+    f = click.option("--until", metavar="DATE",
+                     help=f"Only {what} on or before DATE (a day or month: to its end).")(f)
+    f = click.option("--since", metavar="DATE",
+                     help=f"Only {what} on or after DATE ({DATE_FORMS}).")(f)
     f = click.option("--source", "sources", multiple=True, metavar="NAME",
                      help="Only this source (repeatable).")(f)
     return f
