@@ -361,7 +361,8 @@ class Archive:
                 bound: Callable[[Period], str]) -> str | None:
         if value is None:
             return None
-        _require(str, **{option.strip("-"): value})
+        if not isinstance(value, str):
+            raise TypeError(f"{option.strip('-')} must be str, not {type(value).__name__}")
         return bound(parse_period(value, option, now=self.clock()))
 
     # -- maintenance ------------------------------------------------------------------
