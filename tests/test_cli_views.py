@@ -83,7 +83,9 @@ def test_search(cli: CliRun, filled: Path) -> None:
     assert not lines(cli("search", "reaffirmed", "--json").stdout)
     assert lines(cli("search", "reaffirmed", "--all-revisions", "--json").stdout)
     (removed,) = lines(cli("search", "--removed", "reaffirmed", "--json").stdout)
-    assert removed["revision"] == 2 and "[reaffirmed]" in removed["snippet"]
+    assert removed["revision"] == 2   # the edited sentence, the change marked
+    assert "has [-reaffirmed his commitment to pursuing war objectives-]{+vowed to press on " \
+        "with the war+}, indicating" in removed["snippet"]
     (added,) = lines(cli("search", "--added", "17,000", "--json").stdout)
     assert added["revision"] == 3
     for bad in ('"unclosed', "(a", "NOT war", "OR"):

@@ -204,10 +204,13 @@ class Archive:
                since: str | None = None, until: str | None = None, limit: int = 20,
                all_revisions: bool = False, removed: bool = False, added: bool = False,
                markers: tuple[str, str] = ("[", "]"),
+               edit_markers: tuple[str, str, str, str] = ("[-", "-]", "{+", "+}"),
                timeout: float | None = QUERY_TIMEOUT) -> list[Hit]:
         """Full-text search, best first; see :mod:`newsarchive.search`. QueryError for a
         malformed or oversized query, QueryTimeout when it runs longer than ``timeout``
-        seconds (None: no limit)."""
+        seconds (None: no limit). ``markers`` wrap the matches in snippets; with
+        ``removed``/``added`` a snippet is the edited sentence, its removed text
+        between the first two ``edit_markers`` and its added text between the last two."""
         _require(str, query=query)
         _require(int, limit=limit)
         from newsarchive.search.hits import search  # start-up time
@@ -216,7 +219,7 @@ class Archive:
         return search(self.store, query, sources=f["sources"], since=f["since"],
                       until=f["until"], limit=limit, all_revisions=all_revisions,
                       removed=removed, added=added, markers=markers,
-                      timeout=_seconds(timeout))
+                      edit_markers=edit_markers, timeout=_seconds(timeout))
 
     def changes(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                 until: str | None = None, kind: str | Sequence[str] | None = None,

@@ -303,6 +303,24 @@ def changed_passages(a: str, b: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
+def title_ops(a: str, b: str) -> RawOps:
+    """The word diff of two titles (as ``diff`` shows a changed title)."""
+    return compute_ops(a, b, "word")[0] if a != b else ([("equal", a)] if a else [])
+
+
+def title_passages(a: str, b: str) -> tuple[list[str], list[str]]:
+    """(removed, added): the runs of words a headline's rewrite took out and put in
+    (``Putin [-reaffirms-]{+vows+} ...``: "reaffirms" and "vows", not the whole titles)."""
+    removed: list[str] = []
+    added: list[str] = []
+    for op, text in title_ops(a, b):
+        if op == "delete":
+            removed += _passage(text)
+        elif op == "insert":
+            added += _passage(text)
+    return removed, added
+
+
 def _sentence_at(text: str, pos: int) -> str | None:
     spans = sentence_spans(text)
     i = max(bisect.bisect_right([s for s, _ in spans], pos) - 1, 0)
