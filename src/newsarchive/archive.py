@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from newsarchive.ingest.warc import WarcCounts
     from newsarchive.ops.parquet_export import ParquetExport
+    from newsarchive.ops.report import ReportFiles
     from newsarchive.ops.warc_export import WarcExport
     from newsarchive.web.wayback import BackfillReport
 
@@ -234,8 +235,10 @@ class Archive:
                        timeout=_seconds(timeout))
 
     def changes_report(self, changes: Sequence[Change], fmt: str = "atom") -> str:
-        """The changes as an Atom feed (``fmt="atom"``) or a static HTML page (``"html"``)."""
-        from newsarchive.changes.feed import to_atom, to_html_report  # start-up time
+        """The changes as an Atom feed (``fmt="atom"``) or a static HTML page (``"html"``),
+        each change at a glance (its changed passages, not the article)."""
+        from newsarchive.changes.feed import to_atom  # start-up time
+        from newsarchive.changes.report import to_html_report
 
         def diff_of(c: Change) -> Diff:
             return listing.diff_revisions(self.store, c.previous, c.revision)
@@ -245,6 +248,16 @@ class Archive:
         if fmt == "html":
             return to_html_report(changes, diff_of)
         raise UsageError(f"unknown report format {fmt!r} (atom or html)")
+
+    def write_changes_report(self, changes: Sequence[Change], directory: str | os.PathLike[str],
+                             fmt: str = "html") -> ReportFiles:
+        """Write the report (``index.html``, or ``changes.atom``) into ``directory`` with a
+        full side-by-side diff page for each change, linked from it (see
+        :mod:`newsarchive.ops.report`)."""
+        from newsarchive.ops.report import write_report  # the diff engine: start-up time
+
+        return write_report(self.store, changes, Path(directory), fmt,
+                            store_key=self.path.as_posix())
 
     def snapshot(self, feeds: str | FeedSpec | Sequence[str | FeedSpec], *, no_fetch: bool = False,
                  force: bool = False, allow_private_networks: bool = False,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 
+from newsarchive.diff.inline import header_line, summary_line
 from newsarchive.diff.model import DiffData as Diff
 from newsarchive.diff.model import DiffStats, Move, Op
 from newsarchive.text.canonical import visible
@@ -201,7 +202,10 @@ def render_html(diff: Diff, standalone: bool = True) -> str:
     """The diff as HTML: a whole page, or (``standalone=False``) one ``<section>`` to put in
     a page that includes :data:`CSS` (the ``changes`` report)."""
     a, b = _esc(diff.a), _esc(diff.b)
-    parts = [f'<section class="na-diff">\n<h1>{a} &rarr; {b}</h1>']
+    heading = _esc(diff.title_b) if diff.title_b else f"{a} &rarr; {b}"
+    parts = [f'<section class="na-diff">\n<h1>{heading}</h1>\n'
+             f'<p class="labels">{_esc(header_line(diff))}</p>\n'
+             f'<p class="labels">{_esc(summary_line(diff.stats))}</p>']
     if diff.stats.title_changed:
         parts.append(f'<h2>Title</h2>\n<p class="title">{_inline_html(diff.title_ops())}</p>')
     parts.append(f"<h2>Summary</h2>\n{_stats_html(diff)}")
