@@ -80,8 +80,12 @@ def _kind(op: Op) -> str:
 def display_lines(ops: list[Op], moves: list[Move]) -> list[Line]:
     """The ops cut into display lines (a paragraph each), blank lines left out."""
     lines = [Line()]
-    for op in ops:
+    for i, op in enumerate(ops):
         kind = _kind(op)
+        if kind in _MOVED and "\n" in op.text and not op.text.strip() and any(
+                0 <= k < len(ops) and ops[k].op == op.op and ops[k].moved is not None
+                for k in (i - 1, i + 1)):
+            kind = _MOVED[kind]   # the line break of a moved paragraph moved with it
         parts = op.text.split("\n")
         edit: WordOps = ()
         if kind == "to" and op.moved is not None and len(parts) == 1:
