@@ -49,7 +49,7 @@ def test_fourteen_single_sentence_edits_are_under_60_kb(cli: CliRun, fourteen: P
     page = report(cli, fourteen)
     empty = report(cli, fourteen, "--since", "2030-01-01")
     size, overhead = len(page.encode()), len(empty.encode())
-    assert size < 60_000
+    assert size < 25_000   # docs/changes.md says so (the target: 60 KB)
     assert (size - overhead) / N < 3_000   # per change, the page's CSS set aside
     assert overhead < 3_000
 

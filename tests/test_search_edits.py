@@ -114,3 +114,19 @@ def test_a_passage_not_found_again_falls_back_to_the_passage(store: Path) -> Non
         cat.conn.commit()
         (hit,) = archive.search("89th", removed=True)
         assert hit.snippet == "the [89th] minute, when"
+
+
+def test_the_search_page_shows_real_output(cli: CliRun) -> None:
+    """docs/search.md's example of --removed is what the CLI prints for the examples."""
+    import re
+
+    from tests.conftest import EXAMPLES, ROOT
+
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    page = (ROOT / "docs" / "search.md").read_text("utf-8")
+    section = page[page.index("### Searching inside the edits"):page.index("### JSON")]
+    (block,) = re.findall(r"```console\n(.*?)```", section, re.S)
+    shown = re.findall(r"^\$ newsarchive (.*)\n((?:(?!\$ ).*\n)*)", block, re.M)
+    assert len(shown) == 3
+    for command, output in shown:
+        assert cli("--no-color", *command.split()).stdout == output, command

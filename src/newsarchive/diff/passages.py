@@ -97,8 +97,18 @@ def sentence_html(c: SentenceChange) -> str:
     return body
 
 
-def _paragraph(c: SentenceChange, last: int) -> int:
-    return c.new_paragraph[0] if c.new_paragraph else last
+def _breaks(c: SentenceChange, last: list[int | None]) -> bool:
+    """Whether ``c`` starts a new paragraph after the sentences before it: its paragraph
+    on the side it has (the new side when it has both) differs from the last one seen on
+    that side; ``last`` ([old, new]) is brought up to date."""
+    sides = [c.old_paragraph[0] if c.old_paragraph else None,
+             c.new_paragraph[0] if c.new_paragraph else None]
+    k = 1 if sides[1] is not None else 0
+    new = last[k] is not None and sides[k] != last[k]
+    for i in (0, 1):
+        if sides[i] is not None:
+            last[i] = sides[i]
+    return new
 
 
 def passages_html(p: Passages) -> str:
@@ -109,14 +119,12 @@ def passages_html(p: Passages) -> str:
     for n, run in enumerate(p.runs):
         if n:
             paragraphs.append([gap])
-        para = _paragraph(run[0], -1)
+        last: list[int | None] = [None, None]
         sentences: list[str] = []
         for c in run:
-            where = _paragraph(c, para)
-            if where != para and sentences:
+            if _breaks(c, last) and sentences:
                 paragraphs.append(sentences)
                 sentences = []
-            para = where
             sentences.append(sentence_html(c))
         if sentences:
             paragraphs.append(sentences)
