@@ -105,6 +105,7 @@ CSS = """
 .change del,.change ins{text-decoration:none;border-radius:2px;padding:0 1px}
 .change del{background:#ffd7d5;color:#82071e;text-decoration:line-through}
 .change ins{background:#ccffd8;color:#055d20}
+.change del+ins{margin-left:2px}
 .change del.was{background:none;color:#666}
 .change .ctx{color:#555}
 .change .moved b{font-weight:normal;font-size:.75em;background:#ddf4ff;color:#0a3069;
