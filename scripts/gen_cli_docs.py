@@ -22,7 +22,10 @@ Exit codes: 0 success; 1 failure (for several inputs: any failed, the rest still
 processed); 2 usage error or malformed query; 3 the store stayed locked past `--wait`;
 130 interrupted (Ctrl-C, which stops even a long query within a second).
 Errors are one line on stderr, `error: ...`; `--debug` (or `NEWSARCHIVE_DEBUG=1`) shows
-tracebacks. Colour only on a terminal, never with `NO_COLOR` or `--no-color`.
+tracebacks. Colour only on a terminal, never with `NO_COLOR` or `--no-color`; long output
+on a terminal goes through a pager (`$NEWSARCHIVE_PAGER`, `$PAGER` or `less` with
+`LESS=FRX`), never with `--no-pager`. Every date option takes the same forms
+(`2024-04-03`, `2024-04`, `yesterday`, `7d`, `2 weeks ago`, ISO times; UTC).
 
 Shell completion (click): `eval "$(_NEWSARCHIVE_COMPLETE=bash_source newsarchive)"` in
 `~/.bashrc`; `zsh_source` for zsh; `_NEWSARCHIVE_COMPLETE=fish_source newsarchive | source`

@@ -29,8 +29,10 @@ def lines(output: str) -> list[dict]:
 def test_diff_inline_title_first_and_exit_code(cli: CliRun, filled: Path) -> None:
     r = cli("diff", f"{PUTIN}@1", f"{PUTIN}@2")
     assert r.exit_code == 0
-    first = r.stdout.splitlines()[0]
-    assert first.startswith("title: ") and "{+vows to press on" in first  # the title first
+    header, title = r.stdout.splitlines()[:2]
+    assert header == ("politico.eu/2024-04-03/putin-reaffirms-war-aims @1 \u2192 @2 \u00b7 "
+                      "2024-04-03 08:00 \u2192 11:30 UTC")
+    assert title.startswith("title: ") and "{+vows to press on" in title  # the title first
     assert "[-reaffirmed his commitment to pursuing war objectives-]" in r.stdout or \
         "[-reaffirmed" in r.stdout
     assert "\x1b[" not in r.stdout
@@ -81,7 +83,9 @@ def test_search(cli: CliRun, filled: Path) -> None:
     assert not lines(cli("search", "reaffirmed", "--json").stdout)
     assert lines(cli("search", "reaffirmed", "--all-revisions", "--json").stdout)
     (removed,) = lines(cli("search", "--removed", "reaffirmed", "--json").stdout)
-    assert removed["revision"] == 2 and "[reaffirmed]" in removed["snippet"]
+    assert removed["revision"] == 2   # the edited sentence, the change marked
+    assert "has [-reaffirmed his commitment to pursuing war objectives-]{+vowed to press on " \
+        "with the war+}, indicating" in removed["snippet"]
     (added,) = lines(cli("search", "--added", "17,000", "--json").stdout)
     assert added["revision"] == 3
     for bad in ('"unclosed', "(a", "NOT war", "OR"):

@@ -36,11 +36,12 @@ def test_diff_page_is_current() -> None:
 
 @pytest.mark.parametrize(("args", "heading", "lang", "index"), [
     ((), "## Inline (`--format inline`, the default)", "text", 0),
+    (("--full",), "## Inline (`--format inline`, the default)", "text", 2),
     (("--format", "unified"), "## Unified (`--format unified`)", "diff", 0),
     (("--format", "unified", "-U", "1"), "## Unified (`--format unified`)", "diff", 1),
     (("--stat",), "## Summary (`--stat`)", "text", 0),
     (("--format", "html"), "## HTML (`--format html`)", "html", 0),
-], ids=["inline", "unified", "unified-U1", "stat", "html"])
+], ids=["inline", "full", "unified", "unified-U1", "stat", "html"])
 def test_cli_prints_what_the_page_shows(cli: CliRun, args: tuple[str, ...], heading: str,
                                         lang: str, index: int) -> None:
     added = cli("add", str(ROOT / "examples" / "diff"))
@@ -49,6 +50,17 @@ def test_cli_prints_what_the_page_shows(cli: CliRun, args: tuple[str, ...], head
     result = cli("--no-color", "diff", REV1, REV2, *args)
     assert result.exit_code == 0, result.output
     assert result.output.rstrip("\n") == shown(heading, lang, index).rstrip("\n")
+
+
+def test_cli_prints_the_one_figure_sample(cli: CliRun) -> None:
+    """The page's real-article sample (tests/data/articles) is what `diff ID` prints: 8 lines."""
+    floods = ROOT / "tests" / "data" / "articles"
+    assert cli("add", str(floods / "river-floods.1.txt"), str(floods / "river-floods.2.txt")
+               ).exit_code == 0
+    result = cli("--no-color", "diff", "floods-sava-2024-09-16")
+    assert result.output.rstrip("\n") == shown("## Inline (`--format inline`, the default)",
+                                               "text", 1).rstrip("\n")
+    assert len(result.output.splitlines()) == 8
 
 
 def test_archive_diff_is_the_snippets(store: Path, cli: CliRun) -> None:

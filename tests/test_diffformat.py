@@ -37,13 +37,14 @@ def test_inline_marks_changes_and_puts_the_title_first(d: Diff) -> None:
     first, blank, body = text.split("\n", 2)
     assert first == "title: Putin [-reaffirms war aims-]{+<b>doubles down</b>+}"
     assert blank == ""
-    assert "[-The Background\n\n-]" in body
+    assert "\n[-The Background-]\n" in body   # a paragraph a line, blank lines left out
     assert "have had a [-limited-]{+modest+} impact" in body
-    assert "{+EU ministers meet on Monday. <script>alert('x')</script>\n\n+}" in body
+    assert "\n{+EU ministers meet on Monday. <script>alert('x')</script>+}\n" in body
     assert not ANSI.search(text)
-    # without the markers the inline text is the new text (and the old title)
+    # without the markers the inline text is the new text's paragraphs, one a line
     plain = re.sub(r"\[-.*?-\]", "", body, flags=re.DOTALL)
-    assert re.sub(r"\{\+(.*?)\+\}", r"\1", plain, flags=re.DOTALL) == NEW
+    plain = re.sub(r"\{\+(.*?)\+\}", r"\1", plain, flags=re.DOTALL)
+    assert [line for line in plain.split("\n") if line] == [p for p in NEW.split("\n") if p]
 
 
 def test_inline_without_a_title_change_has_no_title_line() -> None:
@@ -53,7 +54,8 @@ def test_inline_without_a_title_change_has_no_title_line() -> None:
 
 def test_inline_in_colour_has_no_markers_and_no_colour_across_lines(d: Diff) -> None:
     text = d.to_text(color=True)
-    assert "\x1b[31mlimited\x1b[0m\x1b[32mmodest\x1b[0m" in text
+    # struck through and red, a dim arrow, green: "limited→modest", never "limitedmodest"
+    assert "\x1b[9;31mlimited\x1b[0m\x1b[2m\u2192\x1b[0m\x1b[32mmodest\x1b[0m" in text
     assert "[-" not in text and "{+" not in text
     for line in text.split("\n"):   # every line closes what it opens
         assert line.count("\x1b[0m") == len(re.findall(r"\x1b\[[0-9;]*[1-9][0-9;]*m", line))
@@ -65,8 +67,8 @@ def test_moved_text_is_marked_distinctly() -> None:
     d = diff_texts(a, b)
     assert d.moves
     text = d.to_text()
-    assert "[<Second one moves later on.<]" in text
-    assert "{>Second one moves later on.>}" in text
+    assert text == ("First sentence is here. [<Second one moves later on.<]\n"
+                    "Third stays put. {>Second one moves later on.>}\n")
     assert "\x1b[36mSecond one moves later on.\x1b[0m" in d.to_text(color=True)
     html = d.to_html()
     assert '<del class="moved" title="moved from here">Second one moves later on.</del>' in html
@@ -220,10 +222,10 @@ def test_stat_summary(d: Diff) -> None:
         "title: 'Putin reaffirms war aims' -> 'Putin <b>doubles down</b>'\n"
         f"words: +{d.stats.words_added} -{d.stats.words_removed}\n"
         f"sentences: +{d.stats.sentences_added} -{d.stats.sentences_removed}, "
-        f"{d.stats.sentences_changed} changed\n"
-        f"changed: {d.stats.changed_share:.1%} of the text\n")
+        f"{d.stats.sentences_edited} edited, 0 moved\n"
+        f"changed: {d.stats.changed_share:.1%} of the words\n")
     assert (d.stats.words_added, d.stats.words_removed) == (10, 3)
     assert (d.stats.sentences_added, d.stats.sentences_removed) == (2, 1)
-    assert d.stats.sentences_changed == 1
+    assert d.stats.sentences_edited == 1
     same = diff_texts("x\n", "x\n").to_stat()
     assert same.startswith("title: unchanged\nwords: +0 -0\n")

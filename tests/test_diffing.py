@@ -42,10 +42,13 @@ def assert_exact(d: Diff, a: str, b: str) -> None:
     for op in d.ops:
         if op.moved is not None:
             assert op.op in ("delete", "insert")
-            assert op.text in d.moves[op.moved].text
-    for m in d.moves:
-        assert a[m.a_offset:m.a_offset + len(m.text)] == m.text
+            move = d.moves[op.moved]
+            assert op.text in (move.a_text if op.op == "delete" else move.text)
+    for m in d.moves:   # a sentence moved unchanged, or edited on the way (its word diff)
+        assert a[m.a_offset:m.a_offset + len(m.a_text)] == m.a_text
         assert b[m.b_offset:m.b_offset + len(m.text)] == m.text
+        if m.old_text is not None:
+            assert side_a(m.word_ops) == m.old_text and side_b(m.word_ops) == m.text
 
 
 # -- text strategies: words, spaces, punctuation, line breaks, CJK, combining marks,
@@ -245,8 +248,10 @@ def test_word_diff_of_an_edited_article() -> None:
     assert d.moves[0].text == "Second paragraph is here."
     assert (d.moves[0].a_offset, d.moves[0].b_offset) == (A.index("Second"), B.index("Second"))
     s = d.stats
-    assert (s.words_added, s.words_removed) == (9, 7)
-    assert (s.sentences_added, s.sentences_removed, s.sentences_changed) == (1, 1, 1)
+    # "slow red" and "A new paragraph" in, "quick brown" and "Fourth" out: the moved
+    # sentence's words are not changed words
+    assert (s.words_added, s.words_removed) == (5, 3)
+    assert (s.sentences_added, s.sentences_removed, s.sentences_edited) == (1, 1, 1)
     assert s.sentences_moved == 1 and s.title_changed
     assert 0 < s.changed_share < 1
     assert (d.a, d.b, d.title_a, d.title_b, d.by) == ("x@1", "x@2", "Old", "New", "word")
@@ -274,7 +279,12 @@ def test_sentence_and_line_diffs_keep_whole_units() -> None:
 def test_char_diff_marks_characters() -> None:
     d = diff_texts("colour and flavour\n", "color and flavor\n", by="char")
     assert changes(d) == [("delete", "u", None), ("delete", "u", None)]
-    assert (d.stats.words_added, d.stats.words_removed) == (2, 2)   # words touched
+    # the figures come from the sentence alignment, whatever the granularity: a sentence of
+    # three words with two rewritten is one removed and one added
+    assert (d.stats.words_added, d.stats.words_removed) == (3, 3)
+    d = diff_texts("The colour and the flavour of it.\n", "The color and the flavour of it.\n",
+                   by="char")
+    assert (d.stats.words_added, d.stats.words_removed) == (1, 1)
 
 
 def test_a_paragraph_moved_to_the_end_is_a_move_at_every_granularity() -> None:
@@ -303,7 +313,8 @@ def test_short_sentences_do_not_count_as_moves() -> None:
 def test_json_round_trip_keeps_the_invariant() -> None:
     d = diff_texts(A, B, title_a="Old", title_b="New", label_a="x@1", label_b="x@2")
     data = json.loads(d.to_json())
-    assert set(data) == {"a", "b", "title", "by", "ops", "moves", "stats"}
+    assert set(data) == {"a", "b", "title", "captured", "by", "ops", "moves", "sentences",
+                         "stats"}
     assert data["title"] == {"a": "Old", "b": "New"}
     assert "".join(o["text"] for o in data["ops"] if o["op"] != "insert") == A
     assert "".join(o["text"] for o in data["ops"] if o["op"] != "delete") == B
@@ -311,7 +322,11 @@ def test_json_round_trip_keeps_the_invariant() -> None:
     assert [o["moved"] for o in data["ops"] if "moved" in o] == [0, 0]
     assert data["moves"] == [{"text": "Second paragraph is here.",
                               "a_offset": A.index("Second"), "b_offset": B.index("Second")}]
-    assert data["stats"]["words_added"] == 9 and data["stats"]["title_changed"] is True
+    assert data["stats"]["words_added"] == 5 and data["stats"]["title_changed"] is True
+    assert {s["action"] for s in data["sentences"]} == {"unchanged", "edited", "moved", "added",
+                                                         "removed"}
+    assert all(set(s) >= {"action", "old", "new", "old_index", "new_index", "word_ops"}
+               for s in data["sentences"])
     assert json.loads(d.to_json(indent=2)) == data
 
 
@@ -331,7 +346,7 @@ def test_word_change_counts() -> None:
     assert word_change_counts("Same.", "Same.") == (0, 0)
     assert word_change_counts("", "Three new words") == (3, 0)
     assert word_change_counts("a, b", "a; b") == (0, 0)   # punctuation is not a word
-    assert word_change_counts(A, B) == (9, 7)
+    assert word_change_counts(A, B) == (5, 3)   # the moved sentence's words are not counted
 
 
 def test_changed_passages() -> None:

@@ -245,10 +245,11 @@ def test_looks_like_html(data: bytes, expected: bool) -> None:
 def test_html_fragment_to_text() -> None:
     fragment = (
         "<p>First &amp; foremost.</p><script>alert('x')</script><style>p{}</style>"
-        "<ul><li>one</li><li>two</li></ul>text<br>after   break<div>last</div>"
+        "<ul><li>one</li><li>two</li></ul>text<br>after   break<br> <br>new\nline<div>last</div>"
     )
+    # blocks and runs of <br> are paragraphs; a lone <br> and a source line break are spaces
     assert html_fragment_to_text(fragment) == (
-        "First & foremost.\n\none\n\ntwo\n\ntext\n\nafter break\n\nlast"
+        "First & foremost.\n\none\n\ntwo\n\ntext after break\n\nnew line\n\nlast"
     )
     assert html_fragment_to_text("plain text") == "plain text"
     assert html_fragment_to_text("") == ""
@@ -260,3 +261,93 @@ def test_oversized_page_is_refused_quickly() -> None:
     data = page("article1.html").replace(b"</article>", b"<p>x</p>" * (MAX_HTML_BYTES // 8))
     with pytest.raises(InputError, match="over the 10,485,760-byte limit"):
         html_to_draft(data, origin="big.html")
+
+
+# -- paragraphs follow the page's blocks, not its source lines ----------------------------------
+
+WRAPPED = Path(__file__).parent / "data" / "pages"
+
+GIESSEN_PARAGRAPHS = [
+    "Die Behörden in Gießen haben am Freitagmorgen eine Hochwasserwarnung herausgegeben. Nach "
+    "Angaben des Hochwassermeldedienstes stieg der Pegel an der Lahn bis sechs Uhr auf 3,12 "
+    "Meter, Tendenz steigend. Besonders betroffen sind die Straßen entlang des Ufers in der "
+    "Weststadt.",
+    "„Wir rechnen damit, dass der Scheitel am Samstagnachmittag erreicht wird“, sagte ein "
+    "Sprecher der Stadt. Bis dahin seien alle verfügbaren Kräfte im Einsatz.",
+    "Sandsäcke an zwei Sammelstellen",
+    "Die Feuerwehr hat an zwei Sammelstellen in der Innenstadt Sandsäcke bereitgestellt: am "
+    "Parkplatz der Hessenhallen und an der Feuerwache in der Steinstraße. Anwohner können dort "
+    "bis zu zwanzig Säcke je Haushalt abholen.",
+    "- Fahrzeuge aus tiefer gelegenen Straßen und Tiefgaragen entfernen",
+    "- Wertsachen und Dokumente in obere Stockwerke bringen",
+    "- Heizöltanks sichern und Strom in gefährdeten Kellern abschalten",
+    "„Das Wasser kam schneller als beim letzten Mal. Wir haben in der Nacht noch die "
+    "Waschmaschine nach oben getragen.“",
+    "Das sagte eine Anwohnerin aus der Lahnstraße, die seit dreißig Jahren in der Nähe des "
+    "Flusses lebt.",   # then <br><br>: a new paragraph
+    "Die Stadtwerke teilten mit, die Trinkwasserversorgung sei nicht gefährdet. Einzelne "
+    "Stromkästen in der Weststadt würden vorsorglich abgeschaltet.",
+    "Wie geht es weiter?",
+    "Der Deutsche Wetterdienst erwartet für das Wochenende nachlassenden Regen. Der Pegel soll "
+    "nach dem Scheitel nur langsam fallen, weil aus dem Oberlauf weiter Wasser nachkommt.",
+]
+
+
+@pytest.mark.parametrize(("name", "paragraphs"), [
+    ("de-wrapped-paragraphs.html", GIESSEN_PARAGRAPHS),
+    ("de-wrapped-tabs-crlf.html", [
+        "Die Lokführergewerkschaft GDL hat erneut zu einem Streik im Personen- und "
+        "Güterverkehr aufgerufen. Der Ausstand soll am Dienstag um zwei Uhr beginnen und 24 "
+        "Stunden dauern, teilte die Gewerkschaft am Montagabend mit.",
+        "Die Deutsche Bahn kritisierte die kurze Vorankündigung scharf. „Das ist eine Zumutung "
+        "für Millionen Fahrgäste“, sagte ein Sprecher. Der Konzern will einen Notfahrplan "
+        "anbieten, im Fernverkehr soll jedoch nur etwa jeder fünfte Zug fahren.",
+        "Betroffen sind vor allem Pendler in den Ballungsräumen. In Berlin, Hamburg und München "
+        "fährt die S-Bahn nur im Stundentakt, in Frankfurt fallen mehrere Linien ganz aus.",
+        "Fahrgäste, die ihre Reise verschieben wollen, können ihre Tickets nach Angaben der "
+        "Bahn bis zum 20. März flexibel nutzen. Reservierungen lassen sich kostenlos "
+        "stornieren.",   # a lone <br /> is not a paragraph
+        "Die Tarifverhandlungen zwischen Bahn und GDL stocken seit Januar. Strittig ist vor "
+        "allem die Forderung der Gewerkschaft nach einer 35-Stunden-Woche bei vollem "
+        "Lohnausgleich.",
+    ]),
+    ("de-br-paragraphs-latin1.html", [   # an old CMS: paragraphs are <br><br> in a <div>
+        "Der Gemeinderat von Oberbach hat am Donnerstagabend mit großer Mehrheit den Neubau des "
+        "Freibads beschlossen. Die Kosten werden auf rund 8,4 Millionen Euro geschätzt.",
+        "Bürgermeisterin Sabine Roth sprach von einem \"wichtigen Tag für die Gemeinde\". Das "
+        "alte Bad aus dem Jahr 1968 war im vergangenen Sommer wegen gravierender Mängel an den "
+        "Becken geschlossen worden.",
+        "Der Bau soll im Frühjahr beginnen. Eröffnet werden könnte das neue Bad nach Angaben der "
+        "Verwaltung frühestens im Sommer 2025. Zuschüsse des Landes in Höhe von 2,1 Millionen "
+        "Euro sind bereits zugesagt.",
+        "Gegen das Projekt stimmten zwei Mitglieder der Fraktion der Freien Wähler, die eine "
+        "Sanierung des alten Bades für günstiger hielten.",
+    ]),
+])
+def test_paragraphs_follow_the_blocks_not_the_source_lines(name: str,
+                                                         paragraphs: list[str]) -> None:
+    """German sites wrap the source of a <p> (at 80 columns, with tabs, with CRLF); each
+    source line used to become a paragraph after a <br> or inside a quote."""
+    draft = html_to_draft((WRAPPED / name).read_bytes(), origin=name)
+    assert draft.text.split("\n\n") == paragraphs
+
+
+def test_rewrapping_a_pages_source_changes_nothing() -> None:
+    """The same page with its source wrapped differently (a CMS update) is the same text,
+    so a snapshot does not see a revision where nothing changed."""
+    import re
+
+    data = (WRAPPED / "de-wrapped-paragraphs.html").read_text("utf-8")
+    body_start = data.index("<article")
+    unwrapped = data[:body_start] + re.sub(r"\s*\n\s*", " ", data[body_start:])
+    rewrapped = data[:body_start] + re.sub(r"(?<=[a-zäöüß,]) (?=[a-zäöüß])", "\n    ",
+                                           data[body_start:])
+    texts = {html_to_draft(page.encode("utf-8"), origin="x").text
+             for page in (data, unwrapped, rewrapped)}
+    assert len(texts) == 1
+    assert texts.pop().split("\n\n") == GIESSEN_PARAGRAPHS
+
+
+def test_preformatted_text_keeps_its_line_breaks() -> None:
+    fragment = "<p>A poem:</p><pre>first line\nsecond line</pre><p>wrapped\nprose</p>"
+    assert html_fragment_to_text(fragment) == "A poem:\n\nfirst line\n\nsecond line\n\nwrapped prose"

@@ -68,8 +68,9 @@ def test_export_rows_match_stats_and_log(filled: Path, cli: CliRun, tmp_path: Pa
     assert second["sentences"] == [
         {"action": "removed", "old": "Ships waited outside.", "new": None},
         {"action": "added", "old": None, "new": "Two boats were damaged."}]
-    assert second["removed"] == ["Ships waited outside."]
-    assert second["added"] == ["Two boats were damaged."]
+    # the passages of search --removed/--added: the text's, then the headline's
+    assert second["removed"] == ["Ships waited outside.", "closes harbour"]
+    assert second["added"] == ["Two boats were damaged.", "damages boats"]
     assert storm[0]["sentences"] == [] and storm[0]["words_added"] == 0
     assert str(second["captured_at"]) == "2023-11-02 18:00:00+00:00"
     log = {(x["id"], x["revision"]): x for x in

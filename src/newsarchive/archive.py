@@ -8,6 +8,7 @@ methods that need them, so that ``newsarchive list`` does not load them.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -31,7 +32,7 @@ from newsarchive.model import (
 )
 from newsarchive.ops import listing
 from newsarchive.store.repository import Store
-from newsarchive.text.dates import parse_date
+from newsarchive.text.dates import Period, parse_period, utc_now
 from newsarchive.text.names import normalize_source
 from newsarchive.workers import Workers
 
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
     from newsarchive.ingest.warc import WarcCounts
     from newsarchive.ops.parquet_export import ParquetExport
+    from newsarchive.ops.report import ReportFiles
     from newsarchive.ops.warc_export import WarcExport
     from newsarchive.web.wayback import BackfillReport
 
@@ -50,13 +52,13 @@ WARC_BATCH = 100  # WARC captures a batch: each holds its page, so fewer than BA
 
 
 def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # noqa: A001
-         workers: int = 1) -> Archive:
+         workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> Archive:
     """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir)."""
     if path is None:
         from newsarchive.config import load_config, resolve_store
 
         path = resolve_store(None, load_config(None))
-    return Archive(path, wait=wait, workers=workers)
+    return Archive(path, wait=wait, workers=workers, clock=clock)
 
 
 def _require(kind: type, *, optional: bool = False, **values: Any) -> None:
@@ -73,15 +75,17 @@ class Archive:
     """An archive of article revisions in one store directory."""
 
     def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0,
-                 workers: int = 1) -> None:
+                 workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> None:
         """``workers`` > 1 lets bulk writes (``add`` of many drafts, ``import``,
         ``reindex``) compare each text with its predecessor in that many worker
-        processes (see :mod:`newsarchive.workers`)."""
+        processes (see :mod:`newsarchive.workers`). ``clock`` (UTC now) is what the
+        relative dates of filters count back from ("yesterday", "7d")."""
         if not str(path).strip():  # an unset variable, say: not the current directory
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
         self.indexer = Indexer(Workers(workers))
         self.store.upgrade = self._upgrade
+        self.clock = clock or utc_now
 
     def _upgrade(self) -> None:
         """Bring a store written by an older newsarchive up to date: a reindex (which
@@ -194,7 +198,7 @@ class Archive:
         query runs longer than ``timeout`` seconds (None: no limit)."""
         if limit is not None:
             _require(int, limit=limit)
-        return listing.articles(self.store, **_filters(source, since, until, kind),
+        return listing.articles(self.store, **self._filters(source, since, until, kind),
                                 changed=changed, limit=limit, timeout=_seconds(timeout))
 
     def revisions(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
@@ -205,7 +209,7 @@ class Archive:
         articles that ``articles()`` selects with the same filters."""
         if limit is not None:
             _require(int, limit=limit)
-        return listing.revisions(self.store, **_filters(source, since, until, kind),
+        return listing.revisions(self.store, **self._filters(source, since, until, kind),
                                  changed=changed, limit=limit)
 
     def diff(self, a: str, b: str | None = None, *, by: str = "word") -> Diff:
@@ -216,19 +220,22 @@ class Archive:
                since: str | None = None, until: str | None = None, limit: int = 20,
                all_revisions: bool = False, removed: bool = False, added: bool = False,
                markers: tuple[str, str] = ("[", "]"),
+               edit_markers: tuple[str, str, str, str] = ("[-", "-]", "{+", "+}"),
                timeout: float | None = QUERY_TIMEOUT) -> list[Hit]:
         """Full-text search, best first; see :mod:`newsarchive.search`. QueryError for a
         malformed or oversized query, QueryTimeout when it runs longer than ``timeout``
-        seconds (None: no limit)."""
+        seconds (None: no limit). ``markers`` wrap the matches in snippets; with
+        ``removed``/``added`` a snippet is the edited sentence, its removed text
+        between the first two ``edit_markers`` and its added text between the last two."""
         _require(str, query=query)
         _require(int, limit=limit)
         from newsarchive.search.hits import search  # start-up time
 
-        f = _filters(source, since, until, None)
+        f = self._filters(source, since, until, None)
         return search(self.store, query, sources=f["sources"], since=f["since"],
                       until=f["until"], limit=limit, all_revisions=all_revisions,
                       removed=removed, added=added, markers=markers,
-                      timeout=_seconds(timeout))
+                      edit_markers=edit_markers, timeout=_seconds(timeout))
 
     def changes(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
                 until: str | None = None, kind: str | Sequence[str] | None = None,
@@ -238,12 +245,15 @@ class Archive:
         _require(int, limit=limit)
         from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
 
-        return changes(self.store, **_filters(source, since, until, kind), limit=limit,
+        return changes(self.store, **self._filters(source, since, until, kind, captured=True),
+                       limit=limit,
                        timeout=_seconds(timeout))
 
     def changes_report(self, changes: Sequence[Change], fmt: str = "atom") -> str:
-        """The changes as an Atom feed (``fmt="atom"``) or a static HTML page (``"html"``)."""
-        from newsarchive.changes.feed import to_atom, to_html_report  # start-up time
+        """The changes as an Atom feed (``fmt="atom"``) or a static HTML page (``"html"``),
+        each change at a glance (its changed passages, not the article)."""
+        from newsarchive.changes.feed import to_atom  # start-up time
+        from newsarchive.changes.report import to_html_report
 
         def diff_of(c: Change) -> Diff:
             return listing.diff_revisions(self.store, c.previous, c.revision)
@@ -253,6 +263,16 @@ class Archive:
         if fmt == "html":
             return to_html_report(changes, diff_of)
         raise UsageError(f"unknown report format {fmt!r} (atom or html)")
+
+    def write_changes_report(self, changes: Sequence[Change], directory: str | os.PathLike[str],
+                             fmt: str = "html") -> ReportFiles:
+        """Write the report (``index.html``, or ``changes.atom``) into ``directory`` with a
+        full side-by-side diff page for each change, linked from it (see
+        :mod:`newsarchive.ops.report`)."""
+        from newsarchive.ops.report import write_report  # the diff engine: start-up time
+
+        return write_report(self.store, changes, Path(directory), fmt,
+                            store_key=self.path.as_posix())
 
     def snapshot(self, feeds: str | FeedSpec | Sequence[str | FeedSpec], *, no_fetch: bool = False,
                  force: bool = False, allow_private_networks: bool = False,
@@ -346,9 +366,36 @@ class Archive:
         targets = list(urls)
         if all_articles:
             targets += [a.url for a in self.articles() if a.url]
+        since = self._period(since, "--from", lambda p: p.digits())
+        until = self._period(until, "--to", lambda p: p.digits(end=True))
         return run_backfill(self.store, self.add_drafts, targets, since=since, until=until,
                             wayback_url=wayback_url, delay=delay,
                             allow_private_networks=allow_private_networks, on_event=on_event)
+
+    # -- filters ---------------------------------------------------------------------
+    def _filters(self, source: str | Sequence[str] | None, since: str | None,
+                 until: str | None, kind: str | Sequence[str] | None, *,
+                 captured: bool = False) -> dict[str, Any]:
+        """The shared filters, checked and parsed: sources, since, until, kinds. Dates
+        take every form of :func:`newsarchive.text.dates.parse_period`; they bound the
+        publication date (a day), or with ``captured`` the capture time (a second)."""
+        if captured:
+            lo = self._period(since, "--since", lambda p: p.first_second)
+            hi = self._period(until, "--until", lambda p: p.last_second)
+        else:
+            lo = self._period(since, "--since", lambda p: p.first_day)
+            hi = self._period(until, "--until", lambda p: p.last_day)
+        sources = [normalize_source(s) or s for s in _as_list(source, "--source")]  # www.x is x
+        return {"sources": sources, "since": lo, "until": hi,
+                "kinds": _as_list(kind, "--kind")}
+
+    def _period(self, value: str | None, option: str,
+                bound: Callable[[Period], str]) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TypeError(f"{option.strip('-')} must be str, not {type(value).__name__}")
+        return bound(parse_period(value, option, now=self.clock()))
 
     # -- maintenance ------------------------------------------------------------------
     def stats(self) -> StoreStats:
@@ -381,14 +428,6 @@ class Archive:
         return gc(self.store, self.indexer, grace=grace, on_progress=on_progress)
 
 
-def _filters(source: str | Sequence[str] | None, since: str | None, until: str | None,
-             kind: str | Sequence[str] | None) -> dict[str, Any]:
-    """The shared filters, checked and parsed: sources, since, until, kinds."""
-    sources = [normalize_source(s) or s for s in _as_list(source, "--source")]  # www.x is x
-    return {"sources": sources, "since": _date_or_none(since, "--since"),
-            "until": _date_or_none(until, "--until"), "kinds": _as_list(kind, "--kind")}
-
-
 def _as_list(value: str | Sequence[str] | None, option: str) -> list[str]:
     if value is None:
         return []
@@ -412,11 +451,3 @@ def _seconds(value: float | None) -> float | None:
                          f"not {value!r}")
     return float(value) or None
 
-
-def _date_or_none(value: str | None, option: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return parse_date(value, option)
-    except InputError as err:
-        raise UsageError(f"{option}: unreadable date {value!r} (try YYYY-MM-DD)") from err

@@ -166,6 +166,22 @@ class RevisionNotFound(NewsArchiveError):
         super().__init__(f"{ref}: {reason or 'no such article or revision'}")
 
 
+class NothingToCompare(NewsArchiveError):
+    """A diff of one revision was asked for, and it has no predecessor (an article's
+    first revision). Not a failure: there is no change to show."""
+
+    exit_code = 0
+
+    def __init__(self, article: str, revisions: int) -> None:
+        self.article = article
+        self.revisions = revisions
+        if revisions == 1:
+            message = f"{article} has one revision; nothing to compare"
+        else:
+            message = f"{article}@1 is the first of its {revisions} revisions; nothing to compare"
+        super().__init__(message)
+
+
 class AmbiguousRef(NewsArchiveError):
     """A reference matches more than one article or revision."""
 

@@ -90,10 +90,13 @@ class Group(click.Group):
               metavar="SECONDS", help="How long to wait for another writer's lock.")
 @click.option("--debug", is_flag=True, help="Show tracebacks (also NEWSARCHIVE_DEBUG=1).")
 @click.option("--no-color", is_flag=True, help="Never colour output (also NO_COLOR).")
+@click.option("--no-pager", is_flag=True,
+              help="Never page output (else a terminal's long output goes through "
+                   "$NEWSARCHIVE_PAGER, $PAGER or less).")
 @click.version_option(__version__, prog_name="newsarchive")
 @click.pass_context
 def cli(ctx: click.Context, store_flag: str | None, config_flag: str | None, wait: float,
-        debug: bool, no_color: bool) -> None:
+        debug: bool, no_color: bool, no_pager: bool) -> None:
     """Archive news articles and show how they change.
 
     \b
@@ -105,4 +108,5 @@ def cli(ctx: click.Context, store_flag: str | None, config_flag: str | None, wai
     state.store_flag, state.config_flag, state.wait = store_flag, config_flag, wait
     state.debug = debug or bool(os.environ.get("NEWSARCHIVE_DEBUG"))
     state.no_color = no_color
+    state.no_pager = no_pager
 

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from newsarchive.cli.commands import command
-from newsarchive.cli.context import Seconds, State, emit_json, json_option, pass_state
+from newsarchive.cli.context import (
+    DATE_FORMS,
+    Seconds,
+    State,
+    emit_json,
+    json_option,
+    pass_state,
+)
 from newsarchive.cli.errors import error_line
 
 
@@ -17,8 +24,9 @@ from newsarchive.cli.errors import error_line
 @click.option("--all", "all_articles", is_flag=True,
               help="Also every article already archived (its URL).")
 @click.option("--from", "since", metavar="DATE",
-              help="Only captures on or after DATE (YYYY[-MM[-DD]] or up to 14 digits).")
-@click.option("--to", "until", metavar="DATE", help="Only captures on or before DATE.")
+              help=f"Only captures on or after DATE ({DATE_FORMS}; or up to 14 digits).")
+@click.option("--to", "until", metavar="DATE",
+              help="Only captures on or before DATE (a day or month: to its end).")
 @click.option("--wayback-url", metavar="URL",
               help="The Wayback Machine (else the config's wayback_url, else "
                    "https://web.archive.org).")

@@ -9,7 +9,7 @@ from newsarchive.cli.context import (
     COUNT,
     State,
     emit_json,
-    filter_options,
+    capture_filter_options,
     pass_state,
     style,
     timeout_option,
@@ -19,7 +19,7 @@ from newsarchive.text.canonical import visible
 
 
 @command("changes")
-@filter_options
+@capture_filter_options
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(KINDS),
               help="Only changes of this kind (repeatable).")
 @click.option("--limit", type=COUNT, default=50, show_default=True)
@@ -27,19 +27,26 @@ from newsarchive.text.canonical import visible
               default="text", show_default=True,
               help="json: JSON Lines; atom: a feed for readers and bots; html: a static report.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("-o", "--output", metavar="DIR",
+              help="html/atom: write the report into DIR (index.html or changes.atom) with a "
+                   "full side-by-side diff page for each change, linked from it.")
 @timeout_option
 @pass_state
 def changes(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
-            kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool,
+            kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool, output: str | None,
             timeout: float) -> None:
-    """Kinds: headline, substantive, minor, correction, revert. --since/--until filter on
-    the capture time.
+    """Kinds: headline, substantive, minor, correction, revert. --since and --until
+    bound the capture time of the revision (list, search and export: the publication
+    date).
 
     \b
     newsarchive changes --kind substantive --since 2024-04-01
     newsarchive changes --format atom > changes.atom
     newsarchive changes --format html > report.html
+    newsarchive changes --format html --output report/   # with a diff page per change
     """
+    if output is not None and (as_json or fmt not in ("atom", "html")):
+        raise click.UsageError("--output writes an html or atom report (--format html|atom)")
     archive = state.archive
     found = archive.changes(source=sources, since=since, until=until, kind=kinds, limit=limit,
                             timeout=timeout)
@@ -48,6 +55,10 @@ def changes(state: State, sources: tuple[str, ...], since: str | None, until: st
     if fmt == "json":
         for c in found:
             emit_json(c.to_dict())
+    elif fmt in ("atom", "html") and output is not None:
+        written = archive.write_changes_report(found, output, fmt)
+        click.echo(f"wrote {written.report} and {len(written.pages)} diff "
+                   f"page{'s' if len(written.pages) != 1 else ''}")
     elif fmt in ("atom", "html"):
         click.echo(archive.changes_report(found, fmt).rstrip("\n"))
     else:

@@ -18,6 +18,10 @@ from newsarchive.cli.context import (
 from newsarchive.text.canonical import visible
 
 BOLD = ("\x1b[1m", "\x1b[22m")
+# on a terminal, edits as diff shows them: removed struck and red, an arrow, added green
+EDIT_STANDINS = ("\ue002", "\ue003", "\ue004", "\ue005")
+EDIT_COLOURS = {"\ue002": "\x1b[9;31m", "\ue003": "\x1b[0m", "\ue004": "\x1b[32m",
+                "\ue005": "\x1b[0m"}
 
 
 @command("search")
@@ -35,7 +39,8 @@ def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since
            until: str | None, limit: int, all_revisions: bool, removed: bool, added: bool,
            timeout: float, as_json: bool) -> None:
     """Words are ANDed; "exact phrase", OR, NOT, prefix*, (parentheses). Matches are
-    marked [like this] off a terminal and in bold on one.
+    marked [like this] off a terminal and in bold on one. With --removed or --added the
+    snippet is the edited sentence (or title), the change marked [-removed-]{+added+}.
 
     \b
     newsarchive search sanctions putin --source politico.eu
@@ -43,16 +48,22 @@ def search(state: State, query: tuple[str, ...], sources: tuple[str, ...], since
     newsarchive search --removed "16,000"       # which edit took it out?
     """
     # on a terminal: private-use stand-ins, turned bold once the snippet is made visible
-    markers = ("\ue000", "\ue001") if state.color and not as_json else ("[", "]")
+    painted = state.color and not as_json
+    markers = ("\ue000", "\ue001") if painted else ("[", "]")
+    edit_markers = EDIT_STANDINS if painted else ("[-", "-]", "{+", "+}")
     hits = state.archive.search(" ".join(query), source=sources, since=since, until=until,
                                 limit=limit, all_revisions=all_revisions, removed=removed,
-                                added=added, markers=markers, timeout=timeout)
+                                added=added, markers=markers, edit_markers=edit_markers,
+                                timeout=timeout)
     if as_json:
         for h in hits:
             emit_json(h.to_dict())
         return
     for h in hits:
         snippet = visible(h.snippet).replace("\ue000", BOLD[0]).replace("\ue001", BOLD[1])
+        snippet = snippet.replace("\ue003\ue004", "\x1b[0m\x1b[2m\u2192\x1b[0m\x1b[32m")
+        for standin, sgr in EDIT_COLOURS.items():
+            snippet = snippet.replace(standin, sgr)
         click.echo(f"{style(state, h.ref, fg='cyan')}  {h.date}  {visible(h.title)}")
         click.echo(f"    {snippet}")
 

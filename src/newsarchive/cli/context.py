@@ -42,6 +42,7 @@ class State:
     wait: float = 60.0
     debug: bool = False
     no_color: bool = False
+    no_pager: bool = False
     _config: Config | None = None
     _archive: Archive | None = None
     stdout_tty: bool = field(default_factory=lambda: sys.stdout.isatty())
@@ -69,6 +70,11 @@ class State:
     def color(self) -> bool:
         """Colour only on a terminal, never with NO_COLOR or --no-color."""
         return self.stdout_tty and not self.no_color and not os.environ.get("NO_COLOR")
+
+    @property
+    def paging(self) -> bool:
+        """Output may go through a pager: on a terminal, unless --no-pager."""
+        return self.stdout_tty and not self.no_pager
 
     def close(self) -> None:
         if self._archive is not None:
@@ -98,10 +104,25 @@ def timeout_option(f: F) -> F:
                         help="Stop the query after this long (0: no limit).")(f)
 
 
+DATE_FORMS = "2024-04-03, 2024-04, yesterday, 7d, 2 weeks ago, 2024-04-03T10:00Z; UTC"
+
+
 def filter_options(f: F) -> F:
-    """``--source`` (repeatable), ``--since``, ``--until``: shared by list, export, search..."""
-    f = click.option("--until", metavar="DATE", help="Only dates on or before DATE.")(f)
-    f = click.option("--since", metavar="DATE", help="Only dates on or after DATE.")(f)
+    """``--source`` (repeatable), ``--since``, ``--until`` on the publication date: shared
+    by list, export, search."""
+    return _filters(f, "articles published")
+
+
+def capture_filter_options(f: F) -> F:
+    """``--source``, ``--since``, ``--until`` on the capture time (``changes``)."""
+    return _filters(f, "revisions captured")
+
+
+def _filters(f: F, what: str) -> F:
+    f = click.option("--until", metavar="DATE",
+                     help=f"Only {what} on or before DATE (a day or month: to its end).")(f)
+    f = click.option("--since", metavar="DATE",
+                     help=f"Only {what} on or after DATE ({DATE_FORMS}).")(f)
     f = click.option("--source", "sources", multiple=True, metavar="NAME",
                      help="Only this source (repeatable).")(f)
     return f
@@ -112,9 +133,12 @@ def emit_json(obj: Any) -> None:
 
 
 def emit_lines(lines: Iterable[str], state: State, *, page: bool = False) -> None:
-    """Print lines; through a pager only on a terminal and when asked."""
-    if page and state.stdout_tty:
-        click.echo_via_pager(line + "\n" for line in lines)
+    """Print lines; through a pager only on a terminal and when asked (see
+    :mod:`newsarchive.cli.pager`)."""
+    if page and state.paging:
+        from newsarchive.cli.pager import page as through_pager
+
+        through_pager("".join(line + "\n" for line in lines))
     else:
         for line in lines:
             click.echo(line)

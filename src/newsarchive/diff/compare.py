@@ -1,27 +1,41 @@
 """Comparing two texts: :func:`diff_texts` and the :class:`Diff` it returns.
 
-``diff_texts`` runs the engine (:mod:`newsarchive.diff.engine`: exact edit scripts at the
-word, sentence, line or character level, bounded in time), finds the sentences that
-moved and counts what changed (:mod:`newsarchive.diff.facts`); a ``Diff`` renders itself
-through :mod:`newsarchive.diff.render`.
+``diff_texts`` aligns the sentences of the two texts (:mod:`newsarchive.diff.align`: which
+sentence became which, moved, edited, split, merged), runs the engine
+(:mod:`newsarchive.diff.engine`: exact edit scripts at the word, line or character level,
+bounded in time; at the sentence level the script is built from the alignment,
+:mod:`newsarchive.diff.sentence_script`), finds the sentences that moved, those edited on
+the way included, and takes its figures from the alignment (:mod:`newsarchive.diff.facts`);
+a ``Diff`` renders itself through :mod:`newsarchive.diff.inline` and
+:mod:`newsarchive.diff.render`.
 """
 
 
 from __future__ import annotations
 
+from newsarchive.diff.align import align_sentences
 from newsarchive.diff.engine import compute_ops
-from newsarchive.diff.facts import count_words, cut, find_moves, mark_changes, sentence_counts
-from newsarchive.diff.model import DiffData, DiffStats, Op
-from newsarchive.diff.render import render_html, render_stat, render_text, render_unified
+from newsarchive.diff.facts import aligned_moves, cut, find_moves, mark_changes, moved_spans, \
+    stats_of
+from newsarchive.diff.inline import render_inline
+from newsarchive.diff.model import DiffData, Op
+from newsarchive.diff.render import render_html, render_stat, render_unified
+from newsarchive.diff.sentence_script import sentence_ops
 
 
 class Diff(DiffData):
     """A diff with its renderings (JSON is ``to_dict``/``to_json``)."""
 
-    def to_text(self, color: bool = False) -> str:
+    def to_text(self, color: bool = False, context: int | None = None,
+                header: bool = False) -> str:
         """Inline: ``[-removed-]{+added+}``, moves ``[<...<]`` / ``{>...>}``; with ``color``
-        ANSI colours instead of markers. A changed title first: ``title: ...``."""
-        return render_text(self, color=color)
+        colours instead of markers. A changed title first: ``title: ...``.
+
+        ``context``: only the paragraphs that changed, each with that many paragraphs
+        around it, and a line saying how many were skipped (None: every paragraph);
+        ``header``: first the revisions, their capture times and a one-line summary.
+        """
+        return render_inline(self, color=color, context=context, header=header)
 
     def to_unified(self, context: int = 3) -> str:
         """Like ``diff -u``, a paragraph a line; a changed title first, as header lines."""
@@ -38,20 +52,21 @@ class Diff(DiffData):
 
 def diff_texts(a: str, b: str, *, by: str = "word", title_a: str | None = None,
                title_b: str | None = None, label_a: str = "a", label_b: str = "b",
-               timeout: float | None = None) -> Diff:
+               timeout: float | None = None, time_a: str | None = None,
+               time_b: str | None = None) -> Diff:
     """The diff of text ``a`` against text ``b`` (see the module docstring); bounded in
-    work (:data:`newsarchive.diff.engine.CELL_BUDGET`), or by ``timeout`` seconds."""
-    raw, used = compute_ops(a, b, by, timeout)
-    ma, mb = mark_changes(raw)
-    moves = find_moves(a, b, raw, (ma, mb), used)
+    work (:data:`newsarchive.diff.engine.CELL_BUDGET`), or by ``timeout`` seconds.
+    ``time_a``/``time_b``: the capture times, for the header."""
+    al = align_sentences(a, b)
+    raw = sentence_ops(al, a, b) if by == "sentence" else None
+    if raw is not None:
+        used = "sentence"
+    else:
+        raw, used = compute_ops(a, b, by, timeout, moved=moved_spans(al))
+    marks = mark_changes(raw)
+    moves = find_moves(a, b, raw, marks, used)
+    if used != "line":   # at line granularity only whole lines move
+        moves = aligned_moves(al, marks, moves)
     ops = cut(raw, moves) if moves else [Op(op, t) for op, t in raw]
-    added, removed = count_words(raw, a, b, used, (ma, mb))
-    s_removed, changed_a = sentence_counts(a, ma, {m.a_offset for m in moves})
-    s_added, changed_b = sentence_counts(b, mb, {m.b_offset for m in moves})
-    size = len(a) + len(b)
-    stats = DiffStats(
-        words_added=added, words_removed=removed, sentences_added=s_added,
-        sentences_removed=s_removed, sentences_changed=max(changed_a, changed_b),
-        changed_share=(ma.total + mb.total) / size if size else 0.0,
-        title_changed=(title_a or "") != (title_b or ""), sentences_moved=len(moves))
-    return Diff(label_a, label_b, title_a, title_b, used, ops, moves, stats)
+    stats = stats_of(al, (title_a or "") != (title_b or ""))
+    return Diff(label_a, label_b, title_a, title_b, used, ops, moves, stats, al, time_a, time_b)

@@ -41,6 +41,7 @@ import itertools
 import re
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, Literal
@@ -356,6 +357,8 @@ def _align(ops: _TokOps) -> None:
 
 
 _Pairs = list[tuple[int, int, int, int]]   # (start, end) in A and in B of matched units
+# (start, end) in A and in B of sentences known to have moved (and been edited)
+MovedSpans = Sequence[tuple[int, int, int, int]]
 
 
 class _OutOfTime(Exception):
@@ -488,10 +491,11 @@ def _fill_gaps(a: str, b: str, pairs: _Pairs, by: str, ctx: _Ctx) -> RawOps:
     return [(op, "".join(t)) for op, t in merged]
 
 
-def _moves_outside(a: str, b: str, pairs: _Pairs) -> tuple[list[tuple[int, int]],
-                                                           list[tuple[int, int]]]:
+def _moves_outside(a: str, b: str, pairs: _Pairs, known: MovedSpans = ()
+                   ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """Spans in ``a`` and ``b`` of sentences outside the matched ones that are found,
-    unchanged, on the other side: the sentences that moved."""
+    unchanged, on the other side: the sentences that moved; and the ``known`` moves
+    (sentences that moved and were edited, from the sentence alignment) outside them."""
     kept_a = {p[0] for p in pairs}
     kept_b = {p[2] for p in pairs}
     free: dict[str, list[tuple[int, int]]] = {}
@@ -504,7 +508,13 @@ def _moves_outside(a: str, b: str, pairs: _Pairs) -> tuple[list[tuple[int, int]]
         if there:
             moved_a.append(there.pop(0))
             moved_b.append((s, e))
-    return sorted(moved_a), moved_b
+    taken_a, taken_b = set(moved_a), set(moved_b)
+    for sa, ea, sb, eb in known:
+        if (sa not in kept_a and sb not in kept_b and (sa, ea) not in taken_a
+                and (sb, eb) not in taken_b):
+            moved_a.append((sa, ea))
+            moved_b.append((sb, eb))
+    return sorted(moved_a), sorted(moved_b)
 
 
 def _cut_out(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[tuple[int, str]]]:
@@ -547,7 +557,7 @@ def _splice(ops: RawOps, dels: list[tuple[int, str]], ins: list[tuple[int, str]]
     return [(op, "".join(t)) for op, t in merged]
 
 
-def _attempt(a: str, b: str, level: str, ctx: _Ctx) -> RawOps:
+def _attempt(a: str, b: str, level: str, ctx: _Ctx, known: MovedSpans = ()) -> RawOps:
     """The diff at one granularity.
 
     Unchanged units are matched first (non-blank lines at line granularity, sentences
@@ -555,7 +565,7 @@ def _attempt(a: str, b: str, level: str, ctx: _Ctx) -> RawOps:
     matched with a like word in another sentence, and each diff-match-patch run stays
     small. Below line granularity, sentences that moved are then taken out of both texts
     and put back as whole deletes and inserts, so that a moved sentence is never matched
-    piecemeal with the words around its old or new place.
+    piecemeal with the words around its old or new place; so are the ``known`` moves.
     """
     if level == "line" or not ctx.cleanup:
         lines = _match_units(a, b, line_spans(a), line_spans(b), ctx)
@@ -567,7 +577,7 @@ def _attempt(a: str, b: str, level: str, ctx: _Ctx) -> RawOps:
         if not ctx.late:   # a complete match serves a retry at a coarser level too
             ctx.memo["sentences"] = pairs
         ctx.late = ctx.late or was_late
-    moved_a, moved_b = _moves_outside(a, b, pairs)
+    moved_a, moved_b = _moves_outside(a, b, pairs, known)
     if not moved_a:
         return _fill_gaps(a, b, pairs, level, ctx)
     ra, dels = _cut_out(a, moved_a)
@@ -590,12 +600,15 @@ def _is_exact(ops: RawOps, a: str, b: str) -> bool:
 
 
 def compute_ops(a: str, b: str, by: str = "word", timeout: float | None = None,
-                engine: str | None = None, cleanup: bool = True) -> tuple[RawOps, str]:
+                engine: str | None = None, cleanup: bool = True,
+                moved: MovedSpans = ()) -> tuple[RawOps, str]:
     """An exact edit script, (op, text) pairs, from ``a`` to ``b``; the granularity used.
 
     Bounded by :data:`CELL_BUDGET`, or by ``timeout`` seconds when one is given (<= 0: no
     bound at all). ``engine``: None (fast if importable), "fast" or "python".
-    ``cleanup=False`` leaves the minimal diff (for ``diff -u`` like output).
+    ``cleanup=False`` leaves the minimal diff (for ``diff -u`` like output). ``moved``:
+    spans of sentences known to have moved (with an edit), each taken out of both texts
+    and put back as a whole delete and a whole insert, as unchanged moves are.
     """
     if by not in _COARSER:
         tokenize("", by)   # raises the UsageError
@@ -612,7 +625,7 @@ def compute_ops(a: str, b: str, by: str = "word", timeout: float | None = None,
         if deadline is not None and coarser:   # keep half the time for a coarser retry
             ctx.deadline = time.monotonic() + (deadline - time.monotonic()) / 2
         try:
-            ops = _attempt(a, b, level, ctx)
+            ops = _attempt(a, b, level, ctx, moved)
             if _is_exact(ops, a, b):   # never expected otherwise; keeps the contract
                 return ops, level
         except (TooManyTokens, _OutOfTime):

@@ -1,25 +1,29 @@
-"""Facts of an edit from its ops: what changed where, moved sentences, word and sentence
-counts; and the quick facts ``add``, ``search --removed/--added`` and ``changes`` need
-(``word_change_counts``, ``changed_passages``, ``first_changed_sentence``)."""
+"""Facts of an edit from its ops and its sentence alignment: what changed where, the
+sentences that moved (unchanged, or edited on the way), the figures of a diff; and the
+quick facts ``add``, ``search --removed/--added`` and ``changes`` need
+(``word_change_counts``, ``changed_passages``, ``first_changed_sentence``).
+
+Word counts and passages come from the sentence alignment (:mod:`newsarchive.diff.align`),
+so that a moved paragraph with one figure changed counts two words, not the paragraph, in
+``add``, ``log``, ``diff --stat`` and the search inside edits alike.
+"""
 
 from __future__ import annotations
 
 import bisect
 from functools import lru_cache
 
+from newsarchive.diff.align import Alignment, Sentence, SentenceChange, align_sentences
 from newsarchive.diff.engine import (
     MIN_MOVE_CHARS,
     OpName,
     RawOps,
-    TooManyTokens,
     compute_ops,
-    encode_tokens,
     line_spans,
-    run_dmp,
     sentence_spans,
 )
+from newsarchive.diff.model import DiffStats, Move, Op
 from newsarchive.text.words import word_re
-from newsarchive.diff.model import Move, Op
 
 
 class Marks:
@@ -125,7 +129,8 @@ def find_moves(a: str, b: str, ops: RawOps, marks: tuple[Marks, Marks], by: str
 def cut(ops: RawOps, moves: list[Move]) -> list[Op]:
     """Ops with each move's text cut out of its delete and insert ops and tagged."""
     spans = {
-        "delete": sorted((m.a_offset, m.a_offset + len(m.text), i) for i, m in enumerate(moves)),
+        "delete": sorted((m.a_offset, m.a_offset + len(m.a_text), i)
+                         for i, m in enumerate(moves)),
         "insert": sorted((m.b_offset, m.b_offset + len(m.text), i) for i, m in enumerate(moves)),
     }
     nxt = {"delete": 0, "insert": 0}
@@ -159,75 +164,91 @@ def cut(ops: RawOps, moves: list[Move]) -> list[Op]:
     return out
 
 
-# words x words above which a run's common words are not searched (about 0.4 s of the
-# pure-Python diff-match-patch at worst): a bound on work, not time, so that the counts
-# are the same on any machine
-_LCS_LIMIT = 250_000
+def _shown_moves(al: Alignment) -> list[tuple[SentenceChange, Sentence, Sentence]]:
+    """The alignment's moved sentences that a diff marks as moves (those of at least
+    ``MIN_MOVE_CHARS`` characters: "Yes." moving is not worth a mark)."""
+    out = []
+    for c in al.changes:
+        if c.action == "moved":
+            old, new = al.old[c.old_index[0]], al.new[c.new_index[0]]
+            if min(len(old.text), len(new.text)) >= MIN_MOVE_CHARS:
+                out.append((c, old, new))
+    return out
 
 
-def _common_words(gone: list[str], new: list[str]) -> int:
-    """How many words the longest common sequence of two word lists has; for runs too
-    large (unrelated texts), only the words they begin and end with."""
-    if not gone or not new:
-        return 0
-    if len(gone) * len(new) <= _LCS_LIMIT:
-        try:
-            table: dict[str, str] = {}
-            ea, eb = encode_tokens(gone, table), encode_tokens(new, table)
-            return sum(n for op, n in run_dmp(ea, eb, 0, None, cleanup=False) if op == "equal")
-        except TooManyTokens:
-            pass
-    n, p, q = min(len(gone), len(new)), 0, 0
-    while p < n and gone[p] == new[p]:
-        p += 1
-    while q < n - p and gone[-1 - q] == new[-1 - q]:
-        q += 1
-    return p + q
+def moved_spans(al: Alignment) -> list[tuple[int, int, int, int]]:
+    """(start, end) in A and in B of every sentence the alignment found moved."""
+    return [(old.start, old.start + len(old.text), new.start, new.start + len(new.text))
+            for _, old, new in _shown_moves(al)]
 
 
-def count_words(ops: RawOps, a: str, b: str, by: str,
-                 marks: tuple[Marks, Marks] | None = None) -> tuple[int, int]:
-    """(words added, words removed).
+def aligned_moves(al: Alignment, marks: tuple[Marks, Marks], found: list[Move]) -> list[Move]:
+    """The moves of ``found`` and the alignment's moved sentences that the ops delete
+    whole in A and insert whole in B (those edited on the way carry their word diff)."""
+    marks_a, marks_b = marks
+    taken_a = [(m.a_offset, m.a_offset + len(m.a_text)) for m in found]
+    taken_b = [(m.b_offset, m.b_offset + len(m.text)) for m in found]
 
-    Op boundaries fall between words except at char granularity, so the words of each
-    run of changes are counted, less those the run takes out and puts back (the semantic
-    cleanup makes "[-reaffirmed his commitment-]{+renewed his pledge+}" of a two-word
-    edit: +2 -2, not +3 -3). At char granularity: the words the edit touched.
-    """
-    if by == "char":
-        ma, mb = marks or mark_changes(ops)
-        added = sum(1 for m in word_re().finditer(b) if mb.touched(m.start(), m.end()))
-        removed = sum(1 for m in word_re().finditer(a) if ma.touched(m.start(), m.end()))
-        return added, removed
-    added = removed = 0
-    gone: list[str] = []
-    new: list[str] = []
-    for op, text in [*ops, ("equal", "")]:
-        if op == "delete":
-            gone += word_re().findall(text)
-        elif op == "insert":
-            new += word_re().findall(text)
-        elif gone or new:
-            common = _common_words(gone, new)
-            added, removed = added + len(new) - common, removed + len(gone) - common
-            gone, new = [], []
-    return added, removed
+    def free(taken: list[tuple[int, int]], s: int, e: int) -> bool:
+        return all(e <= ts or te <= s for ts, te in taken)
 
-
-def sentence_counts(text: str, marks: Marks, moved: set[int]) -> tuple[int, int]:
-    """(sentences wholly added/removed, sentences partly changed) of one side."""
-    whole = part = 0
-    for s, e in sentence_spans(text):
-        if s in moved or not marks.touched(s, e):
+    out = list(found)
+    for c, old, new in _shown_moves(al):
+        ea, eb = old.start + len(old.text), new.start + len(new.text)
+        if (not free(taken_a, old.start, ea) or not free(taken_b, new.start, eb)
+                or not marks_a.covered(old.start, ea) or not marks_b.covered(new.start, eb)):
             continue
-        if marks.covered(s, e):
-            whole += 1
-        else:
-            part += 1
-    return whole, part
+        taken_a.append((old.start, ea))
+        taken_b.append((new.start, eb))
+        edited = old.text != new.text
+        out.append(Move(new.text, old.start, new.start, old.text if edited else None,
+                        c.word_ops if edited else ()))
+    return sorted(out, key=lambda m: m.a_offset)
+
+
+def stats_of(al: Alignment, title_changed: bool) -> DiffStats:
+    """A diff's figures, from its sentence alignment."""
+    s = al.stats
+    return DiffStats(
+        words_added=s.words_added, words_removed=s.words_removed,
+        sentences_added=s.counts["added"], sentences_removed=s.counts["removed"],
+        sentences_edited=s.counts["edited"] + s.moved_edited,
+        sentences_moved=s.counts["moved"], changed_share=s.changed_share,
+        title_changed=title_changed, sentences_split=s.counts["split"],
+        sentences_merged=s.counts["merged"])
+
+
+def change_passages(c: SentenceChange) -> tuple[list[str], list[str]]:
+    """(removed, added) passages of one sentence change: a sentence added or removed
+    whole, or each run of words its word diff took out or put in (spacing collapsed;
+    runs without a word left out). A move without an edit has none."""
+    if c.action == "added":
+        return [], _passage(c.new)
+    if c.action == "removed":
+        return _passage(c.old), []
+    removed: list[str] = []
+    added: list[str] = []
+    for op, text in c.word_ops:
+        if op == "delete":
+            removed += _passage(text)
+        elif op == "insert":
+            added += _passage(text)
+    return removed, added
+
+
+def _passage(text: str | None) -> list[str]:
+    """A passage (spacing collapsed), if the text holds a word."""
+    return [" ".join(text.split())] if text and word_re().search(text) else []
 
 
 # -- quick facts for add / log / search ---------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def aligned(a: str, b: str) -> Alignment:
+    """The sentence alignment of two texts (the last few kept: ``add`` asks for the
+    counts and the passages of the same pair)."""
+    return align_sentences(a, b)
 
 
 @lru_cache(maxsize=8)
@@ -237,28 +258,66 @@ def _word_ops(a: str, b: str) -> tuple[tuple[tuple[OpName, str], ...], str]:
 
 
 def word_change_counts(a: str, b: str) -> tuple[int, int]:
-    """(words added, words removed) from ``a`` to ``b``, as in the stats of a word diff."""
+    """(words added, words removed) from ``a`` to ``b``, as in the stats of a diff."""
     if a == b:
         return 0, 0
-    ops, used = _word_ops(a, b)
-    return count_words(list(ops), a, b, used)
+    stats = aligned(a, b).stats
+    return stats.words_added, stats.words_removed
 
 
 def changed_passages(a: str, b: str) -> tuple[list[str], list[str]]:
-    """(removed passages, added passages): each run of words an edit took out or put in.
+    """(removed passages, added passages): the sentences an edit took out or put in whole
+    (next to each other: one passage), and the runs of words it took out of or put into
+    the sentences it edited.
 
-    Moved sentences are neither; runs without a word (punctuation, spacing) are skipped.
+    Moved sentences are not passages (their edits are); runs without a word
+    (punctuation, spacing) are skipped.
     """
     if a == b:
         return [], []
-    raw, _ = _word_ops(a, b)
-    ma, mb = mark_changes(list(raw))
-    moves = find_moves(a, b, list(raw), (ma, mb), "word")
     removed: list[str] = []
     added: list[str] = []
-    for op in cut(list(raw), moves):
-        if op.op != "equal" and op.moved is None and word_re().search(op.text):
-            (removed if op.op == "delete" else added).append(" ".join(op.text.split()))
+    run: list[str] = []     # whole sentences next to each other, added or removed
+    run_side = ""
+    last = -2
+
+    def flush() -> None:
+        if run:
+            (removed if run_side == "removed" else added).extend(_passage(" ".join(run)))
+            run.clear()
+
+    for c in aligned(a, b).changes:
+        if c.action in ("added", "removed"):
+            index = (c.old_index or c.new_index)[0]
+            if run and (c.action != run_side or index != last + 1):
+                flush()
+            run_side, last = c.action, index
+            run.append(c.old or c.new or "")
+            continue
+        gone, new = change_passages(c)
+        if gone or new:
+            flush()
+        removed += gone
+        added += new
+    flush()
+    return removed, added
+
+
+def title_ops(a: str, b: str) -> RawOps:
+    """The word diff of two titles (as ``diff`` shows a changed title)."""
+    return compute_ops(a, b, "word")[0] if a != b else ([("equal", a)] if a else [])
+
+
+def title_passages(a: str, b: str) -> tuple[list[str], list[str]]:
+    """(removed, added): the runs of words a headline's rewrite took out and put in
+    (``Putin [-reaffirms-]{+vows+} ...``: "reaffirms" and "vows", not the whole titles)."""
+    removed: list[str] = []
+    added: list[str] = []
+    for op, text in title_ops(a, b):
+        if op == "delete":
+            removed += _passage(text)
+        elif op == "insert":
+            added += _passage(text)
     return removed, added
 
 

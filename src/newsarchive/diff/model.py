@@ -1,12 +1,18 @@
-"""What a diff is: an exact edit script of ops, the sentences that moved, and figures."""
+"""What a diff is: an exact edit script of ops, the sentences that moved, the sentence
+alignment, and figures."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsarchive.diff.engine import OpName, compute_ops
+
+if TYPE_CHECKING:
+    from newsarchive.diff.align import Alignment
+
+WordOps = tuple[tuple[OpName, str], ...]
 
 
 @dataclass(frozen=True)
@@ -24,23 +30,49 @@ class Op:
 
 @dataclass(frozen=True)
 class Move:
-    """A sentence that moved unchanged: offsets in characters into A and into B."""
+    """A sentence that moved: its text in B, offsets in characters into A and into B and,
+    when it was edited on the way, its text in A and the word diff of the two."""
 
     text: str
     a_offset: int
     b_offset: int
+    old_text: str | None = None   # None: moved unchanged
+    word_ops: WordOps = ()
+
+    @property
+    def a_text(self) -> str:
+        return self.text if self.old_text is None else self.old_text
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"text": self.text, "a_offset": self.a_offset,
+                             "b_offset": self.b_offset}
+        if self.old_text is not None:
+            d["old_text"] = self.old_text
+            d["word_ops"] = [{"op": op, "text": t} for op, t in self.word_ops]
+        return d
 
 
 @dataclass(frozen=True)
 class DiffStats:
+    """The figures of a diff, from the sentence alignment (:mod:`newsarchive.diff.align`):
+    words the edit put in and took out (moved words are not changed words), sentences by
+    what became of them, and the share of the words that changed."""
+
     words_added: int
     words_removed: int
     sentences_added: int
     sentences_removed: int
-    sentences_changed: int
-    changed_share: float   # 0..1: (deleted + inserted characters) / (len(A) + len(B))
+    sentences_edited: int   # rewritten in place, moved with an edit, split or merged
+    sentences_moved: int
+    changed_share: float    # 0..1: (words removed + added) / (words of A + words of B)
     title_changed: bool
-    sentences_moved: int = 0
+    sentences_split: int = 0
+    sentences_merged: int = 0
+
+    @property
+    def text_changed(self) -> bool:
+        return bool(self.words_added or self.words_removed or self.sentences_added
+                    or self.sentences_removed or self.sentences_edited or self.sentences_moved)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -63,7 +95,10 @@ class DiffData:
     by: str
     ops: list[Op]
     moves: list[Move] = field(default_factory=list)
-    stats: DiffStats = field(default_factory=lambda: DiffStats(0, 0, 0, 0, 0, 0.0, False))
+    stats: DiffStats = field(default_factory=lambda: DiffStats(0, 0, 0, 0, 0, 0, 0.0, False))
+    alignment: Alignment | None = field(default=None, compare=False, repr=False)
+    time_a: str | None = None   # capture times (``YYYY-MM-DDTHH:MM:SSZ``), when known
+    time_b: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -84,9 +119,15 @@ class DiffData:
         return [Op(op, t) for op, t in ops]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"a": self.a, "b": self.b, "title": {"a": self.title_a, "b": self.title_b},
-                "by": self.by, "ops": [op.to_dict() for op in self.ops],
-                "moves": [asdict(m) for m in self.moves], "stats": self.stats.to_dict()}
+        d: dict[str, Any] = {
+            "a": self.a, "b": self.b, "title": {"a": self.title_a, "b": self.title_b},
+            "captured": {"a": self.time_a, "b": self.time_b},
+            "by": self.by, "ops": [op.to_dict() for op in self.ops],
+            "moves": [m.to_dict() for m in self.moves]}
+        d["sentences"] = ([c.to_dict() for c in self.alignment.changes]
+                          if self.alignment is not None else [])
+        d["stats"] = self.stats.to_dict()
+        return d
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)

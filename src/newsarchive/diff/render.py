@@ -1,13 +1,6 @@
-"""The output formats of a :class:`~newsarchive.diff.model.DiffData`: inline text, unified, HTML,
-and the ``--stat`` summary (JSON is ``Diff.to_dict``).
-
-Inline markers (plain text): ``[-removed-]``, ``{+added+}``; the two halves of a moved
-sentence are ``[<old place<]`` and ``{>new place>}``. With ``color=True`` there are no
-markers: removed text is red, added green, moved cyan (dim at its old place), and a
-change to spacing alone is shown in reverse video so that it stays visible. Control
-characters from an article are shown as visible symbols (U+2400...), so that a text can
-never send escape sequences to a terminal. A changed title comes first, as a line
-``title: ...``.
+"""The output formats of a :class:`~newsarchive.diff.model.DiffData`: unified, HTML, and the
+``--stat`` summary (the inline format is :mod:`newsarchive.diff.inline`; JSON is
+``Diff.to_dict``). A changed title comes first in each.
 
 The HTML page is self-contained: inline CSS, no script, no external resource, and a
 Content-Security-Policy that forbids everything else; every character that comes from
@@ -19,50 +12,14 @@ from __future__ import annotations
 import html
 import re
 
+from newsarchive.diff.inline import header_line, summary_line
 from newsarchive.diff.model import DiffData as Diff
-from newsarchive.diff.model import Op
+from newsarchive.diff.model import DiffStats, Move, Op
 from newsarchive.text.canonical import visible
 
 
 def _one_line(text: str | None) -> str:
     return " ".join(visible(text or "").split())
-
-
-# -- inline text --------------------------------------------------------------------------
-
-_PLAIN = {("delete", False): ("[-", "-]"), ("insert", False): ("{+", "+}"),
-          ("delete", True): ("[<", "<]"), ("insert", True): ("{>", ">}")}
-_SGR = {("delete", False): "31", ("insert", False): "32",
-        ("delete", True): "2;36", ("insert", True): "36"}
-
-
-def _paint(text: str, sgr: str) -> str:
-    """Colour each line's part separately, so that pagers and terminals never carry a
-    colour over a line break."""
-    return "\n".join(f"\x1b[{sgr}m{part}\x1b[0m" if part else "" for part in text.split("\n"))
-
-
-def _inline(ops: list[Op], color: bool) -> str:
-    out = []
-    for op in ops:
-        text = visible(op.text)
-        if op.op == "equal":
-            out.append(text)
-        elif color:
-            sgr = _SGR[op.op, op.moved is not None]
-            out.append(_paint(text, ("7;" + sgr) if not text.strip() else sgr))
-        else:
-            start, end = _PLAIN[op.op, op.moved is not None]
-            out.append(start + text + end)
-    return "".join(out)
-
-
-def render_text(diff: Diff, color: bool = False) -> str:
-    head = ""
-    if diff.stats.title_changed:
-        title = _inline(diff.title_ops(), color).replace("\n", " ")
-        head = f"title: {title}\n\n"
-    return head + _inline(diff.ops, color)
 
 
 # -- unified ------------------------------------------------------------------------------
@@ -117,26 +74,30 @@ def render_unified(diff: Diff, context: int = 3) -> str:
 # -- stat ---------------------------------------------------------------------------------
 
 
+def _sentence_figures(s: DiffStats) -> str:
+    more = "".join(f", {n} {what}" for n, what in ((s.sentences_split, "split"),
+                                                  (s.sentences_merged, "merged")) if n)
+    return (f"+{s.sentences_added} -{s.sentences_removed}, {s.sentences_edited} edited, "
+            f"{s.sentences_moved} moved{more}")
+
+
 def render_stat(diff: Diff) -> str:
     s = diff.stats
     title = (f"title: {_one_line(diff.title_a)!r} -> {_one_line(diff.title_b)!r}"
              if s.title_changed else "title: unchanged")
-    moved = f", {s.sentences_moved} moved" if s.sentences_moved else ""
     return (f"{title}\n"
             f"words: +{s.words_added} -{s.words_removed}\n"
-            f"sentences: +{s.sentences_added} -{s.sentences_removed}, "
-            f"{s.sentences_changed} changed{moved}\n"
-            f"changed: {s.changed_share:.1%} of the text\n")
+            f"sentences: {_sentence_figures(s)}\n"
+            f"changed: {s.changed_share:.1%} of the words\n")
 
 
 # -- HTML ---------------------------------------------------------------------------------
 
 CSS = """
-.na-diff { font: 16px/1.5 Georgia, serif; max-width: 80em; margin: 1em auto; padding: 0 1em;
-  color: #222; background: #fff; }
+.na-diff { font: 16px/1.5 system-ui, sans-serif; max-width: 80em; margin: 1em auto;
+  padding: 0 1em; color: #222; background: #fff; }
 .na-diff h1 { font-size: 1.3em; } .na-diff h2 { font-size: 1.1em; margin-top: 1.5em; }
-.na-diff .labels, .na-diff dl, .na-diff .legend, .na-diff th { font-family: sans-serif;
-  font-size: .85em; }
+.na-diff .labels, .na-diff dl, .na-diff .legend, .na-diff th { font-size: .85em; }
 .na-diff dl { display: grid; grid-template-columns: max-content auto; gap: .1em 1em; }
 .na-diff dd { margin: 0; }
 .na-diff .doc, .na-diff td { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -168,11 +129,21 @@ def _tag(op: Op, inner: str) -> str:
     return f'<{tag} class="moved" title="{what}">{inner}</{tag}>'
 
 
-def _inline_html(ops: list[Op]) -> str:
-    return "".join(_tag(op, _esc(op.text)) for op in ops)
+def _inner(op: Op, part: str, moves: list[Move]) -> str:
+    """A stretch of an op as HTML; the new place of a sentence that moved with an edit
+    shows the edit inside."""
+    if op.op == "insert" and op.moved is not None:
+        move = moves[op.moved]
+        if move.old_text is not None and part == move.text:
+            return "".join(_tag(Op(o, t), _esc(t)) for o, t in move.word_ops)
+    return _esc(part)
 
 
-def _side_rows(ops: list[Op]) -> list[tuple[str, str, bool]]:
+def _inline_html(ops: list[Op], moves: list[Move] | None = None) -> str:
+    return "".join(_tag(op, _inner(op, op.text, moves or [])) for op in ops)
+
+
+def _side_rows(ops: list[Op], moves: list[Move]) -> list[tuple[str, str, bool]]:
     """(left html, right html, changed) rows, one a paragraph, aligned at the line breaks
     both texts share, and at those one side adds where the other's line has ended."""
     # done[i][side]: the first op after i that has text on that side starts a new line
@@ -211,7 +182,7 @@ def _side_rows(ops: list[Op]) -> list[tuple[str, str, bool]]:
                 if op.op != "insert":
                     left.append(_tag(op, _esc(part)))
                 if op.op != "delete":
-                    right.append(_tag(op, _esc(part)))
+                    right.append(_tag(op, _inner(op, part, moves)))
                 changed = changed or op.op != "equal"
     flush()
     return rows
@@ -221,9 +192,8 @@ def _stats_html(diff: Diff) -> str:
     s = diff.stats
     items = [("Title", "changed" if s.title_changed else "unchanged"),
              ("Words", f"+{s.words_added} &minus;{s.words_removed}"),
-             ("Sentences", (f"+{s.sentences_added} &minus;{s.sentences_removed}, "
-                            f"{s.sentences_changed} changed, {s.sentences_moved} moved")),
-             ("Changed", f"{s.changed_share:.1%} of the text"),
+             ("Sentences", _sentence_figures(s).replace("-", "&minus;", 1)),
+             ("Changed", f"{s.changed_share:.1%} of the words"),
              ("Compared", _esc(diff.by))]
     return "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
 
@@ -232,18 +202,21 @@ def render_html(diff: Diff, standalone: bool = True) -> str:
     """The diff as HTML: a whole page, or (``standalone=False``) one ``<section>`` to put in
     a page that includes :data:`CSS` (the ``changes`` report)."""
     a, b = _esc(diff.a), _esc(diff.b)
-    parts = [f'<section class="na-diff">\n<h1>{a} &rarr; {b}</h1>']
+    heading = _esc(diff.title_b) if diff.title_b else f"{a} &rarr; {b}"
+    parts = [f'<section class="na-diff">\n<h1>{heading}</h1>\n'
+             f'<p class="labels">{_esc(header_line(diff))}</p>\n'
+             f'<p class="labels">{_esc(summary_line(diff.stats))}</p>']
     if diff.stats.title_changed:
         parts.append(f'<h2>Title</h2>\n<p class="title">{_inline_html(diff.title_ops())}</p>')
     parts.append(f"<h2>Summary</h2>\n{_stats_html(diff)}")
     parts.append('<p class="legend"><del>removed</del> <ins>added</ins> '
                  '<del class="moved">moved from</del> <ins class="moved">moved to</ins></p>')
-    parts.append(f'<h2>Inline</h2>\n<div class="doc">{_inline_html(diff.ops)}</div>')
+    parts.append(f'<h2>Inline</h2>\n<div class="doc">{_inline_html(diff.ops, diff.moves)}</div>')
     title_row = (f'<tr class="title{" changed" if diff.stats.title_changed else ""}">'
                  f"<td>{_esc(diff.title_a)}</td><td>{_esc(diff.title_b)}</td></tr>")
     rows = [title_row]
     rows += [f'<tr class="{"changed" if ch else "same"}"><td>{lt}</td><td>{rt}</td></tr>'
-             for lt, rt, ch in _side_rows(diff.ops)]
+             for lt, rt, ch in _side_rows(diff.ops, diff.moves)]
     parts.append(f'<h2>Side by side</h2>\n<table>\n<thead><tr><th>{a}</th><th>{b}</th></tr>'
                  f"</thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</section>")
     body = "\n".join(parts)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from newsarchive.changes.kinds import classify, flip_flops, text_facts
-from newsarchive.diff.facts import changed_passages, word_change_counts
+from newsarchive.diff.facts import changed_passages, title_passages, word_change_counts
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -65,8 +65,10 @@ def derive_revision(prev_text: str | None, prev_title: str | None, text: str, ti
     c = change or text_change(prev_text, text)
     kind = classify(prev_text, text, prev_title, title, reverts=reverts, text=c.facts,
                     event=event)
+    # a rewritten headline's words are edit passages too (search --removed/--added)
+    gone, new = title_passages(prev_title or "", title or "")
     return Derived(c.words_added, c.words_removed, kind, flip_flops(history)[-1],
-                   list(c.removed), list(c.added))
+                   [*c.removed, *gone], [*c.added, *new])
 
 
 def _text_changes(pairs: list[tuple[str, str]]) -> list[TextChange]:

@@ -8,6 +8,13 @@ trafilatura finds the main text (dropping navigation, headers, footers, cookie b
 - The text is the article body, one paragraph per block, paragraphs separated by a blank
   line. A leading heading that repeats the title is dropped: the title is stored, diffed and
   searched on its own, so a changed headline is one change, not two.
+- Paragraphs follow the page's blocks (``<p>``, ``<li>``, headings, quotes, and a run of two
+  or more ``<br>``), never the line breaks of its source: many sites wrap the source of a
+  ``<p>`` at 80 columns, and trafilatura keeps such a break as a line (so as a paragraph)
+  after a ``<br>`` or inside a quote. Before extraction every line break in the page's text
+  becomes a space (except in ``<pre>``, ``<textarea>``, scripts and styles), and a lone
+  ``<br>`` a space too (trafilatura would make one ``<lb/>`` of a single ``<br>`` and of
+  ``<br><br>`` alike, so only the runs are left to it).
 - The date comes from the page's metadata and markup only (htmldate without its "extensive"
   search, which guesses from copyright lines such as "(c) 2021"); no date means None, and
   the caller falls back to the feed entry's date or the capture date.
@@ -74,6 +81,7 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
     if binary is not None:
         raise InputError(origin, f"is not an HTML page but binary data ({binary})")
     tree = _load(data, origin)
+    unwrap_source_lines(tree)
     from trafilatura import bare_extraction
 
     try:
@@ -124,6 +132,49 @@ def _load(data: bytes, origin: str) -> HtmlElement:
         if tree is not None:
             return tree
     raise InputError(origin, "no article text found in the HTML")
+
+
+# text whose line breaks mean something, or that is not text at all
+_VERBATIM = frozenset({"pre", "textarea", "listing", "plaintext", "xmp", "script", "style",
+                       "template", "noscript"})
+_SOURCE_BREAK = re.compile(r"[ \t]*[\r\n][\s]*")
+
+
+def unwrap_source_lines(tree: HtmlElement) -> None:
+    """Line breaks of the page's source become spaces, and a lone ``<br>`` a space, so
+    that the paragraphs extracted are the page's blocks (see the module docstring)."""
+    verbatim: set[Any] = set()
+    for el in tree.iter():
+        tag = el.tag if isinstance(el.tag, str) else ""
+        parent = el.getparent()
+        inside = parent is not None and parent in verbatim
+        if tag.lower() in _VERBATIM or inside:
+            verbatim.add(el)
+        if el.text and el not in verbatim and tag:
+            el.text = _SOURCE_BREAK.sub(" ", el.text)
+        if el.tail and not inside:
+            el.tail = _SOURCE_BREAK.sub(" ", el.tail)
+    for br in list(tree.iter("br")):
+        if br in verbatim or _next_to_br(br):
+            continue
+        parent = br.getparent()
+        if parent is None:
+            continue
+        tail = " " + (br.tail or "")
+        prev = br.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+        parent.remove(br)
+
+
+def _next_to_br(br: Any) -> bool:
+    """Whether a ``<br>`` has another right before or after it (only spacing between)."""
+    prev, nxt = br.getprevious(), br.getnext()
+    if nxt is not None and nxt.tag == "br" and not (br.tail or "").strip():
+        return True
+    return prev is not None and prev.tag == "br" and not (prev.tail or "").strip()
 
 
 def _paragraphs(text: str, title: str | None) -> str:
@@ -206,12 +257,14 @@ def _same_site(a: str, b: str) -> bool:
 
 _BLOCKS = frozenset(
     {
-        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
+        "address", "article", "aside", "blockquote", "dd", "div", "dl", "dt",
         "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header",
         "hr", "li", "main", "ol", "p", "pre", "section", "table", "tr", "ul",
     }
 )
 _SKIP = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg"})
+_BR = "\x00"   # a <br>, until the runs are told from the lone ones
+_BR_RUN = re.compile(r"\x00[ \t]*(?:\x00[ \t]*)+")
 
 
 class _TextParser(HTMLParser):
@@ -219,28 +272,36 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.pre = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
             self.skipping += 1
+        elif tag == "br":
+            self.parts.append(_BR)
         elif tag in _BLOCKS:
             self.parts.append("\n")
+            self.pre += tag == "pre"
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _BLOCKS:
             self.parts.append("\n")
+            self.pre = max(0, self.pre - (tag == "pre"))
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:
-            self.parts.append(data)
+            data = data.replace(_BR, "")
+            self.parts.append(data if self.pre else _SOURCE_BREAK.sub(" ", data))
 
 
 def html_fragment_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment (a feed entry's content): one paragraph per block."""
+    """Plain text of an HTML fragment (a feed entry's content): one paragraph per block or
+    run of ``<br>``; the line breaks of its source, and a lone ``<br>``, are spaces."""
     parser = _TextParser()
     parser.feed(fragment)
     parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    text = _BR_RUN.sub("\n", "".join(parser.parts)).replace(_BR, " ")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     return "\n\n".join(line for line in lines if line)

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from newsarchive.diff.compare import Diff, diff_texts
-from newsarchive.errors import InputError
+from newsarchive.errors import InputError, NothingToCompare
 from newsarchive.indexing.rows import row_to_article, row_to_revision
 from newsarchive.model import Article, Revision
 from newsarchive.store import refs
@@ -65,10 +65,13 @@ def revisions(store: Store, *, sources: Sequence[str], since: str | None, until:
 
 
 def diff(store: Store, a: str, b: str | None = None, *, by: str = "word") -> Diff:
-    """The diff of revision ``a`` against ``b``; one ref: against its predecessor."""
+    """The diff of revision ``a`` against ``b``; one ref: against its predecessor
+    (NothingToCompare for a first revision)."""
     if b is None:
         new = get(store, a)
-        old = new if new.number == 1 else get(store, f"{new.id}@{new.number - 1}")
+        if new.number == 1:
+            raise NothingToCompare(new.id, len(store.catalog().revisions_of(new.id)))
+        old = get(store, f"{new.id}@{new.number - 1}")
     else:
         old, new = get(store, a), get(store, b)
     return diff_revisions(store, old, new, by=by)
@@ -76,7 +79,8 @@ def diff(store: Store, a: str, b: str | None = None, *, by: str = "word") -> Dif
 
 def diff_revisions(store: Store, old: Revision, new: Revision, *, by: str = "word") -> Diff:
     return diff_texts(store.text_of(old.hash), store.text_of(new.hash), by=by,
-                      title_a=old.title, title_b=new.title, label_a=old.ref, label_b=new.ref)
+                      title_a=old.title, title_b=new.title, label_a=old.ref, label_b=new.ref,
+                      time_a=old.captured_at, time_b=new.captured_at)
 
 
 def export_record(store: Store, rev: Revision) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from newsarchive.errors import CatalogError, IntegrityError, StoreError, UsageError
+from newsarchive.search.edit_snippet import EDIT_MARKERS, edit_snippet
 from newsarchive.search.fts import query_terms, to_fts5
 from newsarchive.search.parse import check_size
 from newsarchive.search.snippet import make_snippet
@@ -70,8 +71,12 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
            since: str | None = None, until: str | None = None, limit: int = 20,
            all_revisions: bool = False, removed: bool = False, added: bool = False,
            markers: tuple[str, str] = SNIPPET_MARKERS,
+           edit_markers: tuple[str, str, str, str] = EDIT_MARKERS,
            timeout: float | None = None) -> list[Hit]:
-    """The hits, best first; the query runs at most ``timeout`` seconds (QueryTimeout)."""
+    """The hits, best first; the query runs at most ``timeout`` seconds (QueryTimeout).
+    With ``removed``/``added`` a hit's snippet is the sentence (or title) its edit
+    changed, removed text between the first two ``edit_markers``, added between the
+    last two (:mod:`newsarchive.search.edit_snippet`)."""
     if removed and added:
         raise UsageError("--removed and --added exclude each other")
     if limit < 1:
@@ -83,6 +88,13 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
 
     def snippet_of(text: str) -> Callable[[], str]:
         return lambda: make_snippet(text, terms, before=before, after=after)
+
+    def snippet_of_edit(row: sqlite3.Row, side: str) -> Callable[[], str]:
+        def make() -> str:
+            shown = edit_snippet(store, row["article"], row["number"], row["passage"], side,
+                                 edit_markers)
+            return shown if shown is not None else snippet_of(row["passage"])()
+        return make
 
     def snippet_of_revision(text_hash: str) -> Callable[[], str]:
         def make() -> str:
@@ -96,9 +108,10 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
     try:
         with store.bounded(timeout, "search") as cat:
             if removed or added:
-                rows = cat.search_edits(match, "removed" if removed else "added",
-                                        sources=sources, since=since, until=until, limit=limit)
-                return [Hit.from_row(row, snippet_of(row["passage"])) for row in rows]
+                side = "removed" if removed else "added"
+                rows = cat.search_edits(match, side, sources=sources, since=since,
+                                        until=until, limit=limit)
+                return [Hit.from_row(row, snippet_of_edit(row, side)) for row in rows]
             rows = cat.search_docs(match, sources=sources, since=since, until=until,
                                    all_revisions=all_revisions, limit=limit)
     except CatalogError as err:  # a damaged index: the objects are not at fault
