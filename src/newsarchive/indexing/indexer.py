@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from newsarchive.indexing.rows import RowLike
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.records import Record
+from newsarchive.store.search_index import index_revision_text
 from newsarchive.text.words import count_words
 from newsarchive.workers import Workers
 
@@ -51,7 +52,6 @@ class Indexer:
         change = self.prefetch.get(prev_text, text) if prev_text is not None else None
         d = derive_revision(prev_text, prev_title, text, record.title, reverts is not None,
                             history + [(record.text, record.title)], change)
-        doc = cat.doc_for(record.text, record.title, text)
         values: dict[str, Any] = {
             "record": record_oid, "article": record.article, "number": record.number,
             "text_hash": record.text, "original": record.original,
@@ -61,9 +61,12 @@ class Indexer:
             "bytes": len(text.encode("utf-8")),
             "words_added": d.words_added, "words_removed": d.words_removed,
             "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
-            "damaged": int(damaged), "doc": doc,
+            "damaged": int(damaged),
         }
         rid = cat.insert_revision(values)
+        index_revision_text(cat, rid, record.text, record.title, text,
+                            (earlier[-1]["rid"], prev_text)
+                            if earlier and prev_text is not None else None)
         cat.insert_edits(rid, d.removed, d.added)
         cat.upsert_article(record.article, record.source, record.date, record.slug, rid,
                            record.number, record.title, record.url, record.captured_at)

@@ -114,11 +114,15 @@ def reindex(store: Store, indexer: Indexer,
 
 
 def _committed_records(store: Store) -> frozenset[str]:
-    """The records the current catalog lists, when it can be read (else none)."""
+    """The records the current catalog lists, when it can be read (else none); a
+    catalog of an older schema is read too (its revision rows say the same)."""
+    store.old_schema_ok = True
     try:
         return frozenset(r["record"] for r in store.catalog().all_revisions())
     except (StoreError, sqlite3.DatabaseError):
         return frozenset()
+    finally:
+        store.old_schema_ok = False
 
 
 def _text_or_none(store: Store, text_hash: str) -> str | None:

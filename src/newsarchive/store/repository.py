@@ -28,7 +28,7 @@ from newsarchive.errors import (
     StoreLocked,
     StoreNotFound,
 )
-from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
+from newsarchive.store.catalog import FTS_TABLES, SCHEMA_VERSION, Catalog, connect
 from newsarchive.store.connection import CatalogConnection
 from newsarchive.store.files import O_NOFOLLOW
 from newsarchive.store.objects import ObjectStore
@@ -85,6 +85,7 @@ class Store:
         self._copy_dir: str | None = None  # a temporary copy of a read-only catalog
         self._catalog: Catalog | None = None
         self._writing = False  # this Store holds the write lock
+        self.old_schema_ok = False  # open a catalog of an older schema (reindex reads it)
 
     @property
     def catalog_path(self) -> Path:
@@ -237,6 +238,11 @@ class Store:
                 cat.create()
             elif version is not None and version > SCHEMA_VERSION:
                 raise StoreError(f"{path}: catalog schema {version} is newer than this newsarchive")
+            elif version is not None and version < SCHEMA_VERSION and not self.old_schema_ok:
+                raise StoreError(
+                    f"{path}: the catalog has schema {version}, this newsarchive reads schema "
+                    f"{SCHEMA_VERSION} (the search index changed); the catalog is derived from "
+                    "the objects and can be rebuilt", remedy="reindex")
             conn.execute("SELECT COUNT(*) FROM articles").fetchone()
         except BaseException:
             conn.close()
@@ -257,7 +263,7 @@ class Store:
                     conn.execute("PRAGMA quick_check").fetchall()
                     # a full-text index whose structure record is damaged passes quick_check
                     # but cannot even be dropped: query each one that exists
-                    for table in ("docs_fts", "edits_fts"):
+                    for table in ("docs_fts", *FTS_TABLES):
                         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
                                         (table,)).fetchone():
                             conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'x' "
