@@ -8,23 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.errors import (
-    AmbiguousRef,
-    CatalogError,
-    ConfigError,
-    FeedError,
-    FetchError,
-    InputError,
-    IntegrityError,
-    NewsArchiveError,
-    QueryError,
-    QueryTimeout,
-    RevisionNotFound,
-    StoreError,
-    StoreLocked,
-    StoreNotFound,
-    UsageError,
-)
 from newsarchive.version import __version__
 
 __all__ = [
@@ -53,7 +36,12 @@ __all__ = [
     "open",
 ]
 
+_ERRORS = ("AmbiguousRef", "CatalogError", "ConfigError", "FeedError", "FetchError",
+           "InputError", "IntegrityError", "NewsArchiveError", "QueryError", "QueryTimeout",
+           "RevisionNotFound", "StoreError", "StoreLocked", "StoreNotFound", "UsageError")
+
 _LAZY = {
+    **dict.fromkeys(_ERRORS, "newsarchive.errors"),  # even these: `newsarchive --help`
     "Archive": "newsarchive.archive",
     "open": "newsarchive.archive",
     "AddResult": "newsarchive.model",
@@ -65,6 +53,23 @@ _LAZY = {
 
 
 if TYPE_CHECKING:
+    from newsarchive.errors import (
+        AmbiguousRef,
+        CatalogError,
+        ConfigError,
+        FeedError,
+        FetchError,
+        InputError,
+        IntegrityError,
+        NewsArchiveError,
+        QueryError,
+        QueryTimeout,
+        RevisionNotFound,
+        StoreError,
+        StoreLocked,
+        StoreNotFound,
+        UsageError,
+    )
     from newsarchive.archive import Archive, open
     from newsarchive.model import AddResult, Article, Draft, Problem, Revision
 

@@ -12,8 +12,9 @@ each term's matches are first counted, up to :data:`CAP`:
   or all, with the filters), with the BM25 of its best paragraph plus ten times its
   title's;
 - a term over the cap only *filters*: it is never listed, only checked on candidate
-  revisions, one by one in the index (or, once many candidates need checking, against
-  the set of its paragraph ids).
+  revisions, one by one in the index (or, once many candidates need checking, and for
+  a prefix, whose every lookup would merge all its words, against the set of its
+  paragraph ids, read once).
 
 The candidates are the revisions the scored terms allow (for ``rare common``, those of
 ``rare``), best score first; when the scored terms allow any revision (``common``,
@@ -25,6 +26,7 @@ archive), which is why ``rare common`` ranks as it would with both scored.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Union
@@ -140,22 +142,28 @@ class Evaluation:
         if found is None:
             self.path = "newest"
             return self._newest(limit)
-        # best score first; ties: newest capture first, then the latest rid
-        ranked = sorted(((rid, self._score(self.root, rid), self._when(rid)) for rid in found),
-                        key=lambda x: (x[2], x[0]), reverse=True)
-        ranked.sort(key=lambda x: -x[1])
         if not common:
             self.path = "exact"
-            out = [(rid, score) for rid, score, _ in ranked if self._matches(self.root, rid)]
-            return out[:limit]
+            # best score first; ties: newest capture first, then the latest rid
+            return [(rid, score) for score, _, rid in heapq.nlargest(
+                limit, self._keyed(rid for rid in found if self._matches(self.root, rid)))]
         self.path = "ranked"
-        out = []
+        ranked = sorted(self._keyed(found), reverse=True)
+        out: list[tuple[int, float]] = []
         for batch in _batches(ranked, limit + limit // 2):
-            self._check([rid for rid, _, _ in batch])
-            out.extend((rid, score) for rid, score, _ in batch if self._matches(self.root, rid))
+            self._check([rid for _, _, rid in batch])
+            out.extend((rid, score) for score, _, rid in batch
+                       if self._matches(self.root, rid))
             if len(out) >= limit:
                 break
         return out[:limit]
+
+    def _keyed(self, rids: Iterable[int]) -> list[tuple[float, str, int]]:
+        """``(score, captured_at, rid)`` of each revision: sorted descending, best first."""
+        if isinstance(self.root, Leaf):  # one term: its scores as they are
+            scored = self.scored[self.root.match]
+            return [(*scored[rid], rid) for rid in rids]
+        return [(self._score(self.root, rid), self._when(rid), rid) for rid in rids]
 
     def _newest(self, limit: int) -> list[tuple[int, float]]:
         out: list[tuple[int, float]] = []
@@ -174,7 +182,10 @@ class Evaluation:
             todo = [r for r in rids if r not in tried]
             if not todo:
                 continue
-            if term not in self.whole and len(tried) + len(todo) > CHECK_ONE_BY_ONE:
+            if term not in self.whole and (term.endswith("*")
+                                           or len(tried) + len(todo) > CHECK_ONE_BY_ONE):
+                # FTS5 merges every word of a prefix before it can look up one row: read
+                # the prefix's ids once
                 self.whole[term] = self.index.matching_all(term)
             if term in self.whole:
                 ok |= self.index.matching_in(*self.whole[term], todo)
@@ -226,8 +237,8 @@ class Evaluation:
         return ""
 
 
-def _batches(items: list[tuple[int, float, str]], first: int
-             ) -> Iterable[list[tuple[int, float, str]]]:
+def _batches(items: list[tuple[float, str, int]], first: int
+             ) -> Iterable[list[tuple[float, str, int]]]:
     i, n = 0, max(first, 1)
     while i < len(items):
         yield items[i:i + n]

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -223,6 +221,9 @@ class Store:
 
     def _open_catalog(self, path: Path, mode: str) -> Catalog:
         if mode == "copy":  # the catalog and its log, where SQLite may write an index
+            import shutil  # (rare: start-up time of reads)
+            import tempfile
+
             self._copy_dir = tempfile.mkdtemp(prefix="newsarchive-catalog-")
             copy = Path(self._copy_dir) / path.name
             for suffix in ("", "-wal"):
@@ -313,6 +314,8 @@ class Store:
         self._conn = None
         self._catalog = None
         if self._copy_dir is not None:
+            import shutil
+
             shutil.rmtree(self._copy_dir, ignore_errors=True)
             self._copy_dir = None
 

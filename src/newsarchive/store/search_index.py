@@ -178,6 +178,13 @@ class SearchIndex:
             args.append(until)
         self._where, self._args = where, args
 
+    def _rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        """The rows as plain tuples (no ``sqlite3.Row``: thousands of rows are read)."""
+        cur = self.conn.cursor()
+        cur.row_factory = None
+        rows: list[Any] = cur.execute(sql, args).fetchall()
+        return rows
+
     # -- estimates ----------------------------------------------------------------------
     def capped_count(self, match: str, cap: int) -> int:
         """How many paragraphs, or titles, match (the larger), counting to ``cap + 1`` at
@@ -205,7 +212,7 @@ class SearchIndex:
         sql = (f"SELECT pd.rid, bm25(para_fts), {captured} FROM para_fts "
                f"CROSS JOIN para_docs pd ON pd.pid = para_fts.rowid{join} "
                f"WHERE para_fts MATCH ?{where}")
-        for rid, rank, when in self.conn.execute(sql, [match, *self._args]):
+        for rid, rank, when in self._rows(sql, [match, *self._args]):
             best = out.get(rid)
             if best is None or -rank > best[0]:
                 out[rid] = (-rank, when)
@@ -213,7 +220,7 @@ class SearchIndex:
         sql = (f"SELECT s.rid, bm25(title_fts), {captured} FROM title_fts "
                f"CROSS JOIN search_revs s ON s.tid = title_fts.rowid{join} "
                f"WHERE title_fts MATCH ?{where}")
-        for rid, rank, when in self.conn.execute(sql, [match, *self._args]):
+        for rid, rank, when in self._rows(sql, [match, *self._args]):
             best = out.get(rid)
             out[rid] = ((best[0] if best else 0.0) - self.TITLE_WEIGHT * rank, when)
         return out
@@ -238,9 +245,9 @@ class SearchIndex:
     def matching_all(self, match: str) -> tuple[set[int], set[int]]:
         """The ids of every paragraph and every title ``match`` matches (no scores):
         checking many candidates against these sets is cheaper than one by one."""
-        pids = {r for (r,) in self.conn.execute(
+        pids = {r for (r,) in self._rows(
             "SELECT rowid FROM para_fts WHERE para_fts MATCH ?", (match,))}
-        tids = {r for (r,) in self.conn.execute(
+        tids = {r for (r,) in self._rows(
             "SELECT rowid FROM title_fts WHERE title_fts MATCH ?", (match,))}
         return pids, tids
 
