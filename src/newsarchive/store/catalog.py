@@ -172,6 +172,9 @@ def connect(path: Path, *, readonly: str = "") -> CatalogConnection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = OFF")
+    # statement journals (the counters' triggers) and small sorts in memory, not temp
+    # files; VACUUM switches back to files (compact)
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 
@@ -247,7 +250,11 @@ class Catalog:
         """Merge the search indexes' segments and reclaim free pages (for ``gc``)."""
         for table in FTS_TABLES:
             self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA temp_store = FILE")  # VACUUM copies the whole catalog
+        try:
+            self.conn.execute("VACUUM")
+        finally:
+            self.conn.execute("PRAGMA temp_store = MEMORY")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def drop_derived(self) -> None:
