@@ -168,17 +168,17 @@ def test_snippets_and_json_of_checked_results(archive: newsarchive.Archive) -> N
 
 
 def test_checking_many_candidates_reads_the_whole_match(archive: newsarchive.Archive) -> None:
-    """Past CHECK_ONE_BY_ONE candidates a checked term's ids are read at once: same answer."""
+    """Past LOOKUPS lookups a checked term's ids are read at once: same answer."""
     from newsarchive.search import evaluate
 
     query = f"every NOT {RARE[0]}"
     one_by_one = search(archive.store, query, limit=10**6, cap=50)
-    old = evaluate.CHECK_ONE_BY_ONE
-    evaluate.CHECK_ONE_BY_ONE = 5
+    old = evaluate.LOOKUPS
+    evaluate.LOOKUPS = 5
     try:
         at_once = search(archive.store, query, limit=10**6, cap=50)
     finally:
-        evaluate.CHECK_ONE_BY_ONE = old
+        evaluate.LOOKUPS = old
     assert _refs(at_once) == _refs(one_by_one)
 
 

@@ -11,10 +11,10 @@ each term's matches are first counted, up to :data:`CAP`:
 - a term under the cap is *scored*: every revision it matches (of those searched: latest
   or all, with the filters), with the BM25 of its best paragraph plus ten times its
   title's;
-- a term over the cap only *filters*: it is never listed, only checked on candidate
-  revisions, one by one in the index (or, once many candidates need checking, and for
-  a prefix, whose every lookup would merge all its words, against the set of its
-  paragraph ids, read once).
+- a term over the cap only *filters*: it is never scored, only checked on candidate
+  revisions, one by one in the index (or, once that took :data:`LOOKUPS` lookups, and
+  for a prefix, whose every lookup would merge all its words, against a bitmap of the
+  paragraphs it matches, read once).
 
 The candidates are the revisions the scored terms allow (for ``rare common``, those of
 ``rare``), best score first; when the scored terms allow any revision (``common``,
@@ -38,8 +38,9 @@ from newsarchive.store.search_index import SearchIndex
 
 #: Terms matching more paragraphs (or titles) than this are checked, not scored.
 CAP = 20_000
-#: Candidates checked one by one against a term before its whole match is read instead.
-CHECK_ONE_BY_ONE = 1_000
+#: Index lookups spent checking a term one candidate at a time before its whole match is
+#: read instead (about 0.1 s of lookups).
+LOOKUPS = 2_000
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,8 @@ class Evaluation:
         self.scored: dict[str, dict[int, tuple[float, str]]] = {}
         self.checked: dict[str, set[int]] = {}  # per checked term: candidates that match
         self.tried: dict[str, set[int]] = {}  # ... and every candidate checked
-        self.whole: dict[str, tuple[set[int], set[int]]] = {}  # its paragraph/title ids
+        self.whole: dict[str, tuple[bytearray, bytearray]] = {}  # its paragraph/title ids
+        self.lookups: dict[str, int] = {}  # index lookups spent checking each term
         self.path = ""  # "exact", "ranked" or "newest": how the last run went (tests)
 
     def run(self, limit: int) -> list[tuple[int, float]]:
@@ -183,14 +185,17 @@ class Evaluation:
             if not todo:
                 continue
             if term not in self.whole and (term.endswith("*")
-                                           or len(tried) + len(todo) > CHECK_ONE_BY_ONE):
-                # FTS5 merges every word of a prefix before it can look up one row: read
-                # the prefix's ids once
+                                           or self.lookups.get(term, 0) > LOOKUPS):
+                # FTS5 merges every word of a prefix before it can look up one row, and
+                # a term that fails on most candidates costs a lookup for each of their
+                # paragraphs: read its whole match once instead
                 self.whole[term] = self.index.matching_all(term)
             if term in self.whole:
                 ok |= self.index.matching_in(*self.whole[term], todo)
             else:
-                ok |= self.index.matching(term, todo)
+                found, lookups = self.index.matching(term, todo)
+                ok |= found
+                self.lookups[term] = self.lookups.get(term, 0) + lookups
             tried.update(todo)
 
     def _candidates(self, node: Node) -> set[int] | None:
