@@ -170,9 +170,10 @@ a = newsarchive.open(spec["store"])
 out = {}
 cases = spec["cases"]
 times = {k: [] for k in cases}
+cpus = {k: [] for k in cases}
 for round_ in range(spec["runs"] + 1):
     for key, (kind, query, kw) in cases.items():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if kind == "search":
             n = len([h.snippet for h in a.search(query, **kw)])
         elif kind == "stats":
@@ -181,12 +182,14 @@ for round_ in range(spec["runs"] + 1):
             n = len(a.articles(limit=20))
         else:
             n = len(a.changes(limit=20))
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
         if round_:
             times[key].append(dt)
+            cpus[key].append(dc)
         out[key + ":hits"] = n
 for key, ts in times.items():
     out[key] = statistics.median(ts)
+    out[key + ":cpu"] = statistics.median(cpus[key])
 print(json.dumps(out))
 """
 
@@ -302,25 +305,30 @@ def fmt_ms(s: float | None) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
+    """Per size: CLI wall and CPU (user+sys of the process), library wall and CPU; the
+    growth factor (largest size / smallest) of the CLI wall and of the library CPU (the
+    steadiest figure on a loaded machine); rg."""
     sizes_ = sorted(results["sizes"], key=int)
     head = ["measure (ms, medians)"]
     for n in sizes_:
-        head += [f"CLI {int(n):,}", f"library {int(n):,}"]
-    if len(sizes_) == 2:
-        head += ["growth CLI", "growth library"]
-    head += [f"rg -l {int(n):,}" for n in sizes_]
+        k = f"{int(n) // 1000}k"
+        head += [f"CLI {k}", f"CLI CPU {k}", f"lib {k}", f"lib CPU {k}"]
+    if len(sizes_) >= 2:
+        head += ["growth CLI", "growth lib CPU"]
+    head += [f"rg -l {int(n) // 1000}k" for n in sizes_]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, key in ROWS:
         row = [label]
         vals = []
         for n in sizes_:
             r = results["sizes"][n]
-            cli, lib = r["cli"].get(key), r["lib"].get(key)
-            vals.append((cli, lib))
-            row += [fmt_ms(cli), fmt_ms(lib)]
-        if len(sizes_) == 2:
-            for i in (0, 1):
-                a, b = vals[0][i], vals[1][i]
+            got = (r["cli"].get(key), r["cli"].get(key + ":cpu"), r["lib"].get(key),
+                   r["lib"].get(key + ":cpu"))
+            vals.append(got)
+            row += [fmt_ms(v) for v in got]
+        if len(sizes_) >= 2:
+            for i in (0, 3):
+                a, b = vals[0][i], vals[-1][i]
                 row.append(f"{b / a:.2f}x" if a and b else "")
         for n in sizes_:
             rg = RG.get(key)
@@ -340,23 +348,27 @@ def table(results: dict[str, Any]) -> str:
         c = r["cli"]
         lines.append(f"  --help {c['help'] / c['python_import_click']:.2f}x import click "
                      f"(CPU {c['help:cpu'] / c['python_import_click:cpu']:.2f}x, fastest "
-                     f"{c['help:min'] / c['python_import_click:min']:.2f}x)")
+                     f"{c['help:min'] / c['python_import_click:min']:.2f}x); load "
+                     f"{r['load_start'][0]:.1f} -> {r['load_end'][0]:.1f}")
     return "\n".join(lines)
 
 
 def compare(paths: list[Path]) -> str:
-    """Before/after: the CLI medians of two result files, size by size."""
+    """Before/after, size by size: CLI wall and library CPU medians of two result files."""
     before, after = (json.loads(p.read_text()) for p in paths)
     sizes_ = sorted(set(before["sizes"]) & set(after["sizes"]), key=int)
-    head = ["measure (CLI, ms)"]
+    head = ["measure (ms)"]
     for n in sizes_:
-        head += [f"before {int(n):,}", f"after {int(n):,}"]
+        k = f"{int(n) // 1000}k"
+        head += [f"CLI before {k}", f"CLI after {k}", f"lib CPU before {k}",
+                 f"lib CPU after {k}"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for label, key in ROWS:
         row = [label]
         for n in sizes_:
-            row += [fmt_ms(before["sizes"][n]["cli"].get(key)),
-                    fmt_ms(after["sizes"][n]["cli"].get(key))]
+            b, a = before["sizes"][n], after["sizes"][n]
+            row += [fmt_ms(b["cli"].get(key)), fmt_ms(a["cli"].get(key)),
+                    fmt_ms(b["lib"].get(key + ":cpu")), fmt_ms(a["lib"].get(key + ":cpu"))]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -375,9 +387,17 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10, help="rounds per median (10)")
     ap.add_argument("--rg-runs", type=int, default=3)
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"))
+    ap.add_argument("--table", type=Path, nargs="+", metavar="RESULTS",
+                    help="print the table of result files (their sizes merged)")
     args = ap.parse_args()
     if args.compare:
         print(compare(args.compare))
+        return
+    if args.table:
+        merged: dict[str, Any] = {"sizes": {}}
+        for path in args.table:
+            merged["sizes"].update(json.loads(path.read_text())["sizes"])
+        print(table(merged))
         return
     out = args.out
     out.mkdir(parents=True, exist_ok=True)

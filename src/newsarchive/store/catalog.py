@@ -46,8 +46,9 @@ CREATE TABLE IF NOT EXISTS articles (
     last_captured TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);
-CREATE INDEX IF NOT EXISTS articles_source_recent ON articles (source, last_captured, id);
-CREATE INDEX IF NOT EXISTS articles_recent ON articles (last_captured, id);
+CREATE INDEX IF NOT EXISTS articles_source_recent
+    ON articles (source, last_captured, id, date, head);
+CREATE INDEX IF NOT EXISTS articles_recent ON articles (last_captured, id, date, head);
 CREATE INDEX IF NOT EXISTS articles_date ON articles (date);
 CREATE INDEX IF NOT EXISTS articles_head ON articles (head);
 CREATE TABLE IF NOT EXISTS revisions (

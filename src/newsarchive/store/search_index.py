@@ -204,8 +204,9 @@ class SearchIndex:
     # -- exact evaluation ---------------------------------------------------------------
     def _join(self, rid: str) -> tuple[str, str]:
         """Joins from a revision id column to the filters, and the captured_at column."""
-        if self.latest:
-            return f" CROSS JOIN articles a ON a.head = {rid}", "a.last_captured"
+        if self.latest:  # by head, always: the filters' columns are in other indexes too
+            return (f" CROSS JOIN articles a INDEXED BY articles_head ON a.head = {rid}",
+                    "a.last_captured")
         return f" CROSS JOIN revisions r ON r.rid = {rid}", "r.captured_at"
 
     def scores(self, match: str) -> dict[int, tuple[float, str]]:
@@ -284,13 +285,31 @@ class SearchIndex:
                 f"({', '.join('?' for _ in part)})", part)
 
     # -- candidates, newest first ---------------------------------------------------------
+    NARROW = 4096  # articles in a date range sorted at each step rather than walked past
+
+    def _newest_index(self) -> str:
+        """The index the newest-first walk over articles takes: with a date range of few
+        articles, the date index (its articles sorted at each step); else the walk down
+        the capture times (which hold the date: a wide range costs no row lookups)."""
+        if self.since or self.until:
+            lo, hi = self.since or "", self.until or "\uffff"
+            n = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM articles WHERE date "
+                                  ">= ? AND date <= ? LIMIT ?)", (lo, hi, self.NARROW + 1)
+                                  ).fetchone()[0]
+            if n <= self.NARROW:
+                return "INDEXED BY articles_date"
+        if len(self.sources) > 1:  # several sources: SQLite's choice
+            return ""
+        return ("INDEXED BY articles_source_recent" if self.sources
+                else "INDEXED BY articles_recent")
+
     def newest(self, first: int = 32, most: int = 4096) -> Iterator[list[tuple[int, str]]]:
         """The revisions searched, newest capture first, as ``(rid, captured_at)`` in
         batches growing from ``first`` to ``most`` (keyset pagination over an index)."""
         where = "".join(f" AND {w}" for w in self._where)
         if self.latest:  # the index of list (last_captured, id): ties by article id
-            sql = (f"SELECT a.head, a.last_captured, a.id FROM articles a WHERE "
-                   f"(a.last_captured, a.id) < (?, ?){where} "
+            sql = (f"SELECT a.head, a.last_captured, a.id FROM articles a "
+                   f"{self._newest_index()} WHERE (a.last_captured, a.id) < (?, ?){where} "
                    "ORDER BY a.last_captured DESC, a.id DESC LIMIT ?")
         else:
             sql = (f"SELECT r.rid, r.captured_at, r.rid FROM revisions r WHERE "
