@@ -69,6 +69,12 @@ def test_add_drafts_batch_and_export_import(tmp_path: Path) -> None:
     assert list(b.export()) == records
 
 
+def test_every_name_the_package_exports_resolves() -> None:
+    """The names of ``__all__`` are imported lazily (start-up time): each one is there."""
+    for name in newsarchive.__all__:
+        assert getattr(newsarchive, name) is not None, name
+
+
 def test_library_does_not_import_click_or_read_the_environment(tmp_path: Path) -> None:
     code = ("import sys, newsarchive, newsarchive.archive, newsarchive.search.hits, "
             "newsarchive.diff.compare, newsarchive.web.snapshot, newsarchive.ops.check\n"

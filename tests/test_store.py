@@ -226,7 +226,7 @@ def test_a_search_index_damaged_past_dropping_is_rebuilt(cli: CliRun, filled: Pa
     """An FTS5 structure record garbled: search says so in one line (it was a traceback)
     and check --repair rebuilds the catalog (it failed dropping the broken table)."""
     conn = sqlite3.connect(filled / "catalog.sqlite")
-    conn.execute("UPDATE docs_fts_data SET block = x'ffffffffffffffffffff' WHERE id > 1")
+    conn.execute("UPDATE para_fts_data SET block = x'ffffffffffffffffffff' WHERE id > 1")
     conn.commit()
     conn.close()
     r = cli("search", "putin")

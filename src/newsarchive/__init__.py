@@ -8,24 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.errors import (
-    AmbiguousRef,
-    CatalogError,
-    ConfigError,
-    FeedError,
-    FetchError,
-    InputError,
-    IntegrityError,
-    NewsArchiveError,
-    NothingToCompare,
-    QueryError,
-    QueryTimeout,
-    RevisionNotFound,
-    StoreError,
-    StoreLocked,
-    StoreNotFound,
-    UsageError,
-)
 from newsarchive.version import __version__
 
 __all__ = [
@@ -55,7 +37,13 @@ __all__ = [
     "open",
 ]
 
+_ERRORS = ("AmbiguousRef", "CatalogError", "ConfigError", "FeedError", "FetchError",
+           "InputError", "IntegrityError", "NewsArchiveError", "NothingToCompare", "QueryError",
+           "QueryTimeout", "RevisionNotFound", "StoreError", "StoreLocked", "StoreNotFound",
+           "UsageError")
+
 _LAZY = {
+    **dict.fromkeys(_ERRORS, "newsarchive.errors"),  # even these: `newsarchive --help`
     "Archive": "newsarchive.archive",
     "open": "newsarchive.archive",
     "AddResult": "newsarchive.model",
@@ -67,6 +55,24 @@ _LAZY = {
 
 
 if TYPE_CHECKING:
+    from newsarchive.errors import (
+        AmbiguousRef,
+        CatalogError,
+        ConfigError,
+        FeedError,
+        FetchError,
+        InputError,
+        IntegrityError,
+        NewsArchiveError,
+        NothingToCompare,
+        QueryError,
+        QueryTimeout,
+        RevisionNotFound,
+        StoreError,
+        StoreLocked,
+        StoreNotFound,
+        UsageError,
+    )
     from newsarchive.archive import Archive, open
     from newsarchive.model import AddResult, Article, Draft, Problem, Revision
 

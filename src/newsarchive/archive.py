@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NewsArchiveError, UsageError
-from newsarchive.indexing.indexer import Indexer
-from newsarchive.ingest.prepare import apply_overrides
 from newsarchive.model import (
     MAX_FILTER_VALUES,
     QUERY_TIMEOUT,
@@ -34,9 +32,9 @@ from newsarchive.ops import listing
 from newsarchive.store.repository import Store
 from newsarchive.text.dates import Period, parse_period, utc_now
 from newsarchive.text.names import normalize_source
-from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
+    from newsarchive.indexing.indexer import Indexer
     from newsarchive.diff.compare import Diff
     from newsarchive.search.hits import Hit
     from newsarchive.web.snapshot import FeedReport, FeedSpec
@@ -83,7 +81,8 @@ class Archive:
         if not str(path).strip():  # an unset variable, say: not the current directory
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
-        self.indexer = Indexer(Workers(workers))
+        self._workers = workers
+        self._indexer: Indexer | None = None
         self.store.upgrade = self._upgrade
         self.clock = clock or utc_now
 
@@ -93,6 +92,17 @@ class Archive:
         from newsarchive.ops.reindex import reindex  # rare: start-up time
 
         reindex(self.store, self.indexer)
+
+    @property
+    def indexer(self) -> Indexer:
+        """What derives and inserts revision rows: made by the writes that need it (reads
+        do not import it, nor the write path behind it: start-up time)."""
+        if self._indexer is None:
+            from newsarchive.indexing.indexer import Indexer
+            from newsarchive.workers import Workers
+
+            self._indexer = Indexer(Workers(self._workers))
+        return self._indexer
 
     @property
     def path(self) -> Path:
@@ -127,6 +137,8 @@ class Archive:
                  slug=slug, author=author, captured_at=captured_at,
                  original_type=original_type)
         _require(bytes, optional=True, original=original)
+        from newsarchive.ingest.prepare import apply_overrides  # writes only: start-up time
+
         draft = Draft(text=text, origin="<text>", original=original, original_type=original_type)
         apply_overrides(draft, id=id, source=source, date=date, url=url, title=title, slug=slug,
                         author=author, captured_at=captured_at)

@@ -13,13 +13,17 @@ import click
 from newsarchive.version import __version__
 from newsarchive.cli.commands import COMMANDS
 from newsarchive.cli.context import Seconds, State
-from newsarchive.cli.errors import error_line, handled
+
+# newsarchive.cli.errors (and the library's errors behind it) is imported where an error
+# can occur, not at start: `newsarchive --help` imports click and this package only.
 
 
 class OneLineUsageError(click.UsageError):
     """A usage error shown as one ``error: ...`` line (SPEC 7), not click's three."""
 
     def show(self, file: Any = None) -> None:
+        from newsarchive.cli.errors import error_line
+
         hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
         error_line(self.format_message() + hint)
 
@@ -71,6 +75,8 @@ class Group(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from newsarchive.cli.errors import handled
+
         state = ctx.ensure_object(State)
         with handled(lambda: state.debug or bool(os.environ.get("NEWSARCHIVE_DEBUG"))):
             try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -35,17 +33,20 @@ class Seconds(click.FloatRange):
         return seconds
 
 
-@dataclass
 class State:
-    store_flag: str | None = None
-    config_flag: str | None = None
-    wait: float = 60.0
-    debug: bool = False
-    no_color: bool = False
-    no_pager: bool = False
-    _config: Config | None = None
-    _archive: Archive | None = None
-    stdout_tty: bool = field(default_factory=lambda: sys.stdout.isatty())
+    """The global options and what they open (a plain class: ``--help`` loads no
+    dataclasses)."""
+
+    def __init__(self) -> None:
+        self.store_flag: str | None = None
+        self.config_flag: str | None = None
+        self.wait = 60.0
+        self.debug = False
+        self.no_color = False
+        self.no_pager = False
+        self._config: Config | None = None
+        self._archive: Archive | None = None
+        self.stdout_tty = sys.stdout.isatty()
 
     @property
     def config(self) -> Config:
@@ -59,11 +60,21 @@ class State:
     def archive(self) -> Archive:
         if self._archive is None:
             from newsarchive.archive import Archive
-            from newsarchive.config import resolve_store
 
+            if (self.store_flag is not None and self.store_flag.strip()
+                    and self.config_flag is None and not os.environ.get("NEWSARCHIVE_CONFIG")):
+                # --store and no config named: the default config file is not read, nor
+                # its module imported, by a command that needs only the store (start-up
+                # time); one named by --config or $NEWSARCHIVE_CONFIG is still checked
+                from pathlib import Path
+
+                path = Path(self.store_flag).expanduser()
+            else:
+                from newsarchive.config import resolve_store
+
+                path = resolve_store(self.store_flag, self.config)
             # the command's entry point is guarded, so bulk writes may start workers
-            self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait,
-                                    workers=min(usable_cpus(), 8))
+            self._archive = Archive(path, wait=self.wait, workers=min(usable_cpus(), 8))
         return self._archive
 
     @property
@@ -129,6 +140,8 @@ def _filters(f: F, what: str) -> F:
 
 
 def emit_json(obj: Any) -> None:
+    import json  # here: --help and most commands never write JSON (start-up time)
+
     click.echo(json.dumps(obj, ensure_ascii=False))
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from newsarchive.indexing.rows import RowLike
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.records import Record
+from newsarchive.store.search_index import Indexed, index_revision_text
 from newsarchive.text.words import count_words
 from newsarchive.workers import Workers
 
@@ -101,13 +102,13 @@ class Indexer:
                       captures: Sequence[Capture]) -> list[RowLike]:
         """Derive and insert every revision of an article from its captures (in capture
         order), replacing the rows it had; returns the rows, oldest first."""
-        cat.delete_revisions_of(article_id)
+        indexed = cat.delete_revisions_of(article_id)
         rows: list[RowLike] = []
         history: list[tuple[str, str]] = []
         prev_text: str | None = None
         for number, run in enumerate(runs_of(captures), 1):
             rows.append(self._insert(cat, run, number, rows[-1] if rows else None, history,
-                                     prev_text=prev_text))
+                                     prev_text=prev_text, indexed=indexed))
             prev_text = run.first.text
         return rows
 
@@ -128,7 +129,8 @@ class Indexer:
 
     # -- one revision ----------------------------------------------------------------------
     def _insert(self, cat: Catalog, run: Run, number: int, prev: RowLike | None,
-                history: list[tuple[str, str]], *, prev_text: str | None) -> RowLike:
+                history: list[tuple[str, str]], *, prev_text: str | None,
+                indexed: Indexed | None = None) -> RowLike:
         first = run.first
         rec = first.rec
         text = first.text
@@ -138,7 +140,6 @@ class Indexer:
             reverts = next((i for i, (h, _) in enumerate(history, 1) if h == rec.text), None)
         history.append((rec.text, rec.title))
         d = self._derive(prev, prev_text, rec, text or "", reverts is not None, history)
-        doc = cat.doc_for(rec.text, rec.title, text or "")
         values: dict[str, Any] = {
             "record": first.oid, "article": rec.article, "number": number,
             "text_hash": rec.text, "original": rec.original,
@@ -148,10 +149,14 @@ class Indexer:
             "bytes": len((text or "").encode("utf-8")),
             "words_added": d.words_added, "words_removed": d.words_removed,
             "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
-            "damaged": int(damaged), "doc": doc, "seq": first.seq, "event": rec.event,
+            "damaged": int(damaged), "seq": first.seq, "event": rec.event,
             "detail": rec.detail, "last_seen": run.last_seen,
         }
         rid = cat.insert_revision(values)
+        index_revision_text(cat, rid, rec.text, rec.title, text or "",
+                            (prev["rid"], prev_text)
+                            if prev is not None and prev_text is not None else None,
+                            indexed=indexed)
         cat.insert_edits(rid, d.removed, d.added)
         cat.assign_captures(run.seqs, rid)
         cat.upsert_article(rec.article, rec.source, rec.date, rec.slug, rid, number,

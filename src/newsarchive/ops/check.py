@@ -25,8 +25,8 @@ from newsarchive.ops.gc import live_objects, repack
 from newsarchive.ops.history import record_of_row
 from newsarchive.ops.reindex import reindex
 from newsarchive.ops.scan import scan_objects
-from newsarchive.store import journal
-from newsarchive.store.catalog import Catalog
+from newsarchive.store import counters, journal
+from newsarchive.store.catalog import FTS_TABLES, Catalog
 from newsarchive.store.journal import Commit, JournalError, read_journal
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.records import Record
@@ -243,19 +243,24 @@ def _check_index(cat: Catalog, *, readonly: bool = False) -> list[Problem]:
         bad = [r[0] for r in cat.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
         if bad:
             problems.append(Problem("index", "catalog", f"the catalog is damaged ({bad[0]})"))
-        problems.append(Problem("index", "docs_fts", "search index consistency not checked: "
+        problems.append(Problem("index", "para_fts", "search index consistency not checked: "
                                 "the store is read-only", damage=False))
-    for table in () if readonly else ("docs_fts", "edits_fts"):
+    for table in () if readonly else FTS_TABLES:
         try:
             cat.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as err:
             problems.append(Problem("index", table, f"the search index is damaged ({err})"))
     orphan = cat.conn.execute(
-        "SELECT COUNT(*) FROM revisions r LEFT JOIN docs d ON d.doc = r.doc "
-        "WHERE d.doc IS NULL OR d.text_hash != r.text_hash OR d.title != r.title"
-    ).fetchone()[0]
+        "SELECT COUNT(*) FROM revisions r LEFT JOIN search_revs s ON s.rid = r.rid "
+        "WHERE s.rid IS NULL").fetchone()[0]
     if orphan:
-        problems.append(Problem("index", "docs", f"{orphan} revisions point at wrong index rows"))
+        problems.append(Problem("index", "search_revs",
+                                f"{orphan} revisions are missing from the search index"))
+    kept, counted = counters.read(cat.conn), counters.recount(cat.conn)
+    if kept != counted:
+        wrong = ", ".join(f"{k} {kept[k]:,} (counted {counted[k]:,})"
+                          for k in counted if kept[k] != counted[k])
+        problems.append(Problem("index", "counters", f"the kept counts are wrong: {wrong}"))
     return problems
 
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from newsarchive.diff.compare import Diff, diff_texts
 from newsarchive.errors import InputError, NothingToCompare
 from newsarchive.indexing.rows import row_to_article, row_to_revision
 from newsarchive.model import Article, Revision
 from newsarchive.store import refs
 from newsarchive.store.repository import Store
+
+if TYPE_CHECKING:
+    from newsarchive.diff.compare import Diff
 
 
 def get(store: Store, ref: str) -> Revision:
@@ -78,6 +80,8 @@ def diff(store: Store, a: str, b: str | None = None, *, by: str = "word") -> Dif
 
 
 def diff_revisions(store: Store, old: Revision, new: Revision, *, by: str = "word") -> Diff:
+    from newsarchive.diff.compare import diff_texts  # the diff engine: start-up time of reads
+
     return diff_texts(store.text_of(old.hash), store.text_of(new.hash), by=by,
                       title_a=old.title, title_b=new.title, label_a=old.ref, label_b=new.ref,
                       time_a=old.captured_at, time_b=new.captured_at)

@@ -13,10 +13,14 @@ passage itself, the query's words marked.
 
 from __future__ import annotations
 
-from newsarchive.diff.align import SentenceChange
-from newsarchive.diff.facts import aligned, change_passages, title_ops, title_passages
+from typing import TYPE_CHECKING
+
 from newsarchive.errors import IntegrityError
-from newsarchive.store.repository import Store
+
+if TYPE_CHECKING:  # the diff engine is imported by the functions that use it: a search
+    # without --removed/--added does not load it (start-up time)
+    from newsarchive.diff.align import SentenceChange
+    from newsarchive.store.repository import Store
 
 #: removed text between the first two, added text between the last two
 EDIT_MARKERS = ("[-", "-]", "{+", "+}")
@@ -28,6 +32,8 @@ def _one_line(text: str) -> str:
 
 
 def _holds(c: SentenceChange, passage: str, side: str) -> bool:
+    from newsarchive.diff.facts import change_passages
+
     gone, new = change_passages(c)
     if passage in (gone if side == "removed" else new):
         return True
@@ -75,6 +81,8 @@ def render_change(c: SentenceChange, markers: tuple[str, str, str, str] = EDIT_M
 def render_title(old_title: str, new_title: str,
                  markers: tuple[str, str, str, str] = EDIT_MARKERS) -> str:
     """``title: Putin [-reaffirms-]{+vows+} ...``: the title's word diff, whole."""
+    from newsarchive.diff.facts import title_ops
+
     d0, d1, i0, i1 = markers
     return "title: " + _one_line("".join(
         t if op == "equal" else (d0 + t + d1 if op == "delete" else i0 + t + i1)
@@ -83,6 +91,8 @@ def render_title(old_title: str, new_title: str,
 
 def find_edit(old_text: str, new_text: str, passage: str, side: str) -> SentenceChange | None:
     """The sentence change of the text whose edit holds ``passage``, or None."""
+    from newsarchive.diff.facts import aligned
+
     want = _one_line(passage)
     for c in aligned(old_text, new_text).changes:
         if _holds(c, want, side):
@@ -106,6 +116,8 @@ def edit_snippet(store: Store, article: str, number: int, passage: str, side: st
     change = find_edit(old_text, new_text, passage, side)
     if change is not None:
         return render_change(change, markers)
+    from newsarchive.diff.facts import title_passages
+
     gone, put = title_passages(old["title"], new["title"])
     if _one_line(passage) in (gone if side == "removed" else put):
         return render_title(old["title"], new["title"], markers)

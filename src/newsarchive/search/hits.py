@@ -1,8 +1,8 @@
 """Full-text search over every version, and inside the edits (SPEC 6 ``search``).
 
 The query is translated by :mod:`newsarchive.search.fts` (user input never reaches FTS5 as
-raw syntax); the catalog runs the match once and joins the filters to its result;
-snippets are cut here, in Python, from the verified text objects.
+raw syntax), one term at a time, and evaluated by :mod:`newsarchive.search.evaluate` over
+the paragraph index; snippets are cut here, in Python, from the verified text objects.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from typing import Any
 
 from newsarchive.errors import CatalogError, IntegrityError, StoreError, UsageError
 from newsarchive.search.edit_snippet import EDIT_MARKERS, edit_snippet
+from newsarchive.search.evaluate import CAP, Evaluation, query_tree
 from newsarchive.search.fts import query_terms, to_fts5
 from newsarchive.search.parse import check_size
 from newsarchive.search.snippet import make_snippet
+from newsarchive.store.catalog import R_COLUMNS
 from newsarchive.store.repository import Store
+from newsarchive.store.search_index import SearchIndex
 
 SNIPPET_MARKERS = ("[", "]")
 
@@ -41,11 +44,13 @@ class Hit:
         self._snippet: str | None = None
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row, make_snippet: Callable[[], str]) -> Hit:
+    def from_row(cls, row: sqlite3.Row, make_snippet: Callable[[], str],
+                 score: float | None = None) -> Hit:
         # bm25 is lower-is-better; scores are higher-is-better
         return cls(id=row["article"], revision=row["number"], title=row["title"],
-                   score=-float(row["score"]), hash=row["text_hash"],
-                   captured_at=row["captured_at"], make_snippet=make_snippet)
+                   score=-float(row["score"]) if score is None else score,
+                   hash=row["text_hash"], captured_at=row["captured_at"],
+                   make_snippet=make_snippet)
 
     @property
     def snippet(self) -> str:
@@ -72,17 +77,19 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
            all_revisions: bool = False, removed: bool = False, added: bool = False,
            markers: tuple[str, str] = SNIPPET_MARKERS,
            edit_markers: tuple[str, str, str, str] = EDIT_MARKERS,
-           timeout: float | None = None) -> list[Hit]:
+           timeout: float | None = None, cap: int = CAP) -> list[Hit]:
     """The hits, best first; the query runs at most ``timeout`` seconds (QueryTimeout).
     With ``removed``/``added`` a hit's snippet is the sentence (or title) its edit
     changed, removed text between the first two ``edit_markers``, added between the
-    last two (:mod:`newsarchive.search.edit_snippet`)."""
+    last two (:mod:`newsarchive.search.edit_snippet`). ``cap``: terms matching more
+    paragraphs than this are checked, not scored (:mod:`newsarchive.search.evaluate`)."""
     if removed and added:
         raise UsageError("--removed and --added exclude each other")
     if limit < 1:
         raise UsageError("--limit must be at least 1")
     check_size(query)  # before translating: a huge query costs memory there already
     match = to_fts5(query)
+    tree = query_tree(query)
     terms = query_terms(query)
     before, after = markers
 
@@ -112,11 +119,24 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
                 rows = cat.search_edits(match, side, sources=sources, since=since,
                                         until=until, limit=limit)
                 return [Hit.from_row(row, snippet_of_edit(row, side)) for row in rows]
-            rows = cat.search_docs(match, sources=sources, since=since, until=until,
-                                   all_revisions=all_revisions, limit=limit)
+            index = SearchIndex(cat.conn, latest=not all_revisions, sources=sources,
+                                since=since, until=until)
+            found = Evaluation(index, tree, cap=cap).run(limit)
+            rows = _revision_rows(cat.conn, [rid for rid, _ in found])
     except CatalogError as err:  # a damaged index: the objects are not at fault
         if not err.damaged:  # a full disk, a lock, permissions: not the index
             raise
         raise StoreError(f"{store.root}: the search index is damaged ({err.reason})",
                          remedy="repair") from None
-    return [Hit.from_row(row, snippet_of_revision(row["text_hash"])) for row in rows]
+    return [Hit.from_row(row, snippet_of_revision(row["text_hash"]), score)
+            for row, (_, score) in zip(rows, found, strict=True)]
+
+
+def _revision_rows(conn: sqlite3.Connection, rids: list[int]) -> list[sqlite3.Row]:
+    """The revision rows of ``rids``, in that order."""
+    if not rids:
+        return []
+    rows = conn.execute(f"SELECT {R_COLUMNS} FROM revisions r WHERE r.rid IN "
+                        f"({', '.join('?' for _ in rids)})", rids).fetchall()
+    by_rid = {row["rid"]: row for row in rows}
+    return [by_rid[rid] for rid in rids]

@@ -7,10 +7,15 @@ fetch of each feed and page, never an article). The database runs in WAL mode wi
 ``synchronous=FULL`` so that a committed revision survives power loss, and readers never
 block the single writer (writers are serialised by the store lock, not by SQLite).
 
-Search: each distinct (text, title) pair is one row of ``docs`` and one row of the
-contentless FTS5 table ``docs_fts``, so revisions that share content share index entries;
-snippets are cut in Python from the text object. The passages that each edit removed or
-added are rows of ``edits`` with their own FTS5 index, for ``search --removed/--added``.
+Search: each distinct paragraph and title is one row of a contentless FTS5 table, with a
+map to the revisions that hold it (:mod:`newsarchive.store.search_index`); snippets are
+cut in Python from the text object. The passages that each edit removed or added are rows
+of ``edits`` with their own FTS5 index, for ``search --removed/--added``. What ``stats``
+counts is kept in ``counters`` (:mod:`newsarchive.store.counters`).
+
+The schema has a version (``meta``); a catalog of an older one is rebuilt from the
+objects and the journal by ``reindex`` (the catalog is derived), which opening the store
+does at once when it can be written (``Store.upgrade``).
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from newsarchive.store import counters, search_index
 from newsarchive.store.connection import CatalogConnection, catalog_error
 
-SCHEMA_VERSION = 2  # 2: captures, the URL map, the journal position
+#: 1: one FTS5 row per distinct (text, title); 2: captures, the URL map, the journal
+#: position; 3: paragraphs and titles indexed apart (:mod:`.search_index`), counters,
+#: indexes for the newest articles.
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,8 +48,10 @@ CREATE TABLE IF NOT EXISTS articles (
     last_captured TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_slug ON articles (slug);
-CREATE INDEX IF NOT EXISTS articles_source ON articles (source, last_captured);
-CREATE INDEX IF NOT EXISTS articles_last ON articles (last_captured);
+CREATE INDEX IF NOT EXISTS articles_source_recent
+    ON articles (source, last_captured, id, date, head);
+CREATE INDEX IF NOT EXISTS articles_recent ON articles (last_captured, id, date, head);
+CREATE INDEX IF NOT EXISTS articles_date ON articles (date);
 CREATE INDEX IF NOT EXISTS articles_head ON articles (head);
 CREATE TABLE IF NOT EXISTS revisions (
     rid INTEGER PRIMARY KEY,
@@ -64,7 +75,6 @@ CREATE TABLE IF NOT EXISTS revisions (
     kind TEXT NOT NULL DEFAULT '',
     flipflop INTEGER NOT NULL DEFAULT 0,
     damaged INTEGER NOT NULL DEFAULT 0,
-    doc INTEGER NOT NULL,
     seq INTEGER NOT NULL DEFAULT 0,
     event TEXT,
     detail TEXT,
@@ -73,16 +83,6 @@ CREATE TABLE IF NOT EXISTS revisions (
 );
 CREATE INDEX IF NOT EXISTS revisions_hash ON revisions (text_hash);
 CREATE INDEX IF NOT EXISTS revisions_captured ON revisions (captured_at);
-CREATE INDEX IF NOT EXISTS revisions_doc ON revisions (doc);
-CREATE TABLE IF NOT EXISTS docs (
-    doc INTEGER PRIMARY KEY,
-    text_hash TEXT NOT NULL,
-    title TEXT NOT NULL,
-    UNIQUE (text_hash, title)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5 (
-    title, body, content='', tokenize='unicode61 remove_diacritics 2'
-);
 CREATE TABLE IF NOT EXISTS edits (
     eid INTEGER PRIMARY KEY,
     rid INTEGER NOT NULL,
@@ -117,6 +117,24 @@ CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, body BLOB
 );
 """
+
+#: Derived tables, dropped by ``reindex`` (those of older schemas too), and the FTS5 ones.
+DERIVED_TABLES = ("edits_fts", "edits", *search_index.TABLES, "counters", "revisions",
+                  "articles", "captures", "urls", "docs_fts", "docs")
+FTS_TABLES = (*search_index.FTS_TABLES, "edits_fts")
+
+
+def statements(script: str) -> list[str]:
+    """The SQL statements of ``script`` (triggers hold ``;`` inside BEGIN ... END)."""
+    out: list[str] = []
+    buf = ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
 
 REVISION_COLUMNS = (
     "rid, record, article, number, text_hash, original, original_type, title, url, date, "
@@ -185,6 +203,9 @@ def connect(path: Path, *, readonly: str = "") -> CatalogConnection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = OFF")
+    # statement journals (the counters' triggers) and small sorts in memory, not temp
+    # files; VACUUM switches back to files (compact)
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 
@@ -197,8 +218,8 @@ class Catalog:
     # -- schema -----------------------------------------------------------------------
     def create(self) -> None:
         """Create missing tables; safe inside a transaction (no executescript, which commits)."""
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
+        for script in (SCHEMA, search_index.SCHEMA, counters.SCHEMA):
+            for statement in statements(script):
                 self.conn.execute(statement)
         self.conn.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
@@ -222,25 +243,6 @@ class Catalog:
             self.conn.execute("ROLLBACK")
 
     # -- writes ---------------------------------------------------------------------------
-    def doc_for(self, text_hash: str, title: str, body: str | None) -> int:
-        """The docs row for (text, title), indexing it on first sight.
-
-        ``body`` may be None only when the doc is known to exist already.
-        """
-        row = self.conn.execute(
-            "SELECT doc FROM docs WHERE text_hash = ? AND title = ?", (text_hash, title)
-        ).fetchone()
-        if row:
-            return int(row[0])
-        cur = self.conn.execute(
-            "INSERT INTO docs (text_hash, title) VALUES (?, ?)", (text_hash, title)
-        )
-        doc = int(cur.lastrowid or 0)
-        self.conn.execute(
-            "INSERT INTO docs_fts (rowid, title, body) VALUES (?, ?, ?)", (doc, title, body or "")
-        )
-        return doc
-
     def insert_revision(self, row: dict[str, Any]) -> int:
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
@@ -296,9 +298,12 @@ class Catalog:
         self.conn.execute("UPDATE revisions SET last_seen = MAX(COALESCE(last_seen, ''), ?) "
                           "WHERE rid = ?", (captured_at, rid))
 
-    def delete_revisions_of(self, article_id: str) -> None:
-        """Remove an article's revision rows and their edit passages (to derive them again
-        in capture order); its captures and search documents stay."""
+    def delete_revisions_of(self, article_id: str) -> search_index.Indexed:
+        """Remove an article's revision rows, their edit passages and search entries (to
+        derive them again in capture order); its captures stay. Returns the search
+        entries, for the revisions derived again to reuse
+        (:func:`~newsarchive.store.search_index.forget`)."""
+        indexed = search_index.forget(self, article_id)
         for eid, passage in self.conn.execute(
                 "SELECT e.eid, e.passage FROM edits e JOIN revisions r ON r.rid = e.rid "
                 "WHERE r.article = ?", (article_id,)).fetchall():
@@ -307,6 +312,7 @@ class Catalog:
         self.conn.execute("DELETE FROM edits WHERE rid IN "
                           "(SELECT rid FROM revisions WHERE article = ?)", (article_id,))
         self.conn.execute("DELETE FROM revisions WHERE article = ?", (article_id,))
+        return indexed
 
     def map_url(self, canonical: str, article_id: str) -> None:
         """The first article captured at a canonical URL keeps it."""
@@ -331,18 +337,24 @@ class Catalog:
 
     def compact(self) -> None:
         """Merge the search indexes' segments and reclaim free pages (for ``gc``)."""
-        for table in ("docs_fts", "edits_fts"):
+        for table in FTS_TABLES:
             self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA temp_store = FILE")  # VACUUM copies the whole catalog
+        try:
+            self.conn.execute("VACUUM")
+        finally:
+            self.conn.execute("PRAGMA temp_store = MEMORY")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def drop_derived(self) -> None:
-        """Empty every derived table (inside the caller's transaction), keeping validators."""
-        for table in ("edits_fts", "edits", "docs_fts", "docs", "revisions", "articles",
-                      "captures", "urls"):
+        """Empty every derived table (inside the caller's transaction), keeping validators;
+        the catalog then has the current schema."""
+        for table in DERIVED_TABLES:
             self.conn.execute(f"DROP TABLE IF EXISTS {table}")
         self.conn.execute("DELETE FROM meta WHERE key IN ('journal_seq', 'journal_head')")
         self.create()
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
+                          (str(SCHEMA_VERSION),))
 
     # -- reads ----------------------------------------------------------------------------
     def _one(self, sql: str, args: Sequence[Any]) -> sqlite3.Row | None:
@@ -488,15 +500,9 @@ class Catalog:
         return refs
 
     def counts(self) -> dict[str, int]:
-        one = self.conn.execute
-        return {
-            "articles": one("SELECT COUNT(*) FROM articles").fetchone()[0],
-            "revisions": one("SELECT COUNT(*) FROM revisions").fetchone()[0],
-            "sources": one("SELECT COUNT(DISTINCT source) FROM articles").fetchone()[0],
-            "texts": one("SELECT COUNT(DISTINCT text_hash) FROM revisions").fetchone()[0],
-            "text_bytes": one("SELECT COALESCE(SUM(bytes), 0) FROM revisions").fetchone()[0],
-            "damaged": one("SELECT COUNT(*) FROM revisions WHERE damaged").fetchone()[0],
-        }
+        """Articles, revisions, sources, distinct texts, bytes of text, damaged revisions:
+        kept by the catalog as rows change (:mod:`.counters`), not counted."""
+        return counters.read(self.conn)
 
     def recent_changes(self, *, sources: Sequence[str] = (), since: str | None = None,
                        until: str | None = None, kinds: Sequence[str] = (),
@@ -515,26 +521,6 @@ class Catalog:
                      ) -> tuple[str, list[Any]]:
         where, args = filters("r", sources=sources, since=since, until=until)
         return "".join(f" AND {w}" for w in where), args
-
-    def search_docs(self, match: str, *, sources: Sequence[str] = (), since: str | None = None,
-                    until: str | None = None, all_revisions: bool = False,
-                    limit: int = 20) -> list[sqlite3.Row]:
-        """Revisions whose text or title matches, best first (bm25, title weighted 10x).
-
-        The full-text match runs once, materialized, before the filters and joins.
-        """
-        conditions, args = self._and_filters(sources, since, until)
-        latest = "" if all_revisions else " JOIN articles a ON a.head = r.rid"
-        sql = f"""
-            WITH m AS MATERIALIZED (
-                SELECT rowid AS doc, bm25(docs_fts, 10.0, 1.0) AS score
-                FROM docs_fts WHERE docs_fts MATCH ?
-            )
-            SELECT {R_COLUMNS}, m.score
-            FROM m JOIN revisions r ON r.doc = m.doc{latest}
-            WHERE 1{conditions}
-            ORDER BY m.score, r.captured_at DESC, r.rid DESC LIMIT ?"""
-        return self.conn.execute(sql, [match, *args, limit]).fetchall()
 
     def search_edits(self, match: str, side: str, *, sources: Sequence[str] = (),
                      since: str | None = None, until: str | None = None,

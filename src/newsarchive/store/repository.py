@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +29,7 @@ from newsarchive.errors import (
     StoreLocked,
     StoreNotFound,
 )
-from newsarchive.store.catalog import SCHEMA_VERSION, Catalog, connect
+from newsarchive.store.catalog import FTS_TABLES, SCHEMA_VERSION, Catalog, connect
 from newsarchive.store.connection import CatalogConnection
 from newsarchive.store.files import O_NOFOLLOW
 from newsarchive.store.journal import IN_FLIGHT, JOURNAL, Position, last_positions, read_journal
@@ -324,6 +322,9 @@ class Store:
 
     def _open_catalog(self, path: Path, mode: str) -> Catalog:
         if mode == "copy":  # the catalog and its log, where SQLite may write an index
+            import shutil  # (rare: start-up time of reads)
+            import tempfile
+
             self._copy_dir = tempfile.mkdtemp(prefix="newsarchive-catalog-")
             copy = Path(self._copy_dir) / path.name
             for suffix in ("", "-wal"):
@@ -362,7 +363,7 @@ class Store:
                     conn.execute("PRAGMA quick_check").fetchall()
                     # a full-text index whose structure record is damaged passes quick_check
                     # but cannot even be dropped: query each one that exists
-                    for table in ("docs_fts", "edits_fts"):
+                    for table in ("docs_fts", *FTS_TABLES):
                         if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
                                         (table,)).fetchone():
                             conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH 'x' "
@@ -412,6 +413,8 @@ class Store:
         self._conn = None
         self._catalog = None
         if self._copy_dir is not None:
+            import shutil
+
             shutil.rmtree(self._copy_dir, ignore_errors=True)
             self._copy_dir = None
 
