@@ -13,6 +13,8 @@ import itertools
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -277,6 +279,24 @@ def test_a_phrase_no_longer_matches_across_a_paragraph_break(tmp_path: Path) -> 
     arch.close()
 
 
+def test_a_search_does_not_load_the_diff_engine(tmp_path: Path) -> None:
+    """Only --removed/--added, whose snippets mark the edit, need it (start-up time)."""
+    with newsarchive.open(tmp_path / "s") as arch:
+        arch.add("The talks in Geneva collapsed on Monday after three days.", source="x",
+                 title="Talks", date="2024-01-01", captured_at="2024-01-01T01:00:00Z")
+        arch.add("The talks in Geneva resumed on Monday after three days.", source="x",
+                 title="Talks", date="2024-01-01", captured_at="2024-01-01T02:00:00Z")
+    code = ("import sys, newsarchive\n"
+            "a = newsarchive.open(sys.argv[1])\n"
+            "print(len(a.search('talks')), any(m.startswith('newsarchive.diff') "
+            "for m in sys.modules))\n"
+            "print([h.snippet for h in a.search('collapsed', removed=True)])\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s")],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.splitlines() == [
+        "1 False", "['The talks in Geneva [-collapsed-]{+resumed+} on Monday after three days.']"]
+
+
 # -- the index itself ---------------------------------------------------------------------
 def test_revisions_share_the_paragraphs_they_have_in_common(tmp_path: Path) -> None:
     arch = newsarchive.open(tmp_path / "s")
@@ -350,6 +370,27 @@ def test_check_reports_counters_that_drifted_and_repair_mends_them(cli: CliRun,
     assert r.exit_code == 1 and "articles 7 (counted 1)" in r.stdout + r.stderr
     assert cli("check", "--repair").exit_code == 0
     assert cli("check").exit_code == 0
+
+
+def test_check_reports_search_entries_missing_or_stale_and_repair_mends_them(
+        cli: CliRun, store: Path) -> None:
+    arch = newsarchive.open(store)
+    arch.add("One.\n\nTwo.", source="x", title="A", date="2024-01-01", slug="a")
+    arch.add("Three.", source="x", title="B", date="2024-01-01", slug="b")
+    arch.close()
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    conn.execute("DELETE FROM search_revs WHERE rid = 1")
+    conn.execute("INSERT INTO search_revs (rid, tid, pids) VALUES (99, 1, x'')")
+    conn.commit()
+    conn.close()
+    r = cli("check")
+    out = r.stdout + r.stderr
+    assert r.exit_code == 1
+    assert "1 revisions are missing from the search index" in out
+    assert "1 search index entries name no revision" in out
+    assert cli("check", "--repair").exit_code == 0
+    assert cli("check").exit_code == 0
+    assert "x/2024-01-01/a@1" in cli("search", "two").stdout
 
 
 def test_triggers_count_deletes_and_updates_too(archive: newsarchive.Archive,

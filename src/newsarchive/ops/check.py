@@ -256,6 +256,12 @@ def _check_index(cat: Catalog, *, readonly: bool = False) -> list[Problem]:
     if orphan:
         problems.append(Problem("index", "search_revs",
                                 f"{orphan} revisions are missing from the search index"))
+    stale = cat.conn.execute(
+        "SELECT COUNT(*) FROM search_revs s LEFT JOIN revisions r ON r.rid = s.rid "
+        "WHERE r.rid IS NULL").fetchone()[0]
+    if stale:
+        problems.append(Problem("index", "search_revs",
+                                f"{stale} search index entries name no revision"))
     kept, counted = counters.read(cat.conn), counters.recount(cat.conn)
     if kept != counted:
         wrong = ", ".join(f"{k} {kept[k]:,} (counted {counted[k]:,})"
