@@ -203,8 +203,8 @@ def connect(path: Path, *, readonly: str = "") -> CatalogConnection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = OFF")
-    # statement journals (the counters' triggers) and small sorts in memory, not temp
-    # files; VACUUM switches back to files (compact)
+    # statement journals and small sorts in memory, not temp files; VACUUM switches back
+    # to files (compact)
     conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
@@ -249,7 +249,10 @@ class Catalog:
         cur = self.conn.execute(
             f"INSERT INTO revisions ({cols}) VALUES ({marks})", tuple(row.values())
         )
-        return int(cur.lastrowid or 0)
+        rid = int(cur.lastrowid or 0)
+        counters.revision_added(self.conn, rid, row["article"], row["text_hash"],
+                                row["bytes"], row.get("damaged", 0))
+        return rid
 
     def upsert_article(
         self, article_id: str, source: str, date: str, slug: str, rid: int, number: int,
@@ -311,6 +314,7 @@ class Catalog:
                               "VALUES ('delete', ?, ?)", (eid, passage))
         self.conn.execute("DELETE FROM edits WHERE rid IN "
                           "(SELECT rid FROM revisions WHERE article = ?)", (article_id,))
+        counters.revisions_removed(self.conn, article_id)
         self.conn.execute("DELETE FROM revisions WHERE article = ?", (article_id,))
         return indexed
 
