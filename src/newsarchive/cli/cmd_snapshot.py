@@ -64,6 +64,13 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
             note = " (feed unchanged)" if rep.not_modified else ""
             click.echo(f"{rep.url}: {rep.entries} entries, {rep.added} added, {rep.revised} "
                        f"revised, {rep.unchanged} unchanged, {rep.failed} failed{note}")
+            for name, count in sorted(rep.suspect_sources.items()):
+                click.echo(f"  {name}: {count} suspect capture{'s' if count != 1 else ''} "
+                           "(extraction-suspect: a wall, empty or collapsed text)")
+    # a source whose every capture of the last day was suspect: one line, even with -q
+    sources = {s for rep in reports for s in rep.suspect_sources}
+    for line in state.archive.suspect_warnings(sources):
+        click.echo(line, err=True)
     if failed:
         sys.exit(1)
 

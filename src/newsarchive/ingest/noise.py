@@ -61,6 +61,7 @@ __all__ = [
     "SHARE_WORDS",
     "NoiseRules",
     "Pattern",
+    "RuleBook",
     "clean_html",
     "comparison_text",
     "drop_elements",
@@ -96,12 +97,7 @@ def rules_for(tables: Iterable[NoiseConfig], *, source: str | None = None,
     URL's site (``reuters.com`` covers ``www.reuters.com`` and ``uk.reuters.com``).
     Selectors and patterns add up; the largest ``min_change_words`` counts; the defaults
     are off when any applying table turns them off."""
-    host = ""
-    if url:
-        try:
-            host = (urlsplit(url).hostname or "").lower().rstrip(".")
-        except ValueError:
-            host = ""
+    host = _host(url)
     names = {(source or "").casefold()}
     drop: list[str] = []
     ignore: list[str] = []
@@ -116,6 +112,36 @@ def rules_for(tables: Iterable[NoiseConfig], *, source: str | None = None,
         if table.defaults is False:
             defaults = False
     return NoiseRules(tuple(drop), tuple(ignore), words, defaults)
+
+
+class RuleBook:
+    """The config's ``[[noise]]`` tables, resolved for each article (:func:`rules_for`,
+    remembered by source and site: a run meets few of them)."""
+
+    def __init__(self, tables: Iterable[NoiseConfig] = ()) -> None:
+        self.tables = tuple(tables)
+        self._found: dict[tuple[str | None, str], NoiseRules] = {}
+
+    def rules(self, *, source: str | None = None, url: str | None = None) -> NoiseRules:
+        """The rules of an article of ``source`` at ``url``."""
+        if not self.tables:
+            return DEFAULT_RULES
+        key = (source, _host(url))
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) > 4096:
+                self._found.clear()
+            found = self._found[key] = rules_for(self.tables, source=source, url=url)
+        return found
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
 
 
 def _applies(wanted: str, names: set[str], host: str) -> bool:
@@ -197,13 +223,20 @@ def comparison_text(text: str, rules: NoiseRules = DEFAULT_RULES) -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=64)
+def _comparison(text: str, rules: NoiseRules) -> str:
+    """:func:`comparison_text`, remembered: a revision's text is compared with each capture
+    that may confirm it."""
+    return comparison_text(text, rules)
+
+
 def only_noise(old_text: str, new_text: str, rules: NoiseRules = DEFAULT_RULES) -> bool:
     """True when ``new_text`` differs from ``old_text`` only by noise: their comparison
     texts are equal, or (with ``min_change_words``) fewer words than that changed and no
     number did (a changed figure always counts)."""
     if old_text == new_text:
         return True
-    a, b = comparison_text(old_text, rules), comparison_text(new_text, rules)
+    a, b = _comparison(old_text, rules), _comparison(new_text, rules)
     if a == b:
         return True
     if rules.min_change_words <= 0 or Counter(_NUMBER.findall(a)) != Counter(_NUMBER.findall(b)):
