@@ -22,9 +22,13 @@ from newsarchive.cli.errors import error_line
 @pass_state
 def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch: bool,
              force: bool, quiet: bool, as_json: bool) -> None:
-    """One summary line a feed: entries, added, revised, unchanged, failed. Feeds and pages
-    are fetched conditionally, so an unchanged feed costs a few 304s. Exit 1 when any
-    feed or article failed (the rest are still archived), 3 when the store stayed locked.
+    """One summary line a feed: entries, added, revised, unchanged, failed; under it, a
+    line per source whose captures looked like failed extractions (extraction-suspect: a
+    paywall or consent page, empty or collapsed text), and on stderr a warning for a
+    source whose every capture of the last day did. Feeds and pages are fetched
+    conditionally, so an unchanged feed costs a few 304s. The config's [[noise]] rules
+    apply (see docs/cron.md). Exit 1 when any feed or article failed (the rest are still
+    archived), 3 when the store stayed locked.
 
     \b
     newsarchive snapshot https://example.org/rss.xml --source example

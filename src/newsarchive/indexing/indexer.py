@@ -231,6 +231,21 @@ class Indexer:
             return headlines[-1][2]
         return rec.text
 
+    def headline_history(self, revs: Sequence[RowLike], text_of: TextOf) -> list[_Headline]:
+        """(captured at, title, text key) of an article's revisions (rows, in order), as
+        the headline tests of :meth:`index_article` see them: for summaries of the tests."""
+        out: list[_Headline] = []
+        prev: RowLike | None = None
+        prev_text: str | None = None
+        for r in revs:
+            text = prev_text if prev is not None and r["text_hash"] == prev["text_hash"] \
+                else text_of(r["text_hash"])
+            first = Capture(r["seq"], r["record"], _record_of(r), text)
+            out.append((_when(r["captured_at"]), r["title"],
+                        self._text_key(prev, out, prev_text, first)))
+            prev, prev_text = r, text
+        return out
+
     def _recent_headlines(self, revs: Sequence[RowLike], capture: Capture,
                           head_text: str | None, read: TextOf) -> list[_Headline]:
         """(captured at, title, text key) of the revisions a headline test of ``capture``
