@@ -21,9 +21,9 @@ from newsarchive.store.catalog import Catalog
 from newsarchive.store.repository import Store
 
 
-def changes(store: Store, indexer: Indexer, *, sources: Sequence[str] = (), since: str | None = None,
-            until: str | None = None, kinds: Sequence[str] = (), limit: int = 50,
-            timeout: float | None = None) -> list[Change]:
+def changes(store: Store, indexer: Indexer, *, sources: Sequence[str] = (),
+            since: str | None = None, until: str | None = None, kinds: Sequence[str] = (),
+            limit: int = 50, timeout: float | None = None) -> list[Change]:
     """Recent revisions across the archive, newest capture first; the query selecting
     them runs at most ``timeout`` seconds (QueryTimeout).
 
@@ -59,6 +59,13 @@ def changes(store: Store, indexer: Indexer, *, sources: Sequence[str] = (), sinc
     return out
 
 
+def _text_or_none(store: Store, text_hash: str) -> str | None:
+    try:
+        return store.text_of(text_hash)
+    except (IntegrityError, UnicodeDecodeError):
+        return None
+
+
 def _summary(test: HeadlineTest) -> dict[str, Any]:
     """A test as the JSON of ``changes``: its switches as revision numbers."""
     return {**test.to_dict(), "revisions": [i + 1 for i in test.revisions]}
@@ -78,17 +85,7 @@ def _tests_of(store: Store, cat: Catalog, indexer: Indexer, rows: Sequence[sqlit
         for c in cat.captures_of(article):
             if c["rid"] is not None:
                 seen[c["rid"]] = seen.get(c["rid"], 0) + 1
-        texts: dict[str, str | None] = {}
-
-        def text_of(h: str) -> str | None:
-            if h not in texts:
-                try:
-                    texts[h] = store.text_of(h)
-                except (IntegrityError, UnicodeDecodeError):
-                    texts[h] = None
-            return texts[h]
-
-        history = indexer.headline_history(revs, text_of)
+        history = indexer.headline_history(revs, lambda h: _text_or_none(store, h))
         result = headline_tests(history, seen=[seen.get(r["rid"], 1) for r in revs])
         for test in result.tests:
             numbers = [i + 1 for i in test.revisions]
