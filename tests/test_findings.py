@@ -289,3 +289,14 @@ def test_headline_tests_see_through_noise_and_backfills(cli: CliRun) -> None:
     assert cli("reindex").exit_code == 0
     assert [d["kind"] for d in sorted(jsonl(cli("log", "budget", "--json").stdout),
                                       key=lambda d: d["revision"])] == kinds
+
+
+def test_a_backfilled_capture_that_differs_only_by_noise_is_unchanged(cli: CliRun) -> None:
+    assert add(cli, TEXT + "Updated 3 minutes ago", "2024-03-04T10:00:00Z") == "added"
+    assert add(cli, TEXT.replace("nine", "ten") + "Updated 1 minute ago",
+               "2024-03-04T12:00:00Z") == "revised"
+    assert add(cli, TEXT + "Updated 9 minutes ago", "2024-03-04T11:00:00Z") == "unchanged"
+    assert add(cli, TEXT.replace("nine", "eight"), "2024-03-04T11:30:00Z") == "inserted"
+    revs = sorted(jsonl(cli("log", "budget", "--json").stdout), key=lambda d: d["revision"])
+    assert [d["captured_at"] for d in revs] == [
+        "2024-03-04T10:00:00Z", "2024-03-04T11:30:00Z", "2024-03-04T12:00:00Z"]

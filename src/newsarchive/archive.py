@@ -349,7 +349,7 @@ class Archive:
         ``counts`` is filled in with what the records were."""
         from newsarchive.ingest.warc import read_warcs  # warcio: start-up time
 
-        return self.add_stream(read_warcs(paths, counts), batch_size=WARC_BATCH)
+        return self.add_stream(read_warcs(paths, counts, self.noise), batch_size=WARC_BATCH)
 
     def export_warc(self, out: IO[bytes], *, gzip: bool = True,
                     source: str | Sequence[str] | None = None, since: str | None = None,

@@ -122,7 +122,9 @@ def place(store: Store, indexer: Indexer, cat: Catalog, seq: int, oid: str, rec:
     caps = captures_of(store, cat, rec.article, texts, materialize, indexer)
     rows = indexer.index_article(cat, rec.article, caps)
     rid = cat.capture_rid(seq)
-    return "inserted", next(r for r in rows if r["rid"] == rid)
+    row = next(r for r in rows if r["rid"] == rid)
+    # a backfilled capture that only confirms its revision (its text differs by noise)
+    return ("inserted" if row["seq"] == seq else "confirmed"), row
 
 
 def read_record(store: Store, oid: str) -> Record | None:
