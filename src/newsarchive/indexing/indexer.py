@@ -127,6 +127,7 @@ class Indexer:
         self.workers = workers
         self.noise = noise or RuleBook()
         self._ahead: Prefetch | None = None
+        self._noise_memo: tuple[Any, bool] = (None, False)  # the last pair compared
 
     def rules_of(self, rec: Record) -> NoiseRules:
         """The noise rules of a capture's article."""
@@ -136,8 +137,15 @@ class Indexer:
         """Whether text ``new`` of ``rec`` differs from ``old`` only by noise (False when
         either cannot be read). Texts that differ in their spacing alone do not: that is a
         ``minor`` revision, as it always was, not ignored text."""
-        return old is not None and new is not None and old.split() != new.split() \
-            and only_noise(old, new, self.rules_of(rec))
+        if old is None or new is None:
+            return False
+        rules = self.rules_of(rec)
+        key = (old, new, rules)  # (a revision's text is compared twice in a row)
+        if self._noise_memo[0] == key:
+            return self._noise_memo[1]
+        found = old.split() != new.split() and only_noise(old, new, rules)
+        self._noise_memo = (key, found)
+        return found
 
     def same(self, shown: Capture, c: Capture) -> bool:
         """Whether capture ``c`` shows what the revision beginning with ``shown`` shows:
@@ -176,7 +184,7 @@ class Indexer:
         history: list[tuple[str, str]] = []
         headlines: list[_Headline] = []
         prev_text: str | None = None
-        healthy: str | None = None
+        healthy: tuple[str, int] | None = None  # the last healthy text and its words
         for number, run in enumerate(self.runs(captures), 1):
             prev = rows[-1] if rows else None
             rec = run.first.rec
@@ -188,7 +196,7 @@ class Indexer:
             prev_text = run.first.text
             if rec.event is None and run.first.text is not None \
                     and not _suspect_kind(row["kind"]):
-                healthy = run.first.text
+                healthy = (run.first.text, row["words"])
         return rows
 
     # -- one capture at the end ----------------------------------------------------------
@@ -208,10 +216,11 @@ class Indexer:
                            else None)
         healthy = next((r for r in reversed(revs)
                         if r["event"] is None and not _suspect_kind(r["kind"])), None)
-        healthy_text = None
+        healthy_text: tuple[str, int] | None = None
         if healthy is not None:
-            healthy_text = (head_text if head is not None and healthy["rid"] == head["rid"]
-                            else read(healthy["text_hash"]))
+            text = (head_text if head is not None and healthy["rid"] == head["rid"]
+                    else read(healthy["text_hash"]))
+            healthy_text = (text, healthy["words"]) if text is not None else None
         headlines = self._recent_headlines(revs, capture, head_text, read)
         row = self._insert(cat, Run(capture), number, head, history, prev_text=head_text,
                            healthy_text=healthy_text, headlines=headlines)
@@ -277,7 +286,7 @@ class Indexer:
     # -- one revision ----------------------------------------------------------------------
     def _insert(self, cat: Catalog, run: Run, number: int, prev: RowLike | None,
                 history: list[tuple[str, str]], *, prev_text: str | None,
-                healthy_text: str | None, headlines: list[_Headline]) -> RowLike:
+                healthy_text: tuple[str, int] | None, headlines: list[_Headline]) -> RowLike:
         first = run.first
         rec = first.rec
         text = first.text
@@ -286,8 +295,10 @@ class Indexer:
         if rec.event is None and history and rec.text != history[-1][0]:
             reverts = next((i for i, (h, _) in enumerate(history, 1) if h == rec.text), None)
         history.append((rec.text, rec.title))
+        words = count_words(text or "")
         suspect = rec.event is None and text is not None and extraction_health(
-            text, healthy_text, title=rec.title).suspect
+            text, healthy_text[0] if healthy_text else None, title=rec.title, words=words,
+            previous_words=healthy_text[1] if healthy_text else None).suspect
         headline_test = prev is not None and headline_tests(_within_window(headlines)).labels[-1]
         noise = prev is not None and rec.event is None and prev["event"] is None \
             and rec.text != prev["text_hash"] and self.noise_only(prev_text, text, rec)
@@ -299,7 +310,7 @@ class Indexer:
             "text_hash": rec.text, "original": rec.original,
             "original_type": rec.original_type, "title": rec.title, "url": rec.url,
             "date": rec.date, "source": rec.source, "author": rec.author,
-            "captured_at": rec.captured_at, "words": count_words(text or ""),
+            "captured_at": rec.captured_at, "words": words,
             "bytes": len((text or "").encode("utf-8")),
             "words_added": d.words_added, "words_removed": d.words_removed,
             "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
