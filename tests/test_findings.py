@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsarchive.archive import Archive
 from newsarchive.config import NoiseConfig
@@ -300,3 +303,36 @@ def test_a_backfilled_capture_that_differs_only_by_noise_is_unchanged(cli: CliRu
     revs = sorted(jsonl(cli("log", "budget", "--json").stdout), key=lambda d: d["revision"])
     assert [d["captured_at"] for d in revs] == [
         "2024-03-04T10:00:00Z", "2024-03-04T11:30:00Z", "2024-03-04T12:00:00Z"]
+
+
+# -- the same findings, whether derived capture by capture or by reindex ----------------------
+
+TITLES = ("Storm Elin: 12 dead", "Floods sweep river towns", "Rivers keep rising")
+BODIES = (TEXT, TEXT.replace("nine", "ten"),
+          "Subscribe to continue reading. Already a subscriber? Sign in.")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.integers(1, 48), st.just(300)),
+                          st.sampled_from((0, 0, 1, 1, 2)), st.sampled_from((0, 0, 0, 1, 2)),
+                          st.integers(0, 3)),
+                min_size=1, max_size=12))
+def test_adding_capture_by_capture_and_reindex_agree(
+        captures: list[tuple[int, int, int, int]]) -> None:
+    """Captures (minutes after the previous one, title, body, "Updated N minutes ago"
+    variant) added in capture order give the revisions and kinds a reindex gives."""
+    with tempfile.TemporaryDirectory() as tmp, Archive(Path(tmp) / "s") as archive:
+        at = dt.datetime(2024, 3, 4, 6, tzinfo=dt.timezone.utc)
+        for minutes, title, body, stamp in captures:
+            at += dt.timedelta(minutes=minutes * 5)
+            text = BODIES[body] + ("\n\nUpdated %d minutes ago" % stamp if stamp else "")
+            archive.add(text, url="https://example.org/news/storm", title=TITLES[title],
+                        captured_at=at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+        def history() -> list[tuple[Any, ...]]:
+            return [(r.number, r.hash, r.title, r.kind, r.captured_at)
+                    for r in archive.log("storm")]
+
+        before = history()
+        archive.reindex()
+        assert history() == before
