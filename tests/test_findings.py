@@ -133,6 +133,17 @@ def test_config_drop_selectors_are_removed_before_extraction(
     assert "Lindau-on-Arne | Updated" in cli("show", "x/2024-03-04/whole").stdout
 
 
+def test_config_drop_selectors_apply_to_saved_pages(cli: CliRun, tmp_path: Path) -> None:
+    saved = tmp_path / "storm.html"
+    saved.write_bytes((PAGES / "article.html").read_bytes())
+    config = tmp_path / "drop.toml"  # the page names its site: news.example.org
+    config.write_text('[[noise]]\nsources = ["example.org"]\ndrop = ["p.story__dateline"]\n')
+    assert cli("--config", str(config), "add", str(saved)).exit_code == 0
+    assert cli("add", str(saved), "--id", "x/2024-03-04/as-saved").exit_code == 0
+    assert "Lindau-on-Arne | Updated" not in cli("show", "storm-elin-floods").stdout
+    assert "Lindau-on-Arne | Updated" in cli("show", "as-saved").stdout
+
+
 TEXT = ("The council approved the new budget on Tuesday by nine votes to four.\n\n"
         "Spending on schools rises by 4 percent; the library stays open on Sundays.\n\n")
 

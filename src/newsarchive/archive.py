@@ -394,7 +394,8 @@ class Archive:
         until = self._period(until, "--to", lambda p: p.digits(end=True))
         return run_backfill(self.store, self.add_drafts, targets, since=since, until=until,
                             wayback_url=wayback_url, delay=delay,
-                            allow_private_networks=allow_private_networks, on_event=on_event)
+                            allow_private_networks=allow_private_networks, on_event=on_event,
+                            noise=self.noise)
 
     # -- filters ---------------------------------------------------------------------
     def _filters(self, source: str | Sequence[str] | None, since: str | None,
