@@ -132,7 +132,7 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
 
     def drafts() -> Iterator[Draft | InputError]:
         for d in read_inputs(list(inputs), fmt=fmt, stdin=sys.stdin.buffer,
-                             fetch=_fetch_page(state)):
+                             fetch=_fetch_page(state), noise=state.archive.noise):
             yield d if isinstance(d, InputError) else apply_overrides(d, **overrides)
 
     show = frozenset({"added", "revised", "inserted"} if quiet

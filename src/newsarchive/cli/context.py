@@ -62,8 +62,9 @@ class State:
             from newsarchive.config import resolve_store
 
             # the command's entry point is guarded, so bulk writes may start workers
+            # the config's noise rules: every write and reindex applies them
             self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait,
-                                    workers=min(usable_cpus(), 8))
+                                    workers=min(usable_cpus(), 8), noise=self.config.noise)
         return self._archive
 
     @property
