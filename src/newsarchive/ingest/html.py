@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from newsarchive.errors import InputError
+from newsarchive.ingest.noise import DEFAULT_RULES, drop_elements
 from newsarchive.ingest.signatures import binary_reason, unreadable_reason
 from newsarchive.model import Draft
 from newsarchive.text.urls import canonical_url, clean_url
@@ -92,8 +93,6 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None,
         raise InputError(origin, f"is not an HTML page but binary data ({binary})")
     tree = _load(data, origin)
     page_url = _page_url(tree, url)
-    from newsarchive.ingest.noise import DEFAULT_RULES, drop_elements
-
     drop_elements(tree, noise.rules(source=source, url=page_url or url) if noise is not None
                   else DEFAULT_RULES)
     unwrap_source_lines(tree)
