@@ -34,7 +34,9 @@ from newsarchive.text.dates import Period, parse_period, utc_now
 from newsarchive.text.names import normalize_source
 
 if TYPE_CHECKING:
+    from newsarchive.config import NoiseConfig
     from newsarchive.indexing.indexer import Indexer
+    from newsarchive.ingest.noise import RuleBook
     from newsarchive.diff.compare import Diff
     from newsarchive.search.hits import Hit
     from newsarchive.web.snapshot import FeedReport, FeedSpec
@@ -50,13 +52,20 @@ WARC_BATCH = 100  # WARC captures a batch: each holds its page, so fewer than BA
 
 
 def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # noqa: A001
-         workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> Archive:
-    """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir)."""
-    if path is None:
-        from newsarchive.config import load_config, resolve_store
+         workers: int = 1, clock: Callable[[], dt.datetime] | None = None,
+         noise: Iterable[NoiseConfig] | None = None) -> Archive:
+    """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir).
 
-        path = resolve_store(None, load_config(None))
-    return Archive(path, wait=wait, workers=workers, clock=clock)
+    ``noise``: the ``[[noise]]`` tables of a config; None: the config file's when ``path``
+    is None (it is read then anyway), else none (the built-in rules only)."""
+    if path is None:
+        from newsarchive.config import load_config, resolve_store  # only without a path
+
+        config = load_config(None)
+        path = resolve_store(None, config)
+        if noise is None:
+            noise = config.noise
+    return Archive(path, wait=wait, workers=workers, clock=clock, noise=noise or ())
 
 
 def _require(kind: type, *, optional: bool = False, **values: Any) -> None:
@@ -73,15 +82,21 @@ class Archive:
     """An archive of article revisions in one store directory."""
 
     def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0,
-                 workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> None:
+                 workers: int = 1, clock: Callable[[], dt.datetime] | None = None,
+                 noise: Iterable[NoiseConfig] = ()) -> None:
         """``workers`` > 1 lets bulk writes (``add`` of many drafts, ``import``,
         ``reindex``) compare each text with its predecessor in that many worker
         processes (see :mod:`newsarchive.workers`). ``clock`` (UTC now) is what the
-        relative dates of filters count back from ("yesterday", "7d")."""
+        relative dates of filters count back from ("yesterday", "7d"). ``noise``: the
+        config's ``[[noise]]`` tables (:class:`~newsarchive.config.NoiseConfig`), used with
+        the built-in rules by every write and by ``reindex`` (see docs/cron.md); the
+        library never reads the config file itself."""
         if not str(path).strip():  # an unset variable, say: not the current directory
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
         self._workers = workers
+        self._noise_tables = noise  # read when a write or an extraction needs the rules
+        self._noise: RuleBook | None = None
         self._indexer: Indexer | None = None
         self.store.upgrade = self._upgrade
         self.clock = clock or utc_now
@@ -98,11 +113,21 @@ class Archive:
         """What derives and inserts revision rows: made by the writes that need it (reads
         do not import it, nor the write path behind it: start-up time)."""
         if self._indexer is None:
-            from newsarchive.indexing.indexer import Indexer
-            from newsarchive.workers import Workers
+            from newsarchive.indexing.indexer import Indexer  # writes only: start-up time
+            from newsarchive.workers import Workers  # writes only: start-up time
 
-            self._indexer = Indexer(Workers(self._workers))
+            self._indexer = Indexer(Workers(self._workers), self.noise)
         return self._indexer
+
+    @property
+    def noise(self) -> RuleBook:
+        """The noise rules (the built-in ones and the config's tables), made when a write,
+        a reindex or an HTML extraction first needs them: reads do not import them."""
+        if self._noise is None:
+            from newsarchive.ingest.noise import RuleBook  # writes only: start-up time
+
+            self._noise = RuleBook(self._noise_tables)
+        return self._noise
 
     @property
     def path(self) -> Path:
@@ -257,7 +282,8 @@ class Archive:
         _require(int, limit=limit)
         from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
 
-        return changes(self.store, **self._filters(source, since, until, kind, captured=True),
+        return changes(self.store, self.indexer,
+                       **self._filters(source, since, until, kind, captured=True),
                        limit=limit,
                        timeout=_seconds(timeout))
 
@@ -303,14 +329,23 @@ class Archive:
         specs = [f if isinstance(f, FeedSpec) else FeedSpec(url=f) for f in feeds]
         with make_fetcher(allow_private_networks=allow_private_networks) as fetcher:
             return run_snapshot(self.store, self.add_drafts, specs, fetcher=fetcher,
-                                no_fetch=no_fetch, on_event=on_event, force=force)
+                                no_fetch=no_fetch, on_event=on_event, force=force,
+                                noise=self.noise)
+
+    def suspect_warnings(self, sources: Iterable[str], *,
+                         period: dt.timedelta = dt.timedelta(days=1)) -> list[str]:
+        """One warning line per source (of ``sources``) whose captures over the last
+        ``period`` (back from the clock's now) all looked like failed extractions."""
+        from newsarchive.ops.health import suspect_warnings  # snapshot only: start-up time
+
+        return suspect_warnings(self.store, sources, since=self.clock() - period)
 
     def fetch(self, url: str, *, allow_private_networks: bool = False) -> Draft:
         """Fetch a page the user named and extract its article, as ``add URL`` does
         (InputError naming the URL when it cannot be fetched or holds no article)."""
         from newsarchive.web.snapshot import fetch_url  # the web client: start-up time
 
-        return fetch_url(url, allow_private_networks=allow_private_networks)
+        return fetch_url(url, allow_private_networks=allow_private_networks, noise=self.noise)
 
     # -- export / import ----------------------------------------------------------------
     def export(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
@@ -337,7 +372,7 @@ class Archive:
         ``counts`` is filled in with what the records were."""
         from newsarchive.ingest.warc import read_warcs  # warcio: start-up time
 
-        return self.add_stream(read_warcs(paths, counts), batch_size=WARC_BATCH)
+        return self.add_stream(read_warcs(paths, counts, self.noise), batch_size=WARC_BATCH)
 
     def export_warc(self, out: IO[bytes], *, gzip: bool = True,
                     source: str | Sequence[str] | None = None, since: str | None = None,
@@ -382,7 +417,8 @@ class Archive:
         until = self._period(until, "--to", lambda p: p.digits(end=True))
         return run_backfill(self.store, self.add_drafts, targets, since=since, until=until,
                             wayback_url=wayback_url, delay=delay,
-                            allow_private_networks=allow_private_networks, on_event=on_event)
+                            allow_private_networks=allow_private_networks, on_event=on_event,
+                            noise=self.noise)
 
     # -- filters ---------------------------------------------------------------------
     def _filters(self, source: str | Sequence[str] | None, since: str | None,

@@ -197,6 +197,10 @@ class Change:
     revision: Revision
     previous: Revision
     first_changed: str | None
+    headline_test: dict[str, Any] | None = None
+    """For a ``headline-test`` revision, the test it belongs to, standing for all its
+    switches: ``start``, ``end``, ``revisions`` (numbers), ``final`` and ``variants``
+    (``title``, ``seen``, ``first_seen``, ``last_seen``), most seen first."""
 
     @property
     def title_changed(self) -> bool:
@@ -206,6 +210,8 @@ class Change:
         d = self.revision.to_dict()
         d["first_changed"] = self.first_changed
         d["previous_title"] = self.previous.title if self.title_changed else None
+        if self.headline_test is not None:
+            d["headline_test"] = self.headline_test
         return d
 
 

@@ -22,15 +22,19 @@ from newsarchive.cli.errors import error_line
 @pass_state
 def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch: bool,
              force: bool, quiet: bool, as_json: bool) -> None:
-    """One summary line a feed: entries, added, revised, unchanged, failed. Feeds and pages
-    are fetched conditionally, so an unchanged feed costs a few 304s. Exit 1 when any
-    feed or article failed (the rest are still archived), 3 when the store stayed locked.
+    """One summary line a feed: entries, added, revised, unchanged, failed; under it, a
+    line per source whose captures looked like failed extractions (extraction-suspect: a
+    paywall or consent page, empty or collapsed text), and on stderr a warning for a
+    source whose every capture of the last day did. Feeds and pages are fetched
+    conditionally, so an unchanged feed costs a few 304s. The config's [[noise]] rules
+    apply (see docs/cron.md). Exit 1 when any feed or article failed (the rest are still
+    archived), 3 when the store stayed locked.
 
     \b
     newsarchive snapshot https://example.org/rss.xml --source example
     */10 * * * *  newsarchive snapshot -q       # crontab: the feeds of the config file
     """
-    from newsarchive.web.snapshot import FeedSpec
+    from newsarchive.web.snapshot import FeedSpec  # the web client: start-up time
 
     config = state.config
     if feeds:
@@ -64,6 +68,13 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
             note = " (feed unchanged)" if rep.not_modified else ""
             click.echo(f"{rep.url}: {rep.entries} entries, {rep.added} added, {rep.revised} "
                        f"revised, {rep.unchanged} unchanged, {rep.failed} failed{note}")
+            for name, count in sorted(rep.suspect_sources.items()):
+                click.echo(f"  {name}: {count} suspect capture{'s' if count != 1 else ''} "
+                           "(extraction-suspect: a wall, empty or collapsed text)")
+    # a source whose every capture of the last day was suspect: one line, even with -q
+    sources = {s for rep in reports for s in rep.suspect_sources}
+    for line in state.archive.suspect_warnings(sources):
+        click.echo(line, err=True)
     if failed:
         sys.exit(1)
 

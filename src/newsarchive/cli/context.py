@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from newsarchive.archive import Archive
-    from newsarchive.config import Config
+    from newsarchive.config import Config, NoiseConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +51,7 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from newsarchive.config import load_config
+            from newsarchive.config import load_config  # not for --help: start-up time
 
             self._config = load_config(self.config_flag)
         return self._config
@@ -59,22 +59,25 @@ class State:
     @property
     def archive(self) -> Archive:
         if self._archive is None:
-            from newsarchive.archive import Archive
+            from newsarchive.archive import Archive  # not for --help: start-up time
 
             if (self.store_flag is not None and self.store_flag.strip()
                     and self.config_flag is None and not os.environ.get("NEWSARCHIVE_CONFIG")):
                 # --store and no config named: the default config file is not read, nor
                 # its module imported, by a command that needs only the store (start-up
                 # time); one named by --config or $NEWSARCHIVE_CONFIG is still checked
-                from pathlib import Path
+                from pathlib import Path  # only with --store: start-up time
 
                 path = Path(self.store_flag).expanduser()
             else:
-                from newsarchive.config import resolve_store
+                from newsarchive.config import resolve_store  # not for --help: start-up time
 
                 path = resolve_store(self.store_flag, self.config)
             # the command's entry point is guarded, so bulk writes may start workers
-            self._archive = Archive(path, wait=self.wait, workers=min(usable_cpus(), 8))
+            # the config's noise rules: every write and reindex applies them (read then,
+            # not by a read command)
+            self._archive = Archive(path, wait=self.wait, workers=min(usable_cpus(), 8),
+                                    noise=_ConfigNoise(self))
         return self._archive
 
     @property
@@ -90,6 +93,17 @@ class State:
     def close(self) -> None:
         if self._archive is not None:
             self._archive.close()
+
+
+class _ConfigNoise:
+    """The config's ``[[noise]]`` tables, read from the config when first iterated (the
+    archive does so when a write needs its rules)."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def __iter__(self) -> Iterator[NoiseConfig]:
+        return iter(self.state.config.noise)
 
 
 def usable_cpus() -> int:
@@ -108,7 +122,7 @@ def json_option(f: F) -> F:
 
 
 def timeout_option(f: F) -> F:
-    from newsarchive.model import QUERY_TIMEOUT
+    from newsarchive.model import QUERY_TIMEOUT  # dataclasses: not for --help, start-up time
 
     return click.option("--timeout", type=Seconds(), default=QUERY_TIMEOUT, show_default=True,
                         metavar="SECONDS",
@@ -149,7 +163,7 @@ def emit_lines(lines: Iterable[str], state: State, *, page: bool = False) -> Non
     """Print lines; through a pager only on a terminal and when asked (see
     :mod:`newsarchive.cli.pager`)."""
     if page and state.paging:
-        from newsarchive.cli.pager import page as through_pager
+        from newsarchive.cli.pager import page as through_pager  # start-up time
 
         through_pager("".join(line + "\n" for line in lines))
     else:

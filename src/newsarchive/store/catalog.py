@@ -424,6 +424,22 @@ class Catalog:
         row = self._one("SELECT rid FROM captures WHERE seq = ?", (seq,))
         return int(row[0]) if row and row[0] is not None else None
 
+    def capture_health(self, sources: Sequence[str], since: str) -> dict[str, tuple[int, int]]:
+        """Per source (of ``sources``): the captures since ``since`` and how many of them
+        belong to a revision of the kind ``extraction-suspect``."""
+        if not sources:
+            return {}
+        marks = ", ".join("?" * len(sources))
+        rows = self.conn.execute(
+            f"""SELECT a.source, COUNT(*),
+                       SUM(instr(' ' || r.kind || ' ', ' extraction-suspect ') > 0)
+                FROM articles a
+                JOIN captures c ON c.article = a.id AND c.captured_at >= ?
+                JOIN revisions r ON r.rid = c.rid
+                WHERE a.source IN ({marks}) AND a.last_captured >= ?
+                GROUP BY a.source""", (since, *sources, since)).fetchall()
+        return {str(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+
     def revision_by_rid(self, rid: int) -> sqlite3.Row | None:
         return self._one(f"SELECT {REVISION_COLUMNS} FROM revisions WHERE rid = ?", (rid,))
 
