@@ -14,6 +14,7 @@ from lxml.html import document_fromstring, tostring
 
 from newsarchive.config import NoiseConfig, regex_problem
 from newsarchive.ingest.html import html_to_draft
+from tests.conftest import CliRun
 from newsarchive.ingest.noise import (
     BOX_HEADINGS,
     DEFAULT_PATTERNS,
@@ -315,3 +316,22 @@ def test_without_the_defaults_the_noise_is_a_change() -> None:
     old, _ = extract("article.html", off)
     new, _ = extract("article-updated.html", off)
     assert not only_noise(old, new, off)
+
+
+def test_the_default_config_s_noise_rules_apply_to_writes_given_store(
+        cli: CliRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --store and no --config, a read does not read the default config file (start-up
+    time), but a write still applies its [[noise]] tables."""
+    monkeypatch.delenv("NEWSARCHIVE_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    conf = tmp_path / "xdg" / "newsarchive" / "config.toml"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[[noise]]\nignore = ['^Filed by .*$']\n", "utf-8")
+    body = "The talks in Geneva collapsed on Monday after three days of meetings.\n\n"
+    common = ["--source", "x", "--title", "Talks", "--date", "2024-01-01", "--slug", "t"]
+    r = cli("add", "-", *common, "--captured-at", "2024-01-01T01:00:00Z",
+            input=body + "Filed by Anna.\n")
+    assert r.stdout.startswith("added "), r.stderr
+    r = cli("add", "-", *common, "--captured-at", "2024-01-01T02:00:00Z",
+            input=body + "Filed by Bert.\n")
+    assert r.stdout.startswith("unchanged "), r.stdout + r.stderr
