@@ -322,7 +322,7 @@ class Archive:
         report; only store errors (locked past the wait, disk full) are raised.
         """
         from newsarchive.web.fetch import make_fetcher  # the web client: start-up time
-        from newsarchive.web.snapshot import FeedSpec, run_snapshot
+        from newsarchive.web.snapshot import FeedSpec, run_snapshot  # the web: start-up time
 
         if isinstance(feeds, (str, FeedSpec)):  # one feed, not a sequence of characters
             feeds = [feeds]

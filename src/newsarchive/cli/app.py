@@ -22,7 +22,7 @@ class OneLineUsageError(click.UsageError):
     """A usage error shown as one ``error: ...`` line (SPEC 7), not click's three."""
 
     def show(self, file: Any = None) -> None:
-        from newsarchive.cli.errors import error_line
+        from newsarchive.cli.errors import error_line  # on an error only: start-up time
 
         hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
         error_line(self.format_message() + hint)
@@ -75,7 +75,7 @@ class Group(click.Group):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from newsarchive.cli.errors import handled
+        from newsarchive.cli.errors import handled  # not for --help: start-up time
 
         state = ctx.ensure_object(State)
         with handled(lambda: state.debug or bool(os.environ.get("NEWSARCHIVE_DEBUG"))):

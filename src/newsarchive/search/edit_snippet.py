@@ -32,7 +32,7 @@ def _one_line(text: str) -> str:
 
 
 def _holds(c: SentenceChange, passage: str, side: str) -> bool:
-    from newsarchive.diff.facts import change_passages
+    from newsarchive.diff.facts import change_passages  # the diff engine: start-up time
 
     gone, new = change_passages(c)
     if passage in (gone if side == "removed" else new):
@@ -81,7 +81,7 @@ def render_change(c: SentenceChange, markers: tuple[str, str, str, str] = EDIT_M
 def render_title(old_title: str, new_title: str,
                  markers: tuple[str, str, str, str] = EDIT_MARKERS) -> str:
     """``title: Putin [-reaffirms-]{+vows+} ...``: the title's word diff, whole."""
-    from newsarchive.diff.facts import title_ops
+    from newsarchive.diff.facts import title_ops  # the diff engine: start-up time
 
     d0, d1, i0, i1 = markers
     return "title: " + _one_line("".join(
@@ -91,7 +91,7 @@ def render_title(old_title: str, new_title: str,
 
 def find_edit(old_text: str, new_text: str, passage: str, side: str) -> SentenceChange | None:
     """The sentence change of the text whose edit holds ``passage``, or None."""
-    from newsarchive.diff.facts import aligned
+    from newsarchive.diff.facts import aligned  # the diff engine: start-up time
 
     want = _one_line(passage)
     for c in aligned(old_text, new_text).changes:
@@ -116,7 +116,7 @@ def edit_snippet(store: Store, article: str, number: int, passage: str, side: st
     change = find_edit(old_text, new_text, passage, side)
     if change is not None:
         return render_change(change, markers)
-    from newsarchive.diff.facts import title_passages
+    from newsarchive.diff.facts import title_passages  # the diff engine: start-up time
 
     gone, put = title_passages(old["title"], new["title"])
     if _one_line(passage) in (gone if side == "removed" else put):

@@ -322,8 +322,8 @@ class Store:
 
     def _open_catalog(self, path: Path, mode: str) -> Catalog:
         if mode == "copy":  # the catalog and its log, where SQLite may write an index
-            import shutil  # (rare: start-up time of reads)
-            import tempfile
+            import shutil  # a rare case: start-up time of reads
+            import tempfile  # likewise
 
             self._copy_dir = tempfile.mkdtemp(prefix="newsarchive-catalog-")
             copy = Path(self._copy_dir) / path.name
@@ -413,7 +413,7 @@ class Store:
         self._conn = None
         self._catalog = None
         if self._copy_dir is not None:
-            import shutil
+            import shutil  # only after a copy (rare): start-up time of reads
 
             shutil.rmtree(self._copy_dir, ignore_errors=True)
             self._copy_dir = None
