@@ -137,6 +137,8 @@ class Response:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    redirects: tuple[tuple[int, str], ...] = ()
+    """The redirects followed to get here: (status, the URL it led to), in order."""
 
     @property
     def content_type(self) -> str:
@@ -242,6 +244,7 @@ class Fetcher:
         deadline = time.monotonic() + self.total_timeout
         trusted_origin = self._check_url(url, url, 0) if trusted else None
         current = url
+        hops: list[tuple[int, str]] = []
         for hop in range(self.max_redirects + 1):
             host, port = self._check_url(url, current, hop)
             hop_trusted = trusted_origin == (host, port)
@@ -263,6 +266,7 @@ class Fetcher:
                         except ValueError:  # e.g. "http://[::1": not a URL
                             raise FetchError(url, f"redirected to {_short(location.strip())}: "
                                                   "malformed URL") from None
+                        hops.append((resp.status, current))
                         turn.cheap = True
                         _release(resp)
                         continue
@@ -275,6 +279,7 @@ class Fetcher:
                     _close(resp)
                     raise
                 _release(resp)
+                response.redirects = tuple(hops)
                 return response
         raise FetchError(url, f"too many redirects (more than {self.max_redirects})")
 
@@ -383,7 +388,8 @@ class Fetcher:
                                       "version")
             return Response(final, 304, headers, b"", True, etag, last_modified)
         if not 200 <= resp.status < 300:
-            raise FetchError(url, f"HTTP {resp.status} {_one_line(resp.reason or '')}".rstrip())
+            raise FetchError(url, f"HTTP {resp.status} {_one_line(resp.reason or '')}".rstrip(),
+                             status=resp.status)
         encodings = [
             e.strip().lower()
             for e in headers.get("content-encoding", "").split(",")
