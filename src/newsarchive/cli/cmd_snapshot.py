@@ -33,9 +33,11 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
     """One summary line a feed: entries, added, revised, unchanged, failed. Feeds and pages
     are fetched conditionally, so an unchanged feed costs a few 304s. Every article
     fetched is watched, and the watched articles that are due are revisited after the
-    feeds (as `watch run` does; one more summary line): with no feeds given or
-    configured, only that. Exit 1 when any feed or article failed (the rest are still
-    archived), 3 when the store stayed locked. A failed notification is a warning line.
+    feeds (as `watch run` does; then one more summary line, `watch: ...`, or with `--json`
+    one more object; none when nothing was due): with no feeds given or configured, only
+    that (a usage error when there is no archive yet). Exit 1 when any feed or article
+    failed (the rest are still archived), 3 when the store stayed locked. A failed
+    notification is a warning line, never a failure.
 
     \b
     newsarchive snapshot https://example.org/rss.xml --source example
@@ -49,7 +51,7 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
     else:
         specs = [FeedSpec(url=f.url, source=source or f.source, no_fetch=no_fetch or f.no_fetch)
                  for f in config.feeds]
-        if not specs and no_watch:
+        if not specs and (no_watch or not state.archive.store.exists()):
             raise click.UsageError(
                 "no feeds given and none configured ([[feeds]] url = ... in the config file)"
             )
@@ -80,7 +82,7 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
             note = " (feed unchanged)" if rep.not_modified else ""
             click.echo(f"{rep.url}: {rep.entries} entries, {rep.added} added, {rep.revised} "
                        f"revised, {rep.unchanged} unchanged, {rep.failed} failed{note}")
-    if watched is not None:
+    if watched is not None and (watched.due or watched.errors):  # silent when none was due
         failed = failed or watched.failed > 0
         for err in watched.errors:
             error_line(err)

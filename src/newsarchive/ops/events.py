@@ -36,7 +36,8 @@ def record_event(store: Store, indexer: Indexer, article: str, event: Event,
                  detail: str | None, captured_at: str) -> AddResult:
     """Record ``event`` as a capture of ``article`` at ``captured_at`` (UTC
     ``YYYY-MM-DDTHH:MM:SSZ``), showing its head revision's text and title; InputError when
-    the article does not exist."""
+    the article does not exist. When the latest revision records the same event already,
+    nothing is written (``unchanged``): two overlapping runs make one tombstone."""
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
     try:
@@ -46,6 +47,8 @@ def record_event(store: Store, indexer: Indexer, article: str, event: Event,
             head = cat.head(article)
             if head is None:
                 raise InputError(article, "no such article")
+            if head["event"] == event:  # recorded already (by an overlapping run, say)
+                return AddResult("unchanged", row_to_revision(head), article)
             record = Record(
                 article=article, text=head["text_hash"], original=None, original_type=None,
                 title=head["title"], url=head["url"], date=head["date"], source=head["source"],

@@ -43,7 +43,7 @@ from newsarchive.model import AddResult
 from newsarchive.text.urls import canonical_url
 from newsarchive.web.fetch import Fetcher, Response
 from newsarchive.web.schedule import Watched, plan_run
-from newsarchive.web.snapshot import AddDrafts, page_to_draft
+from newsarchive.web.snapshot import AddDrafts, StoreValidators, page_to_draft
 from newsarchive.web.watchlist import _save, _state, _values, timestamp
 
 if TYPE_CHECKING:
@@ -122,13 +122,20 @@ def run_watch(
     report = WatchReport(due=len(plan.visits) + len(plan.deferred),
                          deferred=len(plan.deferred), waiting=plan.waiting, done=plan.stopped)
     deadline = time.monotonic() + config.time_budget.total_seconds()
-    for visit in plan.visits:
-        if time.monotonic() > deadline:  # slower than planned: the rest waits, first in line
-            report.deferred += 1
-            continue
-        _visit(store, add, mark, fetcher, clock, config, visit.key, report)
-        if on_event is not None:
-            on_event("watch_done", {"id": visit.key, "url": visit.url})
+    own_validators = fetcher.validators is None
+    if own_validators:  # the store's, as snapshot uses them
+        fetcher.validators = StoreValidators(store)
+    try:
+        for visit in plan.visits:
+            if time.monotonic() > deadline:  # slower than planned: the rest waits
+                report.deferred += 1
+                continue
+            _visit(store, add, mark, fetcher, clock, config, visit.key, report)
+            if on_event is not None:
+                on_event("watch_done", {"id": visit.key, "url": visit.url})
+    finally:
+        if own_validators:
+            fetcher.validators = None
     return report
 
 
