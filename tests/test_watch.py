@@ -413,3 +413,77 @@ def test_record_event_through_the_api(store: Path) -> None:
         with pytest.raises(NewsArchiveError):
             archive.record_event("site/2026-03-02/nothing-here", "removed")
         assert len(archive.log(rev.id)) == 2 and archive.check() == []
+
+
+def test_a_month_of_runs_makes_the_requests_the_schedule_says(http_server: TestServer,
+                                                              store: Path) -> None:
+    """The real runs (fetch, 304, the watch table) against a replay of the schedule alone:
+    the same checks at the same times, then none once watching stops."""
+    from newsarchive.web.schedule import WatchState, next_check
+
+    clock = Clock()
+    paths = [f"/news/{i}" for i in range(3)]
+    with Archive(store, clock=clock) as archive:
+        for i, path in enumerate(paths):
+            serve_article(http_server, path, [p.replace("Lyon", f"Lyon {i}") for p in PARAS],
+                          title=f"Story {i}")
+            archive.watch_add(http_server.url(path), allow_private_networks=True)
+        state = WatchState(first_captured=T0)
+        expected: list[datetime] = []
+        requests = 0
+        for _ in range(31 * 24 * 2):  # a run every 30 minutes for 31 days
+            now = clock.advance(minutes=30)
+            due = next_check(state, now)
+            if due is not None and due <= now:
+                expected.append(now)
+                state = WatchState(T0, None, now, state.unchanged + 1)
+            run = archive.watch_run(**WEB)
+            requests += run.checked
+            assert run.failed == 0 and run.revised == 0
+        assert sum(http_server.hits[p] for p in paths) == 3 + requests  # + watch add's
+        assert requests == 3 * len(expected)
+        assert 25 <= len(expected) <= 45  # about 38 in 30 days (docs/cron.md)
+        assert all(e.status == "done" for e in archive.watch_list())
+        assert expected[-1] <= T0 + timedelta(days=30)
+        for e in archive.watch_list():
+            assert e.last_checked == expected[-1].strftime("%Y-%m-%dT%H:%M:%SZ")
+            assert e.unchanged == len(expected)
+
+
+def test_tombstones_and_redirects_survive_export_and_import(
+        cli: CliRun, store: Path, tmp_path: Path) -> None:
+    clock = Clock()
+    with Archive(store, clock=clock) as archive:
+        rev = archive.add("A story that will be taken down by its site soon.", source="site",
+                          title="Story", url="https://site.example/story",
+                          captured_at="2026-03-02T08:00:00Z").revision
+        clock.advance(hours=1)
+        archive.record_event(rev.id, "removed", detail="HTTP 410")
+        archive.add("A story that will be taken down by its site soon.", source="site",
+                    title="Story", url="https://site.example/story",
+                    captured_at="2026-03-02T10:00:00Z")
+        archive.record_event(rev.id, "redirected", detail="moved to https://site.example/b",
+                             captured_at="2026-03-02T11:00:00Z")
+        before = [r.to_dict() for r in archive.log(rev.id)]
+    assert [(d["kind"], d.get("event")) for d in before] == [
+        ([], "redirected"), (["restored"], None), (["removed"], "removed"), ([], None)]
+    assert before[2]["detail"] == "HTTP 410"
+    exported = cli("export")
+    assert exported.exit_code == 0, exported.stderr
+    other = tmp_path / "other"
+    for _ in range(2):  # importing twice adds nothing the second time
+        r = cli("import", input=exported.stdout, store_path=other)
+        assert r.exit_code == 0, r.stderr
+    with Archive(other) as copy:
+        assert [r.to_dict() for r in copy.log(rev.id)] == before
+    bad = exported.stdout.splitlines()[0].replace('"text"', '"event": "vanished", "text"')
+    r = cli("import", input=bad + "\n", store_path=tmp_path / "third")
+    assert r.exit_code == 1 and "event 'vanished' is not one of" in r.stderr
+
+
+def test_watch_run_on_no_archive_is_one_error_and_creates_nothing(cli: CliRun,
+                                                                   store: Path) -> None:
+    r = cli("watch", "run")
+    assert r.exit_code == 1 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
+    assert not store.exists()
+    assert cli("snapshot").exit_code == 2 and not store.exists()

@@ -108,6 +108,7 @@ def watch_run(state: State, everything: bool, max_fetches: int | None,
     */10 * * * *  newsarchive watch run -q      # crontab, when `snapshot` runs elsewhere
     """
     config = state.config
+    state.archive.store.require()
     report = state.archive.watch_run(everything=everything, max_fetches=max_fetches,
                                      watch=config.watch,
                                      allow_private_networks=config.allow_private_networks)
