@@ -487,3 +487,33 @@ def test_watch_run_on_no_archive_is_one_error_and_creates_nothing(cli: CliRun,
     assert r.exit_code == 1 and r.stderr.startswith("error: ") and r.stderr.count("\n") == 1
     assert not store.exists()
     assert cli("snapshot").exit_code == 2 and not store.exists()
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_writing_the_tombstone_leaves_one_tombstone(
+        cli: CliRun, http_server: TestServer, tmp_path: Path, store: Path) -> None:
+    """Killed after the tombstone's journal line and before the catalog commit: the next
+    write applies the commit, and the next run does not write a second tombstone."""
+    import subprocess
+    import sys
+
+    from tests.test_crash import DRIVER
+
+    cfg = config(tmp_path)
+    url = serve_article(http_server, "/news/flood", PARAS)
+    assert cli("--config", cfg, "watch", "add", url).exit_code == 0
+    http_server.routes["/news/flood"] = Route(status=410, body=b"gone")
+    r = cli("--config", cfg, "watch", "run", "--all")
+    assert r.exit_code == 0 and ", 1 missing," in r.stdout
+    killed = subprocess.run(
+        [sys.executable, "-c", DRIVER, "before-commit", "1", "--store", str(store),
+         "--config", cfg, "watch", "run", "--all"], capture_output=True, timeout=120)
+    assert killed.returncode == 137, killed.stderr
+    r = cli("--config", cfg, "watch", "run", "--all", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["removed"] == 0  # the killed run's tombstone, applied
+    (entry,) = [json.loads(line) for line in cli("watch", "list", "--json").stdout.splitlines()]
+    r = cli("log", "--json", entry["id"])
+    kinds = [json.loads(line)["kind"] for line in r.stdout.splitlines()]
+    assert kinds == [["removed"], []]
+    assert cli("check").exit_code == 0

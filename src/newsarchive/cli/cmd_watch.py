@@ -38,7 +38,7 @@ def _line(e: WatchEntry) -> str:
     return f"{due:<20} {e.id}  {e.url}{note}"
 
 
-@watch.command("list")
+@watch.command("list", short_help="The watched articles and when each is next due.")
 @json_option
 @pass_state
 def watch_list(state: State, as_json: bool) -> None:
@@ -55,7 +55,7 @@ def watch_list(state: State, as_json: bool) -> None:
             click.echo(_line(e))
 
 
-@watch.command("add")
+@watch.command("add", short_help="Watch an article (a URL or an ID).")
 @click.argument("target", metavar="URL|ID")
 @json_option
 @pass_state
@@ -71,7 +71,7 @@ def watch_add(state: State, target: str, as_json: bool) -> None:
         click.echo(f"watching {entry.id} (next due {entry.next_due or 'never'})")
 
 
-@watch.command("stop")
+@watch.command("stop", short_help="Stop watching an article.")
 @click.argument("ref", metavar="ID")
 @json_option
 @pass_state
@@ -85,7 +85,7 @@ def watch_stop(state: State, ref: str, as_json: bool) -> None:
         click.echo(f"stopped watching {entry.id}")
 
 
-@watch.command("run")
+@watch.command("run", short_help="Revisit the articles that are due (--all: every one).")
 @click.option("--all", "everything", is_flag=True,
               help="Revisit every watched article now, whatever the schedule.")
 @click.option("--max-fetches", type=COUNT, metavar="N",

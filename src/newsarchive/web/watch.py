@@ -160,8 +160,9 @@ def _visit(store: Store, add: AddDrafts, mark: MarkEvent, fetcher: Fetcher,
             missing = row["missing"] + 1
             if missing >= MISSING_TWICE and not gone:
                 result = mark(article, "removed", f"HTTP {err.status}", when)
-                report.removed += 1
-                report.results.append(result)
+                if result.status != "unchanged":  # else an overlapping run wrote it
+                    report.removed += 1
+                    report.results.append(result)
                 values = _values(row, last_checked=when, last_changed=when, unchanged=0,
                                  missing=missing, note=f"removed: HTTP {err.status}")
             else:
@@ -185,8 +186,9 @@ def _visit(store: Store, add: AddDrafts, mark: MarkEvent, fetcher: Fetcher,
     other = _moved_to(cat, resp, url, article)
     if other is not None:
         result = mark(article, "redirected", f"moved to {resp.url} ({other})", when)
-        report.redirected += 1
-        report.results.append(result)
+        if result.status != "unchanged":
+            report.redirected += 1
+            report.results.append(result)
         _save(cat, _values(row, last_checked=when, last_changed=when, missing=0, stopped=1,
                            note=f"moved to {resp.url} ({other})"), now, config)
         return
