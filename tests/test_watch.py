@@ -517,3 +517,41 @@ def test_a_run_killed_while_writing_the_tombstone_leaves_one_tombstone(
     kinds = [json.loads(line)["kind"] for line in r.stdout.splitlines()]
     assert kinds == [["removed"], []]
     assert cli("check").exit_code == 0
+
+
+def test_snapshot_sends_the_feeds_and_the_revisits_in_one_message(
+        cli: CliRun, http_server: TestServer, tmp_path: Path, store: Path) -> None:
+    pytest.importorskip("apprise")
+    hook = f"json://127.0.0.1:{http_server.port}/hook"
+    http_server.routes["/hook"] = Route(body=b"ok", content_type="text/plain")
+    cfg = config(tmp_path)
+    old = serve_article(http_server, "/news/old", PARAS, title="Old story")
+    fresh = serve_article(http_server, "/news/fresh",
+                          [p.replace("Lyon", "Porto") for p in PARAS], title="Fresh story")
+    http_server.routes["/rss.xml"] = Route(body=rss([old, fresh]), etag='"f1"',
+                                           content_type="application/rss+xml")
+    feed = http_server.url("/rss.xml")
+    r = cli("--config", cfg, "snapshot", feed, "--notify", hook)
+    assert r.exit_code == 0, r.stderr
+    assert http_server.posts == []  # new articles are not changes
+    # the old story leaves the feed and its watch row is made an hour old; both are edited
+    http_server.routes["/rss.xml"] = Route(body=rss([fresh]), etag='"f2"',
+                                           content_type="application/rss+xml")
+    serve_article(http_server, "/news/old", edited(PARAS), version=2, title="Old story")
+    serve_article(http_server, "/news/fresh",
+                  edited([p.replace("Lyon", "Porto") for p in PARAS]), version=2,
+                  title="Fresh story")
+    hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with sqlite3.connect(store / "catalog.sqlite") as db:
+        db.execute("UPDATE watch SET first_seen = ?, last_checked = ?, last_changed = ? "
+                   "WHERE url = ?", (hour_ago, hour_ago, hour_ago, old))
+    db.close()
+    r = cli("--config", cfg, "snapshot", feed, "--notify", hook)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].endswith("1 entries, 0 added, 1 revised, 0 unchanged, 0 failed")
+    assert lines[1].startswith("watch: 1 checked, 1 revised")
+    (_, body), = http_server.posts
+    message = json.loads(body)
+    assert message["title"] == "newsarchive: 2 changes"
+    assert "Old story" in message["message"] and "Fresh story" in message["message"]
