@@ -38,7 +38,10 @@ What :meth:`Fetcher.get` guarantees:
   them with :meth:`Fetcher.remember` once it has processed the body (so that a run that
   fails after fetching a feed does not make the next run skip it as unchanged).
 - Every failure is a ``FetchError(url, reason)`` with a one-line reason, ``url`` being the
-  URL asked for; statuses other than 2xx and 304 are failures (``HTTP 404 Not Found``).
+  URL asked for; statuses other than 2xx and 304 are failures (``HTTP 404 Not Found``),
+  with the status in ``FetchError.status`` (a watch tells a page gone from a broken site).
+- ``Response.redirects`` lists the redirects followed, ``(status, URL)`` each (a watch
+  tells a permanent move from a temporary one).
 
 Proxies are not used (urllib3 does not read the proxy environment variables, and library
 code does not read the environment).
