@@ -59,7 +59,7 @@ def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # n
          workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> Archive:
     """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir)."""
     if path is None:
-        from newsarchive.config import load_config, resolve_store
+        from newsarchive.config import load_config, resolve_store  # only without a path
 
         path = resolve_store(None, load_config(None))
     return Archive(path, wait=wait, workers=workers, clock=clock)

@@ -25,6 +25,7 @@ from newsarchive.cli.context import (
     words_delta,
 )
 from newsarchive.cli.errors import error_line, message_of
+from newsarchive.errors import IntegrityError
 from newsarchive.model import KINDS
 from newsarchive.text.canonical import visible
 
@@ -200,7 +201,6 @@ def _output(dest: str | None, *, terminal_ok: bool) -> Iterator[IO[bytes]]:
 
 
 def _export_jsonl(state: State, out: IO[bytes], filters: dict[str, Any]) -> int:
-    from newsarchive.errors import IntegrityError
 
     archive = state.archive
     failed = 0

@@ -43,7 +43,7 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
     newsarchive snapshot https://example.org/rss.xml --source example
     */10 * * * *  newsarchive snapshot -q       # crontab: the feeds of the config file
     """
-    from newsarchive.web.snapshot import FeedSpec
+    from newsarchive.web.snapshot import FeedSpec  # the web client: start-up time
 
     config = state.config
     if feeds:

@@ -12,9 +12,9 @@ from newsarchive.cli.commands import command
 from newsarchive.cli.context import State, emit_json, json_option, pass_state, style, words_delta
 from newsarchive.cli.errors import error_line, message_of
 from newsarchive.cli.progress import Progress
+from newsarchive.errors import InputError, NewsArchiveError
 
 if TYPE_CHECKING:
-    from newsarchive.errors import InputError, NewsArchiveError
     from newsarchive.ingest.warc import WarcCounts
     from newsarchive.model import AddResult, Draft
 
@@ -54,8 +54,6 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
            show: frozenset[str] = frozenset({"added", "revised", "unchanged"}),
            progress: Progress | None = None) -> int:
     """Print one line a result and errors on stderr; returns the number of failures."""
-    from newsarchive.errors import NewsArchiveError
-
     failed = 0
     for r in results:
         if progress:
@@ -140,7 +138,7 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
     """
     if not inputs:
         raise click.UsageError("give files, directories, URLs or - (stdin) to add")
-    from newsarchive.errors import InputError
+    # the input readers (trafilatura, lxml) load when there is something to add: start-up time
     from newsarchive.ingest.inputs import count_inputs, read_inputs
     from newsarchive.ingest.prepare import apply_overrides
 
@@ -186,8 +184,7 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
     newsarchive --store ./copy import all.jsonl
     newsarchive import crawl.warc.gz archive.wacz
     """
-    from newsarchive.errors import NewsArchiveError
-    from newsarchive.ingest.inputs import read_inputs
+    from newsarchive.ingest.inputs import read_inputs  # the input readers: start-up time
     from newsarchive.ingest.warc import WarcCounts, is_warc_name
 
     warcs = [f for f in files if is_warc_name(f)]

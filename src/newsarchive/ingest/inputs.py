@@ -194,7 +194,7 @@ def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(origin, "looks like a binary file, not text (it contains NUL bytes)")
     if fmt == "html" or (fmt == "auto" and looks_like_html(data)):
-        from newsarchive.ingest.html import html_to_draft
+        from newsarchive.ingest.html import html_to_draft  # trafilatura: start-up time
 
         draft = html_to_draft(data, origin=origin)
         draft.name_hint = draft.name_hint or name_hint
