@@ -31,9 +31,11 @@ from newsarchive.model import (
     StoreStats,
 )
 from newsarchive.ops import listing
+from newsarchive.store.records import EVENTS
 from newsarchive.store.repository import Store
-from newsarchive.text.dates import Period, parse_period, utc_now
+from newsarchive.text.dates import Period, parse_period, parse_timestamp, utc_now
 from newsarchive.text.names import normalize_source
+from newsarchive.text.urls import canonical_url
 from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
@@ -349,9 +351,7 @@ class Archive:
         """Record what a watch saw of an article's URL (``removed``, ``restored`` or
         ``redirected``) as a capture showing its latest text unchanged, at ``captured_at``
         (default: the clock's now); see :mod:`newsarchive.ops.events`."""
-        from newsarchive.store.records import EVENTS
-        from newsarchive.text.dates import parse_timestamp
-        from newsarchive.web.watchlist import timestamp
+        from newsarchive.web.watchlist import timestamp  # the watch code: start-up time
 
         _require(str, ref=ref, event=event)
         if event not in EVENTS:
@@ -363,7 +363,7 @@ class Archive:
     def watch_list(self, *, watch: WatchConfig | None = None) -> list[WatchEntry]:
         """The watched articles with their next due time under ``watch``, the next due
         first, then those the schedule is done with, then those stopped."""
-        from newsarchive.web.watchlist import list_watched
+        from newsarchive.web.watchlist import list_watched  # start-up time
 
         return list_watched(self.store.catalog(), self.clock(), watch)
 
@@ -371,8 +371,7 @@ class Archive:
                   allow_private_networks: bool = False) -> WatchEntry:
         """Watch an article: ``target`` is an archived article's ID (or reference), or a
         URL (one not archived yet is fetched and added first, as ``add URL`` does)."""
-        from newsarchive.text.urls import canonical_url
-        from newsarchive.web.watchlist import timestamp, watch_article
+        from newsarchive.web.watchlist import timestamp, watch_article  # start-up time
 
         _require(str, target=target)
         article: str | None = None
@@ -403,14 +402,14 @@ class Archive:
                       watch: WatchConfig | None = None) -> None:
         """Watch the article of a page fetched from ``url`` and archived (``add URL``), or
         count it as a check of the article when it is watched already."""
-        from newsarchive.web.watchlist import note_fetch
+        from newsarchive.web.watchlist import note_fetch  # start-up time
 
         note_fetch(self.store.catalog(write=True), result, url, self.clock(), watch)
 
     def watch_stop(self, ref: str, *, watch: WatchConfig | None = None) -> WatchEntry:
         """Stop watching an article (its ID or a reference); InputError when it is not
         watched. ``watch_add`` watches it again."""
-        from newsarchive.web.watchlist import stop_watching
+        from newsarchive.web.watchlist import stop_watching  # start-up time
 
         _require(str, ref=ref)
         article = self.get(ref).id

@@ -13,10 +13,10 @@ from newsarchive.cli.context import State, emit_json, json_option, pass_state, s
 from newsarchive.cli.errors import error_line, message_of
 from newsarchive.cli.progress import Progress
 from newsarchive.errors import InputError, NewsArchiveError
+from newsarchive.model import AddResult, Draft
 
 if TYPE_CHECKING:
     from newsarchive.ingest.warc import WarcCounts
-    from newsarchive.model import AddResult, Draft
 
 
 @command("init")
@@ -85,8 +85,6 @@ def _fetch_page(state: State, fetched: set[str] | None = None) -> Callable[[str]
 def _watching(state: State, results: Iterable[AddResult | NewsArchiveError],
               fetched: set[str]) -> Iterator[AddResult | NewsArchiveError]:
     """The results, each article added from a URL watched once its result is committed."""
-    from newsarchive.model import AddResult
-
     for r in results:
         if isinstance(r, AddResult) and r.origin in fetched:
             state.archive.watch_fetched(r, r.origin, watch=state.config.watch)
