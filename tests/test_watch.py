@@ -555,3 +555,36 @@ def test_snapshot_sends_the_feeds_and_the_revisits_in_one_message(
     message = json.loads(body)
     assert message["title"] == "newsarchive: 2 changes"
     assert "Old story" in message["message"] and "Fresh story" in message["message"]
+
+
+def test_a_revisit_applies_the_noise_rules(http_server: TestServer, store: Path) -> None:
+    """A revisited page that differs only by an "Updated N minutes ago" line and a
+    config-dropped box confirms its revision; a changed figure is a revision."""
+    from newsarchive.config import NoiseConfig
+
+    def served(minutes: int, paras: list[str], box: str) -> None:
+        body = page("Flood in Lyon", [f"Updated {minutes} minutes ago", *paras])
+        body = body.replace(b"</article>", f'<div class="promo"><p>{box}</p></div></article>'
+                            .encode())
+        http_server.routes["/news/flood"] = Route(body=body)
+
+    clock = Clock()
+    served(3, PARAS, "Subscribe to our weekend edition and save money this month")
+    url = http_server.url("/news/flood")
+    rules = [NoiseConfig(drop=(".promo",))]
+    with Archive(store, clock=clock, noise=rules) as archive:
+        archive.watch_add(url, allow_private_networks=True)
+        (article,) = [e.id for e in archive.watch_list()]
+        served(8, PARAS, "Read our newsletter every morning for the latest local stories")
+        clock.advance(days=1)
+        rep = archive.watch_run(everything=True, **WEB)
+        assert rep.checked == 1 and rep.revised == 0, rep
+        assert len(archive.log(article)) == 1
+        served(9, edited(PARAS), "Read our newsletter every morning for the latest stories")
+        clock.advance(days=1)
+        rep = archive.watch_run(everything=True, **WEB)
+        assert rep.revised == 1, rep
+        revs = archive.log(article)
+        assert len(revs) == 2 and "substantive" in revs[0].kind
+        assert "newsletter" not in archive.show(article) and "Subscribe" not in \
+            archive.show(f"{article}@1")
