@@ -29,17 +29,22 @@ from newsarchive.model import (
     StoreStats,
 )
 from newsarchive.ops import listing
+from newsarchive.store.records import EVENTS
 from newsarchive.store.repository import Store
-from newsarchive.text.dates import Period, parse_period, utc_now
+from newsarchive.text.dates import Period, parse_period, parse_timestamp, utc_now
 from newsarchive.text.names import normalize_source
+from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
-    from newsarchive.config import NoiseConfig
+    from newsarchive.config import NoiseConfig, WatchConfig
     from newsarchive.indexing.indexer import Indexer
     from newsarchive.ingest.noise import RuleBook
     from newsarchive.diff.compare import Diff
     from newsarchive.search.hits import Hit
+    from newsarchive.web.fetch import Fetcher
     from newsarchive.web.snapshot import FeedReport, FeedSpec
+    from newsarchive.web.watch import WatchReport
+    from newsarchive.web.watchlist import WatchEntry
 
     from newsarchive.ingest.warc import WarcCounts
     from newsarchive.ops.parquet_export import ParquetExport
@@ -100,6 +105,7 @@ class Archive:
         self._indexer: Indexer | None = None
         self.store.upgrade = self._upgrade
         self.clock = clock or utc_now
+        self._fetchers: dict[tuple[bool, float], Fetcher] = {}
 
     def _upgrade(self) -> None:
         """Bring a store written by an older newsarchive up to date: a reindex (which
@@ -134,7 +140,21 @@ class Archive:
         return self.store.root
 
     def close(self) -> None:
+        for fetcher in self._fetchers.values():
+            fetcher.close()
+        self._fetchers.clear()
         self.store.close()
+
+    def _fetcher(self, allow_private_networks: bool, host_delay: float) -> Fetcher:
+        """The web client of this archive: one for its lifetime (per setting), so that the
+        politeness delay of a host holds across ``snapshot`` and ``watch_run``."""
+        key = (allow_private_networks, host_delay)
+        if key not in self._fetchers:
+            from newsarchive.web.fetch import make_fetcher  # the web client: start-up time
+
+            self._fetchers[key] = make_fetcher(allow_private_networks=allow_private_networks,
+                                               host_delay=host_delay)
+        return self._fetchers[key]
 
     def __enter__(self) -> Archive:
         return self
@@ -315,22 +335,25 @@ class Archive:
     def snapshot(self, feeds: str | FeedSpec | Sequence[str | FeedSpec], *, no_fetch: bool = False,
                  force: bool = False, allow_private_networks: bool = False,
                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 watch: WatchConfig | None = None, host_delay: float = 1.0,
                  ) -> list[FeedReport]:
         """Archive every article of RSS/Atom/JSON feeds (URLs or files); a report a feed.
 
         See :mod:`newsarchive.web.snapshot`. Failures of a feed or an entry are in its
-        report; only store errors (locked past the wait, disk full) are raised.
+        report; only store errors (locked past the wait, disk full) are raised. Every
+        article fetched is watched (``watch``: the schedule; see :meth:`watch_run`, which
+        ``newsarchive snapshot`` calls next). ``host_delay``: seconds between two requests
+        to one host.
         """
-        from newsarchive.web.fetch import make_fetcher  # the web client: start-up time
-        from newsarchive.web.snapshot import FeedSpec, run_snapshot  # the web: start-up time
+        from newsarchive.web.snapshot import FeedSpec, run_snapshot  # start-up time
 
         if isinstance(feeds, (str, FeedSpec)):  # one feed, not a sequence of characters
             feeds = [feeds]
         specs = [f if isinstance(f, FeedSpec) else FeedSpec(url=f) for f in feeds]
-        with make_fetcher(allow_private_networks=allow_private_networks) as fetcher:
-            return run_snapshot(self.store, self.add_drafts, specs, fetcher=fetcher,
-                                no_fetch=no_fetch, on_event=on_event, force=force,
-                                noise=self.noise)
+        return run_snapshot(self.store, self.add_drafts, specs,
+                            fetcher=self._fetcher(allow_private_networks, host_delay),
+                            no_fetch=no_fetch, on_event=on_event, force=force,
+                            clock=self.clock, watch=watch, noise=self.noise)
 
     def suspect_warnings(self, sources: Iterable[str], *,
                          period: dt.timedelta = dt.timedelta(days=1)) -> list[str]:
@@ -339,6 +362,115 @@ class Archive:
         from newsarchive.ops.health import suspect_warnings  # snapshot only: start-up time
 
         return suspect_warnings(self.store, sources, since=self.clock() - period)
+
+    # -- watching (docs/cron.md) ------------------------------------------------------------
+    def watch_run(self, *, everything: bool = False, max_fetches: int | None = None,
+                  watch: WatchConfig | None = None, allow_private_networks: bool = False,
+                  host_delay: float = 1.0,
+                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                  ) -> WatchReport:
+        """Revisit the watched articles that are due under the schedule ``watch`` (every
+        one with ``everything``), most overdue first, within ``max_fetches`` and the time
+        budget; see :mod:`newsarchive.web.watch`. A 404/410 twice in a row is a ``removed``
+        revision, a page back after it ``restored``."""
+        if max_fetches is not None:
+            _require(int, max_fetches=max_fetches)
+            if max_fetches < 1:
+                raise UsageError("max_fetches must be at least 1")
+        from newsarchive.web.watch import run_watch  # the web client: start-up time
+
+        return run_watch(self.store, self.add_drafts, self._mark,
+                         fetcher=self._fetcher(allow_private_networks, host_delay),
+                         clock=self.clock, config=watch, max_fetches=max_fetches,
+                         everything=everything, on_event=on_event, noise=self.noise)
+
+    def _mark(self, article: str, event: str, detail: str | None,
+              captured_at: str) -> AddResult:
+        from newsarchive.ops.events import record_event  # writes only: start-up time
+
+        return record_event(self.store, self.indexer, article, event,  # type: ignore[arg-type]
+                            detail, captured_at)
+
+    def record_event(self, ref: str, event: str, *, detail: str | None = None,
+                     captured_at: str | None = None) -> AddResult:
+        """Record what a watch saw of an article's URL (``removed``, ``restored`` or
+        ``redirected``) as a capture showing its latest text unchanged, at ``captured_at``
+        (default: the clock's now); see :mod:`newsarchive.ops.events`."""
+        from newsarchive.web.watchlist import timestamp  # the watch code: start-up time
+
+        _require(str, ref=ref, event=event)
+        if event not in EVENTS:
+            raise UsageError(f"unknown event {event!r} ({', '.join(EVENTS)})")
+        when = (parse_timestamp(captured_at, "captured_at") if captured_at is not None
+                else timestamp(self.clock()))
+        return self._mark(self.get(ref).id, event, detail, when)
+
+    def watch_list(self, *, watch: WatchConfig | None = None) -> list[WatchEntry]:
+        """The watched articles with their next due time under ``watch``, the next due
+        first, then those the schedule is done with, then those stopped."""
+        from newsarchive.web.watchlist import list_watched  # start-up time
+
+        return list_watched(self.store.catalog(), self.clock(), watch)
+
+    def watch_add(self, target: str, *, watch: WatchConfig | None = None,
+                  allow_private_networks: bool = False) -> WatchEntry:
+        """Watch an article: ``target`` is an archived article's ID (or reference), or a
+        URL (one not archived yet is fetched and added first, as ``add URL`` does)."""
+        from newsarchive.web.watchlist import timestamp, watch_article  # start-up time
+
+        _require(str, target=target)
+        article: str | None = None
+        url: str | None = None
+        if target.lower().startswith(("http://", "https://")):
+            try:
+                article = self.store.catalog().url_article(canonical_url(target)) \
+                    if self.store.exists() else None
+            except ValueError:
+                raise UsageError(f"{target}: not a URL that can be fetched") from None
+            url = target
+            if article is None:
+                draft = self.fetch(target, allow_private_networks=allow_private_networks)
+                draft.captured_at = draft.captured_at or timestamp(self.clock())
+                (result,) = self.add_drafts([draft])
+                if isinstance(result, NewsArchiveError):
+                    raise result
+                self.watch_fetched(result, target, watch=watch)
+                article = result.revision.id
+        else:
+            rev = self.get(target)
+            article, url = rev.id, rev.url
+            if not url or not url.lower().startswith(("http://", "https://")):
+                raise UsageError(f"{article} has no http(s) URL to watch")
+        return watch_article(self.store.catalog(write=True), article, url, self.clock(), watch)
+
+    def watch_fetched(self, result: AddResult, url: str, *,
+                      watch: WatchConfig | None = None) -> None:
+        """Watch the article of a page fetched from ``url`` and archived (``add URL``), or
+        count it as a check of the article when it is watched already."""
+        from newsarchive.web.watchlist import note_fetch  # start-up time
+
+        note_fetch(self.store.catalog(write=True), result, url, self.clock(), watch)
+
+    def watch_stop(self, ref: str, *, watch: WatchConfig | None = None) -> WatchEntry:
+        """Stop watching an article (its ID or a reference); InputError when it is not
+        watched. ``watch_add`` watches it again."""
+        from newsarchive.web.watchlist import stop_watching  # start-up time
+
+        _require(str, ref=ref)
+        article = self.get(ref).id
+        entry = stop_watching(self.store.catalog(write=True), article, self.clock(), watch)
+        if entry is None:
+            raise InputError(article, "is not watched")
+        return entry
+
+    def notify(self, urls: Sequence[str], revisions: Iterable[Revision], *,
+               kinds: Sequence[str] | None = None, timeout: float = 10.0) -> list[str]:
+        """Send the revisions of a run whose kinds are wanted to Apprise URLs, one message
+        each; returns warnings (never raises for a delivery problem, returns within about
+        ``timeout`` seconds). See :mod:`newsarchive.web.notify`."""
+        from newsarchive.web.notify import send_changes  # start-up time
+
+        return send_changes(list(urls), revisions, kinds=kinds, timeout=timeout)
 
     def fetch(self, url: str, *, allow_private_networks: bool = False) -> Draft:
         """Fetch a page the user named and extract its article, as ``add URL`` does

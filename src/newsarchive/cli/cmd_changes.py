@@ -65,7 +65,7 @@ def changes(state: State, sources: tuple[str, ...], since: str | None, until: st
     else:
         for c in found:
             rev = c.revision
-            kinds_s = ",".join(rev.kind) or "change"
+            kinds_s = ",".join(rev.kind) or rev.event or "change"
             flip = " (flip-flop)" if rev.flipflop else ""
             click.echo(f"{style(state, rev.ref, fg='cyan')}  {rev.captured_at}  {kinds_s}{flip}  "
                        f"+{rev.words_added} -{rev.words_removed} words")

@@ -88,7 +88,8 @@ def log(state: State, ref: str, as_json: bool) -> None:
             notes.append("flip-flop")
         if r.damaged:
             notes.append(style(state, "DAMAGED: text lost", fg="red"))
-        kinds = ",".join(r.kind) if r.kind else ("first" if r.number == 1 else "")
+        kinds = ",".join(r.kind) if r.kind else (
+            "first" if r.number == 1 else r.event or "")  # an event of no kind: redirected
         delta = words_delta(r.words_added, r.words_removed) if r.number > 1 else f"{r.words} words"
         extra = f"  ({'; '.join(notes)})" if notes else ""
         click.echo(f"@{r.number:<3} {r.captured_at}  {style(state, r.hash[:7], fg='yellow')}  "

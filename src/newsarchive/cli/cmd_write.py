@@ -13,10 +13,10 @@ from newsarchive.cli.context import State, emit_json, json_option, pass_state, s
 from newsarchive.cli.errors import error_line, message_of
 from newsarchive.cli.progress import Progress
 from newsarchive.errors import InputError, NewsArchiveError
+from newsarchive.model import AddResult, Draft
 
 if TYPE_CHECKING:
     from newsarchive.ingest.warc import WarcCounts
-    from newsarchive.model import AddResult, Draft
 
 
 @command("init")
@@ -70,12 +70,25 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
     return failed
 
 
-def _fetch_page(state: State) -> Callable[[str], Draft]:
+def _fetch_page(state: State, fetched: set[str] | None = None) -> Callable[[str], Draft]:
+    """``add URL``'s fetch; the origins of the pages fetched go into ``fetched``."""
     def fetch(url: str) -> Draft:
-        return state.archive.fetch(url,
-                                   allow_private_networks=state.config.allow_private_networks)
+        draft = state.archive.fetch(url,
+                                    allow_private_networks=state.config.allow_private_networks)
+        if fetched is not None:
+            fetched.add(draft.origin)
+        return draft
 
     return fetch
+
+
+def _watching(state: State, results: Iterable[AddResult | NewsArchiveError],
+              fetched: set[str]) -> Iterator[AddResult | NewsArchiveError]:
+    """The results, each article added from a URL watched once its result is committed."""
+    for r in results:
+        if isinstance(r, AddResult) and r.origin in fetched:
+            state.archive.watch_fetched(r, r.origin, watch=state.config.watch)
+        yield r
 
 
 @command("add")
@@ -130,9 +143,11 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
     overrides = dict(id=article_id, source=source, date=date, title=title, url=url, slug=slug,
                      author=author, captured_at=captured_at)
 
+    fetched: set[str] = set()
+
     def drafts() -> Iterator[Draft | InputError]:
         for d in read_inputs(list(inputs), fmt=fmt, stdin=sys.stdin.buffer,
-                             fetch=_fetch_page(state), noise=state.archive.noise):
+                             fetch=_fetch_page(state, fetched), noise=state.archive.noise):
             yield d if isinstance(d, InputError) else apply_overrides(d, **overrides)
 
     show = frozenset({"added", "revised", "inserted"} if quiet
@@ -140,7 +155,8 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
     progress = None
     if sys.stderr.isatty() and not as_json:
         progress = Progress(count_inputs(list(inputs), fmt=fmt))
-    results = state.archive.add_stream(drafts(), on_progress=progress.tick if progress else None)
+    results = _watching(state, state.archive.add_stream(
+        drafts(), on_progress=progress.tick if progress else None), fetched)
     failed = report(state, results, as_json=as_json, show=show, progress=progress)
     if failed:
         sys.exit(1)

@@ -1,11 +1,15 @@
 """The SQLite catalog: articles, revisions and the search indexes, derived from the objects.
 
 The revision tables and the search indexes are rebuilt from the objects by ``reindex``.
-The one exception is the ``validators`` table: conditional-GET validators and the last
-body of each feed, a cache that only saves requests (losing it costs one unconditional
-fetch of each feed and page, never an article). The database runs in WAL mode with
-``synchronous=FULL`` so that a committed revision survives power loss, and readers never
-block the single writer (writers are serialised by the store lock, not by SQLite).
+Two tables are kept as they are instead: ``validators``, conditional-GET validators and
+the last body of each feed, a cache that only saves requests (losing it costs one
+unconditional fetch of each feed and page, never an article); and ``watch``, the state of
+the revisit schedule (see :mod:`newsarchive.web.watch`), which ``reindex`` keeps and, when
+the catalog lost it, rebuilds from the captures (:meth:`Catalog.seed_watch`).
+
+The database runs in WAL mode with ``synchronous=FULL`` so that a committed revision
+survives power loss, and readers never block the single writer (writers are serialised
+by the store lock, not by SQLite).
 
 Search: each distinct paragraph and title is one row of a contentless FTS5 table, with a
 map to the revisions that hold it (:mod:`newsarchive.store.search_index`); snippets are
@@ -116,7 +120,21 @@ CREATE TABLE IF NOT EXISTS urls (canonical TEXT PRIMARY KEY, article TEXT NOT NU
 CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, body BLOB
 );
+CREATE TABLE IF NOT EXISTS watch (
+    article TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_checked TEXT,
+    last_changed TEXT,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0,
+    next_due TEXT,
+    stopped INTEGER NOT NULL DEFAULT 0,
+    note TEXT
+);
 """
+WATCH_COLUMNS = ("article, url, first_seen, last_checked, last_changed, unchanged, missing, "
+                 "next_due, stopped, note")
 
 #: Derived tables, dropped by ``reindex`` (those of older schemas too), and the FTS5 ones.
 DERIVED_TABLES = ("edits_fts", "edits", *search_index.TABLES, "counters", "revisions",
@@ -351,8 +369,8 @@ class Catalog:
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def drop_derived(self) -> None:
-        """Empty every derived table (inside the caller's transaction), keeping validators;
-        the catalog then has the current schema."""
+        """Empty every derived table (inside the caller's transaction), keeping the
+        validators and the watch list; the catalog then has the current schema."""
         for table in DERIVED_TABLES:
             self.conn.execute(f"DROP TABLE IF EXISTS {table}")
         self.conn.execute("DELETE FROM meta WHERE key IN ('journal_seq', 'journal_head')")
@@ -558,6 +576,44 @@ class Catalog:
             GROUP BY r.rid
             ORDER BY score, r.captured_at DESC LIMIT ?"""
         return self.conn.execute(sql, [match, side, *args, limit]).fetchall()
+
+    # -- the watch list (kept by reindex, like the validators) ---------------------------------
+    def watch_rows(self) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            f"SELECT {WATCH_COLUMNS} FROM watch ORDER BY article").fetchall()
+
+    def watch_row(self, article_id: str) -> sqlite3.Row | None:
+        return self._one(f"SELECT {WATCH_COLUMNS} FROM watch WHERE article = ?", (article_id,))
+
+    def put_watch(self, values: dict[str, Any]) -> None:
+        """Insert or replace a watch row (``values`` names every column)."""
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.conn.execute(f"INSERT OR REPLACE INTO watch ({cols}) VALUES ({marks})",
+                          tuple(values.values()))
+        self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('watch', 'kept')")
+
+    def delete_watch(self, article_id: str) -> None:
+        self.conn.execute("DELETE FROM watch WHERE article = ?", (article_id,))
+
+    def seed_watch(self) -> int:
+        """Rebuild a lost watch list from the captures (``reindex``): every article captured
+        from an HTML page with an http(s) URL is watched, first seen at its first capture,
+        last changed at its latest revision, last checked at its latest capture. Done once:
+        a catalog that kept its list (the ``watch`` meta key) is left as it is. Returns the
+        rows added."""
+        if self._one("SELECT 1 FROM meta WHERE key = 'watch'", ()) is not None:
+            return 0
+        cur = self.conn.execute(
+            """INSERT OR IGNORE INTO watch (article, url, first_seen, last_checked,
+                   last_changed, unchanged, missing, stopped)
+               SELECT a.id, a.url, a.first_captured, a.last_captured, h.captured_at, 0, 0, 0
+               FROM articles a JOIN revisions h ON h.rid = a.head
+               WHERE (a.url LIKE 'http://%' OR a.url LIKE 'https://%')
+                 AND EXISTS (SELECT 1 FROM captures c WHERE c.article = a.id
+                             AND c.original_type = 'text/html')""")
+        self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('watch', 'kept')")
+        return max(cur.rowcount, 0)
 
     # -- conditional GET validators (fetch.Validators protocol) ------------------------------
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:
