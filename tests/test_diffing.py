@@ -414,3 +414,26 @@ def test_emoji_sequences_change_whole() -> None:
                    "Hi 👨‍👩‍👧 and 👍🏻 and 🏳️‍⚧️ and 🇬🇧.\n")
     assert d.to_text() == ("Hi [-👨‍👩‍👧‍👦-]{+👨‍👩‍👧+} and [-👍🏽-]{+👍🏻+} and "
                            "[-🏳️‍🌈-]{+🏳️‍⚧️+} and [-🇺🇸-]{+🇬🇧+}.\n")
+
+
+def test_the_optional_engine_is_looked_for_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python does not remember a failed import: trying ``fast_diff_match_patch`` on every
+    diff searched sys.path each time (half of ``changes --limit 20``)."""
+    import sys
+
+    looked: list[str] = []
+
+    class Finder:
+        def find_spec(self, name: str, *args: object) -> None:
+            if name == "fast_diff_match_patch":
+                looked.append(name)
+            return None
+
+    monkeypatch.setattr(sys, "meta_path", [Finder(), *sys.meta_path])
+    getattr(diffengine._fast_dmp, "cache_clear", lambda: None)()
+    try:
+        for i in range(5):
+            diffengine.run_dmp(f"one two three {i}", f"one two four {i}", 0, None)
+    finally:
+        getattr(diffengine._fast_dmp, "cache_clear", lambda: None)()
+    assert len(looked) <= 1
