@@ -15,6 +15,8 @@ POINTS = (
     "object-temp-written",   # temp file written, not yet fsynced
     "object-fsynced",        # temp file fsynced, not yet renamed
     "object-renamed",        # renamed into place, directory not yet fsynced
+    "midx-written",          # a multi-pack index's temp file fsynced, not yet renamed
+    "midx-renamed",          # the multi-pack index renamed into place, directory not fsynced
     "record-written",        # a revision record object is in place
     "before-commit",         # every object durable, catalog transaction not committed
     "after-commit",          # catalog committed, result not yet reported

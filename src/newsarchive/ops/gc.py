@@ -102,7 +102,8 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
             force: bool = False) -> int:
     """Rewrite every referenced object into one pack; returns the objects packed (0: none).
     Without ``force``, a store already in one pack of exactly the referenced objects is
-    left as it is."""
+    left as it is. A crash leaves the old packs (the new one, if finished, is read
+    through its own index until the multi-pack index is written): nothing is lost."""
     objects = store.objects
     old_packs = objects.packs(refresh=True)
     loose = [oid for oid in objects.loose() if oid in referenced]
@@ -141,14 +142,10 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
         raise
     finally:
         revisions.close()  # not left to the garbage collector, after the catalog is closed
-    for reader in old_packs:
-        if reader.path != new:
-            reader.close()
-            for path in (reader.idx_path, reader.path):  # index first: a pack without
-                path.unlink(missing_ok=True)             # an index is ignored
+    # the multi-pack index is written without the old packs, then they are deleted
+    objects.retire_packs([r for r in old_packs if r.path != new])
     for oid in loose:
         objects.remove(oid)
-    objects.packs(refresh=True)
     return writer.written
 
 

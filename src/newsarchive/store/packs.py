@@ -46,7 +46,7 @@ IDX_RECORD = struct.Struct(">32sQIB3x")
 KIND_CODES = {"blob": 0, "record": 1}
 KIND_NAMES = {v: k for k, v in KIND_CODES.items()}
 MAX_DEPTH = 16
-DICT_AFTER = 64  # lookups in one reader before it builds a dict of its ids
+READ_CHUNK = 1 << 20  # bytes read at once by a sequential scan of a pack
 PAYLOAD_CACHE = 512  # recent blobs kept as delta bases (memory stays bounded on repacks)
 ZERO = bytes(32)
 
@@ -77,8 +77,6 @@ class PackReader:
             raise PackFormatError(f"{self.idx_path}: index checksum mismatch")
         self._idx = idx
         self.count = count
-        self._lookups = 0
-        self._positions: dict[bytes, int] | None = None
         # entries are read with pread, not through a map: pages of a map count in the
         # process's RSS, which then grew with the store on an export or check
         self._fd: int | None = os.open(pack_path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
@@ -98,14 +96,8 @@ class PackReader:
         return key, offset, length, depth
 
     def find(self, oid: bytes) -> tuple[int, int, int] | None:
-        """(offset, length, depth) of an object: by binary search over the index, or
-        once a reader has been asked often (a bulk write), through a dict of its ids."""
-        if self._positions is not None:
-            i = self._positions.get(oid)
-            return None if i is None else self._record(i)[1:]
-        self._lookups += 1
-        if self._lookups > DICT_AFTER:
-            self._positions = {self._record(i)[0]: i for i in range(self.count)}
+        """(offset, length, depth) of an object, by binary search over the index (a
+        store's lookups go through the multi-pack index first: store/midx.py)."""
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2
@@ -119,6 +111,50 @@ class PackReader:
             if key == oid:
                 return offset, length, depth
         return None
+
+    def size(self) -> int:
+        """The pack file's size in bytes."""
+        assert self._fd is not None
+        return os.fstat(self._fd).st_size
+
+    def records_from(self, start: int) -> Iterator[tuple[bytes, int, int, int]]:
+        """The index's records (id, offset, length, depth) of entries at ``start`` or
+        after, in offset order (a scan's tail after a damaged head)."""
+        found = [r for r in map(self._record, range(self.count)) if r[1] >= start]
+        found.sort(key=lambda r: r[1])
+        yield from found
+
+    def checksum(self) -> bytes:
+        """The index's SHA-256 trailer (as written; ``verify`` checks it)."""
+        return bytes(self._idx[-32:])
+
+    def records(self) -> memoryview:
+        """The index's sorted 48-byte records."""
+        return memoryview(self._idx)[12:12 + self.count * IDX_RECORD.size]
+
+    def heads(self) -> Iterator[tuple[int, str, int, bytes, bytes, bytes]]:
+        """Every entry in offset order, read sequentially from the pack (one read of
+        each entry): (offset, kind, encoding, id, base, data). Stops at the first
+        malformed head; :meth:`find` tells whether the index lists an entry."""
+        assert self._fd is not None
+        size = os.fstat(self._fd).st_size
+        offset = len(PACK_MAGIC)
+        chunk = b""
+        at = offset  # file offset of chunk[0]
+        while offset + ENTRY.size <= size:
+            if offset + ENTRY.size > at + len(chunk):
+                chunk = self.read_at(offset, max(READ_CHUNK, ENTRY.size))
+                at = offset
+            kind, enc, _depth, _r, oid, base, n = ENTRY.unpack_from(chunk, offset - at)
+            end = offset + ENTRY.size + n
+            if kind not in KIND_NAMES or end > size:
+                return
+            if end > at + len(chunk):
+                chunk = self.read_at(offset, max(READ_CHUNK, end - offset))
+                at = offset
+            start = offset + ENTRY.size - at
+            yield offset, KIND_NAMES[kind], enc, oid, base, chunk[start:start + n]
+            offset = end
 
     def entry(self, offset: int, length: int) -> tuple[str, int, bytes, bytes, bytes]:
         """(kind, encoding, oid, base, data) of the entry at ``offset``."""
@@ -181,13 +217,18 @@ def deflate_delta(payload: bytes, base_payload: bytes) -> bytes:
     return c.compress(payload) + c.flush()
 
 
-def write_index(pack: Path, entries: dict[bytes, tuple[int, int, int]], *,
+def write_index(pack: Path, entries: dict[bytes, tuple[int, int, int]] | bytearray, *,
                 durable: bool = True) -> None:
-    """Write ``pack``'s index (temp file, fsync, rename): id -> (offset, length, depth)."""
-    body = bytearray(IDX_MAGIC + struct.pack(">I", len(entries)))
-    for key in sorted(entries):
-        offset, length, depth = entries[key]
-        body += IDX_RECORD.pack(key, offset, length, depth)
+    """Write ``pack``'s index (temp file, fsync, rename): id -> (offset, length, depth),
+    or those as 48-byte index records in any order (each id once)."""
+    if isinstance(entries, bytearray):
+        size = IDX_RECORD.size
+        records = sorted(bytes(entries[i:i + size]) for i in range(0, len(entries), size))
+    else:
+        records = [IDX_RECORD.pack(key, *entries[key]) for key in sorted(entries)]
+    body = bytearray(IDX_MAGIC + struct.pack(">I", len(records)))
+    body += b"".join(records)
+    del records
     body += hashlib.sha256(body).digest()
     tmp_idx = pack.with_name(f".tmp-{pack.stem}.idx")
     with open(tmp_idx, "wb") as f:
@@ -242,7 +283,8 @@ class PackWriter:
 
     def __init__(self, pack_dir: Path, *, exists: Callable[[str], bool],
                  load_base: Callable[[str], tuple[bytes, int] | None],
-                 durable: bool = True) -> None:
+                 durable: bool = True,
+                 on_finish: Callable[[Path], None] | None = None) -> None:
         pack_dir.mkdir(parents=True, exist_ok=True)
         if pack_dir.is_symlink():
             raise OSError(f"refusing to write packs through a symlink: {pack_dir}")
@@ -253,21 +295,25 @@ class PackWriter:
         self._f = os.fdopen(os.open(self.tmp, flags, 0o644), "wb")
         self._f.write(PACK_MAGIC)
         self._offset = len(PACK_MAGIC)
-        self._entries: dict[bytes, tuple[int, int, int]] = {}
+        # the ids written (for duplicates) and their index records, 48 bytes each: a
+        # repack of 480,000 objects held ~300 bytes an object in a dict of tuples
+        self._keys: set[bytes] = set()
+        self._records = bytearray()
         self._payloads: dict[str, tuple[bytes, int]] = {}
+        self._on_finish = on_finish
         self._exists = exists
         self._load_base = load_base
         self.durable = durable
         self.written = 0
 
     def __contains__(self, oid: str) -> bool:
-        return bytes.fromhex(oid) in self._entries
+        return bytes.fromhex(oid) in self._keys
 
     def put(self, kind: str, payload: bytes, base: str | None = None) -> str:
         """Add an object (no-op when stored already), as a delta against ``base`` if it pays."""
         oid = object_id(kind, payload)
         key = bytes.fromhex(oid)
-        if key in self._entries or self._exists(oid):
+        if key in self._keys or self._exists(oid):
             return oid
         delta = None
         if base is not None and base != oid:
@@ -285,7 +331,8 @@ class PackWriter:
         self._f.write(head)
         self._f.write(data)
         length = len(head) + len(data)
-        self._entries[key] = (self._offset, length, depth)
+        self._keys.add(key)
+        self._records += IDX_RECORD.pack(key, self._offset, length, depth)
         self._offset += length
         self._payloads[oid] = (payload, depth)  # a possible base for what comes next
         if len(self._payloads) > PAYLOAD_CACHE:
@@ -294,9 +341,10 @@ class PackWriter:
         return oid
 
     def finish(self) -> Path | None:
-        """Fsync the pack, write its index, rename both into place; None when empty."""
+        """Fsync the pack, write its index, rename both into place, then tell
+        ``on_finish`` (the store adds the pack to its multi-pack index); None when empty."""
         self._f.flush()
-        if not self._entries:
+        if not self._keys:
             self._f.close()
             os.unlink(self.tmp)
             return None
@@ -305,13 +353,17 @@ class PackWriter:
         self._f.close()
         pack = self.dir / f"{self.name}.pack"
         os.replace(self.tmp, pack)
-        write_index(pack, self._entries, durable=self.durable)
+        self._keys.clear()
+        write_index(pack, self._records, durable=self.durable)
+        self._records = bytearray()
         if self.durable:
             fd = os.open(self.dir, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if self._on_finish is not None:
+            self._on_finish(pack)
         return pack
 
     def abort(self) -> None:
