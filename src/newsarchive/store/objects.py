@@ -265,12 +265,15 @@ class ObjectStore:
             raise IntegrityError(oid, oid, f"undecodable ({err})", where) from err
         except OSError as err:
             raise StoreError(f"cannot read {where}: {err.strerror or err}") from err
-        payload = self._inflate(oid, kind, enc, base, data, where, depth_left)
+        payload = self._inflate(oid, kind, enc, base, data, where, depth_left, reader)
         return kind, payload, depth
 
     def _inflate(self, oid: str, kind: str, enc: int, base: bytes, data: bytes, where: str,
-                 depth_left: int, cache: _LRU | None = None) -> bytes:
-        """The verified payload of one pack entry (its delta base read as needed)."""
+                 depth_left: int, reader: PackReader, cache: _LRU | None = None) -> bytes:
+        """The verified payload of one entry of ``reader``'s pack (its delta base read
+        as needed: from the same pack first, so that a chain never mixes the copies of
+        packs that store deltas in opposite directions, as a repack's next to the adds'
+        it replaces: that made a cycle)."""
         try:
             base_payload = None
             if enc == 1:
@@ -278,6 +281,13 @@ class ObjectStore:
                     raise PackFormatError("delta chain too deep")
                 base_oid = base.hex()
                 base_payload = cache.get(base_oid) if cache is not None else None
+                inside = reader.find(base) if base_payload is None else None
+                if inside is not None:
+                    try:
+                        base_payload = self._read_packed(base_oid, reader, *inside,
+                                                         depth_left=depth_left - 1)[1]
+                    except IntegrityError:
+                        base_payload = None  # another copy, elsewhere, may be whole
                 if base_payload is None:
                     got = self._get_packed(base_oid, depth_left - 1)
                     if got is None:
@@ -391,6 +401,7 @@ class ObjectStore:
                 reader.close()
             for suffix in (".idx", ".pack"):
                 (self.pack_dir / f"{name}{suffix}").unlink(missing_ok=True)
+            faults.point("pack-retired")
         self._layout(refresh=True)
 
     def midx_problems(self) -> list[tuple[str, str, str, bool]]:
@@ -644,8 +655,10 @@ class ObjectStore:
                 if (found[0], found[1]) == (number, offset):
                     return True
                 listed = self._covered[found[0]] if found[0] < len(self._covered) else None
-                if listed is not None:
-                    return False  # yielded where it is listed
+                other = self._reader(listed) if listed is not None else None
+                there = other.find(key) if other is not None else None
+                if there is not None and there[0] == found[1]:
+                    return False  # yielded where it is listed (its pack's index agrees)
         own = reader.find(key)
         return own is not None and own[0] == offset
 
@@ -653,7 +666,7 @@ class ObjectStore:
                  reader: PackReader, offset: int, cache: _LRU) -> Scanned:
         try:
             payload = self._inflate(oid, kind, enc, base, data, f"{reader.path}@{offset}",
-                                    64, cache)
+                                    64, reader, cache)
         except (IntegrityError, StoreError) as err:
             return Scanned(oid, None, None, err)
         cache.put(oid, payload)
@@ -758,6 +771,7 @@ class ObjectStore:
         the packs indexed."""
         from newsarchive.store.packs import rebuild_index
 
+        every = packs is None
         if packs is None:
             packs = sorted(self.pack_dir.glob("pack-*.pack")) if self.pack_dir.is_dir() else []
         done = 0
@@ -779,7 +793,10 @@ class ObjectStore:
                 continue  # unreadable: check reports it
         self._layout(refresh=True)
         if os.access(self.root, os.W_OK):
-            self.update_midx()  # missing, stale or damaged: written again
+            if every:  # a repair: written anew, whatever it holds
+                self.rebuild_midx()
+            else:  # missing, stale or damaged: written again
+                self.update_midx()
         return done
 
     def disk_bytes(self) -> int:
