@@ -7,7 +7,10 @@ memory, bytes against git's pack, and zlib against zstd on the store's own texts
     python benchmarks/bench_packs.py --n 20000 --old-src DIR  # also the code in DIR/src
                                                               # (e.g. `git archive` of main)
 
-Run by hand, never in CI (timings belong here, not in tests). Everything goes under
+Run by hand, never in CI (timings belong here, not in tests). It measures the
+``newsarchive`` its interpreter imports: set ``PYTHONPATH`` to a copy of ``src/`` (``git
+archive HEAD src | tar -x -C DIR``) so that editing the work tree cannot change the code
+under measurement halfway. Everything goes under
 ``--out`` (default ``$TMPDIR/newsarchive-bench-packs``): the corpus (reused), the JSON
 Lines, git's repository, two stores holding the same revisions (``many``: the corpus added
 in ``--packs`` bulk adds, as cron runs leave it; ``one``: a copy after ``gc``, one pack),
@@ -170,7 +173,6 @@ def bench_cron(stores: dict[str, Path], inputs: list[Path], src: Path | None) ->
 
 def pick_ids(store: Path, other: Path, work: Path, seed: int) -> Path:
     """Random texts of ``store``, and random packed ids held by both stores."""
-    sys.path.insert(0, str(common.REPO / "src"))
     from newsarchive.store.objects import ObjectStore
 
     objects = ObjectStore(store / "objects")
@@ -235,7 +237,6 @@ def bench_scan(stores: dict[str, Path]) -> dict[str, Any]:
 
 
 def entry_breakdown(store: Path) -> dict[str, Any]:
-    sys.path.insert(0, str(common.REPO / "src"))
     from newsarchive.store.objects import ObjectStore
     from newsarchive.store.packs import ENTRY
 
@@ -258,7 +259,6 @@ def bench_compression(store: Path, seed: int, sample: int = 3000) -> dict[str, A
         return {"skipped": "zstandard is not installed"}
     import zlib
 
-    sys.path.insert(0, str(common.REPO / "src"))
     from newsarchive.store.objects import ObjectStore
     from newsarchive.store.packs import deflate_delta
 

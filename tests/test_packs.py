@@ -45,7 +45,7 @@ def packs(store: Path) -> list[Path]:
 def test_bulk_add_writes_a_pack_with_deltas(cli: CliRun, bulk: Path) -> None:
     assert len(packs(bulk)) == 1
     assert not [p for p in (bulk / "objects").iterdir() if p.name != "pack"]
-    assert json.loads((bulk / "format").read_text())["version"] == 2
+    assert json.loads((bulk / "format").read_text())["version"] == 3
     stats = json.loads(cli("stats", "--json").stdout)
     assert stats["revisions"] == 120 and stats["objects_bytes"] < stats["text_bytes"] * 0.7
     archive = newsarchive.open(bulk)
@@ -230,10 +230,11 @@ def test_a_damaged_newest_record_is_rewritten_and_kept(cli: CliRun, store: Path)
 
 
 # -- the multi-pack index -----------------------------------------------------------------
-def several_packs(cli: CliRun, store: Path, tmp_path: Path, n: int = 4) -> Path:
+def several_packs(cli: CliRun, store: Path, tmp_path: Path, n: int = 4,
+                  articles: int = 20) -> Path:
     """A store of ``n`` packs (one bulk add each) and a few loose objects."""
     for k in range(n):
-        rows = [article(i, k) for i in range(20)]
+        rows = [article(i, k) for i in range(articles)]
         r = cli("add", str(write_jsonl(tmp_path / f"p{k}.jsonl", rows)))
         assert r.exit_code == 0, r.stderr
     assert cli("add", str(EXAMPLES)).exit_code == 0  # loose
@@ -426,12 +427,13 @@ def test_scan_reads_entries_after_a_damaged_head(cli: CliRun, bulk: Path) -> Non
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batches=st.lists(st.lists(st.tuples(st.binary(max_size=300), st.integers(0, 40)),
                                  min_size=1, max_size=12), min_size=1, max_size=5),
-       damage_midx=st.booleans())
+       damage_midx=st.booleans(), codecs=st.lists(st.sampled_from(["zstd", "zlib"]),
+                                                  min_size=5, max_size=5))
 def test_pack_round_trips(tmp_path: Path, batches: list[list[tuple[bytes, int]]],
-                          damage_midx: bool) -> None:
+                          damage_midx: bool, codecs: list[str]) -> None:
     """Whatever goes into packs (as deltas against any earlier object, in any number of
-    packs) comes back byte for byte through get and scan, with or without the
-    multi-pack index."""
+    packs, zlib or zstd) comes back byte for byte through get and scan, with or without
+    the multi-pack index."""
     import tempfile
 
     from newsarchive.store.objects import ObjectStore
@@ -440,8 +442,9 @@ def test_pack_round_trips(tmp_path: Path, batches: list[list[tuple[bytes, int]]]
         objects = ObjectStore(Path(tmp) / "objects")
         put: dict[str, bytes] = {}
         order: list[str] = []
-        for batch in batches:
+        for batch, codec in zip(batches, codecs, strict=False):  # up to 5 packs
             writer = objects.pack_writer()
+            writer._codec = codec  # packs of zlib entries (as before zstd) beside zstd ones
             for payload, pick in batch:
                 base = order[pick % len(order)] if order and pick else None
                 oid = writer.put("blob", payload * 3, base=base)
@@ -456,7 +459,8 @@ def test_pack_round_trips(tmp_path: Path, batches: list[list[tuple[bytes, int]]]
         assert fresh.count() >= len(put) and set(fresh) == set(put)
 
 
-GC_POINTS = ("object-fsynced", "object-renamed", "midx-written", "midx-renamed", "pack-retired")
+GC_POINTS = ("object-fsynced", "object-renamed", "midx-written", "midx-renamed",
+             "dictionary-named", "pack-retired")
 
 
 @pytest.mark.slow
@@ -472,7 +476,7 @@ def test_a_crash_at_every_step_of_a_repack_loses_nothing(cli: CliRun, store: Pat
 
     from tests.test_crash import DRIVER
 
-    several_packs(cli, store, tmp_path, n=3)
+    several_packs(cli, store, tmp_path, n=3, articles=110)  # enough texts for a dictionary
     midx_of(store).unlink()  # as an older store: gc writes it first
     texts = all_texts(store)
     template = tmp_path / "template"
@@ -508,3 +512,124 @@ def test_a_crash_at_every_step_of_a_repack_loses_nothing(cli: CliRun, store: Pat
             assert cli("check").stdout == "", (point, nth)
             assert all_texts(store) == texts and len(packs(store)) == 1
     assert crashes >= len(GC_POINTS)
+
+
+# -- zstd entries ----------------------------------------------------------------------
+def encodings(store: Path) -> dict[int, int]:
+    from collections import Counter
+
+    with newsarchive.open(store) as archive:
+        return dict(Counter(enc for r in archive.store.objects.packs(refresh=True)
+                            for _o, _k, enc, *_ in r.heads()))
+
+
+@pytest.fixture
+def trained(cli: CliRun, store: Path, tmp_path: Path) -> Path:
+    """A store of 150 articles (enough texts to train a dictionary) after gc."""
+    rows = [article(i, r) for r in range(2) for i in range(150)]
+    assert cli("add", str(write_jsonl(tmp_path / "many.jsonl", rows))).exit_code == 0
+    assert cli("gc", "--grace", "0").exit_code == 0
+    return store
+
+
+def test_gc_trains_a_dictionary_and_writes_zstd_entries(cli: CliRun, trained: Path,
+                                                         tmp_path: Path) -> None:
+    from newsarchive.store.packs import ZSTD_DELTA, ZSTD_DICT
+
+    (pack,) = packs(trained)
+    name = (trained / "objects" / "pack" / "dictionary").read_text().strip()
+    with newsarchive.open(trained) as archive:
+        objects = archive.store.objects
+        assert objects.dictionary_id() == name
+        (reader,) = objects.packs()
+        assert reader.find(bytes.fromhex(name)) is not None  # in the pack that needs it
+        heads = list(reader.heads())
+    whole = [h for h in heads if h[2] == ZSTD_DICT]
+    assert len(whole) == 150 and all(h[4] == bytes.fromhex(name) for h in whole)
+    assert sum(h[2] == ZSTD_DELTA for h in heads) >= 150  # older texts and records
+    texts = all_texts(trained)
+    assert len(texts) == 300 and cli("check").stdout == ""
+    export = cli("export").stdout_bytes
+    # a second gc has nothing to do: the pack holds its dictionary and what is referenced
+    assert json.loads(cli("gc", "--json").stdout)["objects_packed"] == 0
+    # a bulk add compresses new whole texts with the store's dictionary, not a copy of it
+    rows = [dict(article(i + 500, 0), slug=f"fresh-{i}") for i in range(20)]
+    assert cli("add", str(write_jsonl(tmp_path / "fresh.jsonl", rows))).exit_code == 0
+    new = [p for p in packs(trained) if p != pack]
+    with newsarchive.open(trained) as archive:
+        reader = next(r for r in archive.store.objects.packs() if r.path == new[0])
+        assert reader.find(bytes.fromhex(name)) is None
+        assert sum(h[2] == ZSTD_DICT for h in reader.heads()) == 20
+    assert cli("check").stdout == ""
+    assert set(export.splitlines()) <= set(cli("export").stdout_bytes.splitlines())
+    assert cli("reindex").exit_code == 0 and cli("check").stdout == ""
+
+
+def test_a_missing_dictionary_is_damage_never_silent(cli: CliRun, trained: Path) -> None:
+    """An entry names its dictionary; when no store object has that id, the entry
+    cannot be read: check reports it as damage, and a read is an integrity error."""
+    from newsarchive.store import zstdcodec
+
+    with newsarchive.open(trained) as archive:
+        objects = archive.store.objects
+        texts = [objects.get(h)[1] for h in list(all_texts_hashes(archive))[:150]]
+        other = zstdcodec.train(texts[::-1] * 2)
+        assert other is not None and objects.dictionary() != other
+        writer = objects.pack_writer()
+        writer.use_dictionary(other, store=False)  # never stored
+        oid = writer.put("blob", b"A text compressed with a dictionary nobody kept. " * 20)
+        writer.finish()
+        with pytest.raises(IntegrityError, match="missing dictionary"):
+            objects.get(oid)
+        (bad,) = [s for s in objects.scan() if s.error is not None]
+        assert bad.oid == oid
+    r = cli("check", "--json")
+    damage = [p for p in json.loads(r.stdout)["problems"] if p["damage"]]
+    assert r.exit_code == 1 and [p["object"] for p in damage] == [oid]
+    assert "missing dictionary" in damage[0]["detail"]
+
+
+def all_texts_hashes(archive: newsarchive.Archive) -> set[str]:
+    return {r.hash for a in archive.articles() for r in archive.log(a.id)}
+
+
+def test_a_damaged_or_lost_dictionary_name_is_a_note(cli: CliRun, trained: Path,
+                                                     tmp_path: Path) -> None:
+    """objects/pack/dictionary is a hint for writers: without it whole texts are written
+    with zlib; gc trains a dictionary and names it again."""
+    name_file = trained / "objects" / "pack" / "dictionary"
+    texts = all_texts(trained)
+    for damage in (b"not an id\n", b"0" * 64 + b"\n"):
+        name_file.write_bytes(damage)
+        r = cli("check", "--json")
+        (note,) = json.loads(r.stdout)["problems"]
+        assert r.exit_code == 0 and not note["damage"] and note["object"] == str(name_file)
+        rows = [dict(article(i + 100 * len(damage), 0), slug=f"x{len(damage)}-{i}")
+                for i in range(20)]
+        assert cli("add", str(write_jsonl(tmp_path / "x.jsonl", rows))).exit_code == 0
+    name_file.unlink()
+    assert cli("check").stdout == ""  # no name: nothing to report
+    assert cli("gc", "--grace", "0").exit_code == 0
+    assert name_file.exists() and cli("check").stdout == ""
+    assert {k: v for k, v in all_texts(trained).items() if k in texts} == texts
+
+
+def test_a_store_of_zlib_packs_reads_and_gc_rewrites_it(cli: CliRun, tmp_path: Path) -> None:
+    """A format-2 store (zlib entries only, from before zstd) reads as it is, with no
+    migration; gc rewrites its entries as zstd ones."""
+    import shutil
+
+    from tests.conftest import DATA
+
+    store = tmp_path / "old"
+    shutil.copytree(DATA / "format2" / "store", store)
+    export = (DATA / "format2" / "export.jsonl").read_bytes()
+    assert set(encodings(store)) == {0, 1}
+    r = cli("--store", str(store), "export")
+    assert r.stdout_bytes == export
+    assert cli("--store", str(store), "check").exit_code == 0
+    assert cli("--store", str(store), "gc", "--grace", "0").exit_code == 0
+    assert set(encodings(store)) <= {0, 3} and 3 in set(encodings(store))
+    assert json.loads((store / "format").read_text())["version"] == 3
+    assert cli("--store", str(store), "export").stdout_bytes == export
+    assert cli("--store", str(store), "check").stdout == ""

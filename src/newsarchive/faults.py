@@ -18,6 +18,7 @@ POINTS = (
     "midx-written",          # a multi-pack index's temp file fsynced, not yet renamed
     "midx-renamed",          # the multi-pack index renamed into place, directory not fsynced
     "pack-retired",          # a repacked pack's index and file deleted (more may follow)
+    "dictionary-named",      # objects/pack/dictionary renamed into place (gc)
     "record-written",        # a revision record object is in place
     "before-commit",         # every object durable, catalog transaction not committed
     "after-commit",          # catalog committed, result not yet reported

@@ -101,7 +101,7 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
         problems.extend(_check_index(store.catalog(), readonly=bool(store.catalog_mode)))
     problems.extend(_check_packs(store.objects))
     problems.extend(Problem(kind, where, detail, damage=damage)  # type: ignore[arg-type]
-                    for kind, where, detail, damage in store.objects.midx_problems())
+                    for kind, where, detail, damage in store.objects.pack_problems())
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
                                 damage=False))

@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsarchive.errors import StoreError
+from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.model import GcResult
 from newsarchive.store.catalog import Catalog
+from newsarchive.store.objects import ObjectStore
+from newsarchive.store.packs import PackReader
 from newsarchive.store.repository import Store
 
 
@@ -107,10 +109,14 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
     objects = store.objects
     old_packs = objects.packs(refresh=True)
     loose = [oid for oid in objects.loose() if oid in referenced]
-    if not force and not loose and (not old_packs or (len(old_packs) == 1
-                                                      and old_packs[0].count == len(referenced))):
+    if not force and not loose and (not old_packs or (
+            len(old_packs) == 1 and _holds_exactly(objects, old_packs[0], referenced))):
         return 0  # nothing, or already one pack holding exactly what is referenced
+    dictionary = _train(store, cat)
     writer = store.pack_writer(repack=True)
+    dictionary_id = None
+    if dictionary is not None:  # the pack holds the dictionary its whole texts need
+        dictionary_id = writer.use_dictionary(dictionary, store=True)
     revisions = cat.all_revisions()
     try:
         # Newest first: the latest text of an article (what list, show and search read
@@ -142,11 +148,53 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
         raise
     finally:
         revisions.close()  # not left to the garbage collector, after the catalog is closed
-    # the multi-pack index is written without the old packs, then they are deleted
+    # the new pack is durable: writers use its dictionary from now on; the multi-pack
+    # index is written without the old packs, then they are deleted
+    objects.set_dictionary(dictionary_id if new is not None else None)
     objects.retire_packs([r for r in old_packs if r.path != new])
     for oid in loose:
         objects.remove(oid)
     return writer.written
+
+
+def _holds_exactly(objects: ObjectStore, reader: PackReader, referenced: set[str]) -> bool:
+    """Whether a pack holds exactly the referenced objects (and the dictionary writers
+    use, when it is in there), compressed with that dictionary already."""
+    from newsarchive.store.zstdcodec import MIN_SAMPLES  # gc only (start-up, see _train)
+
+    dictionary = objects.dictionary_id()
+    inside = dictionary is not None and reader.find(bytes.fromhex(dictionary)) is not None
+    if len(referenced) >= 3 * MIN_SAMPLES and not inside:
+        return False  # written before zstd, or its dictionary is lost: train one
+    return bool(reader.count - inside == len(referenced))
+
+
+def _train(store: Store, cat: Catalog) -> bytes | None:
+    """A zstd dictionary trained on a sample of the latest texts (what a repack stores
+    whole), or None when there are too few texts for one to pay for itself."""
+    from newsarchive.store import zstdcodec  # gc only: zstandard's import costs start-up
+
+    latest: list[str] = []
+    revisions = cat.all_revisions()
+    try:
+        for _article, rows in itertools.groupby(revisions, lambda r: r["article"]):
+            last = None
+            for row in rows:
+                if not row["damaged"]:
+                    last = row["text_hash"]
+            if last is not None:
+                latest.append(last)
+    finally:
+        revisions.close()
+    sample = zstdcodec.reservoir(latest, zstdcodec.SAMPLES)
+    del latest
+    texts = []
+    for oid in sample:
+        try:
+            texts.append(store.objects.get(oid)[1])
+        except (KeyError, IntegrityError):
+            continue  # repacking reports it
+    return zstdcodec.train(texts)
 
 
 def catalog_bytes(root: Path) -> int:

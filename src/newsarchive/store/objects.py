@@ -36,8 +36,10 @@ from newsarchive.store.midx import encode as midx_encode
 from newsarchive.store.midx import write as midx_write
 from newsarchive.store.interface import Scanned
 from newsarchive.store.packs import (
+    DELTAS,
     ENTRY,
     PACK_MAGIC,
+    ZSTD_DICT,
     PackFormatError,
     PackReader,
     PackWriter,
@@ -46,6 +48,7 @@ from newsarchive.store.packs import (
 from newsarchive.text.canonical import HASH_RE
 
 TMP_PREFIX = ".tmp-"
+DICTIONARY_NAME = "dictionary"  # objects/pack/dictionary: the id of gc's zstd dictionary
 SCAN_CACHE_ENTRIES = 256  # delta bases a scan keeps (recent payloads)
 SCAN_CACHE_BYTES = 32 << 20
 
@@ -121,6 +124,7 @@ class ObjectStore:
         self._midx: MultiPackIndex | None = None
         self._covered: list[str | None] = []  # the midx's pack numbers -> present names
         self._uncovered: list[str] = []  # present packs the midx does not list
+        self._dictionaries: dict[str, bytes] = {}  # verified zstd dictionaries by id
 
     # -- packs ------------------------------------------------------------------------
     @property
@@ -276,11 +280,15 @@ class ObjectStore:
         it replaces: that made a cycle)."""
         try:
             base_payload = None
-            if enc == 1:
+            if enc in DELTAS or enc == ZSTD_DICT:
                 if depth_left <= 0:
                     raise PackFormatError("delta chain too deep")
                 base_oid = base.hex()
-                base_payload = cache.get(base_oid) if cache is not None else None
+                what = "dictionary" if enc == ZSTD_DICT else "delta base"
+                if enc == ZSTD_DICT:  # kept: every whole text of a pack names it
+                    base_payload = self._dictionaries.get(base_oid)
+                elif cache is not None:
+                    base_payload = cache.get(base_oid)
                 inside = reader.find(base) if base_payload is None else None
                 if inside is not None:
                     try:
@@ -294,10 +302,14 @@ class ObjectStore:
                         try:
                             got = (*self.get(base_oid), 0)
                         except KeyError:
-                            raise IntegrityError(oid, oid, "missing delta base "
+                            raise IntegrityError(oid, oid, f"missing {what} "
                                                  f"{base_oid[:12]}", where) from None
                     base_payload = got[1]
-            payload = inflate(enc, data, base_payload)
+                if enc == ZSTD_DICT and base_oid not in self._dictionaries:
+                    self._dictionaries[base_oid] = base_payload
+                    while len(self._dictionaries) > 4:
+                        del self._dictionaries[next(iter(self._dictionaries))]
+            payload = inflate(enc, data, base_payload, base)
         except (zlib.error, PackFormatError) as err:
             raise IntegrityError(oid, oid, f"undecodable ({err})", where) from err
         got_id = object_id(kind, payload)
@@ -326,9 +338,68 @@ class ObjectStore:
             self.update_midx()
 
         self._refuse_links()
-        return PackWriter(self.pack_dir, exists=(lambda oid: False) if repack else self.contains,
-                          load_base=load_base, durable=self.durable,
-                          on_finish=None if repack else added)
+        writer = PackWriter(self.pack_dir,
+                            exists=(lambda oid: False) if repack else self.contains,
+                            load_base=load_base, durable=self.durable,
+                            on_finish=None if repack else added)
+        if not repack:  # whole texts with the dictionary of the last gc, when there is one
+            dictionary = self.dictionary()
+            if dictionary is not None:
+                writer.use_dictionary(dictionary, store=False)
+        return writer
+
+    # -- the zstd dictionary ----------------------------------------------------------
+    @property
+    def dictionary_path(self) -> Path:
+        return self.pack_dir / DICTIONARY_NAME
+
+    def dictionary_id(self) -> str | None:
+        """The id ``objects/pack/dictionary`` names: the dictionary ``gc`` trained last
+        (an object in the pack it wrote), for writers to compress whole texts with. Only
+        a hint: entries name their dictionary themselves."""
+        try:
+            fd = os.open(self.dictionary_path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
+        except OSError:
+            return None
+        try:
+            text = os.read(fd, 128).decode("ascii", "replace").strip()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return text if HASH_RE.match(text) else None
+
+    def dictionary(self) -> bytes | None:
+        """The payload of :meth:`dictionary_id`, verified; None when there is none, or it
+        cannot be read (``check`` reports that; writers then use zlib for whole texts)."""
+        oid = self.dictionary_id()
+        if oid is None:
+            return None
+        try:
+            kind, payload = self.get(oid)
+        except (KeyError, IntegrityError, StoreError):
+            return None
+        return payload if kind == "blob" else None
+
+    def set_dictionary(self, oid: str | None) -> None:
+        """Name the dictionary writers use (None: none), atomically; the caller holds the
+        write lock and has made the object durable."""
+        if oid is None:
+            self.dictionary_path.unlink(missing_ok=True)
+            return
+        self._refuse_links(self.pack_dir)
+        tmp = self.pack_dir / f"{TMP_PREFIX}{DICTIONARY_NAME}.{os.getpid()}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
+        fd = os.open(tmp, flags, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(oid.encode("ascii") + b"\n")
+            f.flush()
+            if self.durable:
+                os.fsync(f.fileno())
+        os.replace(tmp, self.dictionary_path)
+        faults.point("dictionary-named")
+        if self.durable:
+            _fsync_dir(self.pack_dir)
 
     # -- the multi-pack index ---------------------------------------------------------
     def _sources(self, names: list[str]) -> list[PackIndexSource]:
@@ -441,6 +512,23 @@ class ObjectStore:
             return [("unindexed", path, f"the multi-pack index is stale ({stale}): reads "
                      "check the packs' own indexes; gc rebuilds it", False)]
         return []
+
+    def pack_problems(self) -> list[tuple[str, str, str, bool]]:
+        """What ``check`` reports of the files beside the packs: the multi-pack index
+        (:meth:`midx_problems`) and the dictionary's name. A dictionary that entries name
+        and that is missing or corrupt shows as those entries' damage (each one is
+        reported corrupt, naming it); the name itself is only a hint for writers."""
+        problems = self.midx_problems()
+        oid = self.dictionary_id()
+        if oid is None and os.path.lexists(self.dictionary_path):
+            problems.append(("corrupt", str(self.dictionary_path), "not the id of a "
+                             "dictionary: whole texts are written with zlib until gc "
+                             "trains one again", False))
+        elif oid is not None and self.dictionary() is None:
+            problems.append(("missing", str(self.dictionary_path), f"the dictionary it "
+                             f"names ({oid[:12]}) cannot be read: whole texts are written "
+                             "with zlib until gc trains one again", False))
+        return problems
 
     def path(self, oid: str) -> Path:
         return Path(self._loose(oid))

@@ -3,16 +3,19 @@
 A pack ``objects/pack/pack-NAME.pack`` is a header ``NAPK\\x01\\0\\0\\0`` followed by
 entries; each entry is a fixed 72-byte head and its data::
 
-    kind (u8: 0 blob, 1 record) | encoding (u8: 0 zlib, 1 zlib with the base as zdict)
+    kind (u8: 0 blob, 1 record) | encoding (u8, below)
     depth (u8: length of the delta chain, 0 for a full object) | reserved (u8)
     object id (32 bytes) | base object id (32 bytes, zero when none) | data length (u32)
 
-A delta is the object's payload compressed by zlib with its base's payload as preset
-dictionary (``zlib.compressobj(zdict=...)``): news revisions differ by a few sentences,
-and deflate then encodes the new text mostly as references into the old one. Chains
-are bounded (:data:`MAX_DEPTH`), so a read costs at most that many decompressions. zlib's
-zdict keeps the store free of a compression dependency; see docs/storage.md for the
-measured sizes.
+Encodings: 0 zlib; 1 a zlib delta, the payload compressed with its base's payload as
+preset dictionary (``zlib.compressobj(zdict=...)``); 2 zstd with a dictionary trained on
+the store's texts, the base field naming the dictionary (an object); 3 a zstd delta, the
+base's payload as raw-content dictionary (:mod:`newsarchive.store.zstdcodec`). News
+revisions differ by a few sentences, so a delta encodes the new text mostly as
+references into the old one. Chains are bounded (:data:`MAX_DEPTH`), so a read costs at
+most that many decompressions. Writers write 2 and 3 (0 for records and when there is
+no dictionary); readers read all four, so packs written before zstd stay readable, and
+``gc`` rewrites them. See docs/storage.md for the measured sizes.
 
 ``pack-NAME.idx`` is written (temp, fsync, rename) only after its pack is complete and
 fsynced; a pack without an index (an interrupted write, or an index lost) is ignored by
@@ -34,6 +37,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from newsarchive import faults
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW
@@ -198,12 +202,29 @@ def _map_file(path: Path) -> mmap.mmap | None:
         os.close(fd)
 
 
-def inflate(enc: int, data: bytes, base_payload: bytes | None) -> bytes:
-    if enc == 0:
+ZLIB, ZLIB_DELTA, ZSTD_DICT, ZSTD_DELTA = 0, 1, 2, 3
+DELTAS = (ZLIB_DELTA, ZSTD_DELTA)  # encodings whose base field names a delta base
+ENCODINGS = 4
+
+
+def inflate(enc: int, data: bytes, base_payload: bytes | None, base: bytes = ZERO) -> bytes:
+    """An entry's payload from its data: ``base_payload`` is the delta base's (1, 3) or
+    the dictionary's (2, then ``base`` is its id), verified by the caller."""
+    if enc == ZLIB:
         return zlib.decompress(data)
-    if enc == 1 and base_payload is not None:
+    if enc == ZLIB_DELTA and base_payload is not None:
         d = zlib.decompressobj(zdict=_zdict(base_payload))
         return d.decompress(data) + d.flush()
+    if enc in (ZSTD_DICT, ZSTD_DELTA) and base_payload is not None:
+        # imported here: only reads of zstd entries pay for zstandard's import
+        from newsarchive.store import zstdcodec
+
+        try:
+            if enc == ZSTD_DICT:
+                return zstdcodec.decompress_with(data, base_payload, base)
+            return zstdcodec.decompress_delta(data, base_payload)
+        except (zstdcodec.Error, zstdcodec.ZstdFormatError) as err:
+            raise PackFormatError(f"undecodable zstd data ({err})") from err
     raise PackFormatError(f"unknown entry encoding {enc}")
 
 
@@ -258,7 +279,7 @@ def rebuild_index(pack: Path, known: dict[bytes, tuple[int, int, int]] | None = 
                 return None
             f.seek(offset)
             kind, enc, depth, _r, oid, _base, n = ENTRY.unpack(f.read(ENTRY.size))
-            if kind not in KIND_NAMES or enc > 1 or offset + ENTRY.size + n > size:
+            if kind not in KIND_NAMES or enc >= ENCODINGS or offset + ENTRY.size + n > size:
                 return None
             return oid, ENTRY.size + n, depth
 
@@ -284,7 +305,8 @@ class PackWriter:
     def __init__(self, pack_dir: Path, *, exists: Callable[[str], bool],
                  load_base: Callable[[str], tuple[bytes, int] | None],
                  durable: bool = True,
-                 on_finish: Callable[[Path], None] | None = None) -> None:
+                 on_finish: Callable[[Path], None] | None = None,
+                 codec: str = "zstd") -> None:
         pack_dir.mkdir(parents=True, exist_ok=True)
         if pack_dir.is_symlink():
             raise OSError(f"refusing to write packs through a symlink: {pack_dir}")
@@ -301,6 +323,8 @@ class PackWriter:
         self._records = bytearray()
         self._payloads: dict[str, tuple[bytes, int]] = {}
         self._on_finish = on_finish
+        self._codec = codec  # "zstd", or "zlib" (as before zstd: encodings 0 and 1)
+        self._dictionary: Any = None  # a zstdcodec.Trained, for whole texts
         self._exists = exists
         self._load_base = load_base
         self.durable = durable
@@ -319,14 +343,16 @@ class PackWriter:
         if base is not None and base != oid:
             found = self._payloads.get(base) or self._load_base(base)
             if found is not None and found[1] + 1 < MAX_DEPTH:
-                delta = (deflate_delta(payload, found[0]), found[1] + 1)
+                delta = (self._delta(payload, found[0]), found[1] + 1)
+        delta_enc = ZSTD_DELTA if self._codec == "zstd" else ZLIB_DELTA
         if delta is not None and len(delta[0]) * 8 < len(payload):
             # clearly a good delta: no need to try the full compression too
-            enc, depth, base_key, data = 1, delta[1], bytes.fromhex(base or ""), delta[0]
+            enc, depth, base_key, data = delta_enc, delta[1], bytes.fromhex(base or ""), delta[0]
         else:
-            enc, depth, base_key, data = 0, 0, ZERO, zlib.compress(payload, 6)
+            enc, depth, base_key, data = self._whole(kind, payload)
             if delta is not None and len(delta[0]) < len(data):
-                enc, depth, base_key, data = 1, delta[1], bytes.fromhex(base or ""), delta[0]
+                enc, depth, base_key, data = delta_enc, delta[1], bytes.fromhex(base or ""), \
+                    delta[0]
         head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base_key, len(data))
         self._f.write(head)
         self._f.write(data)
@@ -338,6 +364,32 @@ class PackWriter:
         if len(self._payloads) > PAYLOAD_CACHE:
             del self._payloads[next(iter(self._payloads))]
         self.written += 1
+        return oid
+
+    def _delta(self, payload: bytes, base_payload: bytes) -> bytes:
+        if self._codec == "zstd":
+            from newsarchive.store import zstdcodec  # only writers of zstd entries load it
+
+            return zstdcodec.compress_delta(payload, base_payload)
+        return deflate_delta(payload, base_payload)
+
+    def _whole(self, kind: str, payload: bytes) -> tuple[int, int, bytes, bytes]:
+        if self._dictionary is not None and kind == "blob":
+            return ZSTD_DICT, 0, self._dictionary.oid, self._dictionary.compress(payload)
+        return ZLIB, 0, ZERO, zlib.compress(payload, 6)
+
+    def use_dictionary(self, dictionary: bytes, *, store: bool) -> str:
+        """Compress whole texts with the trained ``dictionary`` from now on (encoding 2);
+        with ``store``, write the dictionary into this pack first (a repack: each pack
+        ``gc`` writes holds the dictionary its entries need). Returns its id."""
+        from newsarchive.store import zstdcodec  # only writers of zstd entries load it
+
+        oid = object_id("blob", dictionary)
+        if store:
+            saved, self._dictionary = self._dictionary, None
+            self.put("blob", dictionary)
+            self._dictionary = saved
+        self._dictionary = zstdcodec.Trained(dictionary, bytes.fromhex(oid))
         return oid
 
     def finish(self) -> Path | None:

@@ -2,7 +2,7 @@
 
 Layout (see docs/storage.md)::
 
-    <store>/format          JSON: {"format": "newsarchive", "version": 2}
+    <store>/format          JSON: {"format": "newsarchive", "version": 3}
     <store>/objects/ab/...  immutable objects (store/objects.py)
     <store>/catalog.sqlite  derived catalog (store/catalog.py), WAL mode
     <store>/lock            the cross-process write lock (filelock)
@@ -35,8 +35,8 @@ from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackWriter
 
 FORMAT_NAME = "newsarchive"
-FORMAT_VERSION = 2  # 1: loose objects only; 2: loose objects and packs
-PACKED_FORMAT = 2
+FORMAT_VERSION = 3  # 1: loose objects only; 2: and packs; 3: and zstd pack entries
+PACKED_FORMAT = 3  # what a pack writer writes (zstd entries: older versions cannot read them)
 FORMAT_MAX_BYTES = 4096
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
@@ -311,7 +311,7 @@ class Store:
             self._copy_dir = None
 
     def pack_writer(self, *, repack: bool = False) -> PackWriter:
-        """A writer for a new pack (call under the lock); marks the store as format 2."""
+        """A writer for a new pack (call under the lock); marks the store as format 3."""
         self._set_format(PACKED_FORMAT)
         return self.objects.pack_writer(repack=repack)
 
