@@ -633,3 +633,10 @@ def test_a_store_of_zlib_packs_reads_and_gc_rewrites_it(cli: CliRun, tmp_path: P
     assert json.loads((store / "format").read_text())["version"] == 3
     assert cli("--store", str(store), "export").stdout_bytes == export
     assert cli("--store", str(store), "check").stdout == ""
+
+
+def test_gc_knows_how_many_texts_a_dictionary_needs() -> None:
+    from newsarchive.ops import gc
+    from newsarchive.store import zstdcodec
+
+    assert gc.MIN_SAMPLES == zstdcodec.MIN_SAMPLES  # copied: gc must not import zstandard

@@ -17,6 +17,9 @@ from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackReader
 from newsarchive.store.repository import Store
 
+MIN_SAMPLES = 100  # texts a dictionary needs (store/zstdcodec.py, not imported here:
+                   # zstandard's import would cost every command that imports gc)
+
 
 def gc(store: Store, *, grace: float = 3600.0, pack: bool = True,
        on_progress: Callable[[int, int], None] | None = None) -> GcResult:
@@ -109,10 +112,15 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
     objects = store.objects
     old_packs = objects.packs(refresh=True)
     loose = [oid for oid in objects.loose() if oid in referenced]
-    if not force and not loose and (not old_packs or (
-            len(old_packs) == 1 and _holds_exactly(objects, old_packs[0], referenced))):
-        return 0  # nothing, or already one pack holding exactly what is referenced
+    if not force and not loose and not old_packs:
+        return 0  # nothing at all
+    exact, inside = (False, False) if force or loose or len(old_packs) != 1 else \
+        _holds_exactly(objects, old_packs[0], referenced)
+    if exact and (inside or len(referenced) < 3 * MIN_SAMPLES):
+        return 0  # one pack holding exactly what is referenced (and its dictionary)
     dictionary = _train(store, cat)
+    if exact and dictionary is None:
+        return 0  # no dictionary to rewrite it with (too few texts)
     writer = store.pack_writer(repack=True)
     dictionary_id = None
     if dictionary is not None:  # the pack holds the dictionary its whole texts need
@@ -157,16 +165,13 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
     return writer.written
 
 
-def _holds_exactly(objects: ObjectStore, reader: PackReader, referenced: set[str]) -> bool:
+def _holds_exactly(objects: ObjectStore, reader: PackReader, referenced: set[str]
+                   ) -> tuple[bool, bool]:
     """Whether a pack holds exactly the referenced objects (and the dictionary writers
-    use, when it is in there), compressed with that dictionary already."""
-    from newsarchive.store.zstdcodec import MIN_SAMPLES  # gc only (start-up, see _train)
-
+    use, when it is in there), and whether it holds that dictionary."""
     dictionary = objects.dictionary_id()
     inside = dictionary is not None and reader.find(bytes.fromhex(dictionary)) is not None
-    if len(referenced) >= 3 * MIN_SAMPLES and not inside:
-        return False  # written before zstd, or its dictionary is lost: train one
-    return bool(reader.count - inside == len(referenced))
+    return reader.count - inside == len(referenced), inside
 
 
 def _train(store: Store, cat: Catalog) -> bytes | None:
