@@ -106,6 +106,8 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
         problems.extend(_check_index(store.catalog(verify=False),
                                      readonly=bool(store.catalog_mode)))
     problems.extend(_check_packs(store.objects))
+    problems.extend(Problem(kind, where, detail, damage=damage)  # type: ignore[arg-type]
+                    for kind, where, detail, damage in store.objects.pack_problems())
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
                                 damage=False))
@@ -277,8 +279,11 @@ def _repair(store: Store, indexer: Indexer, bad: dict[str, str], snapshot: _Snap
         for oid in bad:
             store.objects.quarantine(oid, store.quarantine_dir)
         replaced: dict[str, str] = {}
-        for row in snapshot.captures:  # records lost to corruption, rewritten
-            if row["record"] in records or row["record"] not in bad:
+        committed = {oid for c in snapshot.covered for oid in c.records}
+        for row in snapshot.captures:  # records lost, rewritten: corrupt ones, and
+            # committed ones gone (a pack index rebuilt past a damaged entry head)
+            if row["record"] in records or (row["record"] not in bad
+                                            and row["record"] not in committed):
                 continue
             rec = record_of_row(row)
             rec = Record(**{**vars(rec), "recorded_at": row["captured_at"]})

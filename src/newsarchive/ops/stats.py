@@ -12,7 +12,7 @@ def store_stats(store: Store) -> StoreStats:
     objects_bytes = store.objects.disk_bytes()
     cat_bytes = catalog_bytes(store.root)
     return StoreStats(
-        store=str(store.root), **counts, objects=len(set(store.objects)),
-        packs=len(store.objects.packs(refresh=True)), objects_bytes=objects_bytes,
+        store=str(store.root), **counts, objects=store.objects.count(),
+        packs=store.objects.pack_count(), objects_bytes=objects_bytes,
         catalog_bytes=cat_bytes, disk_bytes=objects_bytes + cat_bytes,
     )
