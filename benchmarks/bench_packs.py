@@ -108,10 +108,21 @@ def cmd(store: Path, *args: str, src: Path | None = None) -> list[str]:
     return [sys.executable, "-m", "newsarchive", "--store", str(store), *args]
 
 
+def code_dir(src: Path) -> Path:
+    """The directory holding the ``newsarchive`` package of ``--old-src DIR``: DIR/src
+    (a ``git archive`` of the repository) or DIR itself. Refused when neither holds it:
+    the interpreter would quietly import the installed newsarchive instead (an earlier
+    run timed the new code twice that way)."""
+    for cand in (src / "src", src):
+        if (cand / "newsarchive" / "__init__.py").is_file():
+            return cand
+    raise SystemExit(f"--old-src {src}: no newsarchive package in {src}/src or {src}")
+
+
 def env_for(src: Path | None) -> dict[str, str]:
     env = dict(common.CHILD_ENV or os.environ)
     if src is not None:
-        env["PYTHONPATH"] = str(src)
+        env["PYTHONPATH"] = str(code_dir(src))
     return env
 
 
@@ -372,7 +383,9 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path)
     ap.add_argument("--out", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "newsarchive-bench-packs")
     ap.add_argument("--old-src", type=Path, help="also time the code of DIR/src (read-only use)")
-    ap.add_argument("--reuse", action="store_true", help="reuse the stores of an earlier run")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the stores of an earlier run (they keep that run's cron "
+                    "adds: the one-pack store is then 1 + ROUNDS packs)")
     ap.add_argument("--seed", type=int, default=19)
     args = ap.parse_args()
     out = args.out
