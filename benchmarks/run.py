@@ -7,6 +7,7 @@ Run by hand, never in CI (it takes minutes and writes hundreds of MB)::
     python benchmarks/run.py --n 20000 --out /tmp/nb   # the issue's full-size corpus
     python benchmarks/run.py --corpus DIR              # a corpus gen_corpus.py wrote earlier
     python benchmarks/run.py --n 2000 --store S        # reuse an ingested store (no ingest)
+    python benchmarks/run.py --compare results-20000.json results-100000.json
 
 What it measures (docs/performance.md explains the method and keeps the latest figures):
 
@@ -20,10 +21,19 @@ What it measures (docs/performance.md explains the method and keeps the latest f
    the corpus (words unique to one article, common words, phrases), against
    ``rg -l -i -w -F q`` over the latest text of each article written as one file;
 4. diff: library ``newsarchive.diff.compare.diff_texts(a, b)`` over consecutive revision pairs;
-5. start-up: ``newsarchive --help`` and ``newsarchive --store S show ID`` against
-   ``python -c pass`` (median of 20), and ``python -X importtime`` top imports;
-6. peak RSS of the ingest and of ``export`` (GNU time's max RSS of that child alone; plus
-   a /proc sampler splitting anonymous memory from file-backed, i.e. mmapped packs).
+5. start-up: ``newsarchive --help`` against ``python -c pass`` and ``python -c "import
+   click"`` (median of 20), and ``python -X importtime`` top imports;
+6. reads (measured in the same interleaved rounds as start-up): the CLI's ``stats``,
+   ``list --limit 20``, ``changes --limit 20``, ``log ID``, ``show ID`` on the store
+   (median of 10), and ``--help`` against ``python -c "import click"``;
+7. peak RSS of the ingest and of ``export`` (GNU time's max RSS of that child alone; plus
+   a /proc sampler splitting anonymous memory from file-backed, i.e. mmapped packs);
+8. maintenance, last (it rewrites the store): ``check``, ``reindex`` (and its time against
+   the bulk ingest of the same run), ``gc``: wall time and peak RSS, against ``git fsck``
+   and ``git fast-export`` of the fast-import repository.
+
+Every part can be skipped (``--skip-PART``). ``--compare A.json B.json`` measures nothing:
+it prints every figure of two results files side by side with the growth factor B/A.
 
 Everything is written under ``--out`` (default: $TMPDIR/newsarchive-bench): the corpus,
 the JSON Lines, the store, the git repositories, ``results-N.json`` and ``results-N.md``.
@@ -55,6 +65,8 @@ REPO = HERE.parent
 GEN_CANDIDATES = [REPO.parent / "shared" / "bench" / "gen_corpus.py",
                   Path("/work/shared/bench/gen_corpus.py")]
 GIT_BATCH = 1000  # revisions per fast-import commit
+PARTS = ("ingest", "git", "search", "cli-search", "rg", "diff", "startup", "reads", "export",
+         "maintenance")  # each skippable: --skip-PART
 
 # Targets of issue 7 (ratios measured side by side in one run).
 TARGETS = {
@@ -67,6 +79,12 @@ TARGETS = {
     "diff_p95_ms": 5.0,              # ... and p95 <= 5 ms
     "lib_search_p50_ms": 3.0,        # issue 4: library search p50 <= 3 ms
     "peak_rss_mb": 200.0,            # issue 7 item 5: peak RSS bounded (200 MB)
+    # issue 19
+    "help_vs_click": 1.3,            # newsarchive --help / python -c "import click" <= 1.3
+    "read_cmd_ms": 100.0,            # stats, list --limit 20, changes --limit 20 < 100 ms
+    "reindex_vs_ingest": 2.0,        # reindex time / bulk ingest time <= 2
+    "check_vs_fsck": 2.0,            # check time / git fsck time <= 2
+    "maint_rss_mb": 200.0,           # check, reindex, gc, export peak RSS < 200 MB
 }
 
 
@@ -81,7 +99,8 @@ def log(msg: str) -> None:
 # Peak RSS must be read by a small process that forks the measured one: on Linux a child
 # inherits its parent's RSS high-water mark at fork and keeps it across exec, so wait4()
 # from this (large) process would report at least our own size. GNU time does it right;
-# else a tiny Python helper reports RUSAGE_CHILDREN (a floor of its own ~10 MB).
+# else a tiny Python helper reports RUSAGE_CHILDREN (a floor of its own ~10 MB). Every
+# peak RSS in this file comes from run_timed(), which uses one or the other.
 _RSS_HELPER = (
     "import resource, subprocess, sys\n"
     "rc = subprocess.call(sys.argv[2:])\n"
@@ -220,6 +239,11 @@ def mb(n: float) -> str:
 
 def ms(s: float) -> str:
     return f"{s * 1e3:,.1f} ms" if s < 10 else f"{s:,.1f} s"
+
+
+def secs(s: float) -> str:
+    """A duration: milliseconds under a second, else seconds."""
+    return f"{s * 1e3:,.1f} ms" if s < 1 else f"{s:,.1f} s"
 
 
 def newsarchive_cmd() -> list[str]:
@@ -702,63 +726,119 @@ def bench_diff(pairs: list[tuple[str, str]], limit: int) -> dict[str, Any]:
             "timer": source, "engine": engine}
 
 
-def bench_startup(store: Path, runs: int, has_store: bool) -> dict[str, Any]:
-    """Median wall time of each command over ``runs`` rounds; the commands are interleaved
-    round by round, so a burst of load from elsewhere hits every one of them alike."""
-    cmd = newsarchive_cmd()
-    nocache = dict(CHILD_ENV or os.environ)
-    nocache.pop("PYTHONPYCACHEPREFIX", None)
-    nocache["PYTHONDONTWRITEBYTECODE"] = "1"
-    cases: dict[str, tuple[list[str], dict[str, str] | None]] = {
-        "python_pass": ([sys.executable, "-c", "pass"], None),
-        "python_import_click": ([sys.executable, "-c", "import click"], None),
-        "help": ([*cmd, "--help"], None),
-    }
-    if not any((REPO / "src" / "newsarchive").glob("__pycache__")):
-        # no .pyc for newsarchive anywhere: every start compiles its modules from source
-        cases["python_pass_no_pyc"] = ([sys.executable, "-c", "pass"], nocache)
-        cases["help_no_pyc"] = ([*cmd, "--help"], nocache)
-    # Without site (-S): no .pth file runs. Some sandboxes add one that imports certifi at
-    # every start (~25 ms), which inflates the python -c pass baseline; this pair shows
-    # the ratio without it (newsarchive and its dependencies found through PYTHONPATH).
+READ_COMMANDS = {  # reads part: key -> arguments after ``--store S`` ({id}: an article)
+    "stats": ["stats"],
+    "list": ["list", "--limit", "20"],
+    "changes": ["changes", "--limit", "20"],
+    "log": ["log", "{id}"],
+    "show": ["show", "{id}"],
+}
+
+
+def bench_startup(store: Path, runs: int, has_store: bool, *, startup: bool = True,
+                  reads: bool = False, reads_runs: int = 10
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The start-up and reads parts, measured together: median wall time of each command,
+    the commands interleaved round by round, so a burst of load from elsewhere hits every
+    one of them alike. Start-up: ``python -c pass``, ``import click``, ``--help`` (also
+    with ``python -S`` and without .pyc) over ``runs`` rounds, then ``-X importtime``.
+    Reads: the read commands of READ_COMMANDS on the store over ``reads_runs`` rounds,
+    with ``--help`` and ``import click`` (shared with start-up when both run).
+    Returns (start-up results, reads results); a part not run gives {}."""
     import sysconfig
 
     import newsarchive
 
-    nosite = dict(CHILD_ENV or os.environ)
-    nosite["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(newsarchive.__file__).resolve().parent.parent),
-         sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
-    cases["python_pass_nosite"] = ([sys.executable, "-S", "-c", "pass"], nosite)
-    cases["click_nosite"] = ([sys.executable, "-S", "-c", "import click"], nosite)
-    cases["help_nosite"] = ([sys.executable, "-S", "-m", "newsarchive", "--help"], nosite)
+    cmd = newsarchive_cmd()
+    shared_runs = max(runs if startup else 0, reads_runs if reads else 0)
+    # key -> (argv, env or None, rounds)
+    cases: dict[str, tuple[list[str], dict[str, str] | None, int]] = {
+        "python_import_click": ([sys.executable, "-c", "import click"], None, shared_runs),
+        "help": ([*cmd, "--help"], None, shared_runs),
+    }
+    if startup:
+        cases["python_pass"] = ([sys.executable, "-c", "pass"], None, runs)
+        nocache = dict(CHILD_ENV or os.environ)
+        nocache.pop("PYTHONPYCACHEPREFIX", None)
+        nocache["PYTHONDONTWRITEBYTECODE"] = "1"
+        if not any((REPO / "src" / "newsarchive").glob("__pycache__")):
+            # no .pyc for newsarchive anywhere: every start compiles its modules from source
+            cases["python_pass_no_pyc"] = ([sys.executable, "-c", "pass"], nocache, runs)
+            cases["help_no_pyc"] = ([*cmd, "--help"], nocache, runs)
+        # Without site (-S): no .pth file runs. Some sandboxes add one that imports certifi
+        # at every start (~25 ms), which inflates the python -c pass baseline; this pair
+        # shows the ratio without it (newsarchive and its dependencies found through
+        # PYTHONPATH).
+        nosite = dict(CHILD_ENV or os.environ)
+        nosite["PYTHONPATH"] = os.pathsep.join(
+            [str(Path(newsarchive.__file__).resolve().parent.parent),
+             sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+        cases["python_pass_nosite"] = ([sys.executable, "-S", "-c", "pass"], nosite, runs)
+        cases["click_nosite"] = ([sys.executable, "-S", "-c", "import click"], nosite, runs)
+        cases["help_nosite"] = ([sys.executable, "-S", "-m", "newsarchive", "--help"], nosite,
+                                runs)
     show_id = None
     if has_store:
         with newsarchive.open(str(store)) as archive:
             arts = archive.articles(changed=True, limit=1) or archive.articles(limit=1)
             show_id = arts[0].id if arts else None
-        if show_id:
-            cases["show"] = ([*cmd, "--store", str(store), "show", show_id], None)
+    read_errors: dict[str, str] = {}
+    if reads and has_store:
+        for key, args in READ_COMMANDS.items():
+            if show_id is None and "{id}" in args:
+                continue
+            argv = [*cmd, "--store", str(store), *(a.replace("{id}", show_id or "")
+                                                  for a in args)]
+            # one checked run first (it also warms the page cache): a failing command is
+            # reported, not timed
+            done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  env=CHILD_ENV, text=True)
+            if done.returncode != 0:
+                read_errors[key] = f"exit {done.returncode}: {done.stderr.strip()[-300:]}"
+                continue
+            cases[key] = (argv, None, reads_runs)
     times: dict[str, list[float]] = {k: [] for k in cases}
     cpus: dict[str, list[float]] = {k: [] for k in cases}
-    for round_ in range(runs + 2):  # two warm-up rounds (they also compile the .pyc once)
-        for key, (argv, env) in cases.items():
+    for round_ in range(max(c[2] for c in cases.values()) + 2):
+        # two warm-up rounds (they also compile the .pyc once)
+        for key, (argv, env, n) in cases.items():
+            if round_ >= n + 2:
+                continue
             wall, cpu = timed(argv, env=env)
             if round_ >= 2:
                 times[key].append(wall)
                 cpus[key].append(cpu)
-    res: dict[str, Any] = {"runs": runs, "command": " ".join(cmd), "show_id": show_id}
+    figures: dict[str, float] = {}
     for key, ts in times.items():
-        res[key] = statistics.median(ts)
-        res[key + "_min"] = min(ts)
-        res[key + "_cpu"] = statistics.median(cpus[key])
-    res["imports_pass"] = importtime([sys.executable, "-X", "importtime", "-c", "pass"])
-    res["imports_help"] = importtime([sys.executable, "-X", "importtime", "-m", "newsarchive",
-                                      "--help"])
-    if show_id:
-        res["imports_show"] = importtime([sys.executable, "-X", "importtime", "-m",
-                                          "newsarchive", "--store", str(store), "show", show_id])
-    return res
+        figures[key] = statistics.median(ts)
+        figures[key + "_min"] = min(ts)
+        figures[key + "_cpu"] = statistics.median(cpus[key])
+    st: dict[str, Any] = {}
+    if startup:
+        st = {"runs": runs, "command": " ".join(cmd)}
+        for key in times:
+            if key not in READ_COMMANDS:
+                for suffix in ("", "_min", "_cpu"):
+                    st[key + suffix] = figures[key + suffix]
+        st["imports_pass"] = importtime([sys.executable, "-X", "importtime", "-c", "pass"])
+        st["imports_help"] = importtime([sys.executable, "-X", "importtime", "-m",
+                                         "newsarchive", "--help"])
+        if show_id:
+            st["imports_show"] = importtime([sys.executable, "-X", "importtime", "-m",
+                                             "newsarchive", "--store", str(store), "show",
+                                             show_id])
+    rd: dict[str, Any] = {}
+    if reads:
+        rd = {"runs": reads_runs, "id": show_id, "errors": read_errors,
+              "commands": {k: " ".join(v).replace("{id}", "ID") for k, v in READ_COMMANDS.items()}}
+        for key in ("help", "python_import_click", *READ_COMMANDS):
+            for suffix in ("", "_min", "_cpu"):
+                if key + suffix in figures:
+                    rd[key + suffix] = figures[key + suffix]
+        rd["help_vs_click"] = figures["help"] / figures["python_import_click"]
+        if "help_nosite" in figures:
+            rd["help_vs_click_nosite"] = figures["help_nosite"] / figures["click_nosite"]
+    return st, rd
 
 
 HEAVY = ("trafilatura", "feedparser", "diff_match_patch", "fast_diff_match_patch", "dateutil",
@@ -799,6 +879,60 @@ def bench_export(store: Path, work: Path, expected: int | None) -> dict[str, Any
     if expected is not None:
         res["complete"] = lines == expected
     out_path.unlink()
+    return res
+
+
+def bench_maintenance(store: Path, work: Path, ingest: dict[str, Any] | None,
+                      git_repo: Path | None) -> dict[str, Any]:
+    """check, reindex and gc of the store (wall time, CPU, the child's own peak RSS), against
+    git fsck and git fast-export of the fast-import repository of the same texts. Runs
+    last: reindex rebuilds the catalog and gc repacks and vacuums (the content is kept)."""
+    cmd = [*newsarchive_cmd(), "--store", str(store)]
+    res: dict[str, Any] = {}
+
+    def measure(name: str, argv: list[str], out_path: Path | None = None) -> dict[str, Any]:
+        log(f"{name} ...")
+        if out_path is None:
+            r = run_timed(argv, check=False)
+        else:
+            with open(out_path, "wb") as out:
+                r = run_timed(argv, stdout=out, check=False)
+        row = {"seconds": r["wall"], "rss_kb": r["rss_kb"], "anon_kb": r["anon_kb"],
+               "file_kb": r["file_kb"], "user": r["user"], "sys": r["sys"], "rc": r["rc"]}
+        if r["rc"] != 0:
+            row["error"] = r["stderr"].strip()[-800:]
+        log(f"{name}: {r['wall']:.1f}s, peak RSS {r['rss_kb'] / 1024:.0f} MB, exit {r['rc']}")
+        res[name] = row
+        return row
+
+    before = catalog_counts(store)
+    measure("check", [*cmd, "check", "-q"])
+    if git_repo is not None:
+        measure("git_fsck", ["git", "-C", str(git_repo), "fsck", "--no-progress"])
+    row = measure("reindex", [*cmd, "reindex"])
+    after = catalog_counts(store)
+    row["counts_before"], row["counts_after"] = before, after
+    row["counts_kept"] = before == after  # a sanity check: the same catalog again
+    if ingest and ingest.get("seconds"):
+        row["ingest_seconds"] = ingest["seconds"]
+        row["reindex_vs_ingest"] = row["seconds"] / ingest["seconds"]
+    size_before = tree_size(store)[1]
+    gc_out = work / "gc.json"
+    row = measure("gc", [*cmd, "gc", "--json"], gc_out)
+    row["bytes_before"], row["bytes_after"] = size_before, tree_size(store)[1]
+    try:
+        row["output"] = json.loads(gc_out.read_text())
+    except (OSError, ValueError):
+        pass
+    gc_out.unlink(missing_ok=True)
+    if git_repo is not None:
+        stream = work / "git-fast-export.stream"
+        row = measure("git_fast_export", ["git", "-C", str(git_repo), "fast-export", "--all"],
+                      stream)
+        row["bytes"] = stream.stat().st_size
+        stream.unlink()
+        if res.get("git_fsck", {}).get("rc") == 0 and res["check"]["rc"] == 0:
+            res["check"]["check_vs_fsck"] = res["check"]["seconds"] / res["git_fsck"]["seconds"]
     return res
 
 
@@ -936,6 +1070,28 @@ def build_table(r: dict[str, Any]) -> list[list[str]]:
                          f"{st['show'] / base:.1f}x", "", ""])
         rows.append(["  python -c 'import click'", ms(st["python_import_click"]), "",
                      f"{st['python_import_click'] / base:.1f}x", "", ""])
+    rd = r.get("reads")
+    if rd:
+        click = rd["python_import_click"]
+        rows.append(["newsarchive --help vs import click", ms(rd["help"]),
+                     f"python -c 'import click' {ms(click)}", f"{rd['help_vs_click']:.2f}x",
+                     "<= 1.3x", verdict(rd["help_vs_click"], TARGETS["help_vs_click"])])
+        if "help_vs_click_nosite" in rd and st:
+            rows.append(["  --help, python -S (no .pth file runs)", ms(st["help_nosite"]),
+                         f"python -S -c 'import click' {ms(st['click_nosite'])}",
+                         f"{rd['help_vs_click_nosite']:.2f}x", "<= 1.3x",
+                         verdict(rd["help_vs_click_nosite"], TARGETS["help_vs_click"])])
+        for key, label in (("stats", "stats"), ("list", "list --limit 20"),
+                           ("changes", "changes --limit 20"), ("log", "log ID"),
+                           ("show", "show ID")):
+            if key in rd:
+                limited = key in ("stats", "list", "changes")
+                rows.append([f"{label} (CLI, median of {rd['runs']})", ms(rd[key]),
+                             f"python -c 'import click' {ms(click)}",
+                             f"{rd[key] / click:.1f}x", "< 100 ms" if limited else "",
+                             verdict(rd[key] * 1e3, TARGETS["read_cmd_ms"]) if limited else ""])
+            elif key in rd.get("errors", {}):
+                rows.append([f"{label} (CLI)", "failed", rd["errors"][key][:60], "", "", ""])
     if ing:
         rows.append(["peak RSS, add (ingest)", f"{ing['rss_kb'] / 1024:,.0f} MB",
                      f"fast-import {fi['rss_kb'] / 1024:,.0f} MB" if fi else "-", "",
@@ -949,6 +1105,59 @@ def build_table(r: dict[str, Any]) -> list[list[str]]:
                      verdict(ex["rss_kb"] / 1024, TARGETS["peak_rss_mb"])])
         rows.append(["  sampled peak: anonymous / file-backed", f"{ex['anon_kb'] / 1024:,.0f} MB",
                      f"{ex['file_kb'] / 1024:,.0f} MB file-backed", "", "", ""])
+    rows += maintenance_rows(r)
+    return rows
+
+
+def maintenance_rows(r: dict[str, Any]) -> list[list[str]]:
+    mt = r.get("maintenance")
+    if not mt:
+        return []
+    rows: list[list[str]] = []
+    rss_target = TARGETS["maint_rss_mb"]
+
+    def mb_kb(kb: float) -> str:
+        return f"{kb / 1024:,.0f} MB"
+
+    def failed(row: dict[str, Any]) -> str:
+        return f"exit {row['rc']}" if row.get("rc") else ""
+
+    fsck, fexp = mt.get("git_fsck"), mt.get("git_fast_export")
+    ck = mt.get("check")
+    if ck:
+        ratio = ck.get("check_vs_fsck")
+        rows.append(["check", secs(ck["seconds"]) + (f" ({failed(ck)})" if ck.get("rc") else ""),
+                     f"git fsck {secs(fsck['seconds'])}" if fsck else "-",
+                     f"{ratio:.1f}x time" if ratio else "-", "<= 2x",
+                     verdict(ratio, TARGETS["check_vs_fsck"]) if ratio else "n/a"])
+        rows.append(["  check, peak RSS", mb_kb(ck["rss_kb"]),
+                     f"git fsck {mb_kb(fsck['rss_kb'])}" if fsck else "-", "", "< 200 MB",
+                     verdict(ck["rss_kb"] / 1024, rss_target)])
+    ri = mt.get("reindex")
+    if ri:
+        ratio = ri.get("reindex_vs_ingest")
+        rows.append(["reindex", secs(ri["seconds"]) + (f" ({failed(ri)})" if ri.get("rc") else ""),
+                     f"bulk add {secs(ri['ingest_seconds'])}" if ratio else "-",
+                     f"{ratio:.1f}x ingest" if ratio else "-", "<= 2x",
+                     verdict(ratio, TARGETS["reindex_vs_ingest"]) if ratio else "n/a"])
+        rows.append(["  reindex, peak RSS", mb_kb(ri["rss_kb"]), "", "", "< 200 MB",
+                     verdict(ri["rss_kb"] / 1024, rss_target)])
+        if not ri.get("counts_kept", True):
+            rows.append(["  catalog counts changed!", str(ri["counts_after"]),
+                         str(ri["counts_before"]), "", "", ""])
+    g = mt.get("gc")
+    if g:
+        rows.append(["gc", secs(g["seconds"]) + (f" ({failed(g)})" if g.get("rc") else ""),
+                     f"store {mb(g['bytes_before'])} -> {mb(g['bytes_after'])}", "", "", ""])
+        rows.append(["  gc, peak RSS", mb_kb(g["rss_kb"]), "", "", "< 200 MB",
+                     verdict(g["rss_kb"] / 1024, rss_target)])
+    if fexp:
+        ex = r.get("export")
+        rows.append(["export (export part) vs git fast-export",
+                     secs(ex["seconds"]) if ex else "-", f"git fast-export {secs(fexp['seconds'])}",
+                     f"{ex['seconds'] / fexp['seconds']:.1f}x time" if ex else "-", "", ""])
+        rows.append(["  peak RSS: export / git fast-export", mb_kb(ex["rss_kb"]) if ex else "-",
+                     mb_kb(fexp["rss_kb"]), "", "", ""])
     return rows
 
 
@@ -1005,6 +1214,107 @@ def render_details(r: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------------------
+# compare two runs
+# --------------------------------------------------------------------------------------
+
+NOT_FIGURES = {"machine", "argv", "table", "skipped", "started"}
+
+
+def figures(r: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Every number of a results file, by dotted key (lists such as the per-query rows,
+    strings and flags left out: they are details, not figures that grow)."""
+    out: dict[str, float] = {}
+    for key, value in r.items():
+        if (not prefix and key in NOT_FIGURES) or key in ("runs", "rc"):
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(figures(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and value == value:  # NaN left out
+            out[name] = value
+    return out
+
+
+def derived_ratios(r: dict[str, Any]) -> dict[str, float]:
+    """The same-run ratios the targets are judged on, from the figures of a results file
+    (so files written before a ratio was recorded get it too); a ratio whose figures the
+    file lacks (a part skipped) is left out."""
+    from collections.abc import Callable
+
+    out: dict[str, float] = {}
+    git, mt = r.get("git", {}), r.get("maintenance", {})
+    ing, b, s = r.get("ingest", {}), r.get("bytes", {}), r.get("search", {})
+    st, rd, ex = r.get("startup", {}), r.get("reads", {}), r.get("export", {})
+
+    def put(name: str, ratio: Callable[[], float]) -> None:
+        try:
+            out[name] = ratio()
+        except (KeyError, TypeError, ZeroDivisionError):
+            pass
+
+    put("ingest_vs_fast_import", lambda: ing["seconds"] / git["fast_import"]["seconds"])
+    put("objects_vs_pack", lambda: b["objects_allocated"] / b["git_pack"])
+    put("store_vs_raw", lambda: b["total_allocated"] / b["raw_bytes"])
+    put("cli_search_vs_rg", lambda: s["cli_p50"] / s["rg_p50"])
+    put("help_vs_python", lambda: st["help"] / st["python_pass"])
+    put("help_vs_click", lambda: st["help"] / st["python_import_click"])
+    if "help_vs_click" not in out:
+        put("help_vs_click", lambda: rd["help"] / rd["python_import_click"])
+    put("help_vs_python_nosite", lambda: st["help_nosite"] / st["python_pass_nosite"])
+    put("help_vs_click_nosite", lambda: st["help_nosite"] / st["click_nosite"])
+    put("check_vs_fsck", lambda: mt["check"]["seconds"] / mt["git_fsck"]["seconds"])
+    put("reindex_vs_ingest", lambda: mt["reindex"]["seconds"] / ing["seconds"])
+    put("export_vs_fast_export", lambda: ex["seconds"] / mt["git_fast_export"]["seconds"])
+    return out
+
+
+def show_figure(key: str, value: float) -> str:
+    """A figure with its unit, guessed from its key as this file names them."""
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf.endswith("_kb"):
+        return f"{value / 1024:,.1f} MB"
+    if "_vs_" in leaf:
+        return f"{value:,.2f}x"
+    if leaf.endswith("per_s"):
+        return f"{value:,.0f}/s"
+    if "bytes" in leaf or key.startswith("bytes.") and not leaf.endswith("files"):
+        return mb(value) if value >= 1e6 else f"{value / 1e3:,.1f} kB"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return secs(value)  # every other float is seconds
+
+
+def compare(path_a: Path, path_b: Path) -> str:
+    """A Markdown table of every figure of two results files with the growth factor B/A."""
+    a, b = (json.loads(Path(p).read_text()) for p in (path_a, path_b))
+
+    def label(r: dict[str, Any], path: Path) -> str:
+        c = r.get("corpus", {})
+        return f"{c['articles']:,} articles" if "articles" in c else path.name
+
+    la, lb = label(a, path_a), label(b, path_b)
+    if la == lb:
+        la, lb = f"A: {la}", f"B: {lb}"
+    fa, fb = (figures({**r, "ratios": derived_ratios(r)}) for r in (a, b))
+    rows = [["figure", la, lb, "B/A"]]
+    for key in [*fa, *(k for k in fb if k not in fa)]:
+        va, vb = fa.get(key), fb.get(key)
+        growth = f"{vb / va:,.2f}x" if va and vb is not None else "-"
+        rows.append([key, show_figure(key, va) if va is not None else "-",
+                     show_figure(key, vb) if vb is not None else "-", growth])
+    head = []
+    for tag, r, path in (("A", a, path_a), ("B", b, path_b)):
+        c, m = r.get("corpus", {}), r.get("machine", {})
+        head.append(f"{tag}: {path} ({c.get('articles', 0):,} articles, "
+                    f"{c.get('revisions', 0):,} revisions, {mb(c.get('raw_bytes', 0))} raw; "
+                    f"run {r.get('started', '?')}, commit {m.get('commit', '?')}, load "
+                    f"{m.get('loadavg_start', '?')} to {m.get('loadavg_end', '?')}; "
+                    f"parts skipped: {', '.join(r.get('skipped', [])) or 'none'})")
+    return "\n".join(head) + "\n\n" + render_table(rows, markdown=True)
+
+
+# --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
 
@@ -1022,6 +1332,8 @@ def main() -> None:
     ap.add_argument("--store", type=Path, help="measure this existing store; skip the ingest")
     ap.add_argument("--runs", type=int, default=3, help="repetitions per search query (3)")
     ap.add_argument("--startup-runs", type=int, default=20, help="runs per start-up median (20)")
+    ap.add_argument("--reads-runs", type=int, default=10,
+                    help="runs per read command median (10)")
     ap.add_argument("--diff-pairs", type=int, default=0,
                     help="cap on revision pairs diffed (0: all)")
     ap.add_argument("--loose", action="store_true",
@@ -1033,9 +1345,15 @@ def main() -> None:
                     help="write cProfile listings of ingest and search into --out")
     ap.add_argument("--profile-revisions", type=int, default=3000,
                     help="revisions in the profiled ingest (3000)")
-    for part in ("ingest", "git", "search", "cli-search", "rg", "diff", "startup", "export"):
+    for part in PARTS:
         ap.add_argument(f"--skip-{part}", action="store_true", help=f"skip the {part} part")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("A.json", "B.json"),
+                    help="measure nothing: print every figure of two results files side by "
+                         "side with the growth factor B/A (Markdown)")
     args = ap.parse_args()
+    if args.compare:
+        print(compare(*args.compare))
+        return
 
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -1057,7 +1375,11 @@ def main() -> None:
 
     t_start = time.perf_counter()
     results: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"),
-                               "machine": machine_info(out), "argv": sys.argv[1:]}
+                               "machine": machine_info(out), "argv": sys.argv[1:],
+                               "skipped": [p for p in PARTS
+                                           if getattr(args, "skip_" + p.replace("-", "_"))]}
+    if args.store:
+        results["skipped"].insert(0, "ingest (--store)")
     conv = convert(corpus, work)
     results["corpus"] = {k: conv[k] for k in ("articles", "revisions", "raw_bytes", "text_bytes",
                                                "jsonl_bytes")}
@@ -1083,28 +1405,43 @@ def main() -> None:
     if not args.skip_diff:
         log(f"diff: {len(conv['pairs'])} consecutive revision pairs ...")
         results["diff"] = bench_diff(conv["pairs"], args.diff_pairs)
-    if not args.skip_startup:
-        log("start-up ...")
-        results["startup"] = bench_startup(store, args.startup_runs, has_store)
+    do_reads = not args.skip_reads
+    if not args.skip_startup or do_reads:
+        log("start-up and reads ..." if do_reads else "start-up ...")
+        startup, reads = bench_startup(store, args.startup_runs, has_store,
+                                       startup=not args.skip_startup, reads=do_reads,
+                                       reads_runs=args.reads_runs)
+        if startup:
+            results["startup"] = startup
+        if reads:
+            results["reads"] = reads
     if has_store and not args.skip_export:
         results["export"] = bench_export(store, work,
                                          results.get("ingest", {}).get("revisions"))
+    if has_store and not args.skip_maintenance:  # last: reindex and gc rewrite the store
+        git_repo = work / "git-fast-import"
+        results["maintenance"] = bench_maintenance(
+            store, work, results.get("ingest"),
+            git_repo if (git_repo / "objects").is_dir() else None)
     if profile_dir is not None and not args.skip_ingest:
         profile_ingest(conv, work, profile_dir, args.profile_revisions)
     results["elapsed_seconds"] = time.perf_counter() - t_start
     results["machine"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     results["machine"]["newsarchive_command"] = " ".join(newsarchive_cmd())
 
+    results["ratios"] = derived_ratios(results)
     rows = build_table(results)
     results["table"] = rows
     (out / f"results-{tag}.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    skipped = ", ".join(results["skipped"]) or "none"
     md = (f"Corpus {conv['articles']:,} articles / {conv['revisions']:,} revisions "
-          f"({mb(conv['raw_bytes'])}), run {results['started']}\n\n"
+          f"({mb(conv['raw_bytes'])}), run {results['started']}; parts skipped: {skipped}\n\n"
           + render_table(rows, markdown=True) + "\n\n```\n" + render_details(results) + "\n```\n")
     (out / f"results-{tag}.md").write_text(md)
     print()
     print(f"newsarchive benchmark: {conv['articles']:,} articles, {conv['revisions']:,} "
-          f"revisions, {mb(conv['raw_bytes'])} raw; {results['elapsed_seconds']:.0f}s")
+          f"revisions, {mb(conv['raw_bytes'])} raw; {results['elapsed_seconds']:.0f}s; "
+          f"parts skipped: {skipped}")
     print(render_table(rows, markdown=False))
     print()
     print(render_details(results))

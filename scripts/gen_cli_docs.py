@@ -46,6 +46,14 @@ def render() -> str:
         command = cli.get_command(root, name)
         assert command is not None
         parts += [f"## newsarchive {name}\n", "```text", help_text(command, name, root), "```\n"]
+        if isinstance(command, click.Group):  # its subcommands too (`watch run`)
+            ctx = click.Context(command, info_name=name, parent=root,
+                                help_option_names=["-h", "--help"])
+            for sub in command.list_commands(ctx):
+                subcommand = command.get_command(ctx, sub)
+                assert subcommand is not None
+                parts += [f"### newsarchive {name} {sub}\n", "```text",
+                          help_text(subcommand, sub, ctx), "```\n"]
     return "\n".join(parts)
 
 

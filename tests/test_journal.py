@@ -21,6 +21,10 @@ import pytest
 import newsarchive
 from newsarchive.store import journal
 from tests.conftest import CliRun
+from tests.httpserver import Route, TestServer
+from tests.pages import page
+from tests.test_cli_views import private_ok
+from tests.test_snapshot import rss
 
 CATALOG_FILES = ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm")
 
@@ -189,8 +193,10 @@ def test_gc_collects_only_what_no_commit_names(cli: CliRun, store: Path, tmp_pat
 
 
 @pytest.mark.slow
-def test_check_stays_clean_while_others_write(store: Path, tmp_path: Path) -> None:
-    """50 checks against a bulk add and a stream of small adds running meanwhile."""
+def test_check_stays_clean_while_others_write(store: Path, tmp_path: Path,
+                                             http_server: TestServer) -> None:
+    """50 checks against a bulk add, and a stream of small adds and snapshots of a feed
+    whose pages change, running meanwhile."""
     corpus = tmp_path / "bulk.jsonl"
     corpus.write_text("".join(
         json.dumps({"text": f"Story {i}, version {v}: " + "words " * 50, "source": "s",
@@ -202,12 +208,22 @@ def test_check_stays_clean_while_others_write(store: Path, tmp_path: Path) -> No
     subprocess.run([*base, "add", "-q", "-", "--source", "s", "--slug", "seed"],
                    input=b"Seed.\n", check=True)
     stop = threading.Event()
+    config = private_ok(tmp_path)
+    for i in range(3):
+        http_server.routes[f"/news/{i}"] = Route(body=page(i, 1))
+    http_server.routes["/rss.xml"] = Route(
+        body=rss([(f"Story {i}", http_server.url(f"/news/{i}")) for i in range(3)]),
+        content_type="application/rss+xml")
 
     def small_adds() -> None:
         n = 0
         while not stop.is_set():
             subprocess.run([*base, "add", "-q", "-", "--source", "s", "--slug", f"small-{n % 7}"],
                            input=f"Small story {n}.\n".encode(), check=True)
+            for i in range(3):  # the pages change between snapshots
+                http_server.routes[f"/news/{i}"] = Route(body=page(i, 1 + (n + i) % 2))
+            subprocess.run([*base, "--config", config, "snapshot", "-q", "--force",
+                            http_server.url("/rss.xml")], check=True, capture_output=True)
             n += 1
 
     writer = subprocess.Popen([*base, "add", "-q", str(corpus)])
@@ -226,4 +242,7 @@ def test_check_stays_clean_while_others_write(store: Path, tmp_path: Path) -> No
     assert writer.returncode == 0
     assert failures == []
     assert subprocess.run([*base, "check", "-q"], check=False).returncode == 0
+    listed = subprocess.run([*base, "list", "--json"], capture_output=True, check=True).stdout
+    fed = [a for a in map(json.loads, listed.splitlines()) if "/news/" in (a.get("url") or "")]
+    assert len(fed) == 3 and all(a["revisions"] >= 2 for a in fed), fed  # snapshots wrote
     assert os.path.exists(store / "journal")

@@ -19,6 +19,7 @@ from newsarchive.ingest.noise import (
     DEFAULT_PATTERNS,
     MAX_LINE,
     NoiseRules,
+    RuleBook,
     clean_html,
     comparison_text,
     drop_elements,
@@ -262,15 +263,34 @@ def test_clean_html_keeps_the_page_readable_in_any_encoding() -> None:
 # -- realistic pages ---------------------------------------------------------------------------
 
 
+def book(rules: NoiseRules) -> RuleBook:
+    """A rule book that gives ``rules`` for every article."""
+    return RuleBook([NoiseConfig(drop=rules.drop, ignore=rules.ignore,
+                                 min_change_words=rules.min_change_words or None,
+                                 defaults=rules.defaults)])
+
+
 def extract(name: str, rules: NoiseRules | None = None) -> tuple[str, str | None]:
-    data = (PAGES / name).read_bytes()
-    draft = html_to_draft(clean_html(data, rules or NoiseRules()), origin=name, url=URL)
+    """The text and title of a page, its elements dropped by ``rules`` in extraction."""
+    draft = html_to_draft((PAGES / name).read_bytes(), origin=name, url=URL,
+                          noise=book(rules or NoiseRules()))
     return draft.text, draft.title
 
 
+def test_extraction_drops_what_clean_html_drops() -> None:
+    data = (PAGES / "article.html").read_bytes()
+    for rules in (NoiseRules(), NoiseRules(drop=("span.byline",))):
+        cleaned = html_to_draft(clean_html(data, rules), origin="a", url=URL,
+                                noise=book(NoiseRules(defaults=False)))
+        assert extract("article.html", rules) == (cleaned.text, cleaned.title)
+
+
 def test_a_page_whose_only_changes_are_a_timestamp_and_the_most_read_box_is_unchanged() -> None:
-    raw_old = html_to_draft((PAGES / "article.html").read_bytes(), origin="a", url=URL)
-    raw_new = html_to_draft((PAGES / "article-updated.html").read_bytes(), origin="b", url=URL)
+    raw = RuleBook([NoiseConfig(defaults=False)])  # nothing dropped before extraction
+    raw_old = html_to_draft((PAGES / "article.html").read_bytes(), origin="a", url=URL,
+                            noise=raw)
+    raw_new = html_to_draft((PAGES / "article-updated.html").read_bytes(), origin="b", url=URL,
+                            noise=raw)
     assert raw_old.text != raw_new.text  # as extracted, they differ: the noise leaks
     assert "Updated 3 minutes ago" in raw_old.text and "Most read" in raw_old.text
     assert only_noise(raw_old.text, raw_new.text)  # the text rules alone

@@ -75,7 +75,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'newsarchive' has no attribute {name!r}")
-    import importlib
+    import importlib  # the lazy names: newsarchive imports nothing else at start-up
 
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

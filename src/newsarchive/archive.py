@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NewsArchiveError, UsageError
 from newsarchive.indexing.indexer import Indexer
+from newsarchive.ingest.noise import RuleBook
 from newsarchive.ingest.prepare import apply_overrides
 from newsarchive.model import (
     MAX_FILTER_VALUES,
@@ -31,15 +32,21 @@ from newsarchive.model import (
     StoreStats,
 )
 from newsarchive.ops import listing
+from newsarchive.store.records import EVENTS
 from newsarchive.store.repository import Store
-from newsarchive.text.dates import Period, parse_period, utc_now
+from newsarchive.text.dates import Period, parse_period, parse_timestamp, utc_now
 from newsarchive.text.names import normalize_source
+from newsarchive.text.urls import canonical_url
 from newsarchive.workers import Workers
 
 if TYPE_CHECKING:
+    from newsarchive.config import NoiseConfig, WatchConfig
     from newsarchive.diff.compare import Diff
     from newsarchive.search.hits import Hit
+    from newsarchive.web.fetch import Fetcher
     from newsarchive.web.snapshot import FeedReport, FeedSpec
+    from newsarchive.web.watch import WatchReport
+    from newsarchive.web.watchlist import WatchEntry
 
     from newsarchive.ingest.warc import WarcCounts
     from newsarchive.ops.parquet_export import ParquetExport
@@ -52,13 +59,20 @@ WARC_BATCH = 100  # WARC captures a batch: each holds its page, so fewer than BA
 
 
 def open(path: str | os.PathLike[str] | None = None, *, wait: float = 60.0,  # noqa: A001
-         workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> Archive:
-    """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir)."""
-    if path is None:
-        from newsarchive.config import load_config, resolve_store
+         workers: int = 1, clock: Callable[[], dt.datetime] | None = None,
+         noise: Iterable[NoiseConfig] | None = None) -> Archive:
+    """Open the archive at ``path``, or where SPEC 2 says (env, config, user data dir).
 
-        path = resolve_store(None, load_config(None))
-    return Archive(path, wait=wait, workers=workers, clock=clock)
+    ``noise``: the ``[[noise]]`` tables of a config; None: the config file's when ``path``
+    is None (it is read then anyway), else none (the built-in rules only)."""
+    if path is None:
+        from newsarchive.config import load_config, resolve_store  # only without a path
+
+        config = load_config(None)
+        path = resolve_store(None, config)
+        if noise is None:
+            noise = config.noise
+    return Archive(path, wait=wait, workers=workers, clock=clock, noise=noise or ())
 
 
 def _require(kind: type, *, optional: bool = False, **values: Any) -> None:
@@ -75,17 +89,23 @@ class Archive:
     """An archive of article revisions in one store directory."""
 
     def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0,
-                 workers: int = 1, clock: Callable[[], dt.datetime] | None = None) -> None:
+                 workers: int = 1, clock: Callable[[], dt.datetime] | None = None,
+                 noise: Iterable[NoiseConfig] = ()) -> None:
         """``workers`` > 1 lets bulk writes (``add`` of many drafts, ``import``,
         ``reindex``) compare each text with its predecessor in that many worker
         processes (see :mod:`newsarchive.workers`). ``clock`` (UTC now) is what the
-        relative dates of filters count back from ("yesterday", "7d")."""
+        relative dates of filters count back from ("yesterday", "7d"). ``noise``: the
+        config's ``[[noise]]`` tables (:class:`~newsarchive.config.NoiseConfig`), used with
+        the built-in rules by every write and by ``reindex`` (see docs/cron.md); the
+        library never reads the config file itself."""
         if not str(path).strip():  # an unset variable, say: not the current directory
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
-        self.indexer = Indexer(Workers(workers))
+        self.noise = RuleBook(noise)
+        self.indexer = Indexer(Workers(workers), self.noise)
         self.store.upgrade = self._upgrade
         self.clock = clock or utc_now
+        self._fetchers: dict[tuple[bool, float], Fetcher] = {}
 
     def _upgrade(self) -> None:
         """Bring a store written by an older newsarchive up to date: a reindex (which
@@ -99,7 +119,21 @@ class Archive:
         return self.store.root
 
     def close(self) -> None:
+        for fetcher in self._fetchers.values():
+            fetcher.close()
+        self._fetchers.clear()
         self.store.close()
+
+    def _fetcher(self, allow_private_networks: bool, host_delay: float) -> Fetcher:
+        """The web client of this archive: one for its lifetime (per setting), so that the
+        politeness delay of a host holds across ``snapshot`` and ``watch_run``."""
+        key = (allow_private_networks, host_delay)
+        if key not in self._fetchers:
+            from newsarchive.web.fetch import make_fetcher  # the web client: start-up time
+
+            self._fetchers[key] = make_fetcher(allow_private_networks=allow_private_networks,
+                                               host_delay=host_delay)
+        return self._fetchers[key]
 
     def __enter__(self) -> Archive:
         return self
@@ -245,7 +279,8 @@ class Archive:
         _require(int, limit=limit)
         from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
 
-        return changes(self.store, **self._filters(source, since, until, kind, captured=True),
+        return changes(self.store, self.indexer,
+                       **self._filters(source, since, until, kind, captured=True),
                        limit=limit,
                        timeout=_seconds(timeout))
 
@@ -277,28 +312,149 @@ class Archive:
     def snapshot(self, feeds: str | FeedSpec | Sequence[str | FeedSpec], *, no_fetch: bool = False,
                  force: bool = False, allow_private_networks: bool = False,
                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 watch: WatchConfig | None = None, host_delay: float = 1.0,
                  ) -> list[FeedReport]:
         """Archive every article of RSS/Atom/JSON feeds (URLs or files); a report a feed.
 
         See :mod:`newsarchive.web.snapshot`. Failures of a feed or an entry are in its
-        report; only store errors (locked past the wait, disk full) are raised.
+        report; only store errors (locked past the wait, disk full) are raised. Every
+        article fetched is watched (``watch``: the schedule; see :meth:`watch_run`, which
+        ``newsarchive snapshot`` calls next). ``host_delay``: seconds between two requests
+        to one host.
         """
-        from newsarchive.web.fetch import make_fetcher  # the web client: start-up time
-        from newsarchive.web.snapshot import FeedSpec, run_snapshot
+        from newsarchive.web.snapshot import FeedSpec, run_snapshot  # start-up time
 
         if isinstance(feeds, (str, FeedSpec)):  # one feed, not a sequence of characters
             feeds = [feeds]
         specs = [f if isinstance(f, FeedSpec) else FeedSpec(url=f) for f in feeds]
-        with make_fetcher(allow_private_networks=allow_private_networks) as fetcher:
-            return run_snapshot(self.store, self.add_drafts, specs, fetcher=fetcher,
-                                no_fetch=no_fetch, on_event=on_event, force=force)
+        return run_snapshot(self.store, self.add_drafts, specs,
+                            fetcher=self._fetcher(allow_private_networks, host_delay),
+                            no_fetch=no_fetch, on_event=on_event, force=force,
+                            clock=self.clock, watch=watch, noise=self.noise)
+
+    def suspect_warnings(self, sources: Iterable[str], *,
+                         period: dt.timedelta = dt.timedelta(days=1)) -> list[str]:
+        """One warning line per source (of ``sources``) whose captures over the last
+        ``period`` (back from the clock's now) all looked like failed extractions."""
+        from newsarchive.ops.health import suspect_warnings  # snapshot only: start-up time
+
+        return suspect_warnings(self.store, sources, since=self.clock() - period)
+
+    # -- watching (docs/cron.md) ------------------------------------------------------------
+    def watch_run(self, *, everything: bool = False, max_fetches: int | None = None,
+                  watch: WatchConfig | None = None, allow_private_networks: bool = False,
+                  host_delay: float = 1.0,
+                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                  ) -> WatchReport:
+        """Revisit the watched articles that are due under the schedule ``watch`` (every
+        one with ``everything``), most overdue first, within ``max_fetches`` and the time
+        budget; see :mod:`newsarchive.web.watch`. A 404/410 twice in a row is a ``removed``
+        revision, a page back after it ``restored``."""
+        if max_fetches is not None:
+            _require(int, max_fetches=max_fetches)
+            if max_fetches < 1:
+                raise UsageError("max_fetches must be at least 1")
+        from newsarchive.web.watch import run_watch  # the web client: start-up time
+
+        return run_watch(self.store, self.add_drafts, self._mark,
+                         fetcher=self._fetcher(allow_private_networks, host_delay),
+                         clock=self.clock, config=watch, max_fetches=max_fetches,
+                         everything=everything, on_event=on_event, noise=self.noise)
+
+    def _mark(self, article: str, event: str, detail: str | None,
+              captured_at: str) -> AddResult:
+        from newsarchive.ops.events import record_event  # writes only: start-up time
+
+        return record_event(self.store, self.indexer, article, event,  # type: ignore[arg-type]
+                            detail, captured_at)
+
+    def record_event(self, ref: str, event: str, *, detail: str | None = None,
+                     captured_at: str | None = None) -> AddResult:
+        """Record what a watch saw of an article's URL (``removed``, ``restored`` or
+        ``redirected``) as a capture showing its latest text unchanged, at ``captured_at``
+        (default: the clock's now); see :mod:`newsarchive.ops.events`."""
+        from newsarchive.web.watchlist import timestamp  # the watch code: start-up time
+
+        _require(str, ref=ref, event=event)
+        if event not in EVENTS:
+            raise UsageError(f"unknown event {event!r} ({', '.join(EVENTS)})")
+        when = (parse_timestamp(captured_at, "captured_at") if captured_at is not None
+                else timestamp(self.clock()))
+        return self._mark(self.get(ref).id, event, detail, when)
+
+    def watch_list(self, *, watch: WatchConfig | None = None) -> list[WatchEntry]:
+        """The watched articles with their next due time under ``watch``, the next due
+        first, then those the schedule is done with, then those stopped."""
+        from newsarchive.web.watchlist import list_watched  # start-up time
+
+        return list_watched(self.store.catalog(), self.clock(), watch)
+
+    def watch_add(self, target: str, *, watch: WatchConfig | None = None,
+                  allow_private_networks: bool = False) -> WatchEntry:
+        """Watch an article: ``target`` is an archived article's ID (or reference), or a
+        URL (one not archived yet is fetched and added first, as ``add URL`` does)."""
+        from newsarchive.web.watchlist import timestamp, watch_article  # start-up time
+
+        _require(str, target=target)
+        article: str | None = None
+        url: str | None = None
+        if target.lower().startswith(("http://", "https://")):
+            try:
+                article = self.store.catalog().url_article(canonical_url(target)) \
+                    if self.store.exists() else None
+            except ValueError:
+                raise UsageError(f"{target}: not a URL that can be fetched") from None
+            url = target
+            if article is None:
+                draft = self.fetch(target, allow_private_networks=allow_private_networks)
+                draft.captured_at = draft.captured_at or timestamp(self.clock())
+                (result,) = self.add_drafts([draft])
+                if isinstance(result, NewsArchiveError):
+                    raise result
+                self.watch_fetched(result, target, watch=watch)
+                article = result.revision.id
+        else:
+            rev = self.get(target)
+            article, url = rev.id, rev.url
+            if not url or not url.lower().startswith(("http://", "https://")):
+                raise UsageError(f"{article} has no http(s) URL to watch")
+        return watch_article(self.store.catalog(write=True), article, url, self.clock(), watch)
+
+    def watch_fetched(self, result: AddResult, url: str, *,
+                      watch: WatchConfig | None = None) -> None:
+        """Watch the article of a page fetched from ``url`` and archived (``add URL``), or
+        count it as a check of the article when it is watched already."""
+        from newsarchive.web.watchlist import note_fetch  # start-up time
+
+        note_fetch(self.store.catalog(write=True), result, url, self.clock(), watch)
+
+    def watch_stop(self, ref: str, *, watch: WatchConfig | None = None) -> WatchEntry:
+        """Stop watching an article (its ID or a reference); InputError when it is not
+        watched. ``watch_add`` watches it again."""
+        from newsarchive.web.watchlist import stop_watching  # start-up time
+
+        _require(str, ref=ref)
+        article = self.get(ref).id
+        entry = stop_watching(self.store.catalog(write=True), article, self.clock(), watch)
+        if entry is None:
+            raise InputError(article, "is not watched")
+        return entry
+
+    def notify(self, urls: Sequence[str], revisions: Iterable[Revision], *,
+               kinds: Sequence[str] | None = None, timeout: float = 10.0) -> list[str]:
+        """Send the revisions of a run whose kinds are wanted to Apprise URLs, one message
+        each; returns warnings (never raises for a delivery problem, returns within about
+        ``timeout`` seconds). See :mod:`newsarchive.web.notify`."""
+        from newsarchive.web.notify import send_changes  # start-up time
+
+        return send_changes(list(urls), revisions, kinds=kinds, timeout=timeout)
 
     def fetch(self, url: str, *, allow_private_networks: bool = False) -> Draft:
         """Fetch a page the user named and extract its article, as ``add URL`` does
         (InputError naming the URL when it cannot be fetched or holds no article)."""
         from newsarchive.web.snapshot import fetch_url  # the web client: start-up time
 
-        return fetch_url(url, allow_private_networks=allow_private_networks)
+        return fetch_url(url, allow_private_networks=allow_private_networks, noise=self.noise)
 
     # -- export / import ----------------------------------------------------------------
     def export(self, *, source: str | Sequence[str] | None = None, since: str | None = None,
@@ -325,7 +481,7 @@ class Archive:
         ``counts`` is filled in with what the records were."""
         from newsarchive.ingest.warc import read_warcs  # warcio: start-up time
 
-        return self.add_stream(read_warcs(paths, counts), batch_size=WARC_BATCH)
+        return self.add_stream(read_warcs(paths, counts, self.noise), batch_size=WARC_BATCH)
 
     def export_warc(self, out: IO[bytes], *, gzip: bool = True,
                     source: str | Sequence[str] | None = None, since: str | None = None,
@@ -370,7 +526,8 @@ class Archive:
         until = self._period(until, "--to", lambda p: p.digits(end=True))
         return run_backfill(self.store, self.add_drafts, targets, since=since, until=until,
                             wayback_url=wayback_url, delay=delay,
-                            allow_private_networks=allow_private_networks, on_event=on_event)
+                            allow_private_networks=allow_private_networks, on_event=on_event,
+                            noise=self.noise)
 
     # -- filters ---------------------------------------------------------------------
     def _filters(self, source: str | Sequence[str] | None, since: str | None,

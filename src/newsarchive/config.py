@@ -96,7 +96,7 @@ def config_path(flag: str | None) -> tuple[Path, bool]:
     env = os.environ.get("NEWSARCHIVE_CONFIG")
     if env:
         return Path(env).expanduser(), True
-    from platformdirs import user_config_dir
+    from platformdirs import user_config_dir  # only without $NEWSARCHIVE_CONFIG: start-up time
 
     return Path(user_config_dir(APP)) / "config.toml", False
 
@@ -412,7 +412,7 @@ def resolve_store(flag: str | None, config: Config) -> Path:
         if not p.is_absolute() and config.path is not None:
             p = config.path.parent / p
         return p
-    from platformdirs import user_data_dir
+    from platformdirs import user_data_dir  # only without a store named: start-up time
 
     return Path(user_data_dir(APP))
 

@@ -226,11 +226,15 @@ class QueryError(UsageError):
 
 
 class FetchError(NewsArchiveError):
-    """A URL could not be fetched (refused, unreachable, too large, bad status)."""
+    """A URL could not be fetched (refused, unreachable, too large, bad status).
 
-    def __init__(self, url: str, reason: str) -> None:
+    ``status``: the HTTP status when the server answered with an error (404, 410, 503...),
+    else None."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
         self.url = url
         self.reason = reason
+        self.status = status
         super().__init__(f"{url}: {reason}")
 
 

@@ -44,6 +44,8 @@ class Draft:
     original_type: str | None = None
     expected_hash: str | None = None
     id: str | None = None  # the article this is a capture of (``--id``, ``id:``, ``id=``)
+    event: str | None = None  # what a watch saw: "removed", "restored", "redirected"
+    detail: str | None = None  # the event's detail (an export record carries both)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Revision:
     flipflop: bool = False
     event: str | None = None  # "removed", "restored", "redirected": what a watch saw
     last_seen: str | None = None  # the last capture that confirmed this revision
+    detail: str | None = None  # the event's detail ("HTTP 410", "moved to URL (ID)")
 
     @property
     def ref(self) -> str:
@@ -102,6 +105,8 @@ class Revision:
             d["damaged"] = True
         if self.event is not None:
             d["event"] = self.event
+            if self.detail is not None:
+                d["detail"] = self.detail
         if self.last_seen is not None:
             d["last_seen"] = self.last_seen
         return d
@@ -197,6 +202,10 @@ class Change:
     revision: Revision
     previous: Revision
     first_changed: str | None
+    headline_test: dict[str, Any] | None = None
+    """For a ``headline-test`` revision, the test it belongs to, standing for all its
+    switches: ``start``, ``end``, ``revisions`` (numbers), ``final`` and ``variants``
+    (``title``, ``seen``, ``first_seen``, ``last_seen``), most seen first."""
 
     @property
     def title_changed(self) -> bool:
@@ -206,6 +215,8 @@ class Change:
         d = self.revision.to_dict()
         d["first_changed"] = self.first_changed
         d["previous_title"] = self.previous.title if self.title_changed else None
+        if self.headline_test is not None:
+            d["headline_test"] = self.headline_test
         return d
 
 

@@ -12,9 +12,12 @@ with ``if __name__ == "__main__":`` (the ``newsarchive`` command does).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from newsarchive.errors import UsageError
 
 if TYPE_CHECKING:  # imported when workers start: they cost start-up time
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -36,14 +39,14 @@ class Workers:
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
         """``fn(*args)`` in a worker; done here, at once, when there are no workers: one
         was asked for, the platform cannot start them, or one died (the pool is broken)."""
-        from concurrent.futures import Future
+        from concurrent.futures import Future  # concurrent, multiprocessing: start-up time
 
         if self.count > 1 and self._pool is None and not _can_spawn():
             self.count = 1
         if self.count > 1:
             try:
                 if self._pool is None:
-                    import multiprocessing
+                    import multiprocessing  # the first worker: start-up time
                     from concurrent.futures import ProcessPoolExecutor
 
                     self._pool = ProcessPoolExecutor(
@@ -81,10 +84,7 @@ def _can_spawn() -> bool:
     every worker, and doing the work there would do it once per worker. False when the
     caller's ``__main__`` cannot be imported again (a script read from standard input,
     ``python -c``, an interactive session): each worker would fail, loudly."""
-    import multiprocessing
-    import sys
-
-    from newsarchive.errors import UsageError
+    import multiprocessing  # start-up time
 
     if getattr(multiprocessing.current_process(), "_inheriting", False):
         raise UsageError("workers > 1 needs the program's entry point guarded by "
@@ -101,7 +101,7 @@ def _worker_start() -> None:
     reads the command's output must not wait for its workers) and exit as soon as the
     parent is gone (killed, it will never collect the results, and the pool's queues
     would keep its workers waiting forever)."""
-    import multiprocessing
+    import multiprocessing  # in a worker: start-up time of the parent
     from multiprocessing.connection import wait
 
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 
 def main() -> None:
-    from newsarchive.cli.app import cli
+    from newsarchive.cli.app import cli  # `import newsarchive.cli` stays cheap
 
     cli(prog_name="newsarchive")

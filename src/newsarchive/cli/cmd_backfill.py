@@ -50,6 +50,7 @@ def backfill(state: State, urls: tuple[str, ...], all_articles: bool, since: str
     newsarchive backfill --from 2024-01-01 --to 2024-06-30 URL
     newsarchive backfill --all          # every archived article's history
     """
+    # the write command and the Wayback client load with this command only: start-up time
     from newsarchive.cli.cmd_write import result_line
     from newsarchive.web.wayback import DEFAULT_WAYBACK_URL
 

@@ -35,9 +35,10 @@ from newsarchive.text.canonical import visible
 def changes(state: State, sources: tuple[str, ...], since: str | None, until: str | None,
             kinds: tuple[str, ...], limit: int, fmt: str, as_json: bool, output: str | None,
             timeout: float) -> None:
-    """Kinds: headline, substantive, minor, correction, revert. --since and --until
-    bound the capture time of the revision (list, search and export: the publication
-    date).
+    """Kinds: headline, substantive, minor, correction, revert, extraction-suspect,
+    headline-test, removed, restored. The switches of one headline test are one change,
+    with the variants and how often each was seen. --since and --until bound the capture
+    time of the revision (list, search and export: the publication date).
 
     \b
     newsarchive changes --kind substantive --since 2024-04-01
@@ -64,11 +65,16 @@ def changes(state: State, sources: tuple[str, ...], since: str | None, until: st
     else:
         for c in found:
             rev = c.revision
-            kinds_s = ",".join(rev.kind) or "change"
+            kinds_s = ",".join(rev.kind) or rev.event or "change"
             flip = " (flip-flop)" if rev.flipflop else ""
             click.echo(f"{style(state, rev.ref, fg='cyan')}  {rev.captured_at}  {kinds_s}{flip}  "
                        f"+{rev.words_added} -{rev.words_removed} words")
-            if c.title_changed:
+            if c.headline_test is not None:
+                test = c.headline_test
+                shown = ", ".join(f"{v['title']!r} {v['seen']}x" for v in test["variants"])
+                click.echo(f"    headline test: {shown}; {len(test['revisions'])} switches "
+                           f"from {test['start']} to {test['end']}")
+            elif c.title_changed:
                 click.echo(f"    title: {c.previous.title!r} -> {rev.title!r}")
             if c.first_changed:
                 click.echo(f"    {visible(c.first_changed)}")

@@ -7,7 +7,8 @@ import sys
 import click
 
 from newsarchive.cli.commands import command
-from newsarchive.cli.context import State, pass_state
+from newsarchive.cli.context import State, emit_json, pass_state
+from newsarchive.errors import NothingToCompare
 from newsarchive.text.canonical import visible
 
 GRANULARITIES = ("word", "sentence", "line", "char")
@@ -48,7 +49,6 @@ def diff(state: State, a: str, b: str | None, by: str, fmt: str, stat: bool,
     newsarchive diff putin-reaffirms-war-aims@1 putin-reaffirms-war-aims@3 --by sentence
     newsarchive diff putin-reaffirms-war-aims --format html > change.html
     """
-    from newsarchive.errors import NothingToCompare
 
     if as_json and fmt not in ("inline", "json"):  # inline: the default, not a choice
         raise click.UsageError(f"--json and --format {fmt} ask for two formats")
@@ -63,7 +63,6 @@ def diff(state: State, a: str, b: str | None, by: str, fmt: str, stat: bool,
         fmt = "json"
     if stat:
         if fmt == "json":
-            from newsarchive.cli.context import emit_json
 
             emit_json({"a": d.a, "b": d.b, "stats": d.stats.to_dict()})
         else:
@@ -89,7 +88,7 @@ def _show(state: State, text: str) -> None:
     if not text:
         return
     if state.paging:
-        from newsarchive.cli.pager import page
+        from newsarchive.cli.pager import page  # only on a terminal: start-up time
 
         page(text)
     else:

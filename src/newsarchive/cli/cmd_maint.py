@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import click
 
@@ -26,7 +27,6 @@ def check(state: State, repair: bool, quiet: bool, as_json: bool) -> None:
     newsarchive check
     newsarchive check --repair
     """
-    import time
 
     start = time.monotonic()
     with bar_for("objects", wanted=not as_json and not quiet) as on_progress:

@@ -25,6 +25,7 @@ from newsarchive.cli.context import (
     words_delta,
 )
 from newsarchive.cli.errors import error_line, message_of
+from newsarchive.errors import IntegrityError
 from newsarchive.model import KINDS
 from newsarchive.text.canonical import visible
 
@@ -87,7 +88,8 @@ def log(state: State, ref: str, as_json: bool) -> None:
             notes.append("flip-flop")
         if r.damaged:
             notes.append(style(state, "DAMAGED: text lost", fg="red"))
-        kinds = ",".join(r.kind) if r.kind else ("first" if r.number == 1 else "")
+        kinds = ",".join(r.kind) if r.kind else (
+            "first" if r.number == 1 else r.event or "")  # an event of no kind: redirected
         delta = words_delta(r.words_added, r.words_removed) if r.number > 1 else f"{r.words} words"
         extra = f"  ({'; '.join(notes)})" if notes else ""
         click.echo(f"@{r.number:<3} {r.captured_at}  {style(state, r.hash[:7], fg='yellow')}  "
@@ -199,7 +201,6 @@ def _output(dest: str | None, *, terminal_ok: bool) -> Iterator[IO[bytes]]:
 
 
 def _export_jsonl(state: State, out: IO[bytes], filters: dict[str, Any]) -> int:
-    from newsarchive.errors import IntegrityError
 
     archive = state.archive
     failed = 0

@@ -12,11 +12,11 @@ from newsarchive.cli.commands import command
 from newsarchive.cli.context import State, emit_json, json_option, pass_state, style, words_delta
 from newsarchive.cli.errors import error_line, message_of
 from newsarchive.cli.progress import Progress
+from newsarchive.errors import InputError, NewsArchiveError
+from newsarchive.model import AddResult, Draft
 
 if TYPE_CHECKING:
-    from newsarchive.errors import InputError, NewsArchiveError
     from newsarchive.ingest.warc import WarcCounts
-    from newsarchive.model import AddResult, Draft
 
 
 @command("init")
@@ -54,8 +54,6 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
            show: frozenset[str] = frozenset({"added", "revised", "unchanged"}),
            progress: Progress | None = None) -> int:
     """Print one line a result and errors on stderr; returns the number of failures."""
-    from newsarchive.errors import NewsArchiveError
-
     failed = 0
     for r in results:
         if progress:
@@ -72,12 +70,25 @@ def report(state: State, results: Iterable[AddResult | NewsArchiveError], *, as_
     return failed
 
 
-def _fetch_page(state: State) -> Callable[[str], Draft]:
+def _fetch_page(state: State, fetched: set[str] | None = None) -> Callable[[str], Draft]:
+    """``add URL``'s fetch; the origins of the pages fetched go into ``fetched``."""
     def fetch(url: str) -> Draft:
-        return state.archive.fetch(url,
-                                   allow_private_networks=state.config.allow_private_networks)
+        draft = state.archive.fetch(url,
+                                    allow_private_networks=state.config.allow_private_networks)
+        if fetched is not None:
+            fetched.add(draft.origin)
+        return draft
 
     return fetch
+
+
+def _watching(state: State, results: Iterable[AddResult | NewsArchiveError],
+              fetched: set[str]) -> Iterator[AddResult | NewsArchiveError]:
+    """The results, each article added from a URL watched once its result is committed."""
+    for r in results:
+        if isinstance(r, AddResult) and r.origin in fetched:
+            state.archive.watch_fetched(r, r.origin, watch=state.config.watch)
+        yield r
 
 
 @command("add")
@@ -125,16 +136,18 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
     """
     if not inputs:
         raise click.UsageError("give files, directories, URLs or - (stdin) to add")
-    from newsarchive.errors import InputError
+    # the input readers (trafilatura, lxml) load when there is something to add: start-up time
     from newsarchive.ingest.inputs import count_inputs, read_inputs
     from newsarchive.ingest.prepare import apply_overrides
 
     overrides = dict(id=article_id, source=source, date=date, title=title, url=url, slug=slug,
                      author=author, captured_at=captured_at)
 
+    fetched: set[str] = set()
+
     def drafts() -> Iterator[Draft | InputError]:
         for d in read_inputs(list(inputs), fmt=fmt, stdin=sys.stdin.buffer,
-                             fetch=_fetch_page(state)):
+                             fetch=_fetch_page(state, fetched), noise=state.archive.noise):
             yield d if isinstance(d, InputError) else apply_overrides(d, **overrides)
 
     show = frozenset({"added", "revised", "inserted"} if quiet
@@ -142,7 +155,8 @@ def add(state: State, inputs: tuple[str, ...], article_id: str | None, source: s
     progress = None
     if sys.stderr.isatty() and not as_json:
         progress = Progress(count_inputs(list(inputs), fmt=fmt))
-    results = state.archive.add_stream(drafts(), on_progress=progress.tick if progress else None)
+    results = _watching(state, state.archive.add_stream(
+        drafts(), on_progress=progress.tick if progress else None), fetched)
     failed = report(state, results, as_json=as_json, show=show, progress=progress)
     if failed:
         sys.exit(1)
@@ -168,8 +182,7 @@ def import_(state: State, files: tuple[str, ...], as_json: bool, quiet: bool) ->
     newsarchive --store ./copy import all.jsonl
     newsarchive import crawl.warc.gz archive.wacz
     """
-    from newsarchive.errors import NewsArchiveError
-    from newsarchive.ingest.inputs import read_inputs
+    from newsarchive.ingest.inputs import read_inputs  # the input readers: start-up time
     from newsarchive.ingest.warc import WarcCounts, is_warc_name
 
     warcs = [f for f in files if is_warc_name(f)]

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "snapshot": ("cmd_snapshot",
                  "Archive every article of the given feeds, or of the config's [[feeds]]."),
     "stats": ("cmd_read", "Articles, revisions and sources; bytes of text against bytes on disk."),
+    "watch": ("cmd_watch", "Revisit archived articles on a schedule: list, add, stop, run."),
 }
 
 

@@ -50,7 +50,7 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
-            from newsarchive.config import load_config
+            from newsarchive.config import load_config  # not for --help: start-up time
 
             self._config = load_config(self.config_flag)
         return self._config
@@ -58,12 +58,13 @@ class State:
     @property
     def archive(self) -> Archive:
         if self._archive is None:
-            from newsarchive.archive import Archive
+            from newsarchive.archive import Archive  # not for --help: start-up time
             from newsarchive.config import resolve_store
 
             # the command's entry point is guarded, so bulk writes may start workers
+            # the config's noise rules: every write and reindex applies them
             self._archive = Archive(resolve_store(self.store_flag, self.config), wait=self.wait,
-                                    workers=min(usable_cpus(), 8))
+                                    workers=min(usable_cpus(), 8), noise=self.config.noise)
         return self._archive
 
     @property
@@ -97,7 +98,7 @@ def json_option(f: F) -> F:
 
 
 def timeout_option(f: F) -> F:
-    from newsarchive.model import QUERY_TIMEOUT
+    from newsarchive.model import QUERY_TIMEOUT  # dataclasses: not for --help, start-up time
 
     return click.option("--timeout", type=Seconds(), default=QUERY_TIMEOUT, show_default=True,
                         metavar="SECONDS",
@@ -136,7 +137,7 @@ def emit_lines(lines: Iterable[str], state: State, *, page: bool = False) -> Non
     """Print lines; through a pager only on a terminal and when asked (see
     :mod:`newsarchive.cli.pager`)."""
     if page and state.paging:
-        from newsarchive.cli.pager import page as through_pager
+        from newsarchive.cli.pager import page as through_pager  # start-up time
 
         through_pager("".join(line + "\n" for line in lines))
     else:

@@ -65,3 +65,9 @@ def handled(debug: Callable[[], bool]) -> Iterator[None]:
         where = f" ({err.filename})" if err.filename else ""
         error_line(f"{err.strerror or err}{where}")
         sys.exit(1)
+
+
+def warning_line(message: str) -> None:
+    """Print ``warning: message`` as one line: something the user should know that did
+    not fail the command."""
+    click.echo(f"warning: {message.translate(_CONTROL)}", err=True)

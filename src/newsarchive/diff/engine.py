@@ -145,7 +145,7 @@ def run_dmp(a: str, b: str, timeout: float, engine: str | None,
         return [(op, n) for op, n in whole if n]
     if engine != "python":
         try:
-            import fast_diff_match_patch as fast
+            import fast_diff_match_patch as fast  # optional extra [fast]
 
             # A 2-byte wchar build (Windows) refuses characters beyond the BMP.
             if fast.CHAR_WIDTH >= 4 or max(max(a), max(b)) <= "\uffff":
@@ -157,7 +157,7 @@ def run_dmp(a: str, b: str, timeout: float, engine: str | None,
                 raise
         except (ValueError, UnicodeError, TypeError, OverflowError):
             pass   # whatever else the extension cannot take, the Python port can
-    from diff_match_patch import diff_match_patch
+    from diff_match_patch import diff_match_patch  # only for long texts: start-up time
 
     dmp = diff_match_patch()
     dmp.Diff_Timeout = timeout

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 
+from newsarchive.diff.engine import compute_ops
 from newsarchive.diff.inline import header_line, summary_line
 from newsarchive.diff.model import DiffData as Diff
 from newsarchive.diff.model import DiffStats, Move, Op
@@ -36,7 +37,6 @@ def _range(start: int, length: int) -> str:
 def render_unified(diff: Diff, context: int = 3) -> str:
     """Like ``diff -u``, a paragraph a line; a changed title first, as two header lines
     (``old title ...`` / ``new title ...``, as git's extended headers)."""
-    from newsarchive.diff.engine import compute_ops
 
     out = []
     if diff.stats.title_changed:

@@ -56,15 +56,22 @@ def text_change(prev_text: str, text: str) -> TextChange:
 
 def derive_revision(prev_text: str | None, prev_title: str | None, text: str, title: str,
                     reverts: bool, history: list[tuple[str, str]],
-                    change: TextChange | None = None, event: str | None = None) -> Derived:
+                    change: TextChange | None = None, event: str | None = None, *,
+                    suspect: bool = False, headline_test: bool = False,
+                    noise: bool = False) -> Derived:
     """``history``: (text hash, title) of every revision of the article, this one last;
     ``change``: :func:`text_change` of the two texts when computed ahead; ``event``: what
-    watching the URL recorded (``removed``, ``restored``)."""
+    watching the URL recorded (``removed``, ``restored``); ``suspect``: the text looks
+    like a failed extraction; ``headline_test``: the title went back to a variant of a
+    headline test; ``noise``: the texts differ only by noise, so the kinds are those of
+    the title alone (the word counts and passages still show the whole edit)."""
     if prev_text is None:
-        return Derived(kind=classify(None, text, prev_title, title, reverts=reverts))
+        return Derived(kind=("extraction-suspect",) if suspect else
+                       classify(None, text, prev_title, title, reverts=reverts))
     c = change or text_change(prev_text, text)
-    kind = classify(prev_text, text, prev_title, title, reverts=reverts, text=c.facts,
-                    event=event)
+    kind = classify(prev_text, text, prev_title, title, reverts=reverts,
+                    text=NO_CHANGE.facts if noise else c.facts, event=event,
+                    suspect=suspect, headline_test=headline_test)
     # a rewritten headline's words are edit passages too (search --removed/--added)
     gone, new = title_passages(prev_title or "", title or "")
     return Derived(c.words_added, c.words_removed, kind, flip_flops(history)[-1],

@@ -10,15 +10,34 @@ facts are a function of the captures alone, whatever order they were added in: `
 appends at the end when a capture is the newest (:meth:`Indexer.append`), and derives the
 article again when one goes before it (:meth:`Indexer.index_article`), as ``reindex``
 does for every article.
+
+Three findings of the watcher are derived here too, from the stored records and the
+noise rules the indexer is given (so ``reindex`` applies changed rules again):
+
+- **Noise** (:mod:`newsarchive.ingest.noise`): a capture whose text differs from its
+  revision's only by ignored text (or by fewer than ``min_change_words`` words, no figure
+  changed), the title the same, confirms that revision: it is ``unchanged``, its record
+  and text kept. It is compared with the revision's first capture, so small changes cannot
+  add up unseen.
+- **Extraction health** (:mod:`newsarchive.ingest.health`): a revision whose text looks
+  like a failed extraction, judged against the last revision that did not, has the kind
+  ``extraction-suspect`` (an article's first revision too, when it is a wall).
+- **Headline tests** (:mod:`newsarchive.changes.headlines`): a revision whose title went
+  back to a variant the same text showed within a day has the kind ``headline-test``.
+  "The same text" is the same text hash, or a text that differs only by noise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from newsarchive.changes.headlines import WINDOW, headline_tests
 from newsarchive.indexing.rows import RowLike
+from newsarchive.ingest.health import extraction_health
+from newsarchive.ingest.noise import NoiseRules, RuleBook, only_noise
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.records import Record
 from newsarchive.text.words import count_words
@@ -62,24 +81,83 @@ class Run:
         return self.confirmed[-1].rec.captured_at if self.confirmed else None
 
 
-def runs_of(captures: Sequence[Capture]) -> list[Run]:
-    """Captures (in capture order) grouped into revisions."""
+def runs_of(captures: Sequence[Capture],
+            same: Callable[[Capture, Capture], bool] | None = None) -> list[Run]:
+    """Captures (in capture order) grouped into revisions: a capture confirms the revision
+    before it when ``same(its first capture, the capture)`` (default: equal keys)."""
     runs: list[Run] = []
     for c in captures:
-        if runs and runs[-1].first.key == c.key:
+        if runs and (runs[-1].first.key == c.key
+                     or (same is not None and same(runs[-1].first, c))):
             runs[-1].confirmed.append(c)
         else:
             runs.append(Run(c))
     return runs
 
 
+# (captured at, title, text key) of a revision, for headline tests
+_Headline = tuple[datetime, str, Any]
+TextOf = Callable[[str], "str | None"]
+
+
+def _when(captured_at: str) -> datetime:
+    return datetime.fromisoformat(captured_at.replace("Z", "+00:00"))
+
+
+def _within_window(headlines: list[_Headline]) -> list[_Headline]:
+    """The revisions a headline test of the last one can reach back to: those captured
+    within a day of it, and the one before them (the labels of the last revision are the
+    same on them as on the whole history)."""
+    at = headlines[-1][0]
+    start = len(headlines) - 1
+    while start > 0 and at - headlines[start - 1][0] <= WINDOW:
+        start -= 1
+    return headlines[max(0, start - 1):]
+
+
+def _suspect_kind(kind: str) -> bool:
+    return "extraction-suspect" in kind.split()
+
+
 class Indexer:
     """Derives and inserts revision rows; compares texts ahead in ``workers`` processes
     on bulk writes (see :class:`~newsarchive.indexing.derive.Prefetch`)."""
 
-    def __init__(self, workers: Workers) -> None:
+    def __init__(self, workers: Workers, noise: RuleBook | None = None) -> None:
         self.workers = workers
+        self.noise = noise or RuleBook()
         self._ahead: Prefetch | None = None
+        self._noise_memo: tuple[Any, bool] = (None, False)  # the last pair compared
+
+    def rules_of(self, rec: Record) -> NoiseRules:
+        """The noise rules of a capture's article."""
+        return self.noise.rules(source=rec.source, url=rec.url)
+
+    def noise_only(self, old: str | None, new: str | None, rec: Record) -> bool:
+        """Whether text ``new`` of ``rec`` differs from ``old`` only by noise (False when
+        either cannot be read). Texts that differ in their spacing alone do not: that is a
+        ``minor`` revision, as it always was, not ignored text."""
+        if old is None or new is None:
+            return False
+        rules = self.rules_of(rec)
+        key = (old, new, rules)  # (a revision's text is compared twice in a row)
+        if self._noise_memo[0] == key:
+            return self._noise_memo[1]
+        found = old.split() != new.split() and only_noise(old, new, rules)
+        self._noise_memo = (key, found)
+        return found
+
+    def same(self, shown: Capture, c: Capture) -> bool:
+        """Whether capture ``c`` shows what the revision beginning with ``shown`` shows:
+        neither is an event, the titles are equal, the texts equal or equal but for noise."""
+        if shown.rec.event is not None or c.rec.event is not None \
+                or shown.rec.title != c.rec.title:
+            return False
+        return shown.rec.text == c.rec.text or self.noise_only(shown.text, c.text, c.rec)
+
+    def runs(self, captures: Sequence[Capture]) -> list[Run]:
+        """Captures grouped into revisions, noise rules applied."""
+        return runs_of(captures, self.same)
 
     @property
     def prefetch(self) -> Prefetch:
@@ -104,31 +182,111 @@ class Indexer:
         cat.delete_revisions_of(article_id)
         rows: list[RowLike] = []
         history: list[tuple[str, str]] = []
+        headlines: list[_Headline] = []
         prev_text: str | None = None
-        for number, run in enumerate(runs_of(captures), 1):
-            rows.append(self._insert(cat, run, number, rows[-1] if rows else None, history,
-                                     prev_text=prev_text))
+        healthy: tuple[str, int] | None = None  # the last healthy text and its words
+        for number, run in enumerate(self.runs(captures), 1):
+            prev = rows[-1] if rows else None
+            rec = run.first.rec
+            headlines.append((_when(rec.captured_at), rec.title,
+                              self._text_key(prev, headlines, prev_text, run.first)))
+            row = self._insert(cat, run, number, prev, history, prev_text=prev_text,
+                               healthy_text=healthy, headlines=headlines)
+            rows.append(row)
             prev_text = run.first.text
+            if rec.event is None and run.first.text is not None \
+                    and not _suspect_kind(row["kind"]):
+                healthy = (run.first.text, row["words"])
         return rows
 
     # -- one capture at the end ----------------------------------------------------------
     def append(self, cat: Catalog, capture: Capture, head: RowLike | None,
-               head_text: str | None) -> tuple[RowLike, bool]:
+               head_text: str | None, text_of: TextOf | None = None) -> tuple[RowLike, bool]:
         """Add the article's newest capture: it confirms the head revision (returns it,
-        False) or starts a revision after it (returns the new row, True)."""
-        if head is not None and head["event"] is None and capture.rec.event is None and (
-                head["text_hash"], head["title"]) == (capture.rec.text, capture.rec.title):
+        False) or starts a revision after it (returns the new row, True). ``text_of``
+        reads an earlier revision's text by hash (None: only the head's is known)."""
+        if head is not None and self.same(_head_capture(head, head_text), capture):
             cat.assign_captures([capture.seq], head["rid"])
             cat.saw_again(head["rid"], capture.rec.captured_at)
             return head, False
-        history = [(r["text_hash"], r["title"]) for r in cat.revisions_of(capture.rec.article)]
+        revs = cat.revisions_of(capture.rec.article)
+        history = [(r["text_hash"], r["title"]) for r in revs]
         number = head["number"] + 1 if head is not None else 1
-        row = self._insert(cat, Run(capture), number, head, history, prev_text=head_text)
+        read = text_of or (lambda h: head_text if head is not None and h == head["text_hash"]
+                           else None)
+        healthy = next((r for r in reversed(revs)
+                        if r["event"] is None and not _suspect_kind(r["kind"])), None)
+        healthy_text: tuple[str, int] | None = None
+        if healthy is not None:
+            text = (head_text if head is not None and healthy["rid"] == head["rid"]
+                    else read(healthy["text_hash"]))
+            healthy_text = (text, healthy["words"]) if text is not None else None
+        headlines = self._recent_headlines(revs, capture, head_text, read)
+        row = self._insert(cat, Run(capture), number, head, history, prev_text=head_text,
+                           healthy_text=healthy_text, headlines=headlines)
         return row, True
+
+    # -- headline tests ----------------------------------------------------------------
+    def _text_key(self, prev: RowLike | None, headlines: list[_Headline],
+                  prev_text: str | None, first: Capture) -> Any:
+        """What "the same text" is for headline tests: the previous revision's key when
+        the text is its text or differs only by noise; a key of its own otherwise."""
+        rec = first.rec
+        if rec.event is not None:
+            return ("event", first.seq)
+        if prev is None or prev["event"] is not None:
+            return rec.text
+        if rec.text == prev["text_hash"] or self.noise_only(prev_text, first.text, rec):
+            return headlines[-1][2]
+        return rec.text
+
+    def headline_history(self, revs: Sequence[RowLike], text_of: TextOf) -> list[_Headline]:
+        """(captured at, title, text key) of an article's revisions (rows, in order), as
+        the headline tests of :meth:`index_article` see them: for summaries of the tests."""
+        out: list[_Headline] = []
+        prev: RowLike | None = None
+        prev_text: str | None = None
+        for r in revs:
+            text = prev_text if prev is not None and r["text_hash"] == prev["text_hash"] \
+                else text_of(r["text_hash"])
+            first = Capture(r["seq"], r["record"], _record_of(r), text)
+            out.append((_when(r["captured_at"]), r["title"],
+                        self._text_key(prev, out, prev_text, first)))
+            prev, prev_text = r, text
+        return out
+
+    def _recent_headlines(self, revs: Sequence[RowLike], capture: Capture,
+                          head_text: str | None, read: TextOf) -> list[_Headline]:
+        """(captured at, title, text key) of the revisions a headline test of ``capture``
+        can reach back to (a day, and the revision before), ``capture`` last. A title not
+        shown in that time cannot be a test: then only ``capture`` is returned."""
+        at = _when(capture.rec.captured_at)
+        start = len(revs)
+        while start > 0 and at - _when(revs[start - 1]["captured_at"]) <= WINDOW:
+            start -= 1
+        start = max(0, start - 1)
+        recent = list(revs[start:])
+        title = " ".join(capture.rec.title.split())
+        if capture.rec.event is not None or not any(
+                " ".join(r["title"].split()) == title for r in recent[:-1]):
+            return [(at, capture.rec.title, capture.rec.text)]
+        out: list[_Headline] = []
+        prev: RowLike | None = None
+        prev_text: str | None = None
+        for r in recent:
+            text = head_text if r is recent[-1] else read(r["text_hash"])
+            first = Capture(r["seq"], r["record"], _record_of(r), text)
+            out.append((_when(r["captured_at"]), r["title"],
+                        self._text_key(prev, out, prev_text, first)))
+            prev, prev_text = r, text
+        last = prev
+        out.append((at, capture.rec.title, self._text_key(last, out, prev_text, capture)))
+        return out
 
     # -- one revision ----------------------------------------------------------------------
     def _insert(self, cat: Catalog, run: Run, number: int, prev: RowLike | None,
-                history: list[tuple[str, str]], *, prev_text: str | None) -> RowLike:
+                history: list[tuple[str, str]], *, prev_text: str | None,
+                healthy_text: tuple[str, int] | None, headlines: list[_Headline]) -> RowLike:
         first = run.first
         rec = first.rec
         text = first.text
@@ -137,14 +295,22 @@ class Indexer:
         if rec.event is None and history and rec.text != history[-1][0]:
             reverts = next((i for i, (h, _) in enumerate(history, 1) if h == rec.text), None)
         history.append((rec.text, rec.title))
-        d = self._derive(prev, prev_text, rec, text or "", reverts is not None, history)
+        words = count_words(text or "")
+        suspect = rec.event is None and text is not None and extraction_health(
+            text, healthy_text[0] if healthy_text else None, title=rec.title, words=words,
+            previous_words=healthy_text[1] if healthy_text else None).suspect
+        headline_test = prev is not None and headline_tests(_within_window(headlines)).labels[-1]
+        noise = prev is not None and rec.event is None and prev["event"] is None \
+            and rec.text != prev["text_hash"] and self.noise_only(prev_text, text, rec)
+        d = self._derive(prev, prev_text, rec, text or "", reverts is not None, history,
+                         suspect=suspect, headline_test=headline_test, noise=noise)
         doc = cat.doc_for(rec.text, rec.title, text or "")
         values: dict[str, Any] = {
             "record": first.oid, "article": rec.article, "number": number,
             "text_hash": rec.text, "original": rec.original,
             "original_type": rec.original_type, "title": rec.title, "url": rec.url,
             "date": rec.date, "source": rec.source, "author": rec.author,
-            "captured_at": rec.captured_at, "words": count_words(text or ""),
+            "captured_at": rec.captured_at, "words": words,
             "bytes": len((text or "").encode("utf-8")),
             "words_added": d.words_added, "words_removed": d.words_removed,
             "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
@@ -159,18 +325,34 @@ class Indexer:
         return {**values, "rid": rid}
 
     def _derive(self, prev: RowLike | None, prev_text: str | None, rec: Record, text: str,
-                reverts: bool, history: list[tuple[str, str]]) -> Derived:
+                reverts: bool, history: list[tuple[str, str]], *, suspect: bool,
+                headline_test: bool, noise: bool) -> Derived:
         from newsarchive.indexing.derive import derive_revision  # start-up time
 
         if prev is None:
-            return derive_revision(None, None, text, rec.title, reverts, history)
+            return derive_revision(None, None, text, rec.title, reverts, history,
+                                   suspect=suspect)
         # a capture after a tombstone is the article's return, whether or not the watcher
         # recorded it as one
         event = rec.event or ("restored" if prev["event"] == "removed" else None)
         return derive_revision(prev_text or "", prev["title"], text, rec.title,
                                reverts and event is None, history,
-                               self._ahead_of(prev_text or "", text), event=event)
+                               self._ahead_of(prev_text or "", text), event=event,
+                               suspect=suspect, headline_test=headline_test, noise=noise)
 
     def _ahead_of(self, prev_text: str, text: str) -> Any:
         return self.prefetch.get(prev_text, text) if self._ahead is not None else None
 
+
+
+def _record_of(row: RowLike) -> Record:
+    """A revision row as the record of its first capture (less what indexing never reads)."""
+    return Record(article=row["article"], text=row["text_hash"], original=row["original"],
+                  original_type=row["original_type"], title=row["title"], url=row["url"],
+                  date=row["date"], source=row["source"], author=row["author"],
+                  captured_at=row["captured_at"], recorded_at="", event=row["event"],
+                  detail=row["detail"])
+
+
+def _head_capture(head: RowLike, head_text: str | None) -> Capture:
+    return Capture(head["seq"], head["record"], _record_of(head), head_text)

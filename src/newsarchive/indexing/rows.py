@@ -22,6 +22,7 @@ def row_to_revision(row: RowLike) -> Revision:
         reverts=row["reverts"], kind=tuple(row["kind"].split()),
         damaged=bool(row["damaged"]), flipflop=bool(row["flipflop"]),
         event=row["event"], last_seen=row["last_seen"],
+        detail=row["detail"] if "detail" in row.keys() else None,
     )
 
 

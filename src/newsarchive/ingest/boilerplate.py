@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BOX_HEADINGS", "DEFAULT_PATTERNS", "SEPARATORS", "SHARE_VERBS", "SHARE_WORDS",
+__all__ = ["BOX_HEADINGS", "DEFAULT_PATTERNS", "OPEN", "SEPARATORS", "SHARE_VERBS", "SHARE_WORDS",
            "Pattern"]
 
 @dataclass(frozen=True)
@@ -33,7 +33,9 @@ class Pattern:
 #: start of the line or one of these and the end of the line or one of these.
 SEPARATORS = "|\u00b7\u2022\u2013\u2014"
 _SEP = SEPARATORS
-_OPEN = rf"(?:^|\s*[{_SEP}]\s*)"
+OPEN = rf"(?:^|\s*[{_SEP}]\s*)"
+"""How every time and date pattern begins: the start of a line or a separator."""
+_OPEN = OPEN
 _CLOSE = rf"\.?(?=\s*(?:$|[{_SEP}]))"
 
 

@@ -26,7 +26,11 @@ trafilatura finds the main text (dropping navigation, headers, footers, cookie b
   page of a page that is not the home page is ignored (a common site-wide template bug that
   would merge every article into one). trafilatura's own URL is not used: it normalises
   differently and may prefer ``og:url`` to the canonical link.
-- The page itself is kept as the draft's original (``text/html``).
+- Before extraction, the elements the noise rules select are removed from the page
+  (:func:`newsarchive.ingest.noise.drop_elements`: the built-in "Most read" boxes and share
+  bars, and the config's ``drop`` selectors for the page's source or site), so rotating
+  boxes never reach the text. The page itself is kept whole as the draft's original
+  (``text/html``), so it can be extracted again under other rules.
 - Pages over :data:`MAX_HTML_BYTES` (10 MiB) are refused: extraction needs about 30 times
   the page's size in memory (an 8 MB page of text peaks near 250 MB), and real article pages
   are a few hundred KB.
@@ -42,12 +46,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from newsarchive.errors import InputError
+from newsarchive.ingest.noise import DEFAULT_RULES, drop_elements
 from newsarchive.ingest.signatures import binary_reason, unreadable_reason
 from newsarchive.model import Draft
 from newsarchive.text.urls import canonical_url, clean_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
+
+    from newsarchive.ingest.noise import RuleBook
 
 __all__ = ["MAX_HTML_BYTES", "html_fragment_to_text", "html_to_draft", "looks_like_html"]
 
@@ -69,8 +76,12 @@ def looks_like_html(data: bytes) -> bool:
     return head.lstrip().startswith(b"<") and len(_HTML_TAGS.findall(head)) >= 2
 
 
-def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
-    """Extract an article from an HTML page; InputError when it has no article text."""
+def html_to_draft(data: bytes, *, origin: str, url: str | None = None,
+                  noise: RuleBook | None = None, source: str | None = None) -> Draft:
+    """Extract an article from an HTML page; InputError when it has no article text.
+
+    ``noise`` (with the article's ``source`` when known, else its site) says which elements
+    to drop before extraction; without it, the built-in rules alone."""
     if len(data) > MAX_HTML_BYTES:
         raise InputError(
             origin,
@@ -81,8 +92,11 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
     if binary is not None:
         raise InputError(origin, f"is not an HTML page but binary data ({binary})")
     tree = _load(data, origin)
+    page_url = _page_url(tree, url)
+    drop_elements(tree, noise.rules(source=source, url=page_url or url) if noise is not None
+                  else DEFAULT_RULES)
     unwrap_source_lines(tree)
-    from trafilatura import bare_extraction
+    from trafilatura import bare_extraction  # HTML inputs only: start-up time
 
     try:
         doc: Any = bare_extraction(
@@ -114,7 +128,7 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
         origin=origin,
         title=title,
         date=_clean(getattr(doc, "date", None)),
-        url=_page_url(tree, url),
+        url=page_url,
         author=_clean(getattr(doc, "author", None)),
         original=data,
         original_type="text/html",
@@ -122,7 +136,7 @@ def html_to_draft(data: bytes, *, origin: str, url: str | None = None) -> Draft:
 
 
 def _load(data: bytes, origin: str) -> HtmlElement:
-    from trafilatura.utils import load_html
+    from trafilatura.utils import load_html  # HTML inputs only: start-up time
 
     for attempt in (data, b"<html><body>" + data + b"</body></html>"):  # a bare fragment
         try:

@@ -9,7 +9,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from newsarchive.errors import InputError, NewsArchiveError
 from newsarchive.ingest.html import looks_like_html
@@ -17,6 +17,9 @@ from newsarchive.ingest.jsonl import MAX_LINE_BYTES, parse_jsonl
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.ingest.signatures import signature
 from newsarchive.model import Draft
+
+if TYPE_CHECKING:
+    from newsarchive.ingest.noise import RuleBook
 
 MAX_INPUT_BYTES = MAX_LINE_BYTES
 FORMATS = ("auto", "text", "jsonl", "html")
@@ -35,12 +38,13 @@ def is_url(name: str) -> bool:
 
 def read_inputs(
     names: list[str], *, fmt: str = "auto", stdin: IO[bytes] | None = None,
-    fetch: Fetch | None = None,
+    fetch: Fetch | None = None, noise: RuleBook | None = None,
 ) -> Iterator[Draft | InputError]:
-    """Yield a draft (or the error) for every article the named inputs hold, in order."""
+    """Yield a draft (or the error) for every article the named inputs hold, in order;
+    ``noise``: the rules whose selectors are dropped from HTML pages before extraction."""
     for name in names:
         if name == "-":
-            yield from _read_stream(stdin or io.BytesIO(), "<stdin>", fmt, None)
+            yield from _read_stream(stdin or io.BytesIO(), "<stdin>", fmt, None, noise)
         elif is_url(name):
             if fetch is None:
                 yield InputError(name, "fetching URLs is not available here")
@@ -54,7 +58,7 @@ def read_inputs(
         elif not name:  # Path("") would be the current directory
             yield InputError("''", "an empty name is not a file")
         else:
-            yield from _read_path(Path(name), fmt)
+            yield from _read_path(Path(name), fmt, noise)
 
 
 def count_inputs(names: list[str], *, fmt: str = "auto") -> int | None:
@@ -81,14 +85,15 @@ def count_inputs(names: list[str], *, fmt: str = "auto") -> int | None:
     return total
 
 
-def _read_path(path: Path, fmt: str) -> Iterator[Draft | InputError]:
+def _read_path(path: Path, fmt: str, noise: RuleBook | None = None,
+               ) -> Iterator[Draft | InputError]:
     origin = str(path)
     try:
         if path.is_dir():
             found = False
             for child in _walk(path):
                 found = True
-                yield from _read_path(child, fmt)
+                yield from _read_path(child, fmt, noise)
             if not found:  # said, not silently nothing (a wrong folder, a typo'd one)
                 yield InputError(origin, "holds no file to add (" + " ".join(_EXTENSIONS)
                                  + "; hidden files, links and special files are skipped)")
@@ -120,7 +125,8 @@ def _read_path(path: Path, fmt: str) -> Iterator[Draft | InputError]:
         return
     try:
         yield _captured_when_saved(
-            bytes_to_draft(data, origin=origin, fmt=kind, name_hint=path.stem), saved)
+            bytes_to_draft(data, origin=origin, fmt=kind, name_hint=path.stem, noise=noise),
+            saved)
     except InputError as err:
         yield err
 
@@ -155,7 +161,8 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def _read_stream(
-    stream: IO[bytes], origin: str, fmt: str, name_hint: str | None
+    stream: IO[bytes], origin: str, fmt: str, name_hint: str | None,
+    noise: RuleBook | None = None,
 ) -> Iterator[Draft | InputError]:
     if fmt == "jsonl":
         yield from parse_jsonl(_capped_lines(stream), origin=origin)
@@ -165,7 +172,7 @@ def _read_stream(
         yield InputError(origin, f"is over the {MAX_INPUT_BYTES:,}-byte cap")
         return
     try:
-        yield bytes_to_draft(data, origin=origin, fmt=fmt, name_hint=name_hint)
+        yield bytes_to_draft(data, origin=origin, fmt=fmt, name_hint=name_hint, noise=noise)
     except InputError as err:
         yield err
 
@@ -182,7 +189,7 @@ def _capped_lines(stream: IO[bytes]) -> Iterator[bytes | None]:
 
 
 def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
-                   name_hint: str | None = None) -> Draft:
+                   name_hint: str | None = None, noise: RuleBook | None = None) -> Draft:
     """One text or HTML input as a draft."""
     if fmt == "jsonl":
         raise InputError(origin, "JSON Lines input holds many articles; read it as a stream")
@@ -194,9 +201,9 @@ def bytes_to_draft(data: bytes, *, origin: str, fmt: str = "auto",
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(origin, "looks like a binary file, not text (it contains NUL bytes)")
     if fmt == "html" or (fmt == "auto" and looks_like_html(data)):
-        from newsarchive.ingest.html import html_to_draft
+        from newsarchive.ingest.html import html_to_draft  # trafilatura: start-up time
 
-        draft = html_to_draft(data, origin=origin)
+        draft = html_to_draft(data, origin=origin, noise=noise)
         draft.name_hint = draft.name_hint or name_hint
         return draft
     try:

@@ -71,4 +71,9 @@ def record_to_draft(obj: Any, *, origin: str) -> Draft:
             raise InputError(origin, "'original_base64' is not valid base64") from err
     if draft.original is not None:
         draft.original_type = original_type if isinstance(original_type, str) else None
+    for key in ("event", "detail"):  # a watch's tombstone or redirect (checked in prepare)
+        value = obj.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(origin, f"'{key}' must be a string")
+        setattr(draft, key, value)
     return draft

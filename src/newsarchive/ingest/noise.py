@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -44,6 +44,7 @@ from newsarchive.config import NoiseConfig
 from newsarchive.ingest.boilerplate import (
     BOX_HEADINGS,
     DEFAULT_PATTERNS,
+    OPEN,
     SEPARATORS,
     SHARE_VERBS,
     SHARE_WORDS,
@@ -61,6 +62,7 @@ __all__ = [
     "SHARE_WORDS",
     "NoiseRules",
     "Pattern",
+    "RuleBook",
     "clean_html",
     "comparison_text",
     "drop_elements",
@@ -96,12 +98,7 @@ def rules_for(tables: Iterable[NoiseConfig], *, source: str | None = None,
     URL's site (``reuters.com`` covers ``www.reuters.com`` and ``uk.reuters.com``).
     Selectors and patterns add up; the largest ``min_change_words`` counts; the defaults
     are off when any applying table turns them off."""
-    host = ""
-    if url:
-        try:
-            host = (urlsplit(url).hostname or "").lower().rstrip(".")
-        except ValueError:
-            host = ""
+    host = _host(url)
     names = {(source or "").casefold()}
     drop: list[str] = []
     ignore: list[str] = []
@@ -116,6 +113,36 @@ def rules_for(tables: Iterable[NoiseConfig], *, source: str | None = None,
         if table.defaults is False:
             defaults = False
     return NoiseRules(tuple(drop), tuple(ignore), words, defaults)
+
+
+class RuleBook:
+    """The config's ``[[noise]]`` tables, resolved for each article (:func:`rules_for`,
+    remembered by source and site: a run meets few of them)."""
+
+    def __init__(self, tables: Iterable[NoiseConfig] = ()) -> None:
+        self.tables = tuple(tables)
+        self._found: dict[tuple[str | None, str], NoiseRules] = {}
+
+    def rules(self, *, source: str | None = None, url: str | None = None) -> NoiseRules:
+        """The rules of an article of ``source`` at ``url``."""
+        if not self.tables:
+            return DEFAULT_RULES
+        key = (source, _host(url))
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) > 4096:
+                self._found.clear()
+            found = self._found[key] = rules_for(self.tables, source=source, url=url)
+        return found
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return (urlsplit(url).hostname or "").lower().rstrip(".")
+    except ValueError:
+        return ""
 
 
 def _applies(wanted: str, names: set[str], host: str) -> bool:
@@ -134,23 +161,38 @@ _WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+# a pattern and whether it is a built-in "piece" (it can only match at the start of a line
+# or at a separator: a line with no separator needs one try at its start, not a scan)
+_Rule = tuple[re.Pattern[str], bool]
+_PIECE = f"(?i){OPEN}"
+_ANY_SEPARATOR = re.compile(f"[{re.escape(SEPARATORS)}]")
+
+
 @lru_cache(maxsize=256)
-def _patterns(ignore: tuple[str, ...], defaults: bool) -> tuple[re.Pattern[str], ...]:
-    own = tuple(re.compile(p) for p in ignore)
+def _patterns(ignore: tuple[str, ...], defaults: bool) -> tuple[_Rule, ...]:
+    own = tuple((re.compile(p), False) for p in ignore)
     if not defaults:
         return own
-    return tuple(re.compile(p.regex) for p in DEFAULT_PATTERNS) + own
+    return tuple((re.compile(p.regex), p.regex.startswith(_PIECE))
+                 for p in DEFAULT_PATTERNS) + own
 
 
-def _clean_line(line: str, patterns: Sequence[re.Pattern[str]]) -> str:
-    """A line with the ignored text cut out, to a fixed point; '' when nothing is left."""
+@lru_cache(maxsize=8192)
+def _clean_line(line: str, ignore: tuple[str, ...], defaults: bool) -> str:
+    """A line with the ignored text cut out, to a fixed point; '' when nothing is left.
+    Remembered: the captures of an article share most of their lines."""
+    patterns = _patterns(ignore, defaults)
     while True:
         before = line
         line = _SPACES.sub(" ", line).strip()
         if len(line) > MAX_LINE:
             return line
         cut = line
-        for rx in patterns:
+        for rx, piece in patterns:
+            if piece and not _ANY_SEPARATOR.search(cut):
+                if rx.match(cut):  # (a match at the start is the only one possible)
+                    cut = rx.sub(" ", cut, count=1)
+                continue
             cut = rx.sub(" ", cut)
         if cut != line:
             line = _SPACES.sub(" ", cut).strip(_EDGES)
@@ -159,6 +201,8 @@ def _clean_line(line: str, patterns: Sequence[re.Pattern[str]]) -> str:
 
 
 def _is_share_line(line: str) -> bool:
+    if len(line) > 200:  # twelve share words at most: a paragraph is not a share bar
+        return False
     words = [w.casefold() for w in _WORD.findall(line)]
     return bool(words) and len(words) <= 12 and all(w in SHARE_WORDS for w in words) \
         and any(w in SHARE_VERBS for w in words)
@@ -172,8 +216,9 @@ def comparison_text(text: str, rules: NoiseRules = DEFAULT_RULES) -> str:
     """``text`` reduced to what counts when comparing captures (see the module docstring):
     ignored text cut from lines, emptied lines and share lines dropped, box headings dropped
     with the list lines after them, spaces collapsed, one blank line between paragraphs."""
-    patterns = _patterns(rules.ignore, rules.defaults)
-    lines = [_clean_line(line, patterns) if line.strip() else "" for line in text.split("\n")]
+    ignore, defaults = rules.ignore, rules.defaults
+    lines = [_clean_line(line, ignore, defaults) if line.strip() else ""
+             for line in text.split("\n")]
     out: list[str] = []
     skipping = False  # inside the list that follows a box heading
     for original, line in zip(text.split("\n"), lines, strict=True):
@@ -197,13 +242,20 @@ def comparison_text(text: str, rules: NoiseRules = DEFAULT_RULES) -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=64)
+def _comparison(text: str, rules: NoiseRules) -> str:
+    """:func:`comparison_text`, remembered: a revision's text is compared with each capture
+    that may confirm it."""
+    return comparison_text(text, rules)
+
+
 def only_noise(old_text: str, new_text: str, rules: NoiseRules = DEFAULT_RULES) -> bool:
     """True when ``new_text`` differs from ``old_text`` only by noise: their comparison
     texts are equal, or (with ``min_change_words``) fewer words than that changed and no
     number did (a changed figure always counts)."""
     if old_text == new_text:
         return True
-    a, b = comparison_text(old_text, rules), comparison_text(new_text, rules)
+    a, b = _comparison(old_text, rules), _comparison(new_text, rules)
     if a == b:
         return True
     if rules.min_change_words <= 0 or Counter(_NUMBER.findall(a)) != Counter(_NUMBER.findall(b)):

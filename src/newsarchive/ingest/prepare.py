@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, fields
+from typing import cast
 
 from newsarchive.errors import InputError
 from newsarchive.model import Draft
+from newsarchive.store.records import EVENTS, Event
 from newsarchive.text.canonical import canonicalize, content_hash
 from newsarchive.text.dates import now_utc, parse_date, parse_timestamp
 from newsarchive.text.names import (
@@ -46,6 +48,8 @@ class Prepared:
     explicit_id: bool = False  # the input named its article (``--id``, ``id:``, ``id=``)
     canonical_url: str | None = None  # the URL as identity (None: no URL, or no valid one)
     named_from: str = "id"  # what the ID of a new article would come from (see add --help)
+    event: Event | None = None  # a watch's event (an imported tombstone, say)
+    detail: str | None = None
 
 
 def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
@@ -113,7 +117,10 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
         source = _resolve_source(draft, url, origin)
         id_date = date
         slug, named_from = _resolve_slug(draft, canonical, given_title, text, origin)
+    if draft.event is not None and draft.event not in EVENTS:
+        raise InputError(origin, f"event {draft.event!r} is not one of {', '.join(EVENTS)}")
     return Prepared(
+        event=cast("Event | None", draft.event), detail=draft.detail,  # checked above
         id=make_id(source, id_date, slug), source=source, date=date, slug=slug, text=text,
         hash=text_hash, title=title, url=url, author=author, captured_at=captured,
         original=draft.original, original_type=draft.original_type, origin=origin,

@@ -60,13 +60,16 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError
 from newsarchive.ingest.html import MAX_HTML_BYTES, html_to_draft, looks_like_html
 from newsarchive.ingest.jsonl import MAX_LINE_BYTES, record_to_draft
 from newsarchive.ingest.warcrecords import Broken, Source, one_line, record_at, records, sources
 from newsarchive.model import Draft
+
+if TYPE_CHECKING:
+    from newsarchive.ingest.noise import RuleBook
 
 __all__ = ["REVISION_METADATA_TYPE", "WARC_SUFFIXES", "WarcCounts", "is_warc_name",
            "read_warcs"]
@@ -106,9 +109,10 @@ class WarcCounts:
 
 
 def read_warcs(paths: Sequence[str | os.PathLike[str]], counts: WarcCounts | None = None,
-               ) -> Iterator[Draft | InputError]:
-    """A draft (or the error) for every HTML capture of the WARC/WACZ files, in order."""
-    reader = _Reader(counts if counts is not None else WarcCounts())
+               noise: RuleBook | None = None) -> Iterator[Draft | InputError]:
+    """A draft (or the error) for every HTML capture of the WARC/WACZ files, in order;
+    ``noise``: the rules whose selectors are dropped from pages before extraction."""
+    reader = _Reader(counts if counts is not None else WarcCounts(), noise)
     for path in paths:
         try:
             found = sources(Path(path))
@@ -144,8 +148,9 @@ class _Pending:
 
 
 class _Reader:
-    def __init__(self, counts: WarcCounts) -> None:
+    def __init__(self, counts: WarcCounts, noise: RuleBook | None = None) -> None:
         self.counts = counts
+        self.noise = noise
         self.sources: list[Source] = []
         self.index: dict[str, tuple[int, int, str]] = {}  # key -> (source, offset, mode)
         # drafts of the last pages extracted, by payload and URL: a crawl that captures a
@@ -251,7 +256,7 @@ class _Reader:
             draft = dataclasses.replace(known, origin=origin, original=payload)
         else:
             try:
-                draft = html_to_draft(payload, origin=origin, url=url)
+                draft = html_to_draft(payload, origin=origin, url=url, noise=self.noise)
             except InputError as err:
                 self.counts.errors += 1
                 return err

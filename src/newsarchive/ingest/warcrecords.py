@@ -181,7 +181,7 @@ class Broken:
 def _iterator(fh: IO[bytes], warnings: list[int]) -> Any:
     """warcio's ArchiveIterator, noting (not printing) records not followed by the
     blank lines their Content-Length promises."""
-    from warcio.archiveiterator import ArchiveIterator
+    from warcio.archiveiterator import ArchiveIterator  # WARC input only: start-up time
 
     class Quiet(ArchiveIterator):  # type: ignore[misc]
         def _consume_blanklines(self) -> tuple[bytes | None, int]:
@@ -205,7 +205,7 @@ def records(source: Source) -> Iterator[tuple[Any, int, str] | Broken]:
     """``(record, offset, mode)`` for each record (its payload unread: the caller reads
     what it needs before asking for the next), and a :class:`Broken` for each stretch of
     damage, after which reading resumes at the next record found."""
-    from warcio.exceptions import ArchiveLoadFailed
+    from warcio.exceptions import ArchiveLoadFailed  # WARC input only: start-up time
 
     with source.open() as fh:
         mode = "member" if fh.read(3) == _GZIP_MAGIC else "plain"
@@ -273,7 +273,7 @@ def _well_formed(record: Any) -> bool:
 
 def _drain(it: Any, record: Any, offset: int, warnings: list[int]) -> Broken | None:
     """Read the rest of a record; a :class:`Broken` when it was cut short or overran."""
-    from warcio.limitreader import LimitReader
+    from warcio.limitreader import LimitReader  # WARC input only: start-up time
 
     it.read_to_end()
     raw = record.raw_stream

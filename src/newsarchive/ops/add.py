@@ -244,11 +244,13 @@ def _add_one(store: Store, indexer: Indexer, cat: Catalog, p: Prepared, sink: Ob
     record = Record(
         article=article, text=p.hash, original=None, original_type=p.original_type,
         title=p.title, url=p.url, date=p.date, source=source, author=p.author,
-        captured_at=p.captured_at, recorded_at=now_precise(),
+        captured_at=p.captured_at, recorded_at=now_precise(), event=p.event, detail=p.detail,
     )
     if exists:
         same = cat.same_capture(article, p.hash, p.title, p.captured_at)
-        if same is None:
+        if same is not None and same["event"] != p.event:
+            same = None  # a tombstone is not the capture it kept the text of, nor the reverse
+        if same is None and p.event is None:
             before = cat.capture_before(article, p.captured_at)
             if (before is not None and before["event"] is None
                     and (before["text_hash"], before["title"]) == (p.hash, p.title)):

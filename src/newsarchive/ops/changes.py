@@ -7,29 +7,47 @@ predecessor and the first sentence its edit touched.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
+from newsarchive.changes.headlines import HeadlineTest, headline_tests
 from newsarchive.diff.facts import first_changed_sentence
 from newsarchive.errors import IntegrityError, UsageError
+from newsarchive.indexing.indexer import Indexer
 from newsarchive.indexing.rows import row_to_revision
 from newsarchive.model import KINDS, Change
+from newsarchive.store.catalog import Catalog
 from newsarchive.store.repository import Store
 
 
-def changes(store: Store, *, sources: Sequence[str] = (), since: str | None = None,
-            until: str | None = None, kinds: Sequence[str] = (), limit: int = 50,
-            timeout: float | None = None) -> list[Change]:
+def changes(store: Store, indexer: Indexer, *, sources: Sequence[str] = (),
+            since: str | None = None, until: str | None = None, kinds: Sequence[str] = (),
+            limit: int = 50, timeout: float | None = None) -> list[Change]:
     """Recent revisions across the archive, newest capture first; the query selecting
-    them runs at most ``timeout`` seconds (QueryTimeout)."""
+    them runs at most ``timeout`` seconds (QueryTimeout).
+
+    The switches of one headline test are one change: the newest ``headline-test``
+    revision listed stands for them all, with the test's summary (the variants and how
+    often each was seen), and the test's other switches listed are left out.
+    ``indexer`` says what "the same text" is for the tests (its noise rules)."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise UsageError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
     with store.bounded(timeout, "changes query") as cat:
         rows = cat.recent_changes(sources=sources, since=since, until=until, kinds=kinds,
                                   limit=limit)
+    tests = _tests_of(store, cat, indexer, rows)
+    shown: set[tuple[str, int]] = set()  # (article, first switch) of the tests shown
     out = []
     for row in rows:
         rev = row_to_revision(row)
+        test = tests.get((rev.id, rev.number))
+        if test is not None:
+            key = (rev.id, test.revisions[0])
+            if key in shown:
+                continue  # an earlier switch of a test shown already
+            shown.add(key)
         prev_row = cat.revision(rev.id, rev.number - 1)
         assert prev_row is not None
         prev = row_to_revision(prev_row)
@@ -37,5 +55,41 @@ def changes(store: Store, *, sources: Sequence[str] = (), since: str | None = No
             first = first_changed_sentence(store.text_of(prev.hash), store.text_of(rev.hash))
         except IntegrityError:
             first = None
-        out.append(Change(rev, prev, first))
+        out.append(Change(rev, prev, first, _summary(test) if test is not None else None))
     return out
+
+
+def _text_or_none(store: Store, text_hash: str) -> str | None:
+    try:
+        return store.text_of(text_hash)
+    except (IntegrityError, UnicodeDecodeError):
+        return None
+
+
+def _summary(test: HeadlineTest) -> dict[str, Any]:
+    """A test as the JSON of ``changes``: its switches as revision numbers."""
+    return {**test.to_dict(), "revisions": [i + 1 for i in test.revisions]}
+
+
+def _tests_of(store: Store, cat: Catalog, indexer: Indexer, rows: Sequence[sqlite3.Row],
+              ) -> dict[tuple[str, int], HeadlineTest]:
+    """(article, revision number) -> the headline test the revision is a switch of, for
+    the articles of the ``headline-test`` revisions among ``rows``; only tests that have
+    such a revision among them."""
+    listed = {(r["article"], r["number"]) for r in rows}
+    articles = sorted({r["article"] for r in rows if "headline-test" in r["kind"].split()})
+    found: dict[tuple[str, int], HeadlineTest] = {}
+    for article in articles:
+        revs = cat.revisions_of(article)
+        seen: dict[int, int] = {}
+        for c in cat.captures_of(article):
+            if c["rid"] is not None:
+                seen[c["rid"]] = seen.get(c["rid"], 0) + 1
+        history = indexer.headline_history(revs, lambda h: _text_or_none(store, h))
+        result = headline_tests(history, seen=[seen.get(r["rid"], 1) for r in revs])
+        for test in result.tests:
+            numbers = [i + 1 for i in test.revisions]
+            if any((article, n) in listed and result.labels[n - 1] for n in numbers):
+                for n in numbers:
+                    found[(article, n)] = test
+    return found

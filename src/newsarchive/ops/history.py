@@ -71,13 +71,15 @@ def text_or_none(store: Store, text_hash: str, texts: dict[str, str]) -> str | N
 
 
 def captures_of(store: Store, cat: Catalog, article_id: str, texts: dict[str, str],
-                materialize: Materialize | None = None) -> list[Capture]:
+                materialize: Materialize | None = None, indexer: Indexer | None = None,
+                ) -> list[Capture]:
     """An article's captures, in capture order, sightings included; a sighting that begins
-    a revision is given a record first (by ``materialize``)."""
+    a revision (grouped as ``indexer`` groups them, noise rules applied) is given a record
+    first (by ``materialize``)."""
     rows = cat.captures_of(article_id)
     caps = [Capture(row["seq"], row["record"] or "", record_of_row(row),
                     text_or_none(store, row["text_hash"], texts)) for row in rows]
-    firsts = {run.first.seq for run in runs_of(caps)}
+    firsts = {run.first.seq for run in (indexer.runs(caps) if indexer else runs_of(caps))}
     for row, cap in zip(rows, caps, strict=True):
         if not cap.oid and cap.seq in firsts:
             if materialize is None:
@@ -114,12 +116,15 @@ def place(store: Store, indexer: Indexer, cat: Catalog, seq: int, oid: str, rec:
         head = cat.head(rec.article)
         head_text = text_or_none(store, head["text_hash"], texts) if head is not None else None
         text = text_or_none(store, rec.text, texts)
-        row, new = indexer.append(cat, Capture(seq, oid, rec, text), head, head_text)
+        row, new = indexer.append(cat, Capture(seq, oid, rec, text), head, head_text,
+                                  lambda h: text_or_none(store, h, texts))
         return ("added" if head is None else "revised" if new else "confirmed"), row
-    caps = captures_of(store, cat, rec.article, texts, materialize)
+    caps = captures_of(store, cat, rec.article, texts, materialize, indexer)
     rows = indexer.index_article(cat, rec.article, caps)
     rid = cat.capture_rid(seq)
-    return "inserted", next(r for r in rows if r["rid"] == rid)
+    row = next(r for r in rows if r["rid"] == rid)
+    # a backfilled capture that only confirms its revision (its text differs by noise)
+    return ("inserted" if row["seq"] == seq else "confirmed"), row
 
 
 def read_record(store: Store, oid: str) -> Record | None:

@@ -98,4 +98,8 @@ def export_record(store: Store, rev: Revision) -> dict[str, Any]:
         except UnicodeDecodeError:
             rec["original_base64"] = base64.b64encode(payload).decode("ascii")
         rec["original_type"] = rev.original_type
+    if rev.event is not None:  # a watch's tombstone or redirect: imported as one
+        rec["event"] = rev.event
+        if rev.detail is not None:
+            rec["detail"] = rev.detail
     return rec

@@ -65,7 +65,7 @@ class ParquetExport:
 
 def _pyarrow() -> Any:
     try:
-        import pyarrow
+        import pyarrow  # the optional extra [parquet]
         import pyarrow.parquet  # noqa: F401
     except ImportError:
         raise MissingExtra("Parquet export", "pyarrow", "parquet") from None
@@ -94,7 +94,7 @@ def write_parquet(store: Store, revisions: Iterable[Revision], directory: Path,
     """Write the revisions as a dataset under ``directory`` (which must not exist or be
     empty); a revision whose text cannot be read is a row without text, and an error."""
     pa = _pyarrow()
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # the optional extra [parquet]
 
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise UsageError(f"{directory}: not an empty directory (the dataset is written "

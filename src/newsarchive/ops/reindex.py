@@ -16,6 +16,10 @@ When there is no journal to go by, one is written first and the rebuild follows 
 When the catalog cannot be read either, every valid record no commit names is adopted:
 records of interrupted writes cannot be told from committed ones then, so they are kept
 too. Nothing committed is ever dropped.
+
+The watch list (the ``watch`` table) is not derived from the objects: it is kept, like
+the validators; a catalog that lost it gets it rebuilt from the captures
+(:meth:`~newsarchive.store.catalog.Catalog.seed_watch`).
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ def reindex(store: Store, indexer: Indexer,
                         on_progress(done, total)
             if commits:
                 cat.set_position(commits[-1].seq, commits[-1].id)
+            cat.seed_watch()  # kept as it was, unless the catalog lost it
             cat.commit()
         except BaseException:
             cat.rollback()

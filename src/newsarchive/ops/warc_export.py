@@ -66,7 +66,7 @@ def write_warc(store: Store, revisions: Iterable[Revision], out: IO[bytes], *,
                gzip: bool = True) -> WarcExport:
     """Write the revisions to ``out`` as WARC records; a revision whose text or original
     cannot be read is listed in the report's errors and left out."""
-    from warcio.warcwriter import WARCWriter
+    from warcio.warcwriter import WARCWriter  # WARC export only: start-up time
 
 
     writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
@@ -91,7 +91,7 @@ def write_warc(store: Store, revisions: Iterable[Revision], out: IO[bytes], *,
 
 
 def _write_revision(writer: Any, rev: Revision, rec: dict[str, Any], report: WarcExport) -> None:
-    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.statusandheaders import StatusAndHeaders  # WARC export only: start-up time
 
     original: bytes | None = None
     if "original" in rec:

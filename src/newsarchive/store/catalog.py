@@ -1,11 +1,15 @@
 """The SQLite catalog: articles, revisions and the search indexes, derived from the objects.
 
 The revision tables and the search indexes are rebuilt from the objects by ``reindex``.
-The one exception is the ``validators`` table: conditional-GET validators and the last
-body of each feed, a cache that only saves requests (losing it costs one unconditional
-fetch of each feed and page, never an article). The database runs in WAL mode with
-``synchronous=FULL`` so that a committed revision survives power loss, and readers never
-block the single writer (writers are serialised by the store lock, not by SQLite).
+Two tables are kept as they are instead: ``validators``, conditional-GET validators and
+the last body of each feed, a cache that only saves requests (losing it costs one
+unconditional fetch of each feed and page, never an article); and ``watch``, the state of
+the revisit schedule (see :mod:`newsarchive.web.watch`), which ``reindex`` keeps and, when
+the catalog lost it, rebuilds from the captures (:meth:`Catalog.seed_watch`).
+
+The database runs in WAL mode with ``synchronous=FULL`` so that a committed revision
+survives power loss, and readers never block the single writer (writers are serialised
+by the store lock, not by SQLite).
 
 Search: each distinct (text, title) pair is one row of ``docs`` and one row of the
 contentless FTS5 table ``docs_fts``, so revisions that share content share index entries;
@@ -116,7 +120,21 @@ CREATE TABLE IF NOT EXISTS urls (canonical TEXT PRIMARY KEY, article TEXT NOT NU
 CREATE TABLE IF NOT EXISTS validators (
     url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, body BLOB
 );
+CREATE TABLE IF NOT EXISTS watch (
+    article TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_checked TEXT,
+    last_changed TEXT,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    missing INTEGER NOT NULL DEFAULT 0,
+    next_due TEXT,
+    stopped INTEGER NOT NULL DEFAULT 0,
+    note TEXT
+);
 """
+WATCH_COLUMNS = ("article, url, first_seen, last_checked, last_changed, unchanged, missing, "
+                 "next_due, stopped, note")
 
 REVISION_COLUMNS = (
     "rid, record, article, number, text_hash, original, original_type, title, url, date, "
@@ -408,6 +426,22 @@ class Catalog:
         row = self._one("SELECT rid FROM captures WHERE seq = ?", (seq,))
         return int(row[0]) if row and row[0] is not None else None
 
+    def capture_health(self, sources: Sequence[str], since: str) -> dict[str, tuple[int, int]]:
+        """Per source (of ``sources``): the captures since ``since`` and how many of them
+        belong to a revision of the kind ``extraction-suspect``."""
+        if not sources:
+            return {}
+        marks = ", ".join("?" * len(sources))
+        rows = self.conn.execute(
+            f"""SELECT a.source, COUNT(*),
+                       SUM(instr(' ' || r.kind || ' ', ' extraction-suspect ') > 0)
+                FROM articles a
+                JOIN captures c ON c.article = a.id AND c.captured_at >= ?
+                JOIN revisions r ON r.rid = c.rid
+                WHERE a.source IN ({marks}) AND a.last_captured >= ?
+                GROUP BY a.source""", (since, *sources, since)).fetchall()
+        return {str(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}
+
     def revision_by_rid(self, rid: int) -> sqlite3.Row | None:
         return self._one(f"SELECT {REVISION_COLUMNS} FROM revisions WHERE rid = ?", (rid,))
 
@@ -552,6 +586,44 @@ class Catalog:
             GROUP BY r.rid
             ORDER BY score, r.captured_at DESC LIMIT ?"""
         return self.conn.execute(sql, [match, side, *args, limit]).fetchall()
+
+    # -- the watch list (kept by reindex, like the validators) ---------------------------------
+    def watch_rows(self) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            f"SELECT {WATCH_COLUMNS} FROM watch ORDER BY article").fetchall()
+
+    def watch_row(self, article_id: str) -> sqlite3.Row | None:
+        return self._one(f"SELECT {WATCH_COLUMNS} FROM watch WHERE article = ?", (article_id,))
+
+    def put_watch(self, values: dict[str, Any]) -> None:
+        """Insert or replace a watch row (``values`` names every column)."""
+        cols = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.conn.execute(f"INSERT OR REPLACE INTO watch ({cols}) VALUES ({marks})",
+                          tuple(values.values()))
+        self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('watch', 'kept')")
+
+    def delete_watch(self, article_id: str) -> None:
+        self.conn.execute("DELETE FROM watch WHERE article = ?", (article_id,))
+
+    def seed_watch(self) -> int:
+        """Rebuild a lost watch list from the captures (``reindex``): every article captured
+        from an HTML page with an http(s) URL is watched, first seen at its first capture,
+        last changed at its latest revision, last checked at its latest capture. Done once:
+        a catalog that kept its list (the ``watch`` meta key) is left as it is. Returns the
+        rows added."""
+        if self._one("SELECT 1 FROM meta WHERE key = 'watch'", ()) is not None:
+            return 0
+        cur = self.conn.execute(
+            """INSERT OR IGNORE INTO watch (article, url, first_seen, last_checked,
+                   last_changed, unchanged, missing, stopped)
+               SELECT a.id, a.url, a.first_captured, a.last_captured, h.captured_at, 0, 0, 0
+               FROM articles a JOIN revisions h ON h.rid = a.head
+               WHERE (a.url LIKE 'http://%' OR a.url LIKE 'https://%')
+                 AND EXISTS (SELECT 1 FROM captures c WHERE c.article = a.id
+                             AND c.original_type = 'text/html')""")
+        self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('watch', 'kept')")
+        return max(cur.rowcount, 0)
 
     # -- conditional GET validators (fetch.Validators protocol) ------------------------------
     def get_validators(self, url: str) -> tuple[str | None, str | None] | None:

@@ -458,7 +458,7 @@ class Store:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
+        from filelock import FileLock, Timeout  # writers only: start-up time of reads
 
         lock = FileLock(str(self.root / "lock"), timeout=self.wait)
         try:

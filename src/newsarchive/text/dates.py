@@ -50,7 +50,7 @@ def parse_timestamp(value: str, origin: str) -> str:
 
 
 def _parse_datetime(value: str, origin: str, what: str) -> dt.datetime:
-    from dateutil import parser as dateparser
+    from dateutil import parser as dateparser  # free-form dates only: start-up time
 
     try:
         # parsed twice with different defaults: a part the value lacks shows as a difference

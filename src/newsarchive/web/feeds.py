@@ -73,7 +73,7 @@ def parse_feed(body: bytes, url: str, *, content_type: str | None = None) -> Fee
     body = bytes(body)
     if looks_like_json_feed(body):
         return _parse_json_feed(body, url)
-    import feedparser
+    import feedparser  # XML feeds only: start-up time
 
     headers = {}
     if url.lower().startswith(("http://", "https://")):
@@ -194,7 +194,7 @@ def _feed_date(e: Any, key: str) -> str | None:
 
 
 def _iso(raw: str) -> str | None:
-    from dateutil import parser as dateparser
+    from dateutil import parser as dateparser  # start-up time
 
     try:
         with warnings.catch_warnings():  # "unknown time zone EST": the local time is kept
@@ -303,7 +303,7 @@ def entry_to_draft(entry: FeedEntry, *, feed_url: str, source: str | None = None
 
 
 def _fragment_text(html: str, *, one_line: bool = False) -> str:
-    from newsarchive.ingest.html import html_fragment_to_text
+    from newsarchive.ingest.html import html_fragment_to_text  # trafilatura: start-up time
 
     text = html_fragment_to_text(html)
     return " ".join(text.split()) if one_line else text

@@ -38,7 +38,10 @@ What :meth:`Fetcher.get` guarantees:
   them with :meth:`Fetcher.remember` once it has processed the body (so that a run that
   fails after fetching a feed does not make the next run skip it as unchanged).
 - Every failure is a ``FetchError(url, reason)`` with a one-line reason, ``url`` being the
-  URL asked for; statuses other than 2xx and 304 are failures (``HTTP 404 Not Found``).
+  URL asked for; statuses other than 2xx and 304 are failures (``HTTP 404 Not Found``),
+  with the status in ``FetchError.status`` (a watch tells a page gone from a broken site).
+- ``Response.redirects`` lists the redirects followed, ``(status, URL)`` each (a watch
+  tells a permanent move from a temporary one).
 
 Proxies are not used (urllib3 does not read the proxy environment variables, and library
 code does not read the environment).
@@ -137,6 +140,8 @@ class Response:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    redirects: tuple[tuple[int, str], ...] = ()
+    """The redirects followed to get here: (status, the URL it led to), in order."""
 
     @property
     def content_type(self) -> str:
@@ -242,6 +247,7 @@ class Fetcher:
         deadline = time.monotonic() + self.total_timeout
         trusted_origin = self._check_url(url, url, 0) if trusted else None
         current = url
+        hops: list[tuple[int, str]] = []
         for hop in range(self.max_redirects + 1):
             host, port = self._check_url(url, current, hop)
             hop_trusted = trusted_origin == (host, port)
@@ -263,6 +269,7 @@ class Fetcher:
                         except ValueError:  # e.g. "http://[::1": not a URL
                             raise FetchError(url, f"redirected to {_short(location.strip())}: "
                                                   "malformed URL") from None
+                        hops.append((resp.status, current))
                         turn.cheap = True
                         _release(resp)
                         continue
@@ -275,6 +282,7 @@ class Fetcher:
                     _close(resp)
                     raise
                 _release(resp)
+                response.redirects = tuple(hops)
                 return response
         raise FetchError(url, f"too many redirects (more than {self.max_redirects})")
 
@@ -383,7 +391,8 @@ class Fetcher:
                                       "version")
             return Response(final, 304, headers, b"", True, etag, last_modified)
         if not 200 <= resp.status < 300:
-            raise FetchError(url, f"HTTP {resp.status} {_one_line(resp.reason or '')}".rstrip())
+            raise FetchError(url, f"HTTP {resp.status} {_one_line(resp.reason or '')}".rstrip(),
+                             status=resp.status)
         encodings = [
             e.strip().lower()
             for e in headers.get("content-encoding", "").split(",")

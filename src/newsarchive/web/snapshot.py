@@ -40,6 +40,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +49,13 @@ from newsarchive.web.feeds import entry_to_draft, parse_feed, Feed, FeedEntry
 from newsarchive.web.fetch import Fetcher, Response, make_fetcher
 from newsarchive.ingest.html import html_to_draft, looks_like_html
 from newsarchive.model import AddResult, Draft, FeedSpec
+from newsarchive.config import WatchConfig
+from newsarchive.text.dates import utc_now
 from newsarchive.text.urls import canonical_url
+from newsarchive.web.watchlist import note_check, note_fetch, timestamp
 
 if TYPE_CHECKING:
+    from newsarchive.ingest.noise import RuleBook
     from newsarchive.store.repository import Store
 
 # How a snapshot archives drafts: the write path, given by the caller (the facade)
@@ -76,6 +81,10 @@ class FeedReport:
     revised: int = 0
     unchanged: int = 0
     failed: int = 0
+    suspect: int = 0
+    """Captures whose text looked like a failed extraction (kind ``extraction-suspect``)."""
+    suspect_sources: dict[str, int] = field(default_factory=dict)
+    """Those captures by source."""
     not_modified: bool = False
     errors: list[str] = field(default_factory=list)
     results: list[AddResult] = field(default_factory=list)
@@ -95,6 +104,8 @@ class FeedReport:
             "revised": self.revised,
             "unchanged": self.unchanged,
             "failed": self.failed,
+            "suspect": self.suspect,
+            "suspect_sources": dict(self.suspect_sources),
             "not_modified": self.not_modified,
             "errors": list(self.errors),
         }
@@ -126,11 +137,19 @@ def run_snapshot(
     on_event: EventHandler | None = None,
     workers: int = 4,
     force: bool = False,
+    noise: RuleBook | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    watch: WatchConfig | None = None,
 ) -> list[FeedReport]:
     """Snapshot every feed; one report per feed, in order. Store errors are raised.
 
+    ``noise``: the rules whose ``drop`` selectors are removed from pages before extraction.
+
     Without validators of its own, ``fetcher`` uses the store's for the run. ``force``
     fetches the feeds unconditionally (their validators are still stored afterwards).
+    Fetched pages are stamped with ``clock`` (UTC now) as their capture time, and their
+    articles watched (:func:`newsarchive.web.watchlist.note_fetch`; a 304 counts as a
+    check) under the schedule ``watch``.
     """
     store_lock = threading.Lock()
     event_lock = threading.Lock()
@@ -143,7 +162,8 @@ def run_snapshot(
     own_validators = fetcher.validators is None
     if own_validators:
         fetcher.validators = StoreValidators(store, store_lock)
-    run = _Run(store, add, fetcher, no_fetch, emit, store_lock, force)
+    run = _Run(store, add, fetcher, no_fetch, emit, store_lock, force, noise, clock,
+               watch or WatchConfig())
     try:
         if workers <= 1 or len(feeds) <= 1:
             return [run.feed(spec) for spec in feeds]
@@ -164,6 +184,9 @@ class _Run:
         emit: EventHandler,
         store_lock: threading.Lock,
         force: bool,
+        noise: RuleBook | None,
+        clock: Callable[[], datetime],
+        watch: WatchConfig,
     ) -> None:
         self.store = store
         self.add = add
@@ -172,6 +195,9 @@ class _Run:
         self.emit = emit
         self.store_lock = store_lock
         self.force = force
+        self.noise = noise
+        self.clock = clock
+        self.watch = watch
 
     def feed(self, spec: FeedSpec) -> FeedReport:
         report = FeedReport(url=spec.url)
@@ -253,8 +279,15 @@ class _Run:
             origin = item.origin
             if isinstance(result, AddResult):
                 report.results.append(result)
+                if "extraction-suspect" in result.revision.kind:
+                    report.suspect += 1
+                    source = result.revision.source
+                    report.suspect_sources[source] = report.suspect_sources.get(source, 0) + 1
                 if origin in pages:
                     self.fetcher.remember(origin, pages[origin])
+                    with self.store_lock:
+                        note_fetch(self.store.catalog(write=True), result, origin,
+                                   self.clock(), self.watch)
                 if result.status == "added":
                     report.added += 1
                 elif result.status in ("revised", "inserted"):
@@ -284,8 +317,10 @@ class _Run:
         except FetchError as err:
             raise InputError(entry.link, err.reason) from None
         if resp.not_modified:
+            self._unchanged(entry.link)
             return None
-        draft = _page_to_draft(resp, entry.link)
+        draft = page_to_draft(resp, entry.link, self.noise, spec.source)
+        draft.captured_at = timestamp(self.clock())
         draft.source = spec.source
         draft.date = draft.date or entry.published
         draft.title = draft.title or entry.title
@@ -293,7 +328,21 @@ class _Run:
         return draft, resp
 
 
-def fetch_article(fetcher: Fetcher, url: str, *, trusted: bool = True) -> Draft:
+    def _unchanged(self, link: str) -> None:
+        """A page answered 304: a check of its article, when it is watched."""
+        try:
+            key = canonical_url(link)
+        except ValueError:
+            return
+        with self.store_lock:
+            cat = self.store.catalog(write=True)
+            article = cat.url_article(key)
+            if article is not None:
+                note_check(cat, article, self.clock(), self.watch)
+
+
+def fetch_article(fetcher: Fetcher, url: str, *, trusted: bool = True,
+                  noise: RuleBook | None = None) -> Draft:
     """Fetch one article page and extract it (``add URL``); InputError(url, ...) on failure.
 
     ``trusted``: the user named the URL (``add URL``); links from feeds are not trusted.
@@ -302,21 +351,23 @@ def fetch_article(fetcher: Fetcher, url: str, *, trusted: bool = True) -> Draft:
         resp = fetcher.get(url, trusted=trusted)
     except FetchError as err:
         raise InputError(url, err.reason) from None
-    return _page_to_draft(resp, url)
+    return page_to_draft(resp, url, noise)
 
 
-def fetch_url(url: str, *, allow_private_networks: bool = False) -> Draft:
+def fetch_url(url: str, *, allow_private_networks: bool = False,
+              noise: RuleBook | None = None) -> Draft:
     """Fetch a page the user named (trusted) and extract its article (``add URL``)."""
     with make_fetcher(allow_private_networks=allow_private_networks, host_delay=0) as fetcher:
-        return fetch_article(fetcher, url, trusted=True)
+        return fetch_article(fetcher, url, trusted=True, noise=noise)
 
 
-def _page_to_draft(resp: Response, url: str) -> Draft:
+def page_to_draft(resp: Response, url: str, noise: RuleBook | None = None,
+                  source: str | None = None) -> Draft:
     ctype = resp.content_type
     if ctype not in _HTML_TYPES and (ctype not in _GENERIC_TYPES
                                      or not looks_like_html(resp.body)):
         raise InputError(url, f"is not an HTML page ({ctype})")
-    return html_to_draft(resp.body, origin=url, url=resp.url)
+    return html_to_draft(resp.body, origin=url, url=resp.url, noise=noise, source=source)
 
 
 def _feed_body(spec: FeedSpec, response: Response | None) -> tuple[bytes, str, str | None]:

@@ -52,6 +52,7 @@ from newsarchive.model import AddResult, Draft
 from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
+    from newsarchive.ingest.noise import RuleBook
     from newsarchive.store.repository import Store
     from newsarchive.web.snapshot import AddDrafts
 
@@ -291,8 +292,10 @@ def select_captures(captures: Iterable[Capture], *, since: str | None, until: st
     return kept, skipped
 
 
-def fetch_capture(fetcher: Fetcher, wayback_url: str, capture: Capture) -> Draft:
-    """A capture's original page as a draft, captured at its timestamp."""
+def fetch_capture(fetcher: Fetcher, wayback_url: str, capture: Capture,
+                  noise: RuleBook | None = None) -> Draft:
+    """A capture's original page as a draft, captured at its timestamp (``noise``: the
+    rules whose selectors are dropped before extraction)."""
     response = fetcher.get(capture_url(wayback_url, capture), trusted=True)
     served = _SERVED_AT.search(response.url)
     ts = served.group(1) if served else capture.timestamp
@@ -301,7 +304,7 @@ def fetch_capture(fetcher: Fetcher, wayback_url: str, capture: Capture) -> Draft
     if ctype not in _HTML_TYPES and (ctype not in _GENERIC_TYPES
                                      or not looks_like_html(response.body)):
         raise InputError(origin, f"is not an HTML page ({ctype or 'no type'})")
-    draft = html_to_draft(response.body, origin=origin, url=capture.original)
+    draft = html_to_draft(response.body, origin=origin, url=capture.original, noise=noise)
     draft.captured_at = timestamp_to_iso(ts)
     draft.original_type = response.headers.get("content-type") or "text/html"
     return draft
@@ -313,7 +316,8 @@ def run_backfill(store: Store, add: AddDrafts, urls: Sequence[str], *,
                  since: str | None = None, until: str | None = None,
                  wayback_url: str = DEFAULT_WAYBACK_URL, delay: float = 1.0,
                  allow_private_networks: bool = False, on_event: EventHandler | None = None,
-                 fetcher: Fetcher | None = None) -> list[BackfillReport]:
+                 fetcher: Fetcher | None = None, noise: RuleBook | None = None,
+                 ) -> list[BackfillReport]:
     """Backfill every URL (the facade adds every archived article's for ``--all``); a
     report a URL, in order; ``add`` is the write path. ``since``/``until`` take the forms
     of :func:`parse_timestamp_bound`. Store errors are raised; a URL's failures are in
@@ -325,8 +329,8 @@ def run_backfill(store: Store, add: AddDrafts, urls: Sequence[str], *,
     if fetcher is None:
         with make_fetcher(allow_private_networks=allow_private_networks,
                           host_delay=delay) as own:
-            return _run(store, add, targets, own, wayback_url, lo, hi, on_event)
-    return _run(store, add, targets, fetcher, wayback_url, lo, hi, on_event)
+            return _run(store, add, targets, own, wayback_url, lo, hi, on_event, noise)
+    return _run(store, add, targets, fetcher, wayback_url, lo, hi, on_event, noise)
 
 
 def _check_wayback_url(value: str) -> str:
@@ -338,7 +342,7 @@ def _check_wayback_url(value: str) -> str:
 
 def _run(store: Store, add: AddDrafts, urls: list[str], fetcher: Fetcher, wayback_url: str,
          since: str | None, until: str | None, on_event: EventHandler | None,
-         ) -> list[BackfillReport]:
+         noise: RuleBook | None = None) -> list[BackfillReport]:
     reports = []
     emit = on_event or (lambda name, data: None)
     stopped: str | None = None
@@ -346,7 +350,8 @@ def _run(store: Store, add: AddDrafts, urls: list[str], fetcher: Fetcher, waybac
         report = BackfillReport(url=url)
         if stopped is None:
             try:
-                _backfill(store, add, url, fetcher, wayback_url, since, until, report, emit)
+                _backfill(store, add, url, fetcher, wayback_url, since, until, report, emit,
+                          noise)
             except _Stop as stop:
                 stopped = str(stop)
         else:
@@ -363,7 +368,7 @@ def resume_key_name(wayback_url: str, canonical: str) -> str:
 
 def _backfill(store: Store, add: AddDrafts, url: str, fetcher: Fetcher, wayback_url: str,
               since: str | None, until: str | None, report: BackfillReport,
-              emit: EventHandler) -> None:
+              emit: EventHandler, noise: RuleBook | None = None) -> None:
     try:
         canonical = canonical_url(url)
     except ValueError as err:
@@ -398,7 +403,7 @@ def _backfill(store: Store, add: AddDrafts, url: str, fetcher: Fetcher, wayback_
         event: dict[str, Any] = {"url": url, "timestamp": capture.timestamp}
         where = f"{url} at {capture.timestamp}"
         try:
-            draft = fetch_capture(fetcher, wayback_url, capture)
+            draft = fetch_capture(fetcher, wayback_url, capture, noise)
         except FetchError as err:  # may work next time: the key stays before it
             advancing = False
             _failed(report, event, f"{where}: {err.reason}", emit)
