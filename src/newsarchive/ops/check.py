@@ -29,6 +29,7 @@ from newsarchive.store import journal
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.journal import Commit, JournalError, read_journal
 from newsarchive.store.objects import ObjectStore
+from newsarchive.store.packs import PackFormatError, PackReader
 from newsarchive.store.records import Record
 from newsarchive.store.repository import JournalState, Store
 from newsarchive.text.dates import now_precise
@@ -225,8 +226,6 @@ def _mend_layout(store: Store) -> list[Problem]:
 
 def _check_packs(objects: ObjectStore) -> list[Problem]:
     """Pack files whose index or header cannot be read (their objects show as missing)."""
-    from newsarchive.store.packs import PackFormatError, PackReader
-
     problems = []
     if objects.pack_dir.is_dir():
         for pack in sorted(objects.pack_dir.glob("pack-*.pack")):

@@ -44,6 +44,7 @@ from newsarchive.store.packs import (
     PackReader,
     PackWriter,
     inflate,
+    rebuild_index,
 )
 from newsarchive.text.canonical import HASH_RE
 
@@ -878,8 +879,6 @@ class ObjectStore:
         """Rebuild the indexes of ``packs`` (default: every pack) from their entries, and
         bring the multi-pack index up to date; the caller holds the write lock. Returns
         the packs indexed."""
-        from newsarchive.store.packs import rebuild_index
-
         every = packs is None
         if packs is None:
             packs = sorted(self.pack_dir.glob("pack-*.pack")) if self.pack_dir.is_dir() else []
@@ -937,8 +936,6 @@ class ObjectStore:
         """Move the packs that still have no index, because none can be built from them
         (not a pack file at all), into ``dest_dir``; (where each went, why). The caller
         holds the write lock and has run :meth:`index_packs`."""
-        from newsarchive.store.packs import rebuild_index
-
         moved = []
         for pack in self.unindexed_packs():
             try:
