@@ -105,6 +105,23 @@ class TestObjectBackend:
         assert backend.mtime("0" * 64) is None
         assert oid[2:] in backend.where(oid)  # where names it (a path, a pack, a key)
 
+    def test_count_and_scan(self, backend: ObjectBackend) -> None:
+        assert backend.count() == 0 and list(backend.scan()) == []
+        loose = {backend.put("blob", f"loose {i}".encode()) for i in range(3)}
+        writer = backend.pack_writer()
+        base = None
+        for i in range(5):
+            base = writer.put("blob", f"packed text number {i}, mostly alike".encode(), base=base)
+        writer.put("blob", b"loose 0")  # stored already: not again
+        writer.finish()
+        ids = set(backend)
+        assert len(ids) == 8 and loose <= ids
+        assert backend.count() == 8
+        seen = list(backend.scan())
+        assert sorted(s.oid for s in seen) == sorted(ids)
+        for s in seen:
+            assert s.error is None and (s.kind, s.payload) == backend.get(s.oid)
+
     @settings(max_examples=25, deadline=None)
     @given(payloads=st.lists(st.binary(max_size=200), max_size=8))
     def test_whatever_is_put_is_got_back(self, payloads: list[bytes]) -> None:
@@ -127,6 +144,8 @@ def test_filesystem_reads_are_verified(tmp_path: Path) -> None:
     path.write_bytes(other.path(other.put("blob", b"tampered")).read_bytes())
     with pytest.raises(IntegrityError):
         store.get(oid)
+    (bad,) = [s for s in store.scan() if s.error is not None]
+    assert bad.oid == oid and isinstance(bad.error, IntegrityError)
 
 
 def test_memory_reads_are_verified() -> None:
@@ -135,3 +154,5 @@ def test_memory_reads_are_verified() -> None:
     store._objects[oid] = ("blob", b"tampered", 0.0)  # damage, as a failing disk would
     with pytest.raises(IntegrityError):
         store.get(oid)
+    (bad,) = list(store.scan())
+    assert bad.oid == oid and isinstance(bad.error, IntegrityError)

@@ -258,7 +258,8 @@ def test_kill_9_during_bulk_add(tmp_path: Path, store: Path, cli: CliRun) -> Non
 
 # -- (b) a crash at every fault point --------------------------------------------------------
 # A single add of one text goes the loose-object way (blob, then record), and so does a
-# batch of 10 (ten blobs, then ten records); a bulk add of 20 inputs goes into one pack.
+# batch of 10 (ten blobs, then ten records); a bulk add of 20 inputs goes into one pack
+# (the store's second: the multi-pack index is written after it).
 # How often each point is hit on each way is counted by a dry run
 # on a copy of the same store, and the crash is put at the first, a middle or the last hit.
 BATCH = 10
@@ -284,6 +285,8 @@ FAULT_CASES = [
     ("bulk", "record-written", "first", None),  # records still in the unfinished pack
     ("bulk", "record-written", "middle", None),
     ("bulk", "record-written", "last", None),
+    ("bulk", "midx-written", "first", None),  # the multi-pack index not yet renamed
+    ("bulk", "midx-renamed", "first", None),  # in place, its directory not fsynced
     ("bulk", "journal-written", "first", None),
     ("bulk", "before-commit", "first", None),
     ("bulk", "after-commit", "first", None),
@@ -322,6 +325,16 @@ def fault_setup(tmp_path_factory: pytest.TempPathFactory) -> FaultSetup:
                         "add", str(base), "--json"], capture_output=True, check=False, timeout=120)
     assert r.returncode == 0, r.stderr
     remember(setup.reported, json_lines(r.stdout))
+    # a first pack, so that a bulk add writes a second one and the multi-pack index
+    seed = setup.root / "seed"
+    seed.mkdir()
+    for i in range(BULK):
+        write_article(seed, f"seed-{i}", body_of(f"seed-{i}", 1), f"Seed {i}")
+    r = subprocess.run([sys.executable, "-m", "newsarchive", "--store", str(setup.template),
+                        "add", str(seed), "--json"], capture_output=True, check=False, timeout=120)
+    assert r.returncode == 0, r.stderr
+    remember(setup.reported, json_lines(r.stdout))
+    assert len(list((setup.template / "objects" / "pack").glob("pack-*.pack"))) == 1
 
     setup.inputs["single"] = (
         ["add", "-", "--source", "crash", "--date", "2024-01-01", "--slug", "base-0",

@@ -27,7 +27,8 @@ LINE_RE = re.compile(r"^(added|revised|unchanged) (\S+)@(\d+)")
 # Every file a store may hold (objects fan-out, packs, catalog, lock, format, quarantine).
 STORE_FILE_RE = re.compile(
     r"^(format|lock|journal|catalog\.sqlite(-wal|-shm|-journal)?|objects/[0-9a-f]{2}/[0-9a-f]{62}"
-    r"|objects/pack/pack-[0-9a-f]+-\d+\.(pack|idx)|quarantine/[0-9a-f]{64})$"
+    r"|objects/pack/pack-[0-9a-f]+-\d+\.(pack|idx)|objects/pack/(multi-pack-index|dictionary)"
+    r"|quarantine/[0-9a-f]{64})$"
 )
 
 

@@ -29,6 +29,7 @@ from newsarchive.store import counters, journal
 from newsarchive.store.catalog import FTS_TABLES, Catalog
 from newsarchive.store.journal import Commit, JournalError, read_journal
 from newsarchive.store.objects import ObjectStore
+from newsarchive.store.packs import PackFormatError, PackReader
 from newsarchive.store.records import Record
 from newsarchive.store.repository import JournalState, Store
 from newsarchive.text.dates import now_precise
@@ -106,6 +107,8 @@ def check(store: Store, indexer: Indexer, *, repair: bool = False,
         problems.extend(_check_index(store.catalog(verify=False),
                                      readonly=bool(store.catalog_mode)))
     problems.extend(_check_packs(store.objects))
+    problems.extend(Problem(kind, where, detail, damage=damage)  # type: ignore[arg-type]
+                    for kind, where, detail, damage in store.objects.pack_problems())
     for tmp in store.objects.temp_files():
         problems.append(Problem("temp", str(tmp), "a temp file left by an interrupted write",
                                 damage=False))
@@ -223,8 +226,6 @@ def _mend_layout(store: Store) -> list[Problem]:
 
 def _check_packs(objects: ObjectStore) -> list[Problem]:
     """Pack files whose index or header cannot be read (their objects show as missing)."""
-    from newsarchive.store.packs import PackFormatError, PackReader
-
     problems = []
     if objects.pack_dir.is_dir():
         for pack in sorted(objects.pack_dir.glob("pack-*.pack")):
@@ -288,8 +289,11 @@ def _repair(store: Store, indexer: Indexer, bad: dict[str, str], snapshot: _Snap
         for oid in bad:
             store.objects.quarantine(oid, store.quarantine_dir)
         replaced: dict[str, str] = {}
-        for row in snapshot.captures:  # records lost to corruption, rewritten
-            if row["record"] in records or row["record"] not in bad:
+        committed = {oid for c in snapshot.covered for oid in c.records}
+        for row in snapshot.captures:  # records lost, rewritten: corrupt ones, and
+            # committed ones gone (a pack index rebuilt past a damaged entry head)
+            if row["record"] in records or (row["record"] not in bad
+                                            and row["record"] not in committed):
                 continue
             rec = record_of_row(row)
             rec = Record(**{**vars(rec), "recorded_at": row["captured_at"]})

@@ -10,13 +10,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newsarchive.errors import StoreError
+from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.model import GcResult
 from newsarchive.ops.history import read_record, roll_forward
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.journal import read_journal
+from newsarchive.store.objects import ObjectStore
+from newsarchive.store.packs import PackReader
 from newsarchive.store.repository import Store
+
+MIN_SAMPLES = 100  # texts a dictionary needs (store/zstdcodec.py, not imported here:
+                   # zstandard's import would cost every command that imports gc)
 
 
 def live_objects(store: Store) -> set[str]:
@@ -127,14 +132,24 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
             force: bool = False) -> int:
     """Rewrite every referenced object into one pack; returns the objects packed (0: none).
     Without ``force``, a store already in one pack of exactly the referenced objects is
-    left as it is."""
+    left as it is. A crash leaves the old packs (the new one, if finished, is read
+    through its own index until the multi-pack index is written): nothing is lost."""
     objects = store.objects
     old_packs = objects.packs(refresh=True)
     loose = [oid for oid in objects.loose() if oid in referenced]
-    if not force and not loose and (not old_packs or (len(old_packs) == 1
-                                                      and old_packs[0].count == len(referenced))):
-        return 0  # nothing, or already one pack holding exactly what is referenced
+    if not force and not loose and not old_packs:
+        return 0  # nothing at all
+    exact, inside = (False, False) if force or loose or len(old_packs) != 1 else \
+        _holds_exactly(objects, old_packs[0], referenced)
+    if exact and (inside or len(referenced) < 3 * MIN_SAMPLES):
+        return 0  # one pack holding exactly what is referenced (and its dictionary)
+    dictionary = _train(store, cat)
+    if exact and dictionary is None:
+        return 0  # no dictionary to rewrite it with (too few texts)
     writer = store.pack_writer(repack=True)
+    dictionary_id = None
+    if dictionary is not None:  # the pack holds the dictionary its whole texts need
+        dictionary_id = writer.use_dictionary(dictionary, store=True)
     captures = cat.all_captures_by_article()
     try:
         # Newest first: the latest text of an article (what list, show and search read
@@ -170,15 +185,50 @@ def repack(store: Store, cat: Catalog, referenced: set[str],
         raise
     finally:
         captures.close()  # not left to the garbage collector, after the catalog is closed
-    for reader in old_packs:
-        if reader.path != new:
-            reader.close()
-            for path in (reader.idx_path, reader.path):  # index first: a pack without
-                path.unlink(missing_ok=True)             # an index is ignored
+    # the new pack is durable: writers use its dictionary from now on; the multi-pack
+    # index is written without the old packs, then they are deleted
+    objects.set_dictionary(dictionary_id if new is not None else None)
+    objects.retire_packs([r for r in old_packs if r.path != new])
     for oid in loose:
         objects.remove(oid)
-    objects.packs(refresh=True)
     return writer.written
+
+
+def _holds_exactly(objects: ObjectStore, reader: PackReader, referenced: set[str]
+                   ) -> tuple[bool, bool]:
+    """Whether a pack holds exactly the referenced objects (and the dictionary writers
+    use, when it is in there), and whether it holds that dictionary."""
+    dictionary = objects.dictionary_id()
+    inside = dictionary is not None and reader.find(bytes.fromhex(dictionary)) is not None
+    return reader.count - inside == len(referenced), inside
+
+
+def _train(store: Store, cat: Catalog) -> bytes | None:
+    """A zstd dictionary trained on a sample of the latest texts (what a repack stores
+    whole), or None when there are too few texts for one to pay for itself."""
+    from newsarchive.store import zstdcodec  # gc only: zstandard's import costs start-up
+
+    latest: list[str] = []
+    revisions = cat.all_revisions()
+    try:
+        for _article, rows in itertools.groupby(revisions, lambda r: r["article"]):
+            last = None
+            for row in rows:
+                if not row["damaged"]:
+                    last = row["text_hash"]
+            if last is not None:
+                latest.append(last)
+    finally:
+        revisions.close()
+    sample = zstdcodec.reservoir(latest, zstdcodec.SAMPLES)
+    del latest
+    texts = []
+    for oid in sample:
+        try:
+            texts.append(store.objects.get(oid)[1])
+        except (KeyError, IntegrityError):
+            continue  # repacking reports it
+    return zstdcodec.train(texts)
 
 
 def catalog_bytes(root: Path) -> int:

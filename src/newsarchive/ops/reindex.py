@@ -43,7 +43,7 @@ from newsarchive.ops.scan import scan_objects
 from newsarchive.store import journal
 from newsarchive.store.catalog import connect
 from newsarchive.store.journal import Commit, JournalError
-from newsarchive.store.repository import FORMAT_VERSION, Store
+from newsarchive.store.repository import JOURNAL_FORMAT, Store
 from newsarchive.text.dates import now_precise
 from newsarchive.text.urls import canonical_url
 
@@ -98,8 +98,8 @@ def reindex(store: Store, indexer: Indexer,
             raise
         finally:
             indexer.close()
-        if store.outdated(cat) is not None:
-            store.set_format(FORMAT_VERSION)
+        if store.outdated(cat) is not None:  # format 4 comes with the first zstd pack
+            store.set_format(max(store._check_format(), JOURNAL_FORMAT))
     return ReindexResult(articles, revisions, damaged, adopted or 0, missing)
 
 
@@ -125,7 +125,7 @@ def committed(store: Store) -> tuple[list[Commit], int | None]:
     """The journal's commits; when there is no journal to go by, the one written first
     (see the module docstring). Returns the commits and, when records had to be adopted
     without a journal naming them, how many (None: the journal was there)."""
-    if store._check_format() >= FORMAT_VERSION and store.journal_path.exists():
+    if store._check_format() >= JOURNAL_FORMAT and store.journal_path.exists():
         try:
             return list(journal.read_journal(store.journal_path)), None
         except JournalError:

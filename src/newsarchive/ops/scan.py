@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from newsarchive.errors import IntegrityError, StoreError
+from newsarchive.errors import IntegrityError
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.records import Record, record_from_bytes
 
@@ -12,27 +12,27 @@ from newsarchive.store.records import Record, record_from_bytes
 def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] | None = None,
                  ) -> tuple[dict[str, Record], set[str], dict[str, str], dict[str, str]]:
     """Read every object: (valid records by id, valid blob ids, corrupt ones by id, ones
-    that could not be read at all by id: a permission or I/O error, not their content)."""
+    that could not be read at all by id: a permission or I/O error, not their content).
+    The objects come from :meth:`ObjectStore.scan` (pack by pack, in bounded memory);
+    what grows with the store is only what this function keeps."""
     records: dict[str, Record] = {}
     blobs: set[str] = set()
     bad: dict[str, str] = {}
     unreadable: dict[str, str] = {}
-    ids = list(dict.fromkeys(objects))
-    for done, oid in enumerate(ids, 1):
+    total = objects.count()  # cheap; exact unless packs the multi-pack index misses overlap
+    for done, (oid, kind, payload, error) in enumerate(objects.scan(), 1):
         if on_progress is not None:
-            on_progress(done, len(ids))
-        try:
-            kind, payload = objects.get(oid)
-        except IntegrityError as err:
-            bad[oid] = err.got if not err.expected else \
-                f"content does not match its hash ({err.got})"
+            on_progress(done, max(total, done))
+        if oid in records or oid in blobs or oid in bad or oid in unreadable:
+            continue  # a second copy (packs the multi-pack index does not cover)
+        if isinstance(error, IntegrityError):
+            bad[oid] = error.got if not error.expected else \
+                f"content does not match its hash ({error.got})"
             continue
-        except KeyError as err:
-            bad[oid] = str(err)
+        if error is not None:
+            unreadable[oid] = str(error)
             continue
-        except StoreError as err:
-            unreadable[oid] = str(err)
-            continue
+        assert payload is not None
         if kind == "blob":
             blobs.add(oid)
             continue

@@ -11,6 +11,10 @@ An object is immutable bytes of a kind (``blob`` or ``record``) named by its id 
 - **Verified reads.** ``get`` re-hashes what it reads and raises
   :class:`~newsarchive.errors.IntegrityError` when it does not match its id; an absent
   object raises ``KeyError``.
+- **Counting and scanning.** ``count()`` is cheap (never a list of every id; it may
+  count an object stored twice twice, never one that is absent); ``scan()`` yields every
+  object once with its kind and verified payload, or the error reading it, in memory
+  that does not grow with the store.
 - **Batches.** ``pack_writer()`` returns a sink that makes a batch durable at once on
   ``finish()`` (and leaves nothing visible after ``abort()``); texts may name a ``base``
   (a similar object) that a backend may use for delta compression.
@@ -24,7 +28,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
+
+from newsarchive.errors import IntegrityError, StoreError
+
+
+class Scanned(NamedTuple):
+    """One object of a scan: its kind and verified payload, or the error reading it
+    (:class:`IntegrityError`: corrupt or undecodable; :class:`StoreError`: unreadable,
+    a permission or I/O error, not its content)."""
+
+    oid: str
+    kind: str | None
+    payload: bytes | None
+    error: IntegrityError | StoreError | None
 
 
 class ObjectSink(Protocol):
@@ -53,6 +70,10 @@ class ObjectBackend(ObjectSink, Protocol):
     def contains(self, oid: str) -> bool: ...
 
     def __iter__(self) -> Iterator[str]: ...
+
+    def count(self) -> int: ...
+
+    def scan(self) -> Iterator[Scanned]: ...
 
     def remove(self, oid: str) -> int: ...
 

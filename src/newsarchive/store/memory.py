@@ -12,6 +12,7 @@ from pathlib import Path
 
 from newsarchive.errors import IntegrityError
 from newsarchive.store.ids import KINDS, object_id
+from newsarchive.store.interface import Scanned
 
 
 class MemoryBatch:
@@ -69,6 +70,20 @@ class MemoryObjectStore:
 
     def __iter__(self) -> Iterator[str]:
         yield from list(self._objects)
+
+    def count(self) -> int:
+        return len(self._objects)
+
+    def scan(self) -> Iterator[Scanned]:
+        for oid in list(self._objects):
+            try:
+                kind, payload = self.get(oid)
+            except KeyError:
+                continue  # removed meanwhile
+            except IntegrityError as err:
+                yield Scanned(oid, None, None, err)
+                continue
+            yield Scanned(oid, kind, payload, None)
 
     def remove(self, oid: str) -> int:
         found = self._objects.pop(oid, None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,10 +28,55 @@ from newsarchive import faults
 from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW
 from newsarchive.store.ids import KINDS, object_id
-from newsarchive.store.packs import PackFormatError, PackReader, PackWriter, inflate
+from newsarchive.store.midx import MIDX_NAME, RECORD_SIZE, MidxFormatError, MultiPackIndex, \
+    PackIndexSource
+from newsarchive.store.midx import append as midx_append
+from newsarchive.store.midx import build as midx_build
+from newsarchive.store.midx import encode as midx_encode
+from newsarchive.store.midx import write as midx_write
+from newsarchive.store.interface import Scanned
+from newsarchive.store.packs import (
+    DELTAS,
+    ENTRY,
+    PACK_MAGIC,
+    ZSTD_DICT,
+    PackFormatError,
+    PackReader,
+    PackWriter,
+    inflate,
+    rebuild_index,
+)
 from newsarchive.text.canonical import HASH_RE
 
 TMP_PREFIX = ".tmp-"
+DICTIONARY_NAME = "dictionary"  # objects/pack/dictionary: the id of gc's zstd dictionary
+SCAN_CACHE_ENTRIES = 256  # delta bases a scan keeps (recent payloads)
+SCAN_CACHE_BYTES = 32 << 20
+
+
+class _LRU:
+    """Recent payloads by id, bounded in number and in bytes."""
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._entries = entries
+        self._max = max_bytes
+        self._bytes = 0
+
+    def get(self, oid: str) -> bytes | None:
+        found = self._items.get(oid)
+        if found is not None:
+            self._items.move_to_end(oid)
+        return found
+
+    def put(self, oid: str, payload: bytes) -> None:
+        if oid in self._items or len(payload) > self._max:
+            return
+        self._items[oid] = payload
+        self._bytes += len(payload)
+        while len(self._items) > self._entries or self._bytes > self._max:
+            _, old = self._items.popitem(last=False)
+            self._bytes -= len(old)
 
 
 def encode(kind: str, payload: bytes, level: int = 6) -> bytes:
@@ -74,34 +120,110 @@ class ObjectStore:
         self.root = root
         self._root = str(root)
         self.durable = durable
-        self._packs: dict[Path, PackReader] | None = None
+        self._names: list[str] | None = None  # complete packs present (with an index)
+        self._readers: dict[str, PackReader | None] = {}  # opened on first use
+        self._midx: MultiPackIndex | None = None
+        self._covered: list[str | None] = []  # the midx's pack numbers -> present names
+        self._uncovered: list[str] = []  # present packs the midx does not list
+        self._dictionaries: dict[str, bytes] = {}  # verified zstd dictionaries by id
 
     # -- packs ------------------------------------------------------------------------
     @property
     def pack_dir(self) -> Path:
         return self.root / "pack"
 
-    def packs(self, *, refresh: bool = False) -> list[PackReader]:
-        """The complete packs (those with an index), loaded once and on ``refresh``."""
-        if self._packs is None or refresh:
-            old = self._packs or {}
-            current: dict[Path, PackReader] = {}
-            if self.pack_dir.is_dir() and not self.pack_dir.is_symlink():
-                for name in sorted(os.listdir(self.pack_dir)):
-                    if not (name.startswith("pack-") and name.endswith(".pack")):
-                        continue
-                    path = self.pack_dir / name
-                    if path in old:
-                        current[path] = old.pop(path)
-                    elif path.with_suffix(".idx").exists():
-                        try:
-                            current[path] = PackReader(path)
-                        except (OSError, PackFormatError):
-                            continue  # reported by check
-            for reader in old.values():
+    @property
+    def midx_path(self) -> Path:
+        return self.pack_dir / MIDX_NAME
+
+    def _layout(self, refresh: bool = False) -> list[str]:
+        """The names of the complete packs (those with an index), and the multi-pack
+        index over them; listed once, and again on ``refresh``."""
+        if self._names is not None and not refresh:
+            return self._names
+        names: list[str] = []
+        if self.pack_dir.is_dir() and not self.pack_dir.is_symlink():
+            listing = set(os.listdir(self.pack_dir))
+            names = sorted(n[:-5] for n in listing if n.startswith("pack-")
+                           and n.endswith(".pack") and n[:-5] + ".idx" in listing)
+        present = set(names)
+        for name in [n for n in self._readers if n not in present]:
+            reader = self._readers.pop(name)
+            if reader is not None:
                 reader.close()
-            self._packs = current
-        return list(self._packs.values())
+        self._load_midx(bool(names))
+        midx_names = set(self._midx.names) if self._midx is not None else set()
+        self._covered = [n if n in present else None for n in self._midx.names] \
+            if self._midx is not None else []
+        self._uncovered = [n for n in names if n not in midx_names]
+        self._names = names
+        return names
+
+    def _load_midx(self, any_packs: bool) -> None:
+        try:
+            st = os.stat(self.midx_path) if any_packs else None
+        except OSError:
+            st = None
+        old = self._midx
+        if st is not None and old is not None and old.stat == (
+                st.st_ino, st.st_size, st.st_mtime_ns):
+            return  # the same file
+        self._midx = None
+        if old is not None:
+            old.close()
+        if st is not None:
+            try:
+                self._midx = MultiPackIndex(self.midx_path)
+            except (OSError, MidxFormatError):
+                self._midx = None  # packs are searched one by one; check reports it
+
+    def _reader(self, name: str) -> PackReader | None:
+        if name not in self._readers:
+            try:
+                self._readers[name] = PackReader(self.pack_dir / f"{name}.pack")
+            except (OSError, PackFormatError):
+                self._readers[name] = None  # reported by check
+        return self._readers[name]
+
+    def packs(self, *, refresh: bool = False) -> list[PackReader]:
+        """The complete packs (those with an index), listed once and on ``refresh``."""
+        return [r for n in self._layout(refresh) if (r := self._reader(n)) is not None]
+
+    def pack_count(self) -> int:
+        """How many complete packs there are (none is opened)."""
+        return len(self._layout(refresh=True))
+
+    def _lookup(self, key: bytes) -> tuple[PackReader, int, int, int] | None:
+        """Where the packs hold ``key``: one bisect in the multi-pack index, and one in
+        each pack it does not cover (none, unless a write was interrupted)."""
+        midx = self._midx
+        if midx is not None:
+            found = midx.find(key)
+            if found is not None:
+                number, offset, length, depth = found
+                name = self._covered[number] if number < len(self._covered) else None
+                reader = self._reader(name) if name is not None else None
+                if reader is not None:
+                    return reader, offset, length, depth
+                # listed in a pack that is gone (another process's gc): ask the packs
+                return next(self._search_indexes(key), None)
+        for name in self._uncovered:
+            reader = self._reader(name)
+            if reader is not None:
+                hit = reader.find(key)
+                if hit is not None:
+                    return (reader, *hit)
+        return None
+
+    def _search_indexes(self, key: bytes) -> Iterator[tuple[PackReader, int, int, int]]:
+        """Every place the packs' own indexes list ``key`` (never the multi-pack index):
+        the slow way, taken when a read through the multi-pack index fails."""
+        for name in self._layout():
+            reader = self._reader(name)
+            if reader is not None:
+                hit = reader.find(key)
+                if hit is not None:
+                    yield (reader, *hit)
 
     def _packed(self, oid: str, *, refresh_on_miss: bool = True
                 ) -> tuple[PackReader, int, int, int] | None:
@@ -109,45 +231,103 @@ class ObjectStore:
         another process may have replaced the packs) unless ``refresh_on_miss`` is off."""
         key = bytes.fromhex(oid)
         for refresh in (False, True) if refresh_on_miss else (False,):
-            for reader in self.packs(refresh=refresh):
-                found = reader.find(key)
-                if found is not None:
-                    return (reader, *found)
+            self._layout(refresh)
+            hit = self._lookup(key)
+            if hit is not None:
+                return hit
         return None
 
     def _get_packed(self, oid: str, depth_left: int = 64) -> tuple[str, bytes, int] | None:
+        """(kind, payload, depth) of a packed object, verified. The multi-pack index is
+        never trusted over the packs: a miss or a failed read through it is tried again
+        through the packs' own indexes."""
         hit = self._packed(oid)
+        if hit is None and self._midx is not None:
+            hit = next(self._search_indexes(bytes.fromhex(oid)), None)
         if hit is None:
             return None
-        reader, offset, length, depth = hit
+        try:
+            return self._read_packed(oid, *hit, depth_left=depth_left)
+        except IntegrityError as err:
+            if self._midx is None:
+                raise
+            first = err
+        for other in self._search_indexes(bytes.fromhex(oid)):
+            if (other[0], other[1]) == (hit[0], hit[1]):
+                continue
+            try:
+                return self._read_packed(oid, *other, depth_left=depth_left)
+            except IntegrityError:
+                continue
+        raise first
+
+    def _read_packed(self, oid: str, reader: PackReader, offset: int, length: int,
+                     depth: int, *, depth_left: int = 64) -> tuple[str, bytes, int]:
         where = f"{reader.path}@{offset}"
         try:
-            kind, enc, _, base, data = reader.entry(offset, length)
+            kind, enc, head_depth, head_id, base, data = reader.entry(offset, length)
+            if head_id != bytes.fromhex(oid) or head_depth != depth:
+                what = "id" if head_id != bytes.fromhex(oid) else f"depth {head_depth}"
+                raise PackFormatError(f"{reader.path}: damaged entry head at {offset} "
+                                      f"({what}: not what the index lists)")
+        except PackFormatError as err:
+            raise IntegrityError(oid, oid, f"undecodable ({err})", where) from err
+        except OSError as err:
+            raise StoreError(f"cannot read {where}: {err.strerror or err}") from err
+        payload = self._inflate(oid, kind, enc, base, data, where, depth_left, reader)
+        return kind, payload, depth
+
+    def _inflate(self, oid: str, kind: str, enc: int, base: bytes, data: bytes, where: str,
+                 depth_left: int, reader: PackReader, cache: _LRU | None = None) -> bytes:
+        """The verified payload of one entry of ``reader``'s pack (its delta base read
+        as needed: from the same pack first, so that a chain never mixes the copies of
+        packs that store deltas in opposite directions, as a repack's next to the adds'
+        it replaces: that made a cycle)."""
+        try:
             base_payload = None
-            if enc == 1:
+            if enc in DELTAS or enc == ZSTD_DICT:
                 if depth_left <= 0:
                     raise PackFormatError("delta chain too deep")
                 base_oid = base.hex()
-                got = self._get_packed(base_oid, depth_left - 1)
-                if got is None:
+                what = "dictionary" if enc == ZSTD_DICT else "delta base"
+                if enc == ZSTD_DICT:  # kept: every whole text of a pack names it
+                    base_payload = self._dictionaries.get(base_oid)
+                elif cache is not None:
+                    base_payload = cache.get(base_oid)
+                inside = reader.find(base) if base_payload is None else None
+                if inside is not None:
                     try:
-                        got = (*self.get(base_oid), 0)
-                    except KeyError:
-                        raise IntegrityError(oid, oid, f"missing delta base {base_oid[:12]}",
-                                             where) from None
-                base_payload = got[1]
-            payload = inflate(enc, data, base_payload)
+                        base_payload = self._read_packed(base_oid, reader, *inside,
+                                                         depth_left=depth_left - 1)[1]
+                    except IntegrityError:
+                        base_payload = None  # another copy, elsewhere, may be whole
+                if base_payload is None:
+                    got = self._get_packed(base_oid, depth_left - 1)
+                    if got is None:
+                        try:
+                            got = (*self.get(base_oid), 0)
+                        except KeyError:
+                            raise IntegrityError(oid, oid, f"missing {what} "
+                                                 f"{base_oid[:12]}", where) from None
+                    base_payload = got[1]
+                if enc == ZSTD_DICT and base_oid not in self._dictionaries:
+                    self._dictionaries[base_oid] = base_payload
+                    while len(self._dictionaries) > 4:
+                        del self._dictionaries[next(iter(self._dictionaries))]
+            payload = inflate(enc, data, base_payload, base)
         except (zlib.error, PackFormatError) as err:
             raise IntegrityError(oid, oid, f"undecodable ({err})", where) from err
         got_id = object_id(kind, payload)
         if got_id != oid:
             raise IntegrityError(oid, oid, got_id, where)
-        return kind, payload, depth
+        return payload
 
     def pack_writer(self, *, repack: bool = False) -> PackWriter:
-        """A writer for a new pack; texts may name a delta base already stored.
+        """A writer for a new pack; texts may name a delta base already stored. Its
+        ``finish`` adds the pack to the multi-pack index (the caller holds the lock).
 
-        With ``repack``, objects are written even when stored elsewhere already.
+        With ``repack``, objects are written even when stored elsewhere already, and the
+        multi-pack index is left to :meth:`retire_packs`.
         """
 
         def load_base(oid: str) -> tuple[bytes, int] | None:
@@ -159,9 +339,201 @@ class ObjectStore:
             except (KeyError, IntegrityError):
                 return None
 
+        def added(pack: Path) -> None:
+            self.update_midx()
+
         self._refuse_links()
-        return PackWriter(self.pack_dir, exists=(lambda oid: False) if repack else self.contains,
-                          load_base=load_base, durable=self.durable)
+        writer = PackWriter(self.pack_dir,
+                            exists=(lambda oid: False) if repack else self.contains,
+                            load_base=load_base, durable=self.durable,
+                            on_finish=None if repack else added)
+        if not repack:  # whole texts with the dictionary of the last gc, when there is one
+            dictionary = self.dictionary()
+            if dictionary is not None:
+                writer.use_dictionary(dictionary, store=False)
+        return writer
+
+    # -- the zstd dictionary ----------------------------------------------------------
+    @property
+    def dictionary_path(self) -> Path:
+        return self.pack_dir / DICTIONARY_NAME
+
+    def dictionary_id(self) -> str | None:
+        """The id ``objects/pack/dictionary`` names: the dictionary ``gc`` trained last
+        (an object in the pack it wrote), for writers to compress whole texts with. Only
+        a hint: entries name their dictionary themselves."""
+        try:
+            fd = os.open(self.dictionary_path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
+        except OSError:
+            return None
+        try:
+            text = os.read(fd, 128).decode("ascii", "replace").strip()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return text if HASH_RE.match(text) else None
+
+    def dictionary(self) -> bytes | None:
+        """The payload of :meth:`dictionary_id`, verified; None when there is none, or it
+        cannot be read (``check`` reports that; writers then use zlib for whole texts)."""
+        oid = self.dictionary_id()
+        if oid is None:
+            return None
+        try:
+            kind, payload = self.get(oid)
+        except (KeyError, IntegrityError, StoreError):
+            return None
+        return payload if kind == "blob" else None
+
+    def set_dictionary(self, oid: str | None) -> None:
+        """Name the dictionary writers use (None: none), atomically; the caller holds the
+        write lock and has made the object durable."""
+        if oid is None:
+            self.dictionary_path.unlink(missing_ok=True)
+            return
+        self._refuse_links(self.pack_dir)
+        tmp = self.pack_dir / f"{TMP_PREFIX}{DICTIONARY_NAME}.{os.getpid()}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
+        fd = os.open(tmp, flags, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(oid.encode("ascii") + b"\n")
+            f.flush()
+            if self.durable:
+                os.fsync(f.fileno())
+        os.replace(tmp, self.dictionary_path)
+        faults.point("dictionary-named")
+        if self.durable:
+            _fsync_dir(self.pack_dir)
+
+    # -- the multi-pack index ---------------------------------------------------------
+    def _sources(self, names: list[str]) -> list[PackIndexSource]:
+        out = []
+        for name in names:
+            reader = self._reader(name)
+            if reader is not None:
+                out.append(PackIndexSource(name, reader.checksum(), reader.records()))
+        return out
+
+    def update_midx(self) -> bool:
+        """Bring the multi-pack index up to date with the packs (the caller holds the
+        write lock): packs it misses are spliced in, anything else is a rebuild (a
+        missing, damaged or stale file, or packs gone). Returns whether it was written."""
+        names = self._layout(refresh=True)
+        midx = None
+        if self._midx is not None and len(names) >= 2:
+            try:
+                midx = MultiPackIndex(self.midx_path, verify=True)
+            except (OSError, MidxFormatError):
+                midx = None
+        try:
+            present = set(names)
+            if midx is not None and all(n in present for n in midx.names) and all(
+                    (r := self._reader(n)) is not None and r.checksum() == c
+                    for n, c in zip(midx.names, midx.checksums, strict=True)):
+                if not self._uncovered:
+                    return False  # up to date
+                sources = self._sources(self._uncovered)
+                if sum(s.records.nbytes for s in sources) < midx.count * RECORD_SIZE // 8:
+                    self._write_midx(midx_append(midx, sources))
+                    return True
+        finally:
+            if midx is not None:
+                midx.close()
+        return self.rebuild_midx(names)
+
+    def rebuild_midx(self, names: list[str] | None = None) -> bool:
+        """Write the multi-pack index anew over ``names`` (default: every complete pack);
+        with fewer than two packs, remove it (one pack's own index is one bisect too,
+        and the store saves a copy of it). The caller holds the write lock."""
+        if names is None:
+            names = self._layout(refresh=True)
+        sources = self._sources(names)
+        if len(sources) < 2:
+            if os.path.lexists(self.midx_path):
+                os.unlink(self.midx_path)
+                self._layout(refresh=True)
+                return True
+            return False
+        self._write_midx(midx_encode(*midx_build(sources)))
+        return True
+
+    def _write_midx(self, data: bytes) -> None:
+        self._refuse_links(self.pack_dir)
+        midx_write(self.pack_dir, data, durable=self.durable)
+        self._layout(refresh=True)
+
+    def retire_packs(self, readers: list[PackReader]) -> None:
+        """Remove packs whose objects are stored elsewhere now (a repack wrote them into
+        a new pack, durably): the multi-pack index is rewritten without them first, then
+        each index and pack is deleted (index first: a pack without one is ignored). A
+        crash in between leaves packs the index does not cover: read through their own
+        indexes, dropped by the next repack."""
+        gone = {r.path.name[:-5] for r in readers}
+        self.rebuild_midx([n for n in self._layout(refresh=True) if n not in gone])
+        for name in sorted(gone):
+            reader = self._readers.pop(name, None)
+            if reader is not None:
+                reader.close()
+            for suffix in (".idx", ".pack"):
+                (self.pack_dir / f"{name}{suffix}").unlink(missing_ok=True)
+            faults.point("pack-retired")
+        self._layout(refresh=True)
+
+    def midx_problems(self) -> list[tuple[str, str, str, bool]]:
+        """What ``check`` reports of the multi-pack index: (kind, file, detail, damage).
+        A damaged one is damage (``gc`` and ``check --repair`` rebuild it), a missing or
+        stale one a note; readers are right either way (see store/midx.py)."""
+        names = self._layout(refresh=True)
+        path = str(self.midx_path)
+        if not os.path.lexists(self.midx_path):
+            if len(names) < 2:
+                return []  # none is needed
+            return [("unindexed", path, "no multi-pack index: lookups search every pack's "
+                     "index (the next bulk add or gc writes it)", False)]
+        try:
+            midx = MultiPackIndex(self.midx_path, verify=True)
+        except (OSError, MidxFormatError) as err:
+            why = str(err).removeprefix(f"{path}: ")
+            return [("corrupt", path, f"unreadable multi-pack index ({why}); reads go "
+                     "through the packs' own indexes; gc or check --repair rebuilds it",
+                     True)]
+        try:
+            sources = self._sources(names)
+            expected_names, checksums, records = midx_build(sources)
+            stale = ""
+            if len(expected_names) < 2:
+                stale = f"there are {len(expected_names)} pack(s): none is needed"
+            elif midx.names != expected_names:
+                stale = (f"it lists {len(midx.names)} pack(s), there are "
+                         f"{len(expected_names)}")
+            elif midx.checksums != checksums:
+                stale = "a pack's index changed since it was written"
+            elif bytes(midx.records()) != b"".join(records):
+                stale = "its entries differ from the packs' indexes"
+        finally:
+            midx.close()
+        if stale:
+            return [("unindexed", path, f"the multi-pack index is stale ({stale}): reads "
+                     "check the packs' own indexes; gc rebuilds it", False)]
+        return []
+
+    def pack_problems(self) -> list[tuple[str, str, str, bool]]:
+        """What ``check`` reports of the files beside the packs: the multi-pack index
+        (:meth:`midx_problems`) and the dictionary's name. A dictionary that entries name
+        and that is missing or corrupt shows as those entries' damage (each one is
+        reported corrupt, naming it); the name itself is only a hint for writers."""
+        problems = self.midx_problems()
+        oid = self.dictionary_id()
+        if oid is None and os.path.lexists(self.dictionary_path):
+            problems.append(("corrupt", str(self.dictionary_path), "not the id of a "
+                             "dictionary: whole texts are written with zlib until gc "
+                             "trains one again", False))
+        elif oid is not None and self.dictionary() is None:
+            problems.append(("missing", str(self.dictionary_path), f"the dictionary it "
+                             f"names ({oid[:12]}) cannot be read: whole texts are written "
+                             "with zlib until gc trains one again", False))
+        return problems
 
     def path(self, oid: str) -> Path:
         return Path(self._loose(oid))
@@ -290,10 +662,143 @@ class ObjectStore:
             _fsync_dir(directory)
 
     def __iter__(self) -> Iterator[str]:
-        """Every object id present, loose then packed (an id may appear twice)."""
+        """Every object id present, loose then packed (an id may appear twice: loose and
+        packed, or in packs the multi-pack index does not cover)."""
         yield from self.loose()
-        for reader in self.packs(refresh=True):
-            yield from reader
+        self._layout(refresh=True)
+        if self._midx is not None and all(n is not None for n in self._covered):
+            for key in self._midx:
+                yield key.hex()
+            names = self._uncovered
+        else:
+            names = self._layout()
+        for name in names:
+            reader = self._reader(name)
+            if reader is not None:
+                yield from reader
+
+    def scan(self) -> Iterator[Scanned]:
+        """Every object once, read and verified, in bounded memory: (id, kind, payload,
+        error), where a corrupt object has an :class:`IntegrityError` and one that cannot
+        be read (permissions, I/O) a :class:`StoreError` instead of a kind and payload.
+
+        Loose objects come first (their ids are kept, to skip their packed copies: as
+        many as there are loose objects, which ``gc`` packs), then each pack's entries in
+        offset order, read sequentially, each once; delta bases come from a bounded cache
+        of recent payloads (in a pack written by ``gc`` a base is the entry just before),
+        a miss reads the base through the index. An object held by several packs is
+        yielded once, where the multi-pack index lists it (twice if it is in packs the
+        multi-pack index does not cover). Entries the pack's index lists beyond a
+        damaged head, or an entry that does not decode (its length may be what is
+        damaged), are read through the index."""
+        loose: set[str] = set()
+        for oid in self.loose():
+            loose.add(oid)
+            path = self.path(oid)
+            try:
+                data = self._open_read(path)
+                if data is None:
+                    continue  # removed meanwhile (a gc in another process)
+                kind, payload = decode(oid, data, str(path))
+            except (IntegrityError, StoreError) as err:
+                yield Scanned(oid, None, None, err)
+                continue
+            yield Scanned(oid, kind, payload, None)
+        names = self._layout(refresh=True)
+        midx = self._midx
+        numbers = {n: i for i, n in enumerate(midx.names)} if midx is not None else {}
+        cache = _LRU(SCAN_CACHE_ENTRIES, SCAN_CACHE_BYTES)
+        for name in names:
+            reader = self._reader(name)
+            if reader is None:
+                continue  # an unreadable index: check reports the pack
+            number = numbers.get(name)
+            end = len(PACK_MAGIC)
+            try:
+                for offset, kind, enc, depth, key, base, data in reader.heads():
+                    end = offset + ENTRY.size + len(data)
+                    listed = self._canonical(key, reader, number, offset)
+                    if listed is None:
+                        continue
+                    oid = key.hex()
+                    got = None
+                    if listed != (depth, ENTRY.size + len(data)):
+                        what = f"depth {depth}" if listed[0] != depth else "its length"
+                        got = Scanned(oid, None, None, IntegrityError(
+                            oid, oid, f"undecodable ({reader.path}: damaged entry head at "
+                            f"{offset} ({what}: not what the index lists))",
+                            f"{reader.path}@{offset}"))
+                    elif oid not in loose:
+                        got = self._scanned(oid, kind, enc, base, data, reader, offset, cache)
+                    if got is not None and oid not in loose:
+                        yield got
+                    if got is not None and got.error is not None:
+                        # damaged, perhaps in its length, which would lead the sequential
+                        # read astray (an index rebuilt from the heads agrees with it):
+                        # what follows is read through the index
+                        end = offset + 1
+                        break
+                done = end >= reader.size()
+            except OSError:
+                done = False  # read what is left entry by entry: each failure is named
+            if done:
+                continue
+            for key, offset, length, depth in reader.records_from(end):
+                oid = key.hex()
+                if oid in loose or self._canonical(key, reader, number, offset) is None:
+                    continue
+                try:
+                    got_kind, payload, _ = self._read_packed(oid, reader, offset, length, depth)
+                except (IntegrityError, StoreError) as err:
+                    yield Scanned(oid, None, None, err)
+                    continue
+                yield Scanned(oid, got_kind, payload, None)
+
+    def _canonical(self, key: bytes, reader: PackReader, number: int | None,
+                   offset: int) -> tuple[int, int] | None:
+        """The depth and entry length listed for the entry ``key`` at ``offset`` when it
+        is the copy a scan yields (the one the multi-pack index lists, else, in a pack it
+        does not cover, the one the pack's own index lists); None when it is not."""
+        if number is not None and self._midx is not None:
+            found = self._midx.find(key)
+            if found is not None:
+                if (found[0], found[1]) == (number, offset):
+                    return found[3], found[2]
+                listed = self._covered[found[0]] if found[0] < len(self._covered) else None
+                other = self._reader(listed) if listed is not None else None
+                there = other.find(key) if other is not None else None
+                if there is not None and there[0] == found[1]:
+                    return None  # yielded where it is listed (its pack's index agrees)
+        own = reader.find(key)
+        return (own[2], own[1]) if own is not None and own[0] == offset else None
+
+    def _scanned(self, oid: str, kind: str, enc: int, base: bytes, data: bytes,
+                 reader: PackReader, offset: int, cache: _LRU) -> Scanned:
+        try:
+            payload = self._inflate(oid, kind, enc, base, data, f"{reader.path}@{offset}",
+                                    64, reader, cache)
+        except (IntegrityError, StoreError) as err:
+            return Scanned(oid, None, None, err)
+        cache.put(oid, payload)
+        return Scanned(oid, kind, payload, None)
+
+    def count(self) -> int:
+        """How many objects there are, without listing them: exact when the multi-pack
+        index covers every pack (each packed id counted once, a loose object that is
+        also packed not again); else the sum of the pack indexes' counts, which counts
+        an object held by two packs twice. Costs a listing of the loose objects."""
+        names = self._layout(refresh=True)
+        midx = self._midx
+        exact = midx is not None and all(n is not None for n in self._covered)
+        total = midx.count if midx is not None and exact else 0
+        for name in self._uncovered if exact else names:
+            reader = self._reader(name)
+            total += reader.count if reader is not None else 0
+        for oid in self.loose():
+            if not (exact and not self._uncovered and midx is not None
+                    and midx.find(bytes.fromhex(oid)) is not None):
+                total += 1
+        return total
 
     def _fanout_dirs(self) -> Iterator[Path]:
         """The ``ab/`` directories of loose objects (links are never followed)."""
@@ -371,19 +876,17 @@ class ObjectStore:
                 and not (self.pack_dir / name).with_suffix(".idx").exists()]
 
     def index_packs(self, packs: list[Path] | None = None) -> int:
-        """Rebuild the indexes of ``packs`` (default: every pack) from their entries; the
-        caller holds the write lock. Returns the packs indexed."""
-        from newsarchive.store.packs import rebuild_index
-
+        """Rebuild the indexes of ``packs`` (default: every pack) from their entries, and
+        bring the multi-pack index up to date; the caller holds the write lock. Returns
+        the packs indexed."""
+        every = packs is None
         if packs is None:
             packs = sorted(self.pack_dir.glob("pack-*.pack")) if self.pack_dir.is_dir() else []
-        if not packs:
-            return 0
-        for reader in self._packs.values() if self._packs else ():
-            reader.close()  # they map the indexes about to be replaced
-        self._packs = None
         done = 0
         for pack in packs:
+            reader = self._readers.pop(pack.name[:-5], None)
+            if reader is not None:
+                reader.close()  # it maps the index about to be replaced
             known = None
             try:
                 reader = PackReader(pack)
@@ -396,7 +899,12 @@ class ObjectStore:
                 done += 1
             except (OSError, PackFormatError):
                 continue  # unreadable: check reports it
-        self.packs(refresh=True)
+        self._layout(refresh=True)
+        if os.access(self.root, os.W_OK):
+            if every:  # a repair: written anew, whatever it holds
+                self.rebuild_midx()
+            else:  # missing, stale or damaged: written again
+                self.update_midx()
         return done
 
     def disk_bytes(self) -> int:
@@ -428,8 +936,6 @@ class ObjectStore:
         """Move the packs that still have no index, because none can be built from them
         (not a pack file at all), into ``dest_dir``; (where each went, why). The caller
         holds the write lock and has run :meth:`index_packs`."""
-        from newsarchive.store.packs import rebuild_index
-
         moved = []
         for pack in self.unindexed_packs():
             try:

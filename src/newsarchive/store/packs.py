@@ -3,16 +3,25 @@
 A pack ``objects/pack/pack-NAME.pack`` is a header ``NAPK\\x01\\0\\0\\0`` followed by
 entries; each entry is a fixed 72-byte head and its data::
 
-    kind (u8: 0 blob, 1 record) | encoding (u8: 0 zlib, 1 zlib with the base as zdict)
-    depth (u8: length of the delta chain, 0 for a full object) | reserved (u8)
+    kind (u8: 0 blob, 1 record) | encoding (u8, below)
+    depth (u8: length of the delta chain, 0 for a full object) | reserved (u8, zero)
     object id (32 bytes) | base object id (32 bytes, zero when none) | data length (u32)
 
-A delta is the object's payload compressed by zlib with its base's payload as preset
-dictionary (``zlib.compressobj(zdict=...)``): news revisions differ by a few sentences,
-and deflate then encodes the new text mostly as references into the old one. Chains
-are bounded (:data:`MAX_DEPTH`), so a read costs at most that many decompressions. zlib's
-zdict keeps the store free of a compression dependency; see docs/storage.md for the
-measured sizes.
+Every byte of a head is checked (:func:`head_problem`): the reserved byte is zero, the
+base is zero exactly when the encoding has none (0), the depth is 0 for a whole object
+and 1 to :data:`MAX_DEPTH` for a delta, and a read compares the id and the depth with
+the index's. Every writer since the first pack wrote heads so; a head that breaks a rule
+is damage, seen by reads, ``check`` and the index rebuild alike.
+
+Encodings: 0 zlib; 1 a zlib delta, the payload compressed with its base's payload as
+preset dictionary (``zlib.compressobj(zdict=...)``); 2 zstd with a dictionary trained on
+the store's texts, the base field naming the dictionary (an object); 3 a zstd delta, the
+base's payload as raw-content dictionary (:mod:`newsarchive.store.zstdcodec`). News
+revisions differ by a few sentences, so a delta encodes the new text mostly as
+references into the old one. Chains are bounded (:data:`MAX_DEPTH`), so a read costs at
+most that many decompressions. Writers write 2 and 3 (0 for records and when there is
+no dictionary); readers read all four, so packs written before zstd stay readable, and
+``gc`` rewrites them. See docs/storage.md for the measured sizes.
 
 ``pack-NAME.idx`` is written (temp, fsync, rename) only after its pack is complete and
 fsynced; a pack without an index (an interrupted write, or an index lost) is ignored by
@@ -34,6 +43,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from newsarchive import faults
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW
@@ -46,7 +56,7 @@ IDX_RECORD = struct.Struct(">32sQIB3x")
 KIND_CODES = {"blob": 0, "record": 1}
 KIND_NAMES = {v: k for k, v in KIND_CODES.items()}
 MAX_DEPTH = 16
-DICT_AFTER = 64  # lookups in one reader before it builds a dict of its ids
+READ_CHUNK = 1 << 20  # bytes read at once by a sequential scan of a pack
 PAYLOAD_CACHE = 512  # recent blobs kept as delta bases (memory stays bounded on repacks)
 ZERO = bytes(32)
 
@@ -77,8 +87,6 @@ class PackReader:
             raise PackFormatError(f"{self.idx_path}: index checksum mismatch")
         self._idx = idx
         self.count = count
-        self._lookups = 0
-        self._positions: dict[bytes, int] | None = None
         # entries are read with pread, not through a map: pages of a map count in the
         # process's RSS, which then grew with the store on an export or check
         self._fd: int | None = os.open(pack_path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
@@ -98,14 +106,8 @@ class PackReader:
         return key, offset, length, depth
 
     def find(self, oid: bytes) -> tuple[int, int, int] | None:
-        """(offset, length, depth) of an object: by binary search over the index, or
-        once a reader has been asked often (a bulk write), through a dict of its ids."""
-        if self._positions is not None:
-            i = self._positions.get(oid)
-            return None if i is None else self._record(i)[1:]
-        self._lookups += 1
-        if self._lookups > DICT_AFTER:
-            self._positions = {self._record(i)[0]: i for i in range(self.count)}
+        """(offset, length, depth) of an object, by binary search over the index (a
+        store's lookups go through the multi-pack index first: store/midx.py)."""
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2
@@ -120,16 +122,64 @@ class PackReader:
                 return offset, length, depth
         return None
 
-    def entry(self, offset: int, length: int) -> tuple[str, int, bytes, bytes, bytes]:
-        """(kind, encoding, oid, base, data) of the entry at ``offset``."""
+    def size(self) -> int:
+        """The pack file's size in bytes."""
+        assert self._fd is not None
+        return os.fstat(self._fd).st_size
+
+    def records_from(self, start: int) -> Iterator[tuple[bytes, int, int, int]]:
+        """The index's records (id, offset, length, depth) of entries at ``start`` or
+        after, in offset order (a scan's tail after a damaged head)."""
+        found = [r for r in map(self._record, range(self.count)) if r[1] >= start]
+        found.sort(key=lambda r: r[1])
+        yield from found
+
+    def checksum(self) -> bytes:
+        """The index's SHA-256 trailer (as written; ``verify`` checks it)."""
+        return bytes(self._idx[-32:])
+
+    def records(self) -> memoryview:
+        """The index's sorted 48-byte records."""
+        return memoryview(self._idx)[12:12 + self.count * IDX_RECORD.size]
+
+    def heads(self) -> Iterator[tuple[int, str, int, int, bytes, bytes, bytes]]:
+        """Every entry in offset order, read sequentially from the pack (one read of
+        each entry): (offset, kind, encoding, depth, id, base, data). Stops at the first
+        malformed head (:func:`head_problem`); :meth:`find` tells whether the index
+        lists an entry."""
+        assert self._fd is not None
+        size = os.fstat(self._fd).st_size
+        offset = len(PACK_MAGIC)
+        chunk = b""
+        at = offset  # file offset of chunk[0]
+        while offset + ENTRY.size <= size:
+            if offset + ENTRY.size > at + len(chunk):
+                chunk = self.read_at(offset, max(READ_CHUNK, ENTRY.size))
+                at = offset
+            kind, enc, depth, reserved, oid, base, n = ENTRY.unpack_from(chunk, offset - at)
+            end = offset + ENTRY.size + n
+            if head_problem(kind, enc, depth, reserved, base) or end > size:
+                return
+            if end > at + len(chunk):
+                chunk = self.read_at(offset, max(READ_CHUNK, end - offset))
+                at = offset
+            start = offset + ENTRY.size - at
+            yield offset, KIND_NAMES[kind], enc, depth, oid, base, chunk[start:start + n]
+            offset = end
+
+    def entry(self, offset: int, length: int) -> tuple[str, int, int, bytes, bytes, bytes]:
+        """(kind, encoding, depth, oid, base, data) of the entry at ``offset``."""
         raw = self.read_at(offset, length)
         if len(raw) < ENTRY.size:
             raise PackFormatError(f"{self.path}: truncated entry at {offset}")
-        kind, enc, _depth, _r, oid, base, n = ENTRY.unpack_from(raw)
+        kind, enc, depth, reserved, oid, base, n = ENTRY.unpack_from(raw)
         data = raw[ENTRY.size:]
-        if len(data) != n or kind not in KIND_NAMES:
-            raise PackFormatError(f"{self.path}: damaged entry at {offset}")
-        return KIND_NAMES[kind], enc, oid, base, data
+        problem = head_problem(kind, enc, depth, reserved, base)
+        if problem is None and len(data) != n:
+            problem = "its length"
+        if problem is not None:
+            raise PackFormatError(f"{self.path}: damaged entry head at {offset} ({problem})")
+        return KIND_NAMES[kind], enc, depth, oid, base, data
 
     def __iter__(self) -> Iterator[str]:
         for i in range(self.count):
@@ -162,12 +212,48 @@ def _map_file(path: Path) -> mmap.mmap | None:
         os.close(fd)
 
 
-def inflate(enc: int, data: bytes, base_payload: bytes | None) -> bytes:
-    if enc == 0:
-        return zlib.decompress(data)
-    if enc == 1 and base_payload is not None:
-        d = zlib.decompressobj(zdict=_zdict(base_payload))
-        return d.decompress(data) + d.flush()
+ZLIB, ZLIB_DELTA, ZSTD_DICT, ZSTD_DELTA = 0, 1, 2, 3
+DELTAS = (ZLIB_DELTA, ZSTD_DELTA)  # encodings whose base field names a delta base
+ENCODINGS = 4
+
+
+def head_problem(kind: int, enc: int, depth: int, reserved: int, base: bytes) -> str | None:
+    """What is wrong with an entry head's fields, or None: the rules every writer has
+    kept (see the module docstring), so that no byte of a head can be damaged unseen."""
+    if kind not in KIND_NAMES:
+        return f"kind {kind}"
+    if enc >= ENCODINGS:
+        return f"encoding {enc}"
+    if reserved:
+        return f"reserved byte {reserved}"
+    if (base == ZERO) != (enc == ZLIB):
+        return "base id" if enc == ZLIB else "no base id"
+    if (depth == 0) != (enc not in DELTAS) or depth > MAX_DEPTH:
+        return f"depth {depth}"
+    return None
+
+
+def inflate(enc: int, data: bytes, base_payload: bytes | None, base: bytes = ZERO) -> bytes:
+    """An entry's payload from its data: ``base_payload`` is the delta base's (1, 3) or
+    the dictionary's (2, then ``base`` is its id), verified by the caller."""
+    if enc == ZLIB or (enc == ZLIB_DELTA and base_payload is not None):
+        d = zlib.decompressobj(zdict=_zdict(base_payload)) \
+            if enc == ZLIB_DELTA and base_payload is not None else zlib.decompressobj()
+        payload = d.decompress(data) + d.flush()
+        if not d.eof or d.unused_data:  # every byte of an entry's data is its stream's
+            raise PackFormatError("zlib stream " + ("cut short" if not d.eof else
+                                                    f"followed by {len(d.unused_data)} bytes"))
+        return payload
+    if enc in (ZSTD_DICT, ZSTD_DELTA) and base_payload is not None:
+        # imported here: only reads of zstd entries pay for zstandard's import
+        from newsarchive.store import zstdcodec
+
+        try:
+            if enc == ZSTD_DICT:
+                return zstdcodec.decompress_with(data, base_payload, base)
+            return zstdcodec.decompress_delta(data, base_payload)
+        except (zstdcodec.Error, zstdcodec.ZstdFormatError) as err:
+            raise PackFormatError(f"undecodable zstd data ({err})") from err
     raise PackFormatError(f"unknown entry encoding {enc}")
 
 
@@ -181,13 +267,18 @@ def deflate_delta(payload: bytes, base_payload: bytes) -> bytes:
     return c.compress(payload) + c.flush()
 
 
-def write_index(pack: Path, entries: dict[bytes, tuple[int, int, int]], *,
+def write_index(pack: Path, entries: dict[bytes, tuple[int, int, int]] | bytearray, *,
                 durable: bool = True) -> None:
-    """Write ``pack``'s index (temp file, fsync, rename): id -> (offset, length, depth)."""
-    body = bytearray(IDX_MAGIC + struct.pack(">I", len(entries)))
-    for key in sorted(entries):
-        offset, length, depth = entries[key]
-        body += IDX_RECORD.pack(key, offset, length, depth)
+    """Write ``pack``'s index (temp file, fsync, rename): id -> (offset, length, depth),
+    or those as 48-byte index records in any order (each id once)."""
+    if isinstance(entries, bytearray):
+        size = IDX_RECORD.size
+        records = sorted(bytes(entries[i:i + size]) for i in range(0, len(entries), size))
+    else:
+        records = [IDX_RECORD.pack(key, *entries[key]) for key in sorted(entries)]
+    body = bytearray(IDX_MAGIC + struct.pack(">I", len(records)))
+    body += b"".join(records)
+    del records
     body += hashlib.sha256(body).digest()
     tmp_idx = pack.with_name(f".tmp-{pack.stem}.idx")
     with open(tmp_idx, "wb") as f:
@@ -216,8 +307,8 @@ def rebuild_index(pack: Path, known: dict[bytes, tuple[int, int, int]] | None = 
             if offset < len(PACK_MAGIC) or offset + ENTRY.size > size:
                 return None
             f.seek(offset)
-            kind, enc, depth, _r, oid, _base, n = ENTRY.unpack(f.read(ENTRY.size))
-            if kind not in KIND_NAMES or enc > 1 or offset + ENTRY.size + n > size:
+            kind, enc, depth, reserved, oid, base, n = ENTRY.unpack(f.read(ENTRY.size))
+            if head_problem(kind, enc, depth, reserved, base) or offset + ENTRY.size + n > size:
                 return None
             return oid, ENTRY.size + n, depth
 
@@ -242,7 +333,9 @@ class PackWriter:
 
     def __init__(self, pack_dir: Path, *, exists: Callable[[str], bool],
                  load_base: Callable[[str], tuple[bytes, int] | None],
-                 durable: bool = True) -> None:
+                 durable: bool = True,
+                 on_finish: Callable[[Path], None] | None = None,
+                 codec: str = "zstd") -> None:
         pack_dir.mkdir(parents=True, exist_ok=True)
         if pack_dir.is_symlink():
             raise OSError(f"refusing to write packs through a symlink: {pack_dir}")
@@ -253,39 +346,48 @@ class PackWriter:
         self._f = os.fdopen(os.open(self.tmp, flags, 0o644), "wb")
         self._f.write(PACK_MAGIC)
         self._offset = len(PACK_MAGIC)
-        self._entries: dict[bytes, tuple[int, int, int]] = {}
+        # the ids written (for duplicates) and their index records, 48 bytes each: a
+        # repack of 480,000 objects held ~300 bytes an object in a dict of tuples
+        self._keys: set[bytes] = set()
+        self._records = bytearray()
         self._payloads: dict[str, tuple[bytes, int]] = {}
+        self._on_finish = on_finish
+        self._codec = codec  # "zstd", or "zlib" (as before zstd: encodings 0 and 1)
+        self._dictionary: Any = None  # a zstdcodec.Trained, for whole texts
         self._exists = exists
         self._load_base = load_base
         self.durable = durable
         self.written = 0
 
     def __contains__(self, oid: str) -> bool:
-        return bytes.fromhex(oid) in self._entries
+        return bytes.fromhex(oid) in self._keys
 
     def put(self, kind: str, payload: bytes, base: str | None = None) -> str:
         """Add an object (no-op when stored already), as a delta against ``base`` if it pays."""
         oid = object_id(kind, payload)
         key = bytes.fromhex(oid)
-        if key in self._entries or self._exists(oid):
+        if key in self._keys or self._exists(oid):
             return oid
         delta = None
         if base is not None and base != oid:
             found = self._payloads.get(base) or self._load_base(base)
             if found is not None and found[1] + 1 < MAX_DEPTH:
-                delta = (deflate_delta(payload, found[0]), found[1] + 1)
+                delta = (self._delta(payload, found[0]), found[1] + 1)
+        delta_enc = ZSTD_DELTA if self._codec == "zstd" else ZLIB_DELTA
         if delta is not None and len(delta[0]) * 8 < len(payload):
             # clearly a good delta: no need to try the full compression too
-            enc, depth, base_key, data = 1, delta[1], bytes.fromhex(base or ""), delta[0]
+            enc, depth, base_key, data = delta_enc, delta[1], bytes.fromhex(base or ""), delta[0]
         else:
-            enc, depth, base_key, data = 0, 0, ZERO, zlib.compress(payload, 6)
+            enc, depth, base_key, data = self._whole(kind, payload)
             if delta is not None and len(delta[0]) < len(data):
-                enc, depth, base_key, data = 1, delta[1], bytes.fromhex(base or ""), delta[0]
+                enc, depth, base_key, data = delta_enc, delta[1], bytes.fromhex(base or ""), \
+                    delta[0]
         head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base_key, len(data))
         self._f.write(head)
         self._f.write(data)
         length = len(head) + len(data)
-        self._entries[key] = (self._offset, length, depth)
+        self._keys.add(key)
+        self._records += IDX_RECORD.pack(key, self._offset, length, depth)
         self._offset += length
         self._payloads[oid] = (payload, depth)  # a possible base for what comes next
         if len(self._payloads) > PAYLOAD_CACHE:
@@ -293,10 +395,37 @@ class PackWriter:
         self.written += 1
         return oid
 
+    def _delta(self, payload: bytes, base_payload: bytes) -> bytes:
+        if self._codec == "zstd":
+            from newsarchive.store import zstdcodec  # only writers of zstd entries load it
+
+            return zstdcodec.compress_delta(payload, base_payload)
+        return deflate_delta(payload, base_payload)
+
+    def _whole(self, kind: str, payload: bytes) -> tuple[int, int, bytes, bytes]:
+        if self._dictionary is not None and kind == "blob":
+            return ZSTD_DICT, 0, self._dictionary.oid, self._dictionary.compress(payload)
+        return ZLIB, 0, ZERO, zlib.compress(payload, 6)
+
+    def use_dictionary(self, dictionary: bytes, *, store: bool) -> str:
+        """Compress whole texts with the trained ``dictionary`` from now on (encoding 2);
+        with ``store``, write the dictionary into this pack first (a repack: each pack
+        ``gc`` writes holds the dictionary its entries need). Returns its id."""
+        from newsarchive.store import zstdcodec  # only writers of zstd entries load it
+
+        oid = object_id("blob", dictionary)
+        if store:
+            saved, self._dictionary = self._dictionary, None
+            self.put("blob", dictionary)
+            self._dictionary = saved
+        self._dictionary = zstdcodec.Trained(dictionary, bytes.fromhex(oid))
+        return oid
+
     def finish(self) -> Path | None:
-        """Fsync the pack, write its index, rename both into place; None when empty."""
+        """Fsync the pack, write its index, rename both into place, then tell
+        ``on_finish`` (the store adds the pack to its multi-pack index); None when empty."""
         self._f.flush()
-        if not self._entries:
+        if not self._keys:
             self._f.close()
             os.unlink(self.tmp)
             return None
@@ -305,13 +434,17 @@ class PackWriter:
         self._f.close()
         pack = self.dir / f"{self.name}.pack"
         os.replace(self.tmp, pack)
-        write_index(pack, self._entries, durable=self.durable)
+        self._keys.clear()
+        write_index(pack, self._records, durable=self.durable)
+        self._records = bytearray()
         if self.durable:
             fd = os.open(self.dir, os.O_RDONLY)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if self._on_finish is not None:
+            self._on_finish(pack)
         return pack
 
     def abort(self) -> None:

@@ -2,7 +2,7 @@
 
 Layout (see docs/storage.md)::
 
-    <store>/format          JSON: {"format": "newsarchive", "version": 3}
+    <store>/format          JSON: {"format": "newsarchive", "version": 4}
     <store>/objects/ab/...  immutable objects (store/objects.py)
     <store>/journal         the commits: which records are committed (store/journal.py)
     <store>/catalog.sqlite  derived catalog (store/catalog.py), WAL mode
@@ -37,8 +37,14 @@ from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackWriter
 
 FORMAT_NAME = "newsarchive"
-# 1: loose objects only; 2: loose objects and packs; 3: version-2 records and the journal
-FORMAT_VERSION = 3
+# 1: loose objects only; 2: loose objects and packs (zlib entries); 3: version-2 records
+# and the journal; 4: zstd pack entries, the multi-pack index and the dictionary's name
+FORMAT_VERSION = 4  # the newest this code reads and writes; new stores are created at it
+JOURNAL_FORMAT = 3  # older stores are upgraded (a reindex writes their journal)
+# What a pack writer marks a store before its first entry: a format-3 reader would call a
+# zstd entry corrupt, and its check --repair would set intact history aside. A format-3
+# store is read as it is until then, so the release that wrote it can still open it.
+PACKED_FORMAT = 4
 FORMAT_MAX_BYTES = 4096
 CATALOG = "catalog.sqlite"
 # What a store directory may hold; anything else means it is not ours to write into.
@@ -248,7 +254,7 @@ class Store:
     def outdated(self, cat: Catalog) -> str | None:
         """Why the store needs an upgrade (an older format or catalog schema), or None."""
         version = self._check_format()
-        if version < FORMAT_VERSION:
+        if version < JOURNAL_FORMAT:
             return f"store format {version}"
         schema = cat.schema_version() or 0
         if schema < SCHEMA_VERSION:
@@ -419,11 +425,15 @@ class Store:
             self._copy_dir = None
 
     def pack_writer(self, *, repack: bool = False) -> PackWriter:
-        """A writer for a new pack (call under the lock)."""
+        """A writer for a new pack (call under the lock); marks the store as format 4
+        first (:data:`PACKED_FORMAT`)."""
+        if self._check_format() < PACKED_FORMAT:
+            self.set_format(PACKED_FORMAT)
         return self.objects.pack_writer(repack=repack)
 
     def set_format(self, version: int = FORMAT_VERSION) -> None:
-        """Record the store's format (an upgrade's last step, under the lock)."""
+        """Record the store's format (an upgrade's last step, or a pack writer's first;
+        under the lock)."""
         write_small_file(self.root / "format", self._format_bytes(version))
 
     @staticmethod

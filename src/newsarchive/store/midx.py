@@ -1,0 +1,289 @@
+"""The multi-pack index: one sorted file over the objects of every pack.
+
+Without it a lookup bisects each pack's index in turn, so its cost grows with the number
+of packs (a cron add writes one pack per run: 251 packs grew to 291 in a day). With it a
+lookup is one bisect in one mapped file, whatever the number of packs (as git's
+``multi-pack-index``).
+
+``objects/pack/multi-pack-index``, all integers big-endian::
+
+    magic            NAMI\\x01\\0\\0\\0
+    u32 P            packs covered
+    u32 N            objects listed (each id once)
+    P x 96 bytes     pack name (64 bytes, ASCII, NUL-padded) | SHA-256 trailer of its .idx
+    256 x u32        fan-out: entry b is the number of ids whose first byte is <= b
+    N x 48 bytes     sorted by id: id (32) | u64 offset | u32 entry length | u8 depth |
+                     u24 pack number (the pack's position in the list above)
+    32 bytes         SHA-256 of everything before
+
+An object held by several packs is listed once, at the copy whose record (offset, length,
+depth, pack number) sorts first, so that a rebuild and an update give the same bytes.
+
+It is derived, never trusted over the packs: it is written (temp file, fsync, rename,
+fsync of the directory) after a pack is added or packs are removed, by the writer holding
+the store's lock; readers check its header, length and pack list (a pack it does not
+list is searched through its own index; a pack it lists that is gone is never read), and
+every object read through it is re-hashed. A read that fails through it (a stale or
+damaged entry) is tried again through the packs' own indexes. ``check`` verifies the
+checksum and compares the whole file with a rebuild from the packs' indexes; ``gc`` and
+``check --repair`` rebuild it. Losing it costs speed, never an object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import struct
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from newsarchive import faults
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW
+
+MIDX_NAME = "multi-pack-index"
+MIDX_MAGIC = b"NAMI\x01\x00\x00\x00"
+HEAD = struct.Struct(">8sII")
+PACK_RECORD = struct.Struct(">64s32s")
+FANOUT = struct.Struct(">256I")
+RECORD = struct.Struct(">32sQIB3s")
+RECORD_SIZE = RECORD.size  # 48
+MAX_PACKS = 1 << 24
+TMP_PREFIX = ".tmp-"
+
+
+class MidxFormatError(Exception):
+    """The multi-pack index is malformed (not a damage of any object: it is rebuilt)."""
+
+
+class PackIndexSource:
+    """What a rebuild needs of one pack: its name, its index's checksum, and its index
+    records (48 bytes each, sorted by id: id, u64 offset, u32 length, u8 depth, 3 pad)."""
+
+    def __init__(self, name: str, checksum: bytes, records: memoryview) -> None:
+        self.name = name
+        self.checksum = checksum
+        self.records = records
+
+
+class MultiPackIndex:
+    """A mapped multi-pack index (see the module docstring)."""
+
+    def __init__(self, path: Path, *, verify: bool = False) -> None:
+        """Checks the header, the length and the fan-out's total; ``verify`` also the
+        checksum (``check`` and writers do; readers skip it, as for pack indexes: an
+        entry read through a damaged index fails its hash check and is read again
+        through the packs' own indexes)."""
+        self.path = path
+        fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
+        try:
+            st = os.fstat(fd)
+            self.stat = (st.st_ino, st.st_size, st.st_mtime_ns)
+            if st.st_size < HEAD.size + FANOUT.size + 32:
+                raise MidxFormatError(f"{path}: truncated multi-pack index")
+            self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        finally:
+            os.close(fd)
+        try:
+            magic, npacks, count = HEAD.unpack_from(self._map, 0)
+            if magic != MIDX_MAGIC:
+                raise MidxFormatError(f"{path}: not a multi-pack index")
+            fan_at = HEAD.size + npacks * PACK_RECORD.size
+            self._rec0 = fan_at + FANOUT.size
+            end = self._rec0 + count * RECORD_SIZE
+            if len(self._map) != end + 32:
+                raise MidxFormatError(f"{path}: wrong length for {count} objects")
+            names, sums = [], []
+            for i in range(npacks):
+                raw, checksum = PACK_RECORD.unpack_from(self._map, HEAD.size + i * PACK_RECORD.size)
+                names.append(raw.rstrip(b"\0").decode("ascii", "replace"))
+                sums.append(checksum)
+            self.names: list[str] = names
+            self.checksums: list[bytes] = sums
+            self.fanout: tuple[int, ...] = FANOUT.unpack_from(self._map, fan_at)
+            if self.fanout[255] != count:
+                raise MidxFormatError(f"{path}: fan-out does not add up")
+            if verify and hashlib.sha256(self._map[:end]).digest() != self._map[end:]:
+                raise MidxFormatError(f"{path}: checksum mismatch")
+        except BaseException:
+            self._map.close()
+            raise
+        self.count = count
+
+    def find(self, key: bytes) -> tuple[int, int, int, int] | None:
+        """(pack number, offset, length, depth) of the object ``key`` (32 bytes)."""
+        m, rec0 = self._map, self._rec0
+        first = key[0]
+        lo = self.fanout[first - 1] if first else 0
+        hi = self.fanout[first]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            at = rec0 + mid * RECORD_SIZE
+            got = m[at:at + 32]
+            if got < key:
+                lo = mid + 1
+            elif got > key:
+                hi = mid
+            else:
+                _, offset, length, depth, pack = RECORD.unpack_from(m, at)
+                return int.from_bytes(pack, "big"), offset, length, depth
+        return None
+
+    def records(self) -> memoryview:
+        """The sorted 48-byte records, as one view of the map."""
+        return memoryview(self._map)[self._rec0:self._rec0 + self.count * RECORD_SIZE]
+
+    def __iter__(self) -> Iterator[bytes]:
+        m, rec0 = self._map, self._rec0
+        for i in range(self.count):
+            at = rec0 + i * RECORD_SIZE
+            yield m[at:at + 32]
+
+    def close(self) -> None:
+        self._map.close()
+
+
+def build(sources: Sequence[PackIndexSource]) -> tuple[list[str], list[bytes], list[bytes]]:
+    """(names, checksums, sorted unique records) over ``sources`` (the packs in order)."""
+    if len(sources) >= MAX_PACKS:
+        raise MidxFormatError(f"too many packs for one multi-pack index ({len(sources)})")
+    recs: list[bytes] = []
+    for number, src in enumerate(sources):
+        tag = number.to_bytes(3, "big")
+        area = bytes(src.records)
+        recs.extend([area[i:i + 45] + tag for i in range(0, len(area), RECORD_SIZE)])
+    recs.sort()  # runs of sorted records: timsort merges them
+    unique: list[bytes] = []
+    last = b""
+    for rec in recs:
+        if rec[:32] != last:
+            unique.append(rec)
+            last = rec[:32]
+    return [s.name for s in sources], [s.checksum for s in sources], unique
+
+
+def encode(names: Sequence[str], checksums: Sequence[bytes],
+           records: Sequence[bytes] | bytes, count: int | None = None,
+           fanout: Sequence[int] | None = None) -> bytes:
+    """The file's bytes: ``records`` a list of 48-byte records, or their concatenation
+    (then with ``count`` and ``fanout``)."""
+    head = bytearray(HEAD.pack(MIDX_MAGIC, len(names),
+                               len(records) if count is None else count))
+    for name, checksum in zip(names, checksums, strict=True):
+        raw = name.encode("ascii")
+        if len(raw) > 64:
+            raise MidxFormatError(f"pack name too long for a multi-pack index: {name}")
+        head += PACK_RECORD.pack(raw, checksum)
+    if fanout is None:
+        assert not isinstance(records, bytes)
+        counts = [0] * 256
+        for rec in records:
+            counts[rec[0]] += 1
+        total, fan = 0, []
+        for c in counts:
+            total += c
+            fan.append(total)
+        fanout = fan
+    head += FANOUT.pack(*fanout)
+    h = hashlib.sha256(head)
+    body = records if isinstance(records, bytes) else b"".join(records)
+    h.update(body)
+    return bytes(head) + body + h.digest()
+
+
+def append(old: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bytes:
+    """The bytes of ``old`` with the packs ``sources`` added after its own: the new
+    records are spliced in by bisection (an id ``old`` has keeps the record that sorts
+    first, as :func:`build` would), so the cost is a copy of the file, not a sort."""
+    names = list(old.names)
+    checksums = list(old.checksums)
+    new: list[bytes] = []
+    for src in sources:
+        tag = len(names).to_bytes(3, "big")
+        names.append(src.name)
+        checksums.append(src.checksum)
+        area = bytes(src.records)
+        new.extend(area[i:i + 45] + tag for i in range(0, len(area), RECORD_SIZE))
+    if len(names) >= MAX_PACKS:
+        raise MidxFormatError(f"too many packs for one multi-pack index ({len(names)})")
+    new.sort()
+    keys = _Keys(old)
+    pieces: list[bytes] = []
+    view = old.records()
+    counts = [0] * 256
+    done = 0  # old records copied so far
+    last = b""
+    added = 0
+    for rec in new:
+        key = rec[:32]
+        if key == last:
+            continue  # a later copy among the new packs
+        last = key
+        i = bisect_left(keys, key, lo=done)
+        if i < old.count and keys[i] == key:
+            at = i * RECORD_SIZE
+            if rec >= bytes(view[at:at + RECORD_SIZE]):
+                continue  # the old record sorts first: it stays
+            pieces.append(bytes(view[done * RECORD_SIZE:at]))
+            pieces.append(rec)
+            done = i + 1  # replaced
+            continue
+        pieces.append(bytes(view[done * RECORD_SIZE:i * RECORD_SIZE]))
+        pieces.append(rec)
+        done = i
+        counts[rec[0]] += 1
+        added += 1
+    pieces.append(bytes(view[done * RECORD_SIZE:]))
+    fanout, extra = [], 0
+    for b in range(256):
+        extra += counts[b]
+        fanout.append(old.fanout[b] + extra)
+    return encode(names, checksums, b"".join(pieces), old.count + added, fanout)
+
+
+class _Keys(Sequence[bytes]):
+    """The ids of a multi-pack index as a sequence, for :func:`bisect.bisect_left`."""
+
+    def __init__(self, midx: MultiPackIndex) -> None:
+        self._m = midx._map
+        self._rec0 = midx._rec0
+        self._n = midx.count
+
+    def __len__(self) -> int:
+        return int(self._n)
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        at = self._rec0 + i * RECORD_SIZE
+        return self._m[at:at + 32]
+
+
+def write(pack_dir: Path, data: bytes, *, durable: bool = True) -> Path:
+    """Write the multi-pack index atomically: temp file, fsync, rename, fsync of the
+    directory. A crash leaves the old file (or none) and a temp file for ``gc``."""
+    path = pack_dir / MIDX_NAME
+    tmp = pack_dir / f"{TMP_PREFIX}{MIDX_NAME}.{os.getpid()}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
+    fd = os.open(tmp, flags, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            if durable:
+                os.fsync(f.fileno())
+        faults.point("midx-written")
+        os.replace(tmp, path)
+        faults.point("midx-renamed")
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if durable:
+        dfd = os.open(pack_dir, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    return path
