@@ -39,8 +39,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from newsarchive import faults
-from newsarchive.store.files import O_BINARY, O_NOFOLLOW
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically
 
 MIDX_NAME = "multi-pack-index"
 MIDX_MAGIC = b"NAMI\x01\x00\x00\x00"
@@ -263,27 +262,6 @@ def write(pack_dir: Path, data: bytes, *, durable: bool = True) -> Path:
     directory. A crash leaves the old file (or none) and a temp file for ``gc``."""
     path = pack_dir / MIDX_NAME
     tmp = pack_dir / f"{TMP_PREFIX}{MIDX_NAME}.{os.getpid()}"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
-    fd = os.open(tmp, flags, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            if durable:
-                os.fsync(f.fileno())
-        faults.point("midx-written")
-        os.replace(tmp, path)
-        faults.point("midx-renamed")
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    if durable:
-        dfd = os.open(pack_dir, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    replace_atomically(tmp, path, data, durable=durable,
+                       points=(None, "midx-written", "midx-renamed"))
     return path

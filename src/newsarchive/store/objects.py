@@ -26,7 +26,7 @@ from pathlib import Path
 
 from newsarchive import faults
 from newsarchive.errors import IntegrityError, StoreError
-from newsarchive.store.files import O_BINARY, O_NOFOLLOW
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW, fsync_dir, replace_atomically
 from newsarchive.store.ids import KINDS, object_id
 from newsarchive.store.midx import MIDX_NAME, RECORD_SIZE, MidxFormatError, MultiPackIndex, \
     PackIndexSource
@@ -97,19 +97,6 @@ def decode(oid: str, data: bytes, where: str) -> tuple[str, bytes]:
     if got != oid:
         raise IntegrityError(oid, oid, got, where)
     return kind, payload
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 class ObjectStore:
@@ -404,7 +391,7 @@ class ObjectStore:
         os.replace(tmp, self.dictionary_path)
         faults.point("dictionary-named")
         if self.durable:
-            _fsync_dir(self.pack_dir)
+            fsync_dir(self.pack_dir)
 
     # -- the multi-pack index ---------------------------------------------------------
     def _sources(self, names: list[str]) -> list[PackIndexSource]:
@@ -635,31 +622,13 @@ class ObjectStore:
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
             if self.durable:
-                _fsync_dir(directory.parent)
+                fsync_dir(directory.parent)
         if directory.is_symlink():
             raise StoreError(f"refusing to write through a symbolic link: {directory}",
                              remedy="repair")
         tmp = directory / f"{TMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY
-        fd = os.open(tmp, flags, 0o644)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                faults.point("object-temp-written")
-                if self.durable:
-                    os.fsync(f.fileno())
-            faults.point("object-fsynced")
-            os.replace(tmp, path)
-            faults.point("object-renamed")
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        if self.durable:
-            _fsync_dir(directory)
+        replace_atomically(tmp, path, data, durable=self.durable,
+                           points=("object-temp-written", "object-fsynced", "object-renamed"))
 
     def __iter__(self) -> Iterator[str]:
         """Every object id present, loose then packed (an id may appear twice: loose and
