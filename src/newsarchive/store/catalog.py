@@ -31,6 +31,7 @@ from typing import Any
 
 from newsarchive.store import counters, search_index
 from newsarchive.store.connection import CatalogConnection, catalog_error
+from newsarchive.store.filters import filters
 
 #: 1: one FTS5 row per distinct (text, title); 2: captures, the URL map, the journal
 #: position; 3: paragraphs and titles indexed apart (:mod:`.search_index`), counters,
@@ -166,34 +167,6 @@ CAPTURE_COLUMNS = (
 
 
 R_COLUMNS = ", ".join("r." + c.strip() for c in REVISION_COLUMNS.split(","))
-
-
-def filters(alias: str, *, sources: Sequence[str] = (), since: str | None = None,
-            until: str | None = None, column: str = "date",
-            kinds: Sequence[str] = ()) -> tuple[list[str], list[Any]]:
-    """WHERE conditions and their arguments for the filters every listing shares.
-
-    ``column`` is the one ``since``/``until`` compare with (``date`` or ``captured_at``;
-    a bare date as ``until`` of ``captured_at`` covers that whole day). ``kinds``
-    needs ``alias`` to be a revisions row.
-    """
-    where: list[str] = []
-    args: list[Any] = []
-    if sources:
-        where.append(f"{alias}.source IN ({', '.join('?' for _ in sources)})")
-        args.extend(sources)
-    if since:
-        where.append(f"{alias}.{column} >= ?")
-        args.append(since)
-    if until:
-        where.append(f"{alias}.{column} <= ?")
-        args.append(until + "T23:59:59Z" if column == "captured_at" and len(until) == 10
-                    else until)
-    if kinds:
-        where.append("(" + " OR ".join(f"(' ' || {alias}.kind || ' ') LIKE ?" for _ in kinds)
-                     + ")")
-        args.extend(f"% {k} %" for k in kinds)
-    return where, args
 
 
 def connect(path: Path, *, readonly: str = "") -> CatalogConnection:

@@ -32,6 +32,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
+from newsarchive.store.filters import filters
 from newsarchive.text.canonical import content_hash
 
 
@@ -201,19 +202,8 @@ class SearchIndex:
         self.latest = latest
         self.sources = tuple(sources)
         self.since, self.until = since, until
-        alias = "a" if latest else "r"
-        where: list[str] = []
-        args: list[Any] = []
-        if self.sources:
-            where.append(f"{alias}.source IN ({', '.join('?' for _ in self.sources)})")
-            args.extend(self.sources)
-        if since:
-            where.append(f"{alias}.date >= ?")
-            args.append(since)
-        if until:
-            where.append(f"{alias}.date <= ?")
-            args.append(until)
-        self._where, self._args = where, args
+        self._where, self._args = filters("a" if latest else "r", sources=self.sources,
+                                          since=since, until=until)
 
     def _rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
         """The rows as plain tuples (no ``sqlite3.Row``: thousands of rows are read)."""
