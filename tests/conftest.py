@@ -12,6 +12,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
+
+# No time limit on a property test's example: a timing never decides a test (a loaded CI
+# machine took 299 ms for a query example hypothesis allowed 200 ms).
+settings.register_profile("newsarchive", deadline=None)
+settings.load_profile("newsarchive")
 
 pytest_plugins = ["tests.httpserver"]
 

@@ -11,6 +11,7 @@ import pytest
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -28,6 +29,10 @@ SHARED_REVISIONS = 5  # revisions of the shared article per writer
 # pack), the others are small batches (loose objects).
 CHUNKS = [20, 10, 10, 10, 10]
 SHARED_ID = "shared/2024-02-02/shared-story"
+# Capture times come from the files' modification times: the writers' versions of the
+# shared story are captured at one time, after the first, so that their order is the order
+# the writers commit in (a tie in capture time keeps commit order; docs/storage.md).
+SHARED_TIME = 1_706_875_200  # 2024-02-02T12:00:00Z
 assert sum(CHUNKS) == ARTICLES and len(CHUNKS) == SHARED_REVISIONS
 
 
@@ -56,9 +61,11 @@ def make_inputs(root: Path) -> list[list[Path]]:
                         f"Writer {w} files story number {n}. It is about topic {n * 7 % 13}.",
                         f"Writer {w} story {n}")
                 n += 1
-            article(d / "zz-shared.txt", "shared", "shared-story",
+            shared = d / "zz-shared.txt"
+            article(shared, "shared", "shared-story",
                     f"The shared story as writer {w} saw it, take {k}. Nobody else wrote this.",
                     "The shared story")
+            os.utime(shared, (SHARED_TIME, SHARED_TIME))  # one capture time: commit order
             dirs.append(d)
         plan.append(dirs)
     return plan
@@ -139,6 +146,7 @@ class Collector(Looper):
 def start_shared(store: Path, tmp_path: Path) -> dict:
     first = tmp_path / "shared-1.txt"
     article(first, "shared", "shared-story", "The shared story as first told.", "The shared story")
+    os.utime(first, (SHARED_TIME - 3600, SHARED_TIME - 3600))
     r = run(store, "add", str(first), "--json")
     assert r.returncode == 0, r.stderr
     (rec,) = [json.loads(line) for line in r.stdout.splitlines()]
