@@ -1185,10 +1185,13 @@ def render_details(r: dict[str, Any]) -> str:
                f"{mb(c['jsonl_bytes'])})")
     if "ingest" in r:
         i = r["ingest"]
-        out.append(f"store after add: {i.get('articles', '?'):,} articles, "
-                   f"{i.get('revisions', '?'):,} revisions, {i.get('docs', '?'):,} indexed docs, "
-                   f"{i.get('edits', '?'):,} edit passages; add user {i['user']:.1f}s sys "
-                   f"{i['sys']:.1f}s")
+        def n(key: str) -> str:  # a count the catalog may not have (docs: schema 1-2)
+            v = i.get(key)
+            return f"{v:,}" if isinstance(v, int) else "?"
+
+        out.append(f"store after add: {n('articles')} articles, {n('revisions')} revisions, "
+                   f"{n('docs')} indexed docs, {n('edits')} edit passages; add user "
+                   f"{i['user']:.1f}s sys {i['sys']:.1f}s")
     if "bytes" in r and "catalog_tables" in r["bytes"]:
         tables = sorted(r["bytes"]["catalog_tables"].items(), key=lambda kv: -kv[1])[:8]
         out.append("catalog pages by table: " + ", ".join(f"{n} {mb(s)}" for n, s in tables))
