@@ -406,6 +406,7 @@ def test_alignment_is_exact_and_consistent(pair: tuple[str, str]) -> None:
         assert counts(al) == {}
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text_pairs(distinct=True))
 def test_swapping_the_texts_swaps_added_removed_and_split_merged(pair: tuple[str, str]) -> None:

@@ -92,6 +92,7 @@ def test_library_does_not_import_click_or_read_the_environment(tmp_path: Path) -
         assert "os.environ" not in src and "getenv" not in src, path
 
 
+@pytest.mark.slow
 def test_snapshot_from_the_api(tmp_path: Path, http_server) -> None:  # type: ignore[no-untyped-def]
     from tests.test_snapshot import serve_three
 

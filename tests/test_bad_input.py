@@ -55,6 +55,7 @@ BAD = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_input_changes_nothing(cli: CliRun, filled: Path, tmp_path: Path, name: str) -> None:
     data, message = BAD[name]
@@ -165,6 +166,7 @@ def test_malformed_config(cli: CliRun, tmp_path: Path) -> None:
     assert str(cfg) in r.stderr and "line 3" in r.stderr and r.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_config_read_only_up_to_a_cap(proc, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A config is read up to 1 MiB: ``--config /dev/zero`` read 1.9 GB, then a MemoryError
     traceback."""

@@ -206,6 +206,7 @@ def test_show_original_and_json(cli: CliRun, tmp_path: Path) -> None:
     assert cli("show", "x/2024-01-01/s").stdout == "Body.\n"
 
 
+@pytest.mark.slow
 def test_subprocess_add_show_hash(proc, seed_file: Path) -> None:  # type: ignore[no-untyped-def]
     r = proc("add", str(seed_file), "--source", "politico")
     assert r.returncode == 0, r.stderr

@@ -153,6 +153,7 @@ def private_ok(tmp_path: Path, extra: str = "") -> str:
     return str(cfg)
 
 
+@pytest.mark.slow
 def test_snapshot_cli(cli: CliRun, http_server: TestServer, tmp_path: Path) -> None:
     url = serve_three(http_server)
     r = cli("--config", private_ok(tmp_path), "snapshot", url)
@@ -167,6 +168,7 @@ def test_snapshot_cli(cli: CliRun, http_server: TestServer, tmp_path: Path) -> N
     assert cli("check").exit_code == 0
 
 
+@pytest.mark.slow
 def test_snapshot_from_config_and_failures(cli: CliRun, http_server: TestServer,
                                            tmp_path: Path) -> None:
     http_server.routes["/ok"] = Route(body=(FEEDS / "article1.html").read_bytes())

@@ -72,6 +72,7 @@ WIDE = " OR ".join(f"{c}*" for c in "abcdefghijklmnopqrst")  # 20 prefixes: work
 
 
 # -- time budgets, with an injected clock --------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("what,call", [
     ("search", lambda a, t: a.search(WIDE, timeout=t)),
     ("listing", lambda a, t: a.articles(timeout=t)),

@@ -136,6 +136,7 @@ def test_without_colour_the_markers_stay(floods: Path, args: tuple[str, ...],
     assert b"[-9,500-]{+10,500+}" in out
 
 
+@pytest.mark.slow
 def test_a_terminal_pages_like_git(floods: Path) -> None:
     pager = 'printf "paged LESS=%s\\n" "$LESS"; cat'
     code, out, _ = on_a_terminal(floods, "diff", f"{ID}@2", env={"NEWSARCHIVE_PAGER": pager})

@@ -130,6 +130,7 @@ def test_unknown_granularity_is_a_usage_error() -> None:
 # -- exactness ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @given(pairs())
 @settings(max_examples=250, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_diff_is_exact_at_every_granularity(pair: tuple[str, str]) -> None:
@@ -179,6 +180,7 @@ def test_more_distinct_words_than_the_basic_private_use_area() -> None:
     assert diffengine._code(6400) == "\U000f0000"
 
 
+@pytest.mark.slow
 def test_more_distinct_tokens_than_code_points_falls_back_coarser() -> None:
     n = diffengine.MAX_TOKENS + 10
     words = [f"{i:x}" for i in range(n)]
@@ -385,6 +387,7 @@ def corpus_pairs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, st
     return result
 
 
+@pytest.mark.slow
 def test_real_revision_pairs_are_exact(corpus_pairs: list[tuple[str, str]]) -> None:
     for a, b in corpus_pairs:
         for by in GRANULARITIES:

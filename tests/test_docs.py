@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 import subprocess
 import sys
@@ -47,6 +49,7 @@ def test_changelog_has_unreleased() -> None:
     assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text()
 
 
+@pytest.mark.slow
 def test_quick_start_main_command(tmp_path: Path) -> None:
     """The README's first command (after the install) works on the shipped examples."""
     readme = (ROOT / "README.md").read_text()

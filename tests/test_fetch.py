@@ -251,6 +251,7 @@ def test_slow_response_times_out(http_server: TestServer) -> None:
     assert "timed out" in reason(excinfo)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", [
     Route(body=b"x" * 100, chunk=1, trickle=0.05),  # the body, a byte at a time
     Route(header_trickle=0.05),  # the status line and headers (they once ran for hours)
@@ -264,6 +265,7 @@ def test_trickling_hits_the_total_limit(http_server: TestServer, route: Route) -
     assert reason(excinfo) == "took longer than 0.5 s to download"
 
 
+@pytest.mark.slow
 def test_trickled_headers_after_the_status_line_time_out(http_server: TestServer) -> None:
     """The status line arrives at once, the headers a byte at a time: the deadline's timer
     shut the socket mid-headers, http.client took that for their end, and the empty body

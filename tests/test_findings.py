@@ -73,6 +73,7 @@ def captures(store: Path, article: str = ID) -> list[Any]:
 # -- noise ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_only_a_timestamp_and_the_most_read_box_changed_is_unchanged_a_figure_is_revised(
         site: tuple[TestServer, Path], cli: CliRun, store: Path) -> None:
     server, config = site
@@ -106,6 +107,7 @@ def test_only_a_timestamp_and_the_most_read_box_changed_is_unchanged_a_figure_is
     assert cli("check").exit_code == 0
 
 
+@pytest.mark.slow
 def test_a_noise_change_with_a_new_headline_is_a_headline_change_only(
         site: tuple[TestServer, Path], cli: CliRun) -> None:
     server, config = site
@@ -116,6 +118,7 @@ def test_a_noise_change_with_a_new_headline_is_a_headline_change_only(
     assert log(cli)[1]["kind"] == ["headline"]  # not "substantive": the text only had noise
 
 
+@pytest.mark.slow
 def test_config_drop_selectors_are_removed_before_extraction(
         site: tuple[TestServer, Path], cli: CliRun) -> None:
     server, config = site
@@ -208,6 +211,7 @@ def test_the_library_takes_the_rules_as_tables(tmp_path: Path) -> None:
 # -- extraction health ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_page_turned_into_a_paywall_stub_is_suspect_and_warned_about(
         site: tuple[TestServer, Path], cli: CliRun) -> None:
     server, config = site
@@ -241,6 +245,7 @@ def test_a_page_turned_into_a_paywall_stub_is_suspect_and_warned_about(
     assert log(cli)[2]["kind"] == ["revert"]
 
 
+@pytest.mark.slow
 def test_a_source_with_a_healthy_capture_that_day_gets_no_warning(
         site: tuple[TestServer, Path], cli: CliRun) -> None:
     server, config = site
@@ -323,6 +328,7 @@ BODIES = (TEXT, TEXT.replace("nine", "ten"),
           "Subscribe to continue reading. Already a subscriber? Sign in.")
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.one_of(st.integers(1, 48), st.just(300)),
                           st.sampled_from((0, 0, 1, 1, 2)), st.sampled_from((0, 0, 0, 1, 2)),

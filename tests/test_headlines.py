@@ -102,6 +102,7 @@ steps = st.lists(st.tuples(st.integers(0, 40), st.sampled_from("ABC"), st.sample
                  max_size=14)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(steps)
 def test_labels_depend_only_on_the_revisions_up_to_them(raw: list[tuple[int, str, str]]) -> None:

@@ -161,6 +161,7 @@ LINK_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("plant,command", [
     pytest.param(plant, command, id=name, marks=mark or ())
     for name, plant, command, mark in LINK_CASES])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import subprocess
@@ -105,6 +107,7 @@ def test_backfilled_captures_take_their_place(tmp_path: Path) -> None:
     assert exports[0] == exports[1]
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(order=st.permutations(range(6)))
 def test_any_insertion_order_gives_the_same_export(order: list[int]) -> None:
@@ -200,6 +203,7 @@ WHITESPACE_JSONL = (
 )
 
 
+@pytest.mark.slow
 def test_a_jsonl_file_added_twice_and_by_four_processes(cli: CliRun, tmp_path: Path) -> None:
     f = tmp_path / "ws.jsonl"
     f.write_text(WHITESPACE_JSONL)
@@ -225,6 +229,7 @@ def test_a_jsonl_file_added_twice_and_by_four_processes(cli: CliRun, tmp_path: P
         assert sum(x.revisions for x in a.articles()) == 120
 
 
+@pytest.mark.slow
 def test_snapshot_force_three_times_adds_nothing(cli: CliRun, tmp_path: Path,
                                                  http_server: TestServer) -> None:
     from tests.test_cli_views import private_ok

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 
 from hypothesis import given, settings
@@ -109,6 +111,7 @@ PARAGRAPH = st.lists(st.sampled_from(SENTENCES), min_size=1, max_size=3).map(" "
 TEXT = st.lists(PARAGRAPH, min_size=1, max_size=12).map(lambda ps: "\n\n".join(ps) + "\n")
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(a=TEXT, b=TEXT, context=st.integers(min_value=0, max_value=4))
 def test_focus_keeps_changes_and_their_context_and_grows_into_the_full_output(

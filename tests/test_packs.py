@@ -64,6 +64,7 @@ def test_bulk_add_writes_a_pack_with_deltas(cli: CliRun, bulk: Path) -> None:
     assert cli("check").exit_code == 0
 
 
+@pytest.mark.slow
 def test_reindex_and_export_from_packs(cli: CliRun, bulk: Path, tmp_path: Path) -> None:
     export = cli("export").stdout_bytes
     (bulk / "catalog.sqlite").unlink()
@@ -71,6 +72,7 @@ def test_reindex_and_export_from_packs(cli: CliRun, bulk: Path, tmp_path: Path) 
     assert cli("export").stdout_bytes == export
 
 
+@pytest.mark.slow
 def test_corrupt_pack_entry_detected(cli: CliRun, bulk: Path) -> None:
     archive = newsarchive.open(bulk)
     (reader,) = archive.store.objects.packs()
@@ -124,6 +126,7 @@ def test_delta_chains_are_bounded(tmp_path: Path) -> None:
     archive.close()
 
 
+@pytest.mark.slow
 def test_missing_delta_base_is_an_integrity_error(tmp_path: Path, cli: CliRun, bulk: Path) -> None:
     archive = newsarchive.open(bulk)
     rev = archive.get("story-3@3")
@@ -137,6 +140,7 @@ def test_missing_delta_base_is_an_integrity_error(tmp_path: Path, cli: CliRun, b
     assert IntegrityError  # the CLI reports it as an integrity error
 
 
+@pytest.mark.slow
 def test_a_damaged_index_never_yields_wrong_text(cli: CliRun, bulk: Path) -> None:
     """Readers skip the index checksum (it cost every command a hash of every index);
     each object read is still re-hashed, so damage reads as missing or corrupt, and
@@ -190,6 +194,7 @@ def test_a_pack_that_lost_its_index_is_indexed_again_not_deleted(cli: CliRun,
     assert all_texts(bulk) == texts
 
 
+@pytest.mark.slow
 def test_damage_inside_a_pack_is_repaired_for_good(cli: CliRun, bulk: Path) -> None:
     """Corrupt entries were set aside but stayed in their pack, so check failed after
     every repair; the repair now writes the pack anew without them."""
@@ -213,6 +218,7 @@ HEAD_BYTES = {"kind": 0, "encoding": 1, "depth": 2, "reserved": 3, "id": 20, "ba
 SLOW = pytest.mark.slow
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("field", [
     pytest.param(f, marks=() if f == "reserved" else SLOW) for f in HEAD_BYTES])
 @pytest.mark.parametrize("entry", [("record", 0), ("blob", 3)], ids=["whole-record",
@@ -281,6 +287,7 @@ def midx_of(store: Path) -> Path:
     return store / "objects" / "pack" / "multi-pack-index"
 
 
+@pytest.mark.slow
 def test_one_index_over_every_pack(cli: CliRun, store: Path, tmp_path: Path) -> None:
     from newsarchive.store.midx import MultiPackIndex
 
@@ -307,6 +314,7 @@ def test_one_index_over_every_pack(cli: CliRun, store: Path, tmp_path: Path) -> 
     assert cli("check").stdout == ""
 
 
+@pytest.mark.slow
 def test_a_stale_multi_pack_index_reads_right_and_is_rebuilt(cli: CliRun, store: Path,
                                                              tmp_path: Path) -> None:
     several_packs(cli, store, tmp_path)
@@ -339,6 +347,7 @@ def test_a_stale_multi_pack_index_reads_right_and_is_rebuilt(cli: CliRun, store:
     assert cli("check").stdout == "" and all_texts(store) == texts
 
 
+@pytest.mark.slow
 def test_a_missing_multi_pack_index_is_a_note_and_written_again(cli: CliRun, store: Path,
                                                                 tmp_path: Path) -> None:
     several_packs(cli, store, tmp_path)
@@ -356,6 +365,7 @@ def test_a_missing_multi_pack_index_is_a_note_and_written_again(cli: CliRun, sto
     assert midx_of(store).exists() and cli("check").stdout == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["checksum", "offsets", "ids", "truncated", "garbage"])
 def test_a_damaged_multi_pack_index_never_yields_wrong_text(cli: CliRun, store: Path,
                                                             tmp_path: Path, damage: str) -> None:
@@ -403,6 +413,7 @@ def test_a_damaged_multi_pack_index_never_yields_wrong_text(cli: CliRun, store: 
     assert cli("check").stdout == "" and all_texts(store) == texts
 
 
+@pytest.mark.slow
 def test_scan_reads_every_object_once_pack_by_pack(cli: CliRun, store: Path,
                                                    tmp_path: Path) -> None:
     several_packs(cli, store, tmp_path)
@@ -433,6 +444,7 @@ def test_scan_reads_every_object_once_pack_by_pack(cli: CliRun, store: Path,
                     objects.get(s.oid)
 
 
+@pytest.mark.slow
 def test_scan_reads_entries_after_a_damaged_head(cli: CliRun, bulk: Path) -> None:
     """The sequential read stops at a head it cannot parse; what the index lists after
     it is still read, through the index."""
@@ -567,6 +579,7 @@ def trained(cli: CliRun, store: Path, tmp_path: Path) -> Path:
     return store
 
 
+@pytest.mark.slow
 def test_gc_trains_a_dictionary_and_writes_zstd_entries(cli: CliRun, trained: Path,
                                                          tmp_path: Path) -> None:
     from newsarchive.store.packs import ZSTD_DELTA, ZSTD_DICT
@@ -600,6 +613,7 @@ def test_gc_trains_a_dictionary_and_writes_zstd_entries(cli: CliRun, trained: Pa
     assert cli("reindex").exit_code == 0 and cli("check").stdout == ""
 
 
+@pytest.mark.slow
 def test_a_missing_dictionary_is_damage_never_silent(cli: CliRun, trained: Path) -> None:
     """An entry names its dictionary; when no store object has that id, the entry
     cannot be read: check reports it as damage, and a read is an integrity error."""
@@ -628,6 +642,7 @@ def all_texts_hashes(archive: newsarchive.Archive) -> set[str]:
     return {r.hash for a in archive.articles() for r in archive.log(a.id)}
 
 
+@pytest.mark.slow
 def test_a_damaged_or_lost_dictionary_name_is_a_note(cli: CliRun, trained: Path,
                                                      tmp_path: Path) -> None:
     """objects/pack/dictionary is a hint for writers: without it whole texts are written

@@ -154,6 +154,7 @@ def _shapes() -> Iterator[str]:
                     yield " ".join(items)
 
 
+@pytest.mark.slow
 def test_nesting_up_to_the_limit_runs_in_fts5() -> None:
     for shape in _shapes():
         run(EMPTY_DB, to_fts5(_nest(shape, MAX_DEPTH)))

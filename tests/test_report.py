@@ -156,6 +156,7 @@ needs_chromium = pytest.mark.skipif(SCRIPT.chromium() is None,
                                     reason="chromium is not installed (apt-get install chromium)")
 
 
+@pytest.mark.slow
 @needs_chromium
 def test_the_first_screen_shows_at_least_three_edits(fourteen: Path, tmp_path: Path) -> None:
     page = SCRIPT.write(fourteen, tmp_path / "site")

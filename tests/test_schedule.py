@@ -117,6 +117,7 @@ def _later(a: datetime | None, b: datetime | None) -> bool:
     return b is None or (a is not None and a <= b)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(durations, durations, st.integers(0, 200), st.integers(0, 200), durations, configs())
 def test_a_longer_unchanged_streak_never_makes_the_next_check_sooner(
@@ -129,6 +130,7 @@ def test_a_longer_unchanged_streak_never_makes_the_next_check_sooner(
     assert _later(next_check(s1, now, config), next_check(s2, now, config))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(durations, durations, st.lists(durations, max_size=6), durations, configs())
 def test_stopped_stays_stopped_unless_it_changes(
@@ -250,6 +252,7 @@ def simulation(generator: Any) -> Any:
     return generator.simulate()
 
 
+@pytest.mark.slow
 def test_the_cron_page_shows_the_simulation(generator: Any, simulation: Any) -> None:
     page = (ROOT / "docs" / "cron.md").read_text("utf-8")
     assert generator.render(simulation) in page, (

@@ -99,6 +99,7 @@ def _revisions(arch: newsarchive.Archive, latest: bool) -> list[tuple[newsarchiv
 
 
 # -- a word in every article --------------------------------------------------------------
+@pytest.mark.slow
 def test_a_word_in_every_article_is_checked_and_ranked_newest_first(
         archive: newsarchive.Archive) -> None:
     exhaustive = search(archive.store, "every", limit=10**6, cap=EXHAUSTIVE)
@@ -257,6 +258,7 @@ def brute_revisions(archive: newsarchive.Archive
     return {True: _revisions(archive, latest=True), False: _revisions(archive, latest=False)}
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(query=_QUERY, cap=st.sampled_from([0, 3, 50, EXHAUSTIVE]), latest=st.booleans())

@@ -280,6 +280,7 @@ print(r.added, r.unchanged, r.failed)
 """
 
 
+@pytest.mark.slow
 def test_concurrent_runs_record_each_article_once(
     http_server: TestServer, tmp_path: Path
 ) -> None:
@@ -376,6 +377,7 @@ def test_a_declared_type_is_believed_sniffing_is_for_generic_ones(
             assert fetch_article(f, http_server.url(path)).text.startswith("Russian President")
 
 
+@pytest.mark.slow
 def test_a_long_feed_is_archived_as_it_goes(http_server: TestServer, tmp_path: Path) -> None:
     """Entries are committed a batch at a time: when the first batch is reported, its
     articles are on disk (another reader sees them) while the rest are still to fetch, so

@@ -139,6 +139,7 @@ def test_gc_refuses_without_catalog_rows(cli: CliRun, filled: Path) -> None:
     assert len(object_files(filled)) > 0
 
 
+@pytest.mark.slow
 def test_lock_timeout_exit_3(filled: Path) -> None:
     from filelock import FileLock
 

@@ -440,6 +440,7 @@ def test_exported_warc_records(http_server: TestServer, tmp_path: Path, cli: Cli
     assert ids == [r[6] for r in records[1:]]
 
 
+@pytest.mark.slow
 def test_export_warc_to_stdout_and_as_a_process(http_server: TestServer, tmp_path: Path,
                                                 cli: CliRun, proc: Any, store: Path) -> None:
     _store_with_everything(http_server, tmp_path, cli)

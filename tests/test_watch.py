@@ -312,6 +312,7 @@ def test_watch_commands(cli: CliRun, http_server: TestServer, tmp_path: Path) ->
     assert r.exit_code == 2
 
 
+@pytest.mark.slow
 def test_snapshot_revisits_and_reports_them(cli: CliRun, http_server: TestServer,
                                             tmp_path: Path, store: Path) -> None:
     cfg = config(tmp_path)
@@ -373,6 +374,7 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_a_webhook_that_is_down_is_one_warning_and_the_run_succeeds(
         proc: object, http_server: TestServer, tmp_path: Path, store: Path) -> None:
     pytest.importorskip("apprise")
@@ -519,6 +521,7 @@ def test_a_run_killed_while_writing_the_tombstone_leaves_one_tombstone(
     assert cli("check").exit_code == 0
 
 
+@pytest.mark.slow
 def test_snapshot_sends_the_feeds_and_the_revisits_in_one_message(
         cli: CliRun, http_server: TestServer, tmp_path: Path, store: Path) -> None:
     pytest.importorskip("apprise")

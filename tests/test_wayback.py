@@ -50,6 +50,7 @@ def log_of(cli: CliRun, ref: str = "story-1", **kw: Any) -> list[dict[str, Any]]
     return [json.loads(x) for x in cli("log", ref, "--json", **kw).stdout.splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["json", "text", "ndjson", "cdxj"])
 def test_five_captures_become_four_revisions_in_time_order(wayback: FakeWayback, cli: CliRun,
                                                            form: str) -> None:
@@ -190,6 +191,7 @@ def test_paged_cdx_answers(wayback: FakeWayback, cli: CliRun) -> None:
     assert len(wayback.cdx_requests) == 2 and "resumeKey=2" in wayback.cdx_requests[1]
 
 
+@pytest.mark.slow
 def test_config_wayback_url_and_a_process(wayback: FakeWayback, tmp_path: Path, proc: Any,
                                           cli: CliRun) -> None:
     cfg = tmp_path / "config.toml"

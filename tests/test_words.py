@@ -3,6 +3,8 @@ sentence alignment count the same words (docs/architecture.md, "Words")."""
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -52,6 +54,7 @@ def test_numbers_and_contractions_are_one_word() -> None:
         "Putin's", "16,000", "troops", "3.5bn", "dollars"]
 
 
+@pytest.mark.slow
 def test_every_index_token_lies_inside_one_word() -> None:
     text = " ".join(sample_texts())
     spans = [(m.start(), m.end()) for m in __import__("newsarchive.text.words", fromlist=["x"])

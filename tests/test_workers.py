@@ -87,6 +87,7 @@ def stored_facts(archive: newsarchive.Archive) -> list[Any]:
     return facts + removed
 
 
+@pytest.mark.slow
 def test_workers_store_what_one_process_stores(tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     serial: list[str] = []
@@ -173,6 +174,7 @@ def test_a_killed_command_leaves_no_worker_behind(tmp_path: Path) -> None:
     assert not [w for w in workers if Path(f"/proc/{w}").exists()]
 
 
+@pytest.mark.slow
 def test_reindex_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(tmp_path / "s", 1, [], monkeypatch)
     seen: list[tuple[int, int]] = []
@@ -183,6 +185,7 @@ def test_reindex_reports_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert [d for d, _ in seen] == sorted({d for d, _ in seen})  # rising, an article a step
 
 
+@pytest.mark.slow
 def test_check_and_gc_report_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(tmp_path / "s", 1, [], monkeypatch)
     checked: list[tuple[int, int]] = []
