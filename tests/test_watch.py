@@ -591,3 +591,11 @@ def test_a_revisit_applies_the_noise_rules(http_server: TestServer, store: Path)
         assert len(revs) == 2 and "substantive" in revs[0].kind
         assert "newsletter" not in archive.show(article) and "Subscribe" not in \
             archive.show(f"{article}@1")
+
+
+def test_watch_list_of_nothing_says_so_on_stderr(cli: CliRun, tmp_path: Path) -> None:
+    assert cli("add", "-", "--source", "s", "--slug", "x", input="Text.\n").exit_code == 0
+    r = cli("watch", "list")
+    assert (r.exit_code, r.stdout) == (0, "") and r.stderr.startswith("no article is watched")
+    r = cli("watch", "list", "--json")
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "", "")

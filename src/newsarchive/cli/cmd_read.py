@@ -231,8 +231,9 @@ def stats(state: State, as_json: bool) -> None:
     click.echo(f"articles:  {s['articles']:,} from {s['sources']:,} sources")
     click.echo(f"revisions: {s['revisions']:,} ({s['texts']:,} distinct texts)")
     click.echo(f"text:      {s['text_bytes']:,} bytes archived")
-    click.echo(f"on disk:   {s['disk_bytes']:,} bytes ({s['objects_bytes']:,} objects, "
-               f"{s['catalog_bytes']:,} catalog and index) = {ratio:.2f}x the text")
+    click.echo(f"on disk:   {s['disk_bytes']:,} bytes = {ratio:.2f}x the text: objects "
+               f"{s['objects_bytes']:,} bytes ({s['objects']:,} objects, {s['packs']:,} "
+               f"packs), catalog and index {s['catalog_bytes']:,} bytes")
     if s["damaged"]:
         click.echo(f"damaged:   {s['damaged']:,} revisions lost their text (see check)")
 

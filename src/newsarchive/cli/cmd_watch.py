@@ -45,9 +45,13 @@ def watch_list(state: State, as_json: bool) -> None:
     """The watched articles, the next due first: when each is next due (UTC; `done` when
     the schedule has stopped, `stopped` after `watch stop`), its ID and URL, and a note
     on its last check. `--json`: one object a line (`id url status next_due first_seen
-    last_checked last_changed unchanged_checks missing_checks note`)."""
+    last_checked last_changed unchanged_checks missing_checks note`). With none, a line
+    on stderr says so."""
     state.archive.store.require()
     entries = state.archive.watch_list(watch=state.config.watch)
+    if not entries and not as_json:  # say so on stderr: stdout stays empty for scripts
+        click.echo("no article is watched (articles added from a URL are; see watch add)",
+                   err=True)
     for e in entries:
         if as_json:
             emit_json(e.to_dict())
