@@ -10,6 +10,7 @@ import click
 from newsarchive.cli.commands import command
 from newsarchive.cli.context import COUNT, State, emit_json, json_option, pass_state
 from newsarchive.cli.errors import error_line
+from newsarchive.cli.cmd_watch import show_report
 from newsarchive.cli.notifying import notify_option, send_run
 
 
@@ -90,12 +91,7 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
                            "(extraction-suspect: a wall, empty or collapsed text)")
     if watched is not None and (watched.due or watched.errors):  # silent when none was due
         failed = failed or watched.failed > 0
-        for err in watched.errors:
-            error_line(err)
-        if as_json:
-            emit_json(watched.to_dict())
-        elif not quiet:
-            click.echo(watched.summary())
+        show_report(watched, quiet=quiet, as_json=as_json)
     send_run(state, notify_urls, [r for rep in reports for r in rep.results]
              + (watched.results if watched is not None else []))
     # a source whose every capture of the last day was suspect: one line, even with -q

@@ -13,6 +13,7 @@ from newsarchive.cli.errors import error_line
 from newsarchive.cli.notifying import notify_option, send_run
 
 if TYPE_CHECKING:
+    from newsarchive.web.watch import WatchReport
     from newsarchive.web.watchlist import WatchEntry
 
 
@@ -116,15 +117,20 @@ def watch_run(state: State, everything: bool, max_fetches: int | None,
     report = state.archive.watch_run(everything=everything, max_fetches=max_fetches,
                                      watch=config.watch,
                                      allow_private_networks=config.allow_private_networks)
+    show_report(report, quiet=quiet, as_json=as_json)
+    send_run(state, notify_urls, report.results)
+    if report.failed:
+        sys.exit(1)
+
+
+def show_report(report: WatchReport, *, quiet: bool, as_json: bool) -> None:
+    """A watch run's errors (stderr) and its summary line or JSON object."""
     for err in report.errors:
         error_line(err)
     if as_json:
         emit_json(report.to_dict())
     elif not quiet:
         click.echo(report.summary())
-    send_run(state, notify_urls, report.results)
-    if report.failed:
-        sys.exit(1)
 
 
 COMMANDS = [watch]

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from newsarchive.errors import InputError
-from newsarchive.ingest.noise import DEFAULT_RULES, drop_elements
+from newsarchive.ingest.noise import DEFAULT_RULES, drop_elements, remove_keeping_tail
 from newsarchive.ingest.signatures import binary_reason, unreadable_reason
 from newsarchive.model import Draft
 from newsarchive.text.urls import canonical_url, clean_url
@@ -171,16 +171,8 @@ def unwrap_source_lines(tree: HtmlElement) -> None:
     for br in list(tree.iter("br")):
         if br in verbatim or _next_to_br(br):
             continue
-        parent = br.getparent()
-        if parent is None:
-            continue
-        tail = " " + (br.tail or "")
-        prev = br.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + tail
-        else:
-            parent.text = (parent.text or "") + tail
-        parent.remove(br)
+        if br.getparent() is not None:
+            remove_keeping_tail(br, " ")  # a lone <br> is a space
 
 
 def _next_to_br(br: Any) -> bool:

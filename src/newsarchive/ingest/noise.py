@@ -301,7 +301,7 @@ def drop_elements(tree: _Element, rules: NoiseRules = DEFAULT_RULES) -> int:
     for el in doomed:
         if el.getparent() is None or not _attached(el, tree):
             continue  # the root, or inside something removed already
-        _remove(el)
+        remove_keeping_tail(el)
         removed += 1
     return removed
 
@@ -343,11 +343,11 @@ def _attached(el: _Element, root: _Element) -> bool:
     return False
 
 
-def _remove(el: _Element) -> None:
-    """Remove ``el`` keeping its tail text in place."""
+def remove_keeping_tail(el: _Element, prefix: str = "") -> None:
+    """Remove ``el`` keeping its tail text (after ``prefix``) in place."""
     parent = el.getparent()
     assert parent is not None
-    tail = el.tail
+    tail = prefix + (el.tail or "")
     if tail:
         prev = el.getprevious()
         if prev is not None:
