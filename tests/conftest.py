@@ -101,3 +101,33 @@ def tree_digest(path: Path) -> dict[str, str]:
         if p.is_file() and not p.name.endswith(("-shm",)) and p.name != "lock":
             out[str(p.relative_to(path))] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
+
+
+def on_a_terminal(store: Path, *args: str, env: dict[str, str] | None = None
+                  ) -> tuple[int, bytes, bytes]:
+    """(exit status, what reached the terminal, stderr) of the CLI with its stdout on a
+    real pseudo-terminal."""
+    import pty  # POSIX only: the rest of the suite runs without it
+
+    master, slave = pty.openpty()
+    try:
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("PAGER", "NEWSARCHIVE_PAGER", "LESS", "NO_COLOR")}
+        p = subprocess.Popen([sys.executable, "-m", "newsarchive", "--store", str(store), *args],
+                             stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             env={**base, "TERM": "dumb", "PAGER": "cat", **(env or {})})
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+        p.wait(timeout=120)
+        assert p.stderr is not None
+        return p.returncode, out.replace(b"\r\n", b"\n"), p.stderr.read()
+    finally:
+        os.close(master)

@@ -8,7 +8,7 @@ import feedparser
 import pytest
 
 from newsarchive.text.urls import canonical_url
-from tests.conftest import EXAMPLES, CliRun
+from tests.conftest import EXAMPLES, CliRun, on_a_terminal
 from tests.httpserver import Route, TestServer
 from tests.test_snapshot import FEEDS, rss, serve_three
 
@@ -325,33 +325,11 @@ def test_diff_refuses_two_formats_at_once(cli: CliRun, filled: Path) -> None:
         assert r.exit_code == 2 and r.stderr.startswith("error: ") and r.stdout == ""
 
 
-def on_a_terminal(store: Path, *args: str) -> bytes:
+def shown_on_a_terminal(store: Path, *args: str) -> bytes:
     """What the CLI writes to a real pseudo-terminal (stdout is a tty there)."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    master, slave = pty.openpty()
-    try:
-        p = subprocess.Popen([sys.executable, "-m", "newsarchive", "--store", str(store),
-                              *args], stdout=slave, stderr=subprocess.PIPE,
-                             env={**os.environ, "PAGER": "cat", "TERM": "dumb"})
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            out += chunk
-        p.wait(timeout=120)
-        assert p.returncode == 0, p.stderr.read() if p.stderr else b""
-        return out
-    finally:
-        os.close(master)
+    code, out, err = on_a_terminal(store, *args)
+    assert code == 0, err
+    return out
 
 
 HOSTILE_TEXT = ("Alternate screen \x1b[?1049h, a title \x1b]0;owned\a, a link "
@@ -371,7 +349,7 @@ def test_show_on_a_terminal_shows_escapes_piped_is_exact(cli: CliRun, store: Pat
     piped = cli("show", "esc", store_path=store).stdout_bytes
     assert hashlib.sha256(piped).hexdigest().startswith(digest)
     assert b"\x1b]0;owned\x07" in piped
-    shown = on_a_terminal(store, "show", "esc")
+    shown = shown_on_a_terminal(store, "show", "esc")
     assert b"\x1b" not in shown and b"\x07" not in shown, shown
     assert "\u241b]0;owned\u2407".encode() in shown and b"<U+202E>gnp.exe" in shown
 
@@ -383,7 +361,7 @@ def test_bidi_controls_are_named_on_screen(cli: CliRun, store: Path) -> None:
     assert cli("add", "-", "--source", "x", "--slug", "bidi", "--title", title,
                input="A text about invoices.\n", store_path=store).exit_code == 0
     for args in (("list",), ("log", "bidi"), ("search", "invoices")):
-        for out in (cli(*args, store_path=store).stdout.encode(), on_a_terminal(store, *args)):
+        for out in (cli(*args, store_path=store).stdout.encode(), shown_on_a_terminal(store, *args)):
             assert not any(ch.encode() in out for ch in "\u202a\u202b\u202c\u202d\u202e"
                            "\u2066\u2067\u2068\u2069"), (args, out)
             assert b"Invoice <U+202E>txt.exe<U+202C> and <U+2067>isolated<U+2069>" in out

@@ -4,15 +4,11 @@ on a real pseudo-terminal."""
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, CliRun
+from tests.conftest import DATA, CliRun, on_a_terminal
 
 ARTICLES = DATA / "articles"
 ID = "wirenews/2024-09-16/floods-sava-2024-09-16"
@@ -23,34 +19,6 @@ def floods(cli: CliRun, store: Path) -> Path:
     r = cli("add", *(str(ARTICLES / f"river-floods.{n}.txt") for n in (1, 2, 3)))
     assert r.exit_code == 0, r.output
     return store
-
-
-def on_a_terminal(store: Path, *args: str, env: dict[str, str] | None = None
-                  ) -> tuple[int, bytes, bytes]:
-    """(exit status, what reached the terminal, stderr) of the CLI with its stdout on a
-    real pseudo-terminal."""
-    master, slave = pty.openpty()
-    try:
-        base = {k: v for k, v in os.environ.items()
-                if k not in ("PAGER", "NEWSARCHIVE_PAGER", "LESS", "NO_COLOR")}
-        p = subprocess.Popen([sys.executable, "-m", "newsarchive", "--store", str(store), *args],
-                             stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                             env={**base, "TERM": "dumb", "PAGER": "cat", **(env or {})})
-        os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            out += chunk
-        p.wait(timeout=120)
-        assert p.stderr is not None
-        return p.returncode, out.replace(b"\r\n", b"\n"), p.stderr.read()
-    finally:
-        os.close(master)
 
 
 def test_one_changed_number_prints_at_most_eight_lines(cli: CliRun, floods: Path) -> None:
