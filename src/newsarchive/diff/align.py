@@ -117,7 +117,9 @@ import bisect
 import itertools
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from newsarchive.diff.engine import OpName, compute_ops, sentence_spans, token_re
@@ -244,6 +246,13 @@ class Alignment:
 def split_sentences(text: str) -> list[Sentence]:
     """The sentences of ``text`` (``newsarchive.text.sentences``' splitter), each with the index
     of its paragraph (a paragraph is a line: any line break starts a new one)."""
+    return list(_split(text))
+
+
+@lru_cache(maxsize=8)
+def _split(text: str) -> tuple[Sentence, ...]:
+    """(remembered: a revision's text is the new side of one alignment, then the old side
+    of the next)"""
     out: list[Sentence] = []
     para = prev = 0
     for k, (start, end) in enumerate(sentence_spans(text)):
@@ -251,7 +260,7 @@ def split_sentences(text: str) -> list[Sentence]:
             para += 1
         out.append(Sentence(k, para, start, text[start:end]))
         prev = end
-    return out
+    return tuple(out)
 
 
 # -- 1. anchors: a longest common sequence of identical sentences ----------------------------
@@ -382,7 +391,7 @@ def _anchors(ka: list[int], kb: list[int]) -> list[tuple[int, int]]:
 class _Words:
     """Weighted word sets of the sentences, weights by rarity over both texts."""
 
-    def __init__(self, words: dict[str, list[str]], free: set[str]) -> None:
+    def __init__(self, words: dict[str, tuple[str, ...]], free: set[str]) -> None:
         """``words``: the words of every distinct sentence; ``free``: the sentences to
         be compared (only their words get weights)."""
         sets = self.sets = {t: frozenset(map(str.casefold, ws)) for t, ws in words.items()}
@@ -439,7 +448,7 @@ def _candidates(text: str, wd: _Words, index: dict[str, list[int]], near: int) -
     return out
 
 
-def _overlap_pairs(old: list[Sentence], new: list[Sentence], wd: _Words,
+def _overlap_pairs(old: Sequence[Sentence], new: Sequence[Sentence], wd: _Words,
                    free_a: list[int], free_b: list[int], near_a: dict[int, int],
                    near_b: dict[int, int]) -> list[_Pair]:
     """The scored candidate pairs of the unmatched sentences."""
@@ -473,7 +482,7 @@ def _overlap_pairs(old: list[Sentence], new: list[Sentence], wd: _Words,
     return out
 
 
-def _stars(pairs: list[_Pair], old: list[Sentence], new: list[Sentence],
+def _stars(pairs: list[_Pair], old: Sequence[Sentence], new: Sequence[Sentence],
            gap_a: dict[int, int], gap_b: dict[int, int], wd: _Words
            ) -> list[tuple[list[int], list[int]]]:
     """Pairs, splits and merges: each sentence's best partner, grouped into stars."""
@@ -497,7 +506,7 @@ def _stars(pairs: list[_Pair], old: list[Sentence], new: list[Sentence],
     nb_a: dict[int, list[int]] = defaultdict(list)
     nb_b: dict[int, list[int]] = defaultdict(list)
 
-    def words_of(side: list[Sentence], idx: list[int]) -> frozenset[str]:
+    def words_of(side: Sequence[Sentence], idx: list[int]) -> frozenset[str]:
         return frozenset().union(*(wd.sets[side[k].text] for k in idx))
 
     def gains(center: frozenset[str], have: frozenset[str], more: frozenset[str]) -> bool:
@@ -627,8 +636,8 @@ def _plain_ops(a: str, b: str) -> WordOps:
     return tuple((op, t) for op, t in ops if t)
 
 
-def _change(action: Action, olds: list[int], news: list[int], old: list[Sentence],
-            new: list[Sentence], words: dict[str, list[str]], budget: list[int] | None
+def _change(action: Action, olds: list[int], news: list[int], old: Sequence[Sentence],
+            new: Sequence[Sentence], words: dict[str, tuple[str, ...]], budget: list[int] | None
             ) -> SentenceChange:
     """The change; with a word-diff ``budget`` (words left), the sides get a word diff
     (a plain one once the budget is spent); without, the words of wholly added or
@@ -660,9 +669,8 @@ def _change(action: Action, olds: list[int], news: list[int], old: list[Sentence
 def align_sentences(a: str, b: str) -> Alignment:
     """Align the sentences of text ``a`` (old) with those of ``b`` (new); see the module
     docstring for the method and its thresholds."""
-    old, new = split_sentences(a), split_sentences(b)
-    find = word_re().findall
-    words = {t: find(t) for t in dict.fromkeys(s.text for s in (*old, *new))}
+    old, new = _split(a), _split(b)
+    words = {t: _sentence_words(t) for t in dict.fromkeys(s.text for s in (*old, *new))}
     ids: dict[str, int] = {}
     ka = [ids.setdefault(s.text, len(ids)) for s in old]
     kb = [ids.setdefault(s.text, len(ids)) for s in new]
@@ -751,6 +759,13 @@ def align_sentences(a: str, b: str) -> Alignment:
     return Alignment(tuple(old), tuple(new), changes,
                      _stats(changes, sum(len(words[s.text]) for s in old),
                             sum(len(words[s.text]) for s in new)))
+
+
+@lru_cache(maxsize=4096)
+def _sentence_words(sentence: str) -> tuple[str, ...]:
+    """The words of a sentence (not to be changed: remembered, as consecutive revisions
+    share most of their sentences)."""
+    return tuple(word_re().findall(sentence))
 
 
 def _running_max(xs: list[int]) -> list[int]:

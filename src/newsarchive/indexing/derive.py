@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from newsarchive.changes.kinds import classify, flip_flops, text_facts
 from newsarchive.diff.facts import changed_passages, title_passages, word_change_counts
+from newsarchive.ingest.noise import NoiseRules, differs_by_noise
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -78,15 +79,27 @@ def derive_revision(prev_text: str | None, prev_title: str | None, text: str, ti
                    [*c.removed, *gone], [*c.added, *new])
 
 
-def _text_changes(pairs: list[tuple[str, str]]) -> list[TextChange]:
-    return [text_change(a, b) for a, b in pairs]
+@dataclass(frozen=True)
+class Ahead:
+    """What a bulk write computes ahead for a text and the one it follows: the change,
+    and whether they differ only by noise under ``rules``."""
+
+    change: TextChange
+    rules: NoiseRules
+    noise: bool
+
+
+def _compare(items: list[tuple[str, str, NoiseRules]]) -> list[Ahead]:
+    return [Ahead(text_change(a, b), rules, differs_by_noise(a, b, rules))
+            for a, b, rules in items]
 
 
 class Prefetch:
-    """Text changes computed ahead by worker processes, looked up by the two texts.
+    """Comparisons computed ahead by worker processes, looked up by the two texts, and
+    word counts of texts known ahead (``known_words``, from preparing the inputs).
 
     A miss (a pair nobody predicted, a worker that died) returns None and the caller
-    computes the change itself, so a wrong prediction costs time, never correctness.
+    computes it itself, so a wrong prediction costs time, never correctness.
     """
 
     MIN_PAIRS = 64  # below this, starting workers costs more than it saves
@@ -94,31 +107,54 @@ class Prefetch:
 
     def __init__(self, workers: Workers) -> None:
         self.workers = workers
-        self._ahead: dict[tuple[str, str], tuple[Future[list[TextChange]], int]] = {}
+        self._ahead: dict[tuple[str, str], tuple[Future[list[Ahead]], int]] = {}
+        self._done: dict[tuple[str, str], Ahead | None] = {}
+        self._words: dict[str, int] = {}
 
-    def submit(self, pairs: Iterable[tuple[str, str]]) -> None:
-        todo = [p for p in dict.fromkeys(pairs) if p[0] != p[1] and p not in self._ahead]
+    def submit(self, items: Iterable[tuple[str, str, NoiseRules]]) -> None:
+        """Start comparing each (old text, new text, the new one's noise rules)."""
+        todo = [it for it in dict.fromkeys(items)
+                if it[0] != it[1] and it[:2] not in self._ahead]
         if not self.workers.parallel or len(todo) < self.MIN_PAIRS:
             return
         for start in range(0, len(todo), self.CHUNK):
             chunk = todo[start:start + self.CHUNK]
-            future = self.workers.submit(_text_changes, chunk)
-            for i, pair in enumerate(chunk):
-                self._ahead[pair] = (future, i)
+            future = self.workers.submit(_compare, chunk)
+            for i, (a, b, _) in enumerate(chunk):
+                self._ahead[a, b] = (future, i)
+
+    def known_words(self, text: str, words: int) -> None:
+        self._words[text] = words
+
+    def _get(self, a: str, b: str) -> Ahead | None:
+        if (a, b) in self._done:
+            return self._done[a, b]
+        found = self._ahead.pop((a, b), None)
+        ahead = None
+        if found is not None:
+            future, i = found
+            try:
+                ahead = future.result()[i]
+            except Exception:  # a broken pool: the caller computes it, and the rest
+                self.workers.lost()
+        self._done[a, b] = ahead
+        return ahead
 
     def get(self, prev_text: str, text: str) -> TextChange | None:
-        found = self._ahead.pop((prev_text, text), None)
-        if found is None:
-            return None
-        future, i = found
-        try:
-            return future.result()[i]
-        except Exception:  # a broken pool: the caller computes it, and the rest
-            self.workers.lost()
-            return None
+        ahead = self._get(prev_text, text)
+        return ahead.change if ahead is not None else None
+
+    def noise(self, old: str, new: str, rules: NoiseRules) -> bool | None:
+        ahead = self._get(old, new)
+        return ahead.noise if ahead is not None and ahead.rules == rules else None
+
+    def words(self, text: str) -> int | None:
+        return self._words.get(text)
 
     def clear(self) -> None:
         """Forget what was not asked for (cancelling the work not started yet)."""
         for future, _ in self._ahead.values():
             future.cancel()
         self._ahead.clear()
+        self._done.clear()
+        self._words.clear()

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from newsarchive.changes.headlines import WINDOW, headline_tests
 from newsarchive.indexing.rows import RowLike
 from newsarchive.ingest.health import extraction_health
-from newsarchive.ingest.noise import NoiseRules, RuleBook, only_noise
+from newsarchive.ingest.noise import NoiseRules, RuleBook, differs_by_noise
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.records import Record
 from newsarchive.store.search_index import Indexed, index_revision_text
@@ -136,15 +136,16 @@ class Indexer:
 
     def noise_only(self, old: str | None, new: str | None, rec: Record) -> bool:
         """Whether text ``new`` of ``rec`` differs from ``old`` only by noise (False when
-        either cannot be read). Texts that differ in their spacing alone do not: that is a
-        ``minor`` revision, as it always was, not ignored text."""
+        either cannot be read; see :func:`~newsarchive.ingest.noise.differs_by_noise`)."""
         if old is None or new is None:
             return False
         rules = self.rules_of(rec)
         key = (old, new, rules)  # (a revision's text is compared twice in a row)
         if self._noise_memo[0] == key:
             return self._noise_memo[1]
-        found = old.split() != new.split() and only_noise(old, new, rules)
+        found = self._ahead.noise(old, new, rules) if self._ahead is not None else None
+        if found is None:
+            found = differs_by_noise(old, new, rules)
         self._noise_memo = (key, found)
         return found
 
@@ -297,7 +298,7 @@ class Indexer:
         if rec.event is None and history and rec.text != history[-1][0]:
             reverts = next((i for i, (h, _) in enumerate(history, 1) if h == rec.text), None)
         history.append((rec.text, rec.title))
-        words = count_words(text or "")
+        words = self._words(text or "")
         suspect = rec.event is None and text is not None and extraction_health(
             text, healthy_text[0] if healthy_text else None, title=rec.title, words=words,
             previous_words=healthy_text[1] if healthy_text else None).suspect
@@ -344,6 +345,10 @@ class Indexer:
                                reverts and event is None, history,
                                self._ahead_of(prev_text or "", text), event=event,
                                suspect=suspect, headline_test=headline_test, noise=noise)
+
+    def _words(self, text: str) -> int:
+        known = self._ahead.words(text) if self._ahead is not None else None
+        return count_words(text) if known is None else known
 
     def _ahead_of(self, prev_text: str, text: str) -> Any:
         return self.prefetch.get(prev_text, text) if self._ahead is not None else None

@@ -249,6 +249,12 @@ def _comparison(text: str, rules: NoiseRules) -> str:
     return comparison_text(text, rules)
 
 
+def differs_by_noise(old_text: str, new_text: str, rules: NoiseRules = DEFAULT_RULES) -> bool:
+    """Whether two texts differ, and only by noise. Texts that differ in their spacing
+    alone do not: that is a ``minor`` revision, as it always was, not ignored text."""
+    return old_text.split() != new_text.split() and only_noise(old_text, new_text, rules)
+
+
 def only_noise(old_text: str, new_text: str, rules: NoiseRules = DEFAULT_RULES) -> bool:
     """True when ``new_text`` differs from ``old_text`` only by noise: their comparison
     texts are equal, or (with ``min_change_words``) fewer words than that changed and no

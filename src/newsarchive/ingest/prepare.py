@@ -24,6 +24,7 @@ from newsarchive.text.names import (
     strip_version,
 )
 from newsarchive.text.urls import canonical_url, clean_url
+from newsarchive.text.words import count_words
 
 OVERRIDES = ("id", "source", "date", "title", "url", "slug", "captured_at", "author")
 
@@ -50,6 +51,7 @@ class Prepared:
     named_from: str = "id"  # what the ID of a new article would come from (see add --help)
     event: Event | None = None  # a watch's event (an imported tombstone, say)
     detail: str | None = None
+    words: int = 0  # the text's words (counted here: in a worker process on bulk writes)
 
 
 def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
@@ -125,6 +127,7 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
         hash=text_hash, title=title, url=url, author=author, captured_at=captured,
         original=draft.original, original_type=draft.original_type, origin=origin,
         explicit_id=bool(explicit), canonical_url=canonical, named_from=named_from,
+        words=count_words(text),
     )
 
 

@@ -50,6 +50,8 @@ from newsarchive.text.urls import canonical_url
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from newsarchive.ingest.noise import NoiseRules
+
 BATCH_SIZE = 1000
 PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
 PREPARE_CHUNK = 50  # drafts per task of a worker process
@@ -132,6 +134,8 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
             # a batch goes into one new pack, its texts as deltas against their heads
             sink: ObjectSink = store.pack_writer() if bulk else objects
             texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
+            for p in goods:
+                indexer.prefetch.known_words(p.text, p.words)
             if bulk:
                 _predict(store, indexer, cat, goods, texts)
             batch_write = _Commit(position.seq + 1)
@@ -219,7 +223,7 @@ def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared]
     if not indexer.workers.parallel:
         return
     last: dict[str, str | None] = {}
-    pairs: list[tuple[str, str]] = []
+    pairs: list[tuple[str, str, NoiseRules]] = []
     for p in goods:
         article, _ = article_of(cat, p)
         if article not in last:
@@ -231,8 +235,9 @@ def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared]
                     head = None
             last[article] = texts[head["text_hash"]] if head is not None else None
         prev = last[article]
-        if prev is not None:
-            pairs.append((prev, p.text))
+        if prev is not None:  # the rules of the record _add_one will write
+            pairs.append((prev, p.text, indexer.noise.rules(source=article.split("/")[0],
+                                                            url=p.url)))
         last[article] = p.text
     indexer.prefetch.submit(pairs)
 

@@ -79,7 +79,7 @@ def reindex(store: Store, indexer: Indexer,
             articles = revisions = 0
             for window in _windows(store, _by_article(cat.all_captures_by_article())):
                 indexer.prefetch.submit(
-                    (a.text, b.text) for _, caps in window
+                    (a.text, b.text, indexer.rules_of(b.rec)) for _, caps in window
                     for a, b in itertools.pairwise(caps) if a.text and b.text)
                 for article, caps in window:
                     rows = indexer.index_article(cat, article, caps)
