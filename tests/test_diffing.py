@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from newsarchive.diff import engine as diffengine
 from newsarchive.diff.compare import diff_texts, Diff
 from newsarchive.diff.engine import GRANULARITIES, compute_ops, tokenize
-from newsarchive.diff.facts import changed_passages, first_changed_sentence, word_change_counts
+from newsarchive.diff.facts import changed_passages, word_change_counts
+from newsarchive.diff.first_change import first_changed_sentence
 from newsarchive.errors import NewsArchiveError, UsageError
 
 GEN_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"

@@ -302,7 +302,7 @@ class Archive:
         _require(int, limit=limit)
         from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
 
-        return changes(self.store, self.indexer,
+        return changes(self.store, lambda: self.indexer,
                        **self._filters(source, since, until, kind, captured=True),
                        limit=limit,
                        timeout=_seconds(timeout))

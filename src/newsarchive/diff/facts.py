@@ -1,7 +1,7 @@
 """Facts of an edit from its ops and its sentence alignment: what changed where, the
 sentences that moved (unchanged, or edited on the way), the figures of a diff; and the
-quick facts ``add``, ``search --removed/--added`` and ``changes`` need
-(``word_change_counts``, ``changed_passages``, ``first_changed_sentence``).
+quick facts ``add`` and ``search --removed/--added`` need (``word_change_counts``,
+``changed_passages``; ``changes`` has its own, :mod:`newsarchive.diff.first_change`).
 
 Word counts and passages come from the sentence alignment (:mod:`newsarchive.diff.align`),
 so that a moved paragraph with one figure changed counts two words, not the paragraph, in
@@ -16,7 +16,6 @@ from functools import lru_cache
 from newsarchive.diff.align import Alignment, Sentence, SentenceChange, align_sentences
 from newsarchive.diff.engine import (
     MIN_MOVE_CHARS,
-    OpName,
     RawOps,
     compute_ops,
     line_spans,
@@ -251,12 +250,6 @@ def aligned(a: str, b: str) -> Alignment:
     return align_sentences(a, b)
 
 
-@lru_cache(maxsize=8)
-def _word_ops(a: str, b: str) -> tuple[tuple[tuple[OpName, str], ...], str]:
-    ops, used = compute_ops(a, b, "word")
-    return tuple(ops), used
-
-
 def word_change_counts(a: str, b: str) -> tuple[int, int]:
     """(words added, words removed) from ``a`` to ``b``, as in the stats of a diff."""
     if a == b:
@@ -319,37 +312,3 @@ def title_passages(a: str, b: str) -> tuple[list[str], list[str]]:
         elif op == "insert":
             added += _passage(text)
     return removed, added
-
-
-def _sentence_at(text: str, pos: int) -> str | None:
-    spans = sentence_spans(text)
-    i = max(bisect.bisect_right([s for s, _ in spans], pos) - 1, 0)
-    if i < len(spans) and spans[i][1] <= pos:
-        i += 1
-    if i >= len(spans):
-        i = len(spans) - 1
-    return text[spans[i][0]:spans[i][1]] if spans else None
-
-
-def first_changed_sentence(a: str, b: str) -> str | None:
-    """The first sentence of ``b`` the edit touched (of ``a`` when it only took text out).
-
-    A change to spacing alone is passed over when there is another change.
-    """
-    if a == b:
-        return None
-    raw, _ = _word_ops(a, b)
-    changes: list[tuple[int, int, int]] = []   # (op index, position in a, position in b)
-    pa = pb = 0
-    for k, (op, text) in enumerate(raw):
-        if op != "equal":
-            changes.append((k, pa, pb))
-        pa += len(text) if op != "insert" else 0
-        pb += len(text) if op != "delete" else 0
-    if not changes:
-        return None
-    k, pa, pb = next((c for c in changes if raw[c[0]][1].strip()), changes[0])
-    inserts = raw[k][0] == "insert" or (k + 1 < len(raw) and raw[k + 1][0] == "insert")
-    if not inserts and not any(s < pb < e for s, e in sentence_spans(b)):
-        return _sentence_at(a, pa)
-    return _sentence_at(b, pb) or _sentence_at(a, pa)

@@ -8,20 +8,22 @@ predecessor and the first sentence its edit touched.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from newsarchive.changes.headlines import HeadlineTest, headline_tests
-from newsarchive.diff.facts import first_changed_sentence
+from newsarchive.diff.first_change import first_changed_sentence
 from newsarchive.errors import IntegrityError, UsageError
-from newsarchive.indexing.indexer import Indexer
 from newsarchive.indexing.rows import row_to_revision
 from newsarchive.model import KINDS, Change
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.repository import Store
 
+if TYPE_CHECKING:
+    from newsarchive.changes.headlines import HeadlineTest
+    from newsarchive.indexing.indexer import Indexer
 
-def changes(store: Store, indexer: Indexer, *, sources: Sequence[str] = (),
+
+def changes(store: Store, indexer: Callable[[], Indexer], *, sources: Sequence[str] = (),
             since: str | None = None, until: str | None = None, kinds: Sequence[str] = (),
             limit: int = 50, timeout: float | None = None) -> list[Change]:
     """Recent revisions across the archive, newest capture first; the query selecting
@@ -30,7 +32,8 @@ def changes(store: Store, indexer: Indexer, *, sources: Sequence[str] = (),
     The switches of one headline test are one change: the newest ``headline-test``
     revision listed stands for them all, with the test's summary (the variants and how
     often each was seen), and the test's other switches listed are left out.
-    ``indexer`` says what "the same text" is for the tests (its noise rules)."""
+    ``indexer()`` says what "the same text" is for the tests (its noise rules); it is
+    asked for only when a listed revision is a switch of a headline test."""
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
         raise UsageError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
@@ -71,21 +74,26 @@ def _summary(test: HeadlineTest) -> dict[str, Any]:
     return {**test.to_dict(), "revisions": [i + 1 for i in test.revisions]}
 
 
-def _tests_of(store: Store, cat: Catalog, indexer: Indexer, rows: Sequence[sqlite3.Row],
-              ) -> dict[tuple[str, int], HeadlineTest]:
+def _tests_of(store: Store, cat: Catalog, indexer: Callable[[], Indexer],
+              rows: Sequence[sqlite3.Row]) -> dict[tuple[str, int], HeadlineTest]:
     """(article, revision number) -> the headline test the revision is a switch of, for
     the articles of the ``headline-test`` revisions among ``rows``; only tests that have
     such a revision among them."""
     listed = {(r["article"], r["number"]) for r in rows}
     articles = sorted({r["article"] for r in rows if "headline-test" in r["kind"].split()})
     found: dict[tuple[str, int], HeadlineTest] = {}
+    if not articles:
+        return found
+    # the indexer (and the noise rules, the config behind them) only for tests: start-up time
+    from newsarchive.changes.headlines import headline_tests
+
     for article in articles:
         revs = cat.revisions_of(article)
         seen: dict[int, int] = {}
         for c in cat.captures_of(article):
             if c["rid"] is not None:
                 seen[c["rid"]] = seen.get(c["rid"], 0) + 1
-        history = indexer.headline_history(revs, lambda h: _text_or_none(store, h))
+        history = indexer().headline_history(revs, lambda h: _text_or_none(store, h))
         result = headline_tests(history, seen=[seen.get(r["rid"], 1) for r in revs])
         for test in result.tests:
             numbers = [i + 1 for i in test.revisions]

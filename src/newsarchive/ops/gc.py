@@ -106,7 +106,7 @@ def gc(store: Store, indexer: Indexer, *, grace: float = 3600.0, pack: bool = Tr
                                          f"({err.strerror or err})") from err
                     notes.append(f"repacking stopped: {err.strerror}; nothing was lost")
             freed += max(0, before - store.objects.disk_bytes())
-        before = catalog_bytes(store.root)
+        before = store.catalog_bytes()
         if _free_bytes(store.root) < before + SPACE_MARGIN:
             notes.append("compacting the catalog skipped: it needs free space about its size "
                          f"({before:,} bytes)")
@@ -115,7 +115,7 @@ def gc(store: Store, indexer: Indexer, *, grace: float = 3600.0, pack: bool = Tr
                 cat.compact()
             except sqlite3.OperationalError as err:
                 notes.append(f"compacting the catalog stopped: {err}; nothing was lost")
-            freed += max(0, before - catalog_bytes(store.root))
+            freed += max(0, before - store.catalog_bytes())
     return GcResult(removed, temps, freed, packed, tuple(notes))
 
 
@@ -230,6 +230,3 @@ def _train(store: Store, cat: Catalog) -> bytes | None:
             continue  # repacking reports it
     return zstdcodec.train(texts)
 
-
-def catalog_bytes(root: Path) -> int:
-    return sum(p.stat().st_size for p in root.glob("catalog.sqlite*") if p.is_file())

@@ -9,14 +9,13 @@ the pack indexes and the loose object files (:meth:`ObjectStore.count
 from __future__ import annotations
 
 from newsarchive.model import StoreStats
-from newsarchive.ops.gc import catalog_bytes
 from newsarchive.store.repository import Store
 
 
 def store_stats(store: Store) -> StoreStats:
     counts = store.catalog().counts()
     objects_bytes = store.objects.disk_bytes()
-    cat_bytes = catalog_bytes(store.root)
+    cat_bytes = store.catalog_bytes()
     return StoreStats(
         store=str(store.root), **counts, objects=store.objects.count(),
         packs=store.objects.pack_count(), objects_bytes=objects_bytes,

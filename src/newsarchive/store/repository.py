@@ -127,6 +127,10 @@ class Store:
     def journal_path(self) -> Path:
         return self.root / JOURNAL
 
+    def catalog_bytes(self) -> int:
+        """The catalog's size on disk, with its write-ahead log and shared memory."""
+        return sum(p.stat().st_size for p in self.root.glob(f"{CATALOG}*") if p.is_file())
+
     @property
     def quarantine_dir(self) -> Path:
         return self.root / "quarantine"

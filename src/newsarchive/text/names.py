@@ -10,14 +10,15 @@ from a hash (:func:`short_name`).
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
-
-from anyascii import anyascii
 
 from newsarchive.text.dates import DATE_RE
 from newsarchive.text.sentences import sentence_tokens
+
+if TYPE_CHECKING:
+    import ipaddress
 
 SOURCE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 SLUG_RE = re.compile(r"^[a-z0-9-]{1,96}$")
@@ -34,6 +35,10 @@ _APOSTROPHES = re.compile("['\u2019\u02bc]")
 def to_ascii(text: str) -> str:
     """Transliterate to ASCII (anyascii); Han and kana are dropped (see the module
     docstring), and so are apostrophes (``Putin's`` -> ``Putins``)."""
+    if text.isascii():
+        return _APOSTROPHES.sub("", text)
+    from anyascii import anyascii  # non-ASCII names only: its tables cost start-up time
+
     return _APOSTROPHES.sub("", anyascii(_HAN_KANA.sub(" ", text)))
 
 
@@ -63,6 +68,16 @@ def first_sentence(text: str, limit: int = TITLE_MAX) -> str:
     return cut[:limit].rstrip(" ,;:")
 
 
+def _ipv6(value: str) -> ipaddress.IPv6Address | None:
+    import ipaddress  # IPv6 hosts only: the module builds its tables at import
+
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return address if isinstance(address, ipaddress.IPv6Address) else None
+
+
 def normalize_source(value: str) -> str:
     """A valid SOURCE from user input or a URL host; '' when none can be made.
 
@@ -71,11 +86,8 @@ def normalize_source(value: str) -> str:
     (``www.politico.eu`` and ``Politico.EU`` are ``politico.eu``); an IPv6 address is
     ``ipv6-`` and its groups (``[::1]`` is ``ipv6-1``)."""
     value = value.strip().lower().strip("[]")
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        address = None
-    if isinstance(address, ipaddress.IPv6Address):
+    address = _ipv6(value) if ":" in value else None
+    if address is not None:
         value = "ipv6-" + re.sub("-+", "-", address.compressed.replace(":", "-")).strip("-")
     if value.startswith("www."):
         value = value[4:]
