@@ -300,3 +300,34 @@ def test_help_imports_no_command_module() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('newsarchive.cli.cmd_')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("command", [["stats"], ["list", "--limit", "20"],
+                                     ["changes", "--limit", "20"], ["log", "ID"],
+                                     ["show", "ID"]])
+def test_read_commands_import_no_write_path(cli: CliRun, store: Path, tmp_path: Path,
+                                            command: list[str]) -> None:
+    """Start-up time (issue 19): a read command loads neither the indexer nor what is
+    behind it (the noise rules, the config's tables, the workers), nor the sentence
+    alignment, nor the name transliteration."""
+    import subprocess
+    import sys
+
+    for i, figure in enumerate(("16,000", "17,000")):
+        page = tmp_path / f"story.{i}.txt"
+        page.write_text(f"Title: Floods\nSource: wire\nDate: 2024-05-01\n\n"
+                        f"Officials said {figure} people left their homes.\n", "utf-8")
+        assert cli("add", "--id", "wire/2024-05-01/floods", str(page)).exit_code == 0
+    argv = [a.replace("ID", "wire/2024-05-01/floods") for a in command]
+    code = ("import sys, os, contextlib\nfrom newsarchive.cli import main\n"
+            f"sys.argv = ['newsarchive', '--store', {str(store)!r}, *{argv!r}]\n"
+            "try:\n    with contextlib.redirect_stdout(open(os.devnull, 'w')):\n"
+            "        main()\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(' '.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    for module in ("newsarchive.indexing.indexer", "newsarchive.ingest.noise",
+                   "newsarchive.config", "newsarchive.workers", "newsarchive.diff.align",
+                   "anyascii"):
+        assert module not in out, f"{command[0]} imports {module}"
