@@ -133,7 +133,7 @@ def test_a_dead_worker_costs_time_not_results(tmp_path: Path,
             before the next is handed out: whatever it was doing fails."""
             for i, d in enumerate(drafts()):
                 pool = workers._pool
-                if i == 60 and pool is not None and pool._processes:
+                if i == 260 and pool is not None and pool._processes:
                     killed.append(next(iter(pool._processes)))
                     os.kill(killed[0], signal.SIGKILL)  # the pool is broken from now on
                 yield d
@@ -235,7 +235,7 @@ def test_a_script_without_the_main_guard_adds_once(tmp_path: Path) -> None:
     body = ("import newsarchive\nfrom newsarchive import Draft\n"
             "a = newsarchive.open('store', workers=2)\n"
             "a.add_drafts([Draft(text=f'Story {i}.', source='ex', date='2024-04-03', "
-            "slug=f'story-{i}') for i in range(60)])\n"
+            "slug=f'story-{i}') for i in range(250)])\n"
             "print(len(a.log('story-0')))\n")
     (tmp_path / "noguard.py").write_text(body)
     r = subprocess.run([sys.executable, "noguard.py"], cwd=tmp_path, capture_output=True,
