@@ -108,7 +108,9 @@ class Prefetch:
     def __init__(self, workers: Workers) -> None:
         self.workers = workers
         self._ahead: dict[tuple[str, str], tuple[Future[list[Ahead]], int]] = {}
-        self._done: dict[tuple[str, str], Ahead | None] = {}
+        # the pair looked up last (asked for its noise, then its change): only that one,
+        # as a reindex goes through every text of the store
+        self._last: tuple[tuple[str, str], Ahead | None] | None = None
         self._words: dict[str, int] = {}
 
     def submit(self, items: Iterable[tuple[str, str, NoiseRules]]) -> None:
@@ -127,8 +129,8 @@ class Prefetch:
         self._words[text] = words
 
     def _get(self, a: str, b: str) -> Ahead | None:
-        if (a, b) in self._done:
-            return self._done[a, b]
+        if self._last is not None and self._last[0] == (a, b):
+            return self._last[1]
         found = self._ahead.pop((a, b), None)
         ahead = None
         if found is not None:
@@ -137,7 +139,7 @@ class Prefetch:
                 ahead = future.result()[i]
             except Exception:  # a broken pool: the caller computes it, and the rest
                 self.workers.lost()
-        self._done[a, b] = ahead
+        self._last = ((a, b), ahead)
         return ahead
 
     def get(self, prev_text: str, text: str) -> TextChange | None:
@@ -156,5 +158,5 @@ class Prefetch:
         for future, _ in self._ahead.values():
             future.cancel()
         self._ahead.clear()
-        self._done.clear()
+        self._last = None
         self._words.clear()
