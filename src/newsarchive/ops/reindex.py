@@ -89,6 +89,9 @@ def reindex(store: Store, indexer: Indexer,
                     done += len(caps)
                     if on_progress is not None:
                         on_progress(done, total)
+                # pairs nobody asked for (captures a revision's run folded) hold their
+                # texts: forgotten with the window, so memory does not grow with the store
+                indexer.prefetch.clear()
             if commits:
                 cat.set_position(commits[-1].seq, commits[-1].id)
             cat.seed_watch()  # kept as it was, unless the catalog lost it
