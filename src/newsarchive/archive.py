@@ -29,11 +29,8 @@ from newsarchive.model import (
     StoreStats,
 )
 from newsarchive.ops import listing
-from newsarchive.store.records import EVENTS
 from newsarchive.store.repository import Store
 from newsarchive.text.dates import Period, parse_period, parse_timestamp, utc_now
-from newsarchive.text.names import normalize_source
-from newsarchive.text.urls import canonical_url
 
 if TYPE_CHECKING:
     from newsarchive.config import NoiseConfig, WatchConfig
@@ -399,6 +396,8 @@ class Archive:
         from newsarchive.web.watchlist import timestamp  # the watch code: start-up time
 
         _require(str, ref=ref, event=event)
+        from newsarchive.store.records import EVENTS  # writes only: start-up time of reads
+
         if event not in EVENTS:
             raise UsageError(f"unknown event {event!r} ({', '.join(EVENTS)})")
         when = (parse_timestamp(captured_at, "captured_at") if captured_at is not None
@@ -416,6 +415,7 @@ class Archive:
                   allow_private_networks: bool = False) -> WatchEntry:
         """Watch an article: ``target`` is an archived article's ID (or reference), or a
         URL (one not archived yet is fetched and added first, as ``add URL`` does)."""
+        from newsarchive.text.urls import canonical_url  # start-up time
         from newsarchive.web.watchlist import timestamp, watch_article  # start-up time
 
         _require(str, target=target)
@@ -565,8 +565,7 @@ class Archive:
         else:
             lo = self._period(since, "--since", lambda p: p.first_day)
             hi = self._period(until, "--until", lambda p: p.last_day)
-        sources = [normalize_source(s) or s for s in _as_list(source, "--source")]  # www.x is x
-        return {"sources": sources, "since": lo, "until": hi,
+        return {"sources": _sources(_as_list(source, "--source")), "since": lo, "until": hi,
                 "kinds": _as_list(kind, "--kind")}
 
     def _period(self, value: str | None, option: str,
@@ -606,6 +605,15 @@ class Archive:
         from newsarchive.ops.gc import gc  # maintenance: start-up time
 
         return gc(self.store, self.indexer, grace=grace, on_progress=on_progress)
+
+
+def _sources(given: list[str]) -> list[str]:
+    """Source filters in the form sources are stored in (``www.x`` is ``x``)."""
+    if not given:
+        return given
+    from newsarchive.text.names import normalize_source  # with sources only: start-up time
+
+    return [normalize_source(s) or s for s in given]
 
 
 def _as_list(value: str | Sequence[str] | None, option: str) -> list[str]:
