@@ -194,9 +194,11 @@ def connect(path: Path, *, readonly: str = "") -> CatalogConnection:
         conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = OFF")
-    # statement journals and small sorts in memory, not temp files; VACUUM switches back
-    # to files (compact)
-    conn.execute("PRAGMA temp_store = MEMORY")
+    # Statement journals and sorts in temp files (the OS caches the small ones): in
+    # memory, dropping the derived tables of a 100,000-article catalog inside reindex's
+    # transaction took 311 MB (the statement journal of the FTS5 tables' DROP), 9 MB in
+    # files, and twice as fast
+    conn.execute("PRAGMA temp_store = FILE")
     return conn
 
 
@@ -334,11 +336,7 @@ class Catalog:
         """Merge the search indexes' segments and reclaim free pages (for ``gc``)."""
         for table in FTS_TABLES:
             self.conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-        self.conn.execute("PRAGMA temp_store = FILE")  # VACUUM copies the whole catalog
-        try:
-            self.conn.execute("VACUUM")
-        finally:
-            self.conn.execute("PRAGMA temp_store = MEMORY")
+        self.conn.execute("VACUUM")  # (a copy of the whole catalog: temp_store is FILE)
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def drop_derived(self) -> None:
