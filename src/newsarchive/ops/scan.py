@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from newsarchive.errors import IntegrityError
+from newsarchive.ops.tally import Tally
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.records import Record, record_from_bytes
 
@@ -25,12 +26,8 @@ def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] |
             on_progress(done, max(total, done))
         if oid in records or oid in blobs or oid in bad or oid in unreadable:
             continue  # a second copy (packs the multi-pack index does not cover)
-        if isinstance(error, IntegrityError):
-            bad[oid] = error.got if not error.expected else \
-                f"content does not match its hash ({error.got})"
-            continue
         if error is not None:
-            unreadable[oid] = str(error)
+            (bad if isinstance(error, IntegrityError) else unreadable)[oid] = _detail(error)
             continue
         assert payload is not None
         if kind == "blob":
@@ -41,3 +38,48 @@ def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] |
         except ValueError as err:
             bad[oid] = f"not a valid revision record ({err})"
     return records, blobs, bad, unreadable
+
+
+def tally_objects(objects: ObjectStore, tally: Tally,
+                  on_progress: Callable[[int, int], None] | None = None,
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """Read every object into ``tally`` (blob ids, records' fields, ids of the others):
+    what :func:`scan_objects` finds, kept on disk. Returns the corrupt objects and the
+    ones that could not be read at all, by id, with what is wrong (problems: few)."""
+    bad: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
+    total = objects.count()
+    for done, (oid, kind, payload, error) in enumerate(objects.scan(), 1):
+        if on_progress is not None:
+            on_progress(done, max(total, done))
+        # an object can come twice (packs the multi-pack index does not cover): the first
+        # copy counts; a valid one again is ignored by the tally itself
+        if oid in bad or oid in unreadable:
+            continue
+        if error is not None:
+            if tally.known(oid):
+                continue
+            (bad if isinstance(error, IntegrityError) else unreadable)[oid] = _detail(error)
+            tally.add_bad(oid)
+            continue
+        assert payload is not None
+        if kind == "blob":
+            tally.add_blob(oid)
+            continue
+        try:
+            rec = record_from_bytes(payload)
+        except ValueError as err:
+            bad[oid] = f"not a valid revision record ({err})"
+            tally.add_bad(oid)
+            continue
+        tally.add_record(oid, rec.article, rec.text, rec.original, rec.title)
+    tally.flush()
+    return bad, unreadable
+
+
+def _detail(error: Exception) -> str:
+    if isinstance(error, IntegrityError):
+        return error.got if not error.expected else \
+            f"content does not match its hash ({error.got})"
+    return str(error)
+

@@ -39,6 +39,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from newsarchive.store.fanout import Fanout
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically
 
 MIDX_NAME = "multi-pack-index"
@@ -109,10 +110,24 @@ class MultiPackIndex:
             self._map.close()
             raise
         self.count = count
+        self._fanout: Fanout | None = None
+
+    def prepare_lookups(self) -> None:
+        """Make :meth:`find` take a 16-bit fan-out (store/fanout.py) in place of a
+        binary search: for a scan that looks up every entry."""
+        if self._fanout is None:
+            self._fanout = Fanout(self._map, self._rec0, self.count, RECORD_SIZE)
 
     def find(self, key: bytes) -> tuple[int, int, int, int] | None:
         """(pack number, offset, length, depth) of the object ``key`` (32 bytes)."""
         m, rec0 = self._map, self._rec0
+        if self._fanout is not None:
+            for i in self._fanout.span(key):
+                at = rec0 + i * RECORD_SIZE
+                if m[at:at + 32] == key:
+                    _, offset, length, depth, pack = RECORD.unpack_from(m, at)
+                    return int.from_bytes(pack, "big"), offset, length, depth
+            return None
         first = key[0]
         lo = self.fanout[first - 1] if first else 0
         hi = self.fanout[first]

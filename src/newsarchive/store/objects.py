@@ -677,10 +677,13 @@ class ObjectStore:
         midx = self._midx
         numbers = {n: i for i, n in enumerate(midx.names)} if midx is not None else {}
         cache = _LRU(SCAN_CACHE_ENTRIES, SCAN_CACHE_BYTES)
+        if midx is not None:
+            midx.prepare_lookups()  # every entry is looked up
         for name in names:
             reader = self._reader(name)
             if reader is None:
                 continue  # an unreadable index: check reports the pack
+            reader.prepare_lookups()
             number = numbers.get(name)
             end = len(PACK_MAGIC)
             try:
