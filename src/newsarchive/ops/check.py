@@ -27,7 +27,7 @@ from newsarchive.ops.gc import live_objects, repack
 from newsarchive.ops.history import record_of_row
 from newsarchive.ops.reindex import reindex
 from newsarchive.ops.scan import tally_objects
-from newsarchive.ops.tally import Tally
+from newsarchive.ops.tally import BATCH, Tally
 from newsarchive.store import counters, journal
 from newsarchive.store.catalog import CAPTURE_COLUMNS, FTS_TABLES, Catalog
 from newsarchive.store.catalog import connect as connect_catalog
@@ -165,9 +165,12 @@ class _Snapshot:
                 cat.conn.execute("BEGIN")  # holds the view until release()
                 snap._conn = cat.conn
             snap.state = store.journal_state(cat)
-            tally.add_captures(cat.conn.execute(
-                "SELECT seq, record, article, text_hash, original, title FROM captures "
-                "WHERE record IS NOT NULL"))
+            rows = cat.conn.cursor()
+            rows.row_factory = None  # plain tuples, fetched a batch at a time
+            rows.execute("SELECT seq, record, article, text_hash, original, title "
+                         "FROM captures WHERE record IS NOT NULL")
+            while batch := rows.fetchmany(BATCH):
+                tally.add_captures(batch)
             snap.damaged = [(a, n, t) for a, n, t in cat.conn.execute(
                 "SELECT article, number, text_hash FROM revisions WHERE damaged "
                 "ORDER BY article, number")]

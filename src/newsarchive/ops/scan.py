@@ -52,28 +52,26 @@ def tally_objects(objects: ObjectStore, tally: Tally,
     for done, (oid, kind, payload, error) in enumerate(objects.scan(), 1):
         if on_progress is not None:
             on_progress(done, max(total, done))
-        # an object can come twice (packs the multi-pack index does not cover): the first
-        # copy counts; a valid one again is ignored by the tally itself
         if oid in bad or oid in unreadable:
-            continue
+            continue  # a second copy (the first counts: Tally.settle)
         if error is not None:
-            if tally.known(oid):
-                continue
             (bad if isinstance(error, IntegrityError) else unreadable)[oid] = _detail(error)
-            tally.add_bad(oid)
+            tally.add_bad(oid, done)
             continue
         assert payload is not None
         if kind == "blob":
-            tally.add_blob(oid)
+            tally.add_blob(oid, done)
             continue
         try:
             rec = record_from_bytes(payload)
         except ValueError as err:
             bad[oid] = f"not a valid revision record ({err})"
-            tally.add_bad(oid)
+            tally.add_bad(oid, done)
             continue
-        tally.add_record(oid, rec.article, rec.text, rec.original, rec.title)
-    tally.flush()
+        tally.add_record(oid, rec.article, rec.text, rec.original, rec.title, done)
+    for oid in tally.settle():  # a valid copy came first
+        bad.pop(oid, None)
+        unreadable.pop(oid, None)
     return bad, unreadable
 
 

@@ -9,14 +9,19 @@ a page cache of :data:`CACHE_KIB`, the rest on disk, deleted when closed), and t
 comparisons are joins, each one pass over sorted keys. Only the problems come back to
 Python, so the memory ``check`` holds no longer grows with the store.
 
-Tables (ids are hex text, as in records, the journal and the catalog)::
+Tables (ids are hex text, as in records, the journal and the catalog; ``n`` is the
+place of an object in the scan, for telling which of two copies came first)::
 
-    seen(id)                                every blob, and every object found corrupt or
-                                            unreadable (its problem is kept by the scan)
-    rec(id, article, text, original, title) every valid record
+    seen(id, n)                             every valid blob
+    rec(id, article, text, original, title, n)   every valid record
+    bad(id, n)                              every object found corrupt or unreadable
+                                            (what is wrong with it the scan keeps)
     jr(pos, id, seq)                        every record the journal names, in order
     cap(seq, record, article, text_hash, original, title)   the catalog's captures
-    bad(id)                                 the corrupt and unreadable objects
+
+Rows are appended in the order they are read and indexed once all are in
+(:meth:`Tally.settle`): SQLite builds an index by an external sort, in bounded memory,
+where inserting into a b-tree in random key order spilled its page cache on every row.
 """
 
 from __future__ import annotations
@@ -33,13 +38,18 @@ CACHE_KIB = 8192  # SQLite's page cache for the tables; the rest lives in the te
 BATCH = 4096  # rows written at once
 
 _SCHEMA = """
-CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE TABLE rec (id TEXT PRIMARY KEY, article TEXT, text TEXT, original TEXT,
-                  title TEXT) WITHOUT ROWID;
+CREATE TABLE seen (id TEXT NOT NULL, n INTEGER NOT NULL);
+CREATE TABLE rec (id TEXT NOT NULL, article TEXT, text TEXT, original TEXT, title TEXT,
+                  n INTEGER NOT NULL);
+CREATE TABLE bad (id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE jr (pos INTEGER PRIMARY KEY, id TEXT NOT NULL, seq INTEGER NOT NULL);
 CREATE TABLE cap (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, article TEXT,
                   text_hash TEXT, original TEXT, title TEXT);
-CREATE TABLE bad (id TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+_INDEXES = """
+CREATE INDEX seen_id ON seen (id);
+CREATE INDEX rec_id ON rec (id);
+CREATE INDEX jr_id ON jr (id, seq);
 """
 
 
@@ -57,9 +67,8 @@ class Tally:
             self.conn.execute("BEGIN")
         except sqlite3.Error as err:
             raise _tally_error(err) from err
-        self._blobs: list[tuple[str]] = []
-        self._records: list[tuple[str, str, str, str | None, str]] = []
-        self._indexed = False
+        self._blobs: list[tuple[str, int]] = []
+        self._records: list[tuple[str, str, str, str | None, str, int]] = []
 
     def __enter__(self) -> Tally:
         return self
@@ -69,41 +78,56 @@ class Tally:
         self.conn.close()
 
     # -- writing -----------------------------------------------------------------------
-    def add_blob(self, oid: str) -> None:
-        self._blobs.append((oid,))
+    def add_blob(self, oid: str, n: int) -> None:
+        self._blobs.append((oid, n))
         if len(self._blobs) >= BATCH:
             self.flush()
 
     def add_record(self, oid: str, article: str, text: str, original: str | None,
-                   title: str) -> None:
-        self._records.append((oid, article, text, original, title))
+                   title: str, n: int) -> None:
+        self._records.append((oid, article, text, original, title, n))
         if len(self._records) >= BATCH:
             self.flush()
 
-    def add_bad(self, oid: str) -> None:
-        """An object found corrupt or unreadable: present, and a problem."""
-        self.flush()
-        self._run("INSERT OR IGNORE INTO seen (id) VALUES (?)", (oid,))
-        self._run("INSERT OR IGNORE INTO bad (id) VALUES (?)", (oid,))
+    def add_bad(self, oid: str, n: int) -> None:
+        """An object found corrupt or unreadable (the first copy of it that was)."""
+        self._run("INSERT OR IGNORE INTO bad (id, n) VALUES (?, ?)", (oid, n))
 
     def flush(self) -> None:
         try:
             if self._blobs:
-                self.conn.executemany("INSERT OR IGNORE INTO seen (id) VALUES (?)",
-                                      self._blobs)
+                self.conn.executemany("INSERT INTO seen VALUES (?, ?)", self._blobs)
                 self._blobs.clear()
             if self._records:
-                self.conn.executemany("INSERT OR IGNORE INTO rec VALUES (?, ?, ?, ?, ?)",
+                self.conn.executemany("INSERT INTO rec VALUES (?, ?, ?, ?, ?, ?)",
                                       self._records)
                 self._records.clear()
         except sqlite3.Error as err:
             raise _tally_error(err) from err
 
-    def known(self, oid: str) -> bool:
-        """Whether the scan has met ``oid`` already (a second copy of an object)."""
+    def settle(self) -> set[str]:
+        """Once every object is in: index the tables and keep the first copy of each
+        object (a second comes from packs the multi-pack index does not cover). Returns
+        the objects found bad whose first copy was valid: they are not damage."""
         self.flush()
-        return self._one("SELECT 1 FROM seen WHERE id = ? UNION ALL "
-                         "SELECT 1 FROM rec WHERE id = ?", (oid, oid)) is not None
+        try:
+            self.conn.executescript(_INDEXES)
+        except sqlite3.Error as err:
+            raise _tally_error(err) from err
+        valid_first = set()
+        for oid, n in list(self._query("SELECT id, n FROM bad")):
+            if self._one("SELECT 1 FROM seen WHERE id = ? AND n < ? UNION ALL SELECT 1 "
+                         "FROM rec WHERE id = ? AND n < ?", (oid, n, oid, n)) is not None:
+                valid_first.add(oid)
+                self._run("DELETE FROM bad WHERE id = ?", (oid,))
+            else:  # the bad copy came first: later ones are not counted
+                self._run("DELETE FROM seen WHERE id = ?", (oid,))
+                self._run("DELETE FROM rec WHERE id = ?", (oid,))
+        if self._one("SELECT 1 FROM rec GROUP BY id HAVING COUNT(*) > 1 LIMIT 1",
+                     ()) is not None:
+            self._run("DELETE FROM rec WHERE rowid NOT IN "
+                      "(SELECT MIN(rowid) FROM rec GROUP BY id)")
+        return valid_first
 
     def add_journal(self, commits: Iterable[tuple[int, tuple[str, ...]]]) -> None:
         """The record ids of ``commits`` ((seq, records) in order)."""
@@ -119,19 +143,12 @@ class Tally:
         self._many("INSERT INTO cap VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     # -- comparing ---------------------------------------------------------------------
-    def _index(self) -> None:
-        self.flush()
-        if not self._indexed:
-            self._run("CREATE INDEX jr_id ON jr (id, seq)")
-            self._indexed = True
-
     def committed_missing(self, upto: int) -> Iterator[tuple[int, str, str | None,
                                                                str | None, str | None]]:
         """The records committed up to ``upto`` that are not all there, in journal
         order: (seq, record id, and, when the record is valid, its article and its text
         and original where they are not among the objects; else three Nones: the record
         is not among the objects at all)."""
-        self._index()
         text, original = _absent("r.text"), _absent("r.original")
         yield from self._query(
             f"SELECT j.seq, j.id, r.article, CASE WHEN {text} THEN r.text END, "
@@ -144,7 +161,6 @@ class Tally:
         """The catalog's captures that a problem concerns, in commit order: (record,
         article, no commit up to ``upto`` names it (never, when ``upto`` is None), its
         record differs from the row)."""
-        self._index()
         unnamed = ("NOT EXISTS (SELECT 1 FROM jr WHERE id = c.record AND seq <= :upto)"
                    if upto is not None else "0")
         differs = ("(r.id IS NOT NULL AND (r.article IS NOT c.article OR r.text IS NOT "
@@ -158,7 +174,6 @@ class Tally:
     def uncommitted(self, upto: int | None) -> Iterator[tuple[str, str]]:
         """Valid records no commit names (up to ``upto``, or in the whole journal when
         None), by id: (id, article)."""
-        self._index()
         bound = "" if upto is None else " AND seq <= :upto"
         yield from self._query(
             "SELECT r.id, r.article FROM rec r WHERE NOT EXISTS "
@@ -191,7 +206,6 @@ class Tally:
     def lost_records(self, upto: int) -> Iterator[str]:
         """The captures' records that are not valid records although committed (up to
         ``upto``) or found corrupt: the records a repair writes again, in commit order."""
-        self._index()
         for (oid,) in self._query(
                 "SELECT c.record FROM cap c WHERE NOT EXISTS (SELECT 1 FROM rec WHERE id = "
                 "c.record) AND (EXISTS (SELECT 1 FROM bad WHERE id = c.record) OR EXISTS "
@@ -229,7 +243,8 @@ class Tally:
 def _absent(column: str) -> str:
     """SQL: ``column`` names an object the scan did not meet."""
     return (f"({column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM seen WHERE id = {column}) "
-            f"AND NOT EXISTS (SELECT 1 FROM rec WHERE id = {column}))")
+            f"AND NOT EXISTS (SELECT 1 FROM rec WHERE id = {column}) "
+            f"AND NOT EXISTS (SELECT 1 FROM bad WHERE id = {column}))")
 
 
 def _tally_error(err: sqlite3.Error) -> StoreError:
