@@ -32,6 +32,7 @@ checksum and compares the whole file with a rebuild from the packs' indexes; ``g
 from __future__ import annotations
 
 import hashlib
+import heapq
 import mmap
 import os
 import struct
@@ -175,6 +176,28 @@ def build(sources: Sequence[PackIndexSource]) -> tuple[list[str], list[bytes], l
             unique.append(rec)
             last = rec[:32]
     return [s.name for s in sources], [s.checksum for s in sources], unique
+
+
+def same_records(midx: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bool:
+    """Whether ``midx`` lists exactly the records :func:`build` makes of ``sources``,
+    compared as they are merged (``check``: a build holds every record at once, some
+    100 bytes an object, where this holds one record of each pack)."""
+    def records(number: int, src: PackIndexSource) -> Iterator[bytes]:
+        tag = number.to_bytes(3, "big")
+        view = src.records
+        for i in range(0, len(view), RECORD_SIZE):
+            yield bytes(view[i:i + 45]) + tag
+
+    m, at, end = midx._map, midx._rec0, midx._rec0 + midx.count * RECORD_SIZE
+    last = b""
+    for rec in heapq.merge(*(records(n, src) for n, src in enumerate(sources))):
+        if rec[:32] == last:
+            continue  # a later copy: build keeps the record that sorts first
+        last = rec[:32]
+        if at >= end or m[at:at + RECORD_SIZE] != rec:
+            return False
+        at += RECORD_SIZE
+    return bool(at == end)
 
 
 def encode(names: Sequence[str], checksums: Sequence[bytes],
