@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import newsarchive
 from newsarchive.ops.tally import Tally
@@ -150,3 +152,22 @@ def test_a_multi_pack_index_whose_entries_differ_is_stale(cli: CliRun, store: Pa
         assert "its entries differ from the packs' indexes" in notes[0]["detail"]
     midx_of(store).write_bytes(encode(names, sums, records))
     assert cli("check").stdout == ""
+
+
+@settings(max_examples=60, deadline=None)
+@given(base=st.binary(max_size=300_000), edit=st.binary(max_size=2000),
+       at=st.integers(min_value=0, max_value=300_000))
+def test_a_zstd_delta_decodes_on_one_context_and_refuses_what_follows_its_frame(
+        base: bytes, edit: bytes, at: int) -> None:
+    """Deltas decode through zstandard's content-dictionary chain (the base as a frame of
+    raw blocks in front, store/zstdcodec.py) to what they encode, and bytes after the
+    frame, a frame cut short or no frame at all are refused, as they were."""
+    from newsarchive.store.zstdcodec import Error, ZstdFormatError, compress_delta, \
+        decompress_delta
+
+    payload = base[:at] + edit + base[at:]
+    data = compress_delta(payload, base)
+    assert decompress_delta(data, base) == payload
+    for damaged in (data + b"\0", data + data, data[:-1], b""):
+        with pytest.raises((Error, ZstdFormatError)):
+            decompress_delta(damaged, base)
