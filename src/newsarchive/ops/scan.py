@@ -7,7 +7,7 @@ from collections.abc import Callable
 from newsarchive.errors import IntegrityError
 from newsarchive.ops.tally import Tally
 from newsarchive.store.objects import ObjectStore
-from newsarchive.store.records import Record, record_from_bytes
+from newsarchive.store.records import Record, record_fields, record_from_bytes
 
 
 def scan_objects(objects: ObjectStore, on_progress: Callable[[int, int], None] | None = None,
@@ -63,12 +63,12 @@ def tally_objects(objects: ObjectStore, tally: Tally,
             tally.add_blob(oid, done)
             continue
         try:
-            rec = record_from_bytes(payload)
+            rec = record_fields(payload)
         except ValueError as err:
             bad[oid] = f"not a valid revision record ({err})"
             tally.add_bad(oid, done)
             continue
-        tally.add_record(oid, rec.article, rec.text, rec.original, rec.title, done)
+        tally.add_record(oid, rec["article"], rec["text"], rec["original"], rec["title"], done)
     for oid in tally.settle():  # a valid copy came first
         bad.pop(oid, None)
         unreadable.pop(oid, None)
