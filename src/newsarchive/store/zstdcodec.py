@@ -107,14 +107,17 @@ def decompress_delta(data: bytes, base_payload: bytes) -> bytes:
 
 
 _LOCAL = threading.local()
-_MAGIC = (0xFD2FB528).to_bytes(4, "little")
+_HEAD = (0xFD2FB528).to_bytes(4, "little") + bytes([0xE0])  # magic; one segment, 8-byte size
 _MAX_BLOCK = 128 << 10  # zstd's largest block
 
 
 def _raw_frame(payload: bytes) -> bytes:
     """``payload`` as a zstd frame of raw (stored) blocks: one segment, its size in 8
     bytes, no checksum, no dictionary (RFC 8878, 3.1.1)."""
-    parts = [_MAGIC, bytes([0xE0]), len(payload).to_bytes(8, "little")]
+    if len(payload) <= _MAX_BLOCK:  # one block: most texts
+        return b"".join((_HEAD, len(payload).to_bytes(8, "little"),
+                         (1 | len(payload) << 3).to_bytes(3, "little"), payload))
+    parts = [_HEAD, len(payload).to_bytes(8, "little")]
     for at in range(0, max(len(payload), 1), _MAX_BLOCK):
         block = payload[at:at + _MAX_BLOCK]
         last = int(at + _MAX_BLOCK >= len(payload))
