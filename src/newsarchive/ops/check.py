@@ -9,9 +9,11 @@ leftovers of interrupted writes (notes). A write running meanwhile changes nothi
 reports. None of the sources is held in memory: the catalog's rows, the journal's record
 ids and what the scan finds go into a :class:`~newsarchive.ops.tally.Tally` (a temporary
 SQLite database) as they are read, and the comparisons are its joins; FTS5's check of
-the search index runs meanwhile on a connection of its own. ``check --repair`` sets corrupt objects aside in ``quarantine/``, rewrites lost
-records from the catalog, mends the journal and rebuilds the catalog from it, marking
-revisions whose text is gone as damaged rather than dropping them.
+the search index runs meanwhile on a connection of its own.
+
+``check --repair`` sets corrupt objects aside in ``quarantine/``, rewrites lost records
+from the catalog, mends the journal and rebuilds the catalog from it, marking revisions
+whose text is gone as damaged rather than dropping them.
 """
 
 from __future__ import annotations

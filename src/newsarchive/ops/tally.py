@@ -149,13 +149,15 @@ class Tally:
         order: (seq, record id, and, when the record is valid, its article and its text
         and original where they are not among the objects; else three Nones: the record
         is not among the objects at all)."""
-        text, original = _absent("r.text"), _absent("r.original")
-        yield from self._query(
-            f"SELECT j.seq, j.id, r.article, CASE WHEN {text} THEN r.text END, "
-            f"CASE WHEN {original} THEN r.original END "
-            "FROM jr j LEFT JOIN rec r ON r.id = j.id WHERE j.seq <= ? AND CASE "
-            f"WHEN r.id IS NULL THEN {_absent('j.id')} ELSE {text} OR {original} END "
-            "ORDER BY j.pos", (upto,))
+        for _, *row in self._query(  # each test once (a WHERE repeating them: +40%)
+                "SELECT * FROM (SELECT j.pos, j.seq, j.id, r.article, "
+                f"CASE WHEN {_absent('r.text')} THEN r.text END AS text, "
+                f"CASE WHEN {_absent('r.original')} THEN r.original END AS original, "
+                f"r.id IS NULL AND {_absent('j.id')} AS gone "
+                "FROM jr j LEFT JOIN rec r ON r.id = j.id WHERE j.seq <= ?) "
+                "WHERE gone OR text IS NOT NULL OR original IS NOT NULL ORDER BY pos",
+                (upto,)):
+            yield row[0], row[1], row[2], row[3], row[4]
 
     def capture_problems(self, upto: int | None) -> Iterator[tuple[str, str, bool, bool]]:
         """The catalog's captures that a problem concerns, in commit order: (record,
@@ -190,11 +192,6 @@ class Tally:
                 "UNION ALL SELECT b.id, r.article FROM rec r JOIN bad b ON b.id = r.text"):
             found[oid].add(article)
         return found
-
-    def is_record(self, oid: str) -> bool:
-        """Whether ``oid`` is a valid record."""
-        self.flush()
-        return self._one("SELECT 1 FROM rec WHERE id = ?", (oid,)) is not None
 
     def records_listed(self) -> Iterator[str]:
         """The captures' records that are valid records, in commit order."""
