@@ -329,6 +329,8 @@ class _SearchIndexCheck(threading.Thread):
         self._error: BaseException | None = None
 
     def run(self) -> None:
+        if not self._path.is_file():
+            return  # gone meanwhile: not created here (checked on the catalog's connection)
         try:
             conn = connect_catalog(self._path)
         except (StoreError, sqlite3.Error):
