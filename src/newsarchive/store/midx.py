@@ -41,7 +41,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from newsarchive.store.fanout import Fanout
-from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically, sha256_head
 
 MIDX_NAME = "multi-pack-index"
 MIDX_MAGIC = b"NAMI\x01\x00\x00\x00"
@@ -105,7 +105,7 @@ class MultiPackIndex:
             self.fanout: tuple[int, ...] = FANOUT.unpack_from(self._map, fan_at)
             if self.fanout[255] != count:
                 raise MidxFormatError(f"{path}: fan-out does not add up")
-            if verify and hashlib.sha256(self._map[:end]).digest() != self._map[end:]:
+            if verify and sha256_head(path, end) != self._map[end:]:
                 raise MidxFormatError(f"{path}: checksum mismatch")
         except BaseException:
             self._map.close()

@@ -47,7 +47,7 @@ from typing import Any
 
 from newsarchive import faults
 from newsarchive.store.fanout import Fanout
-from newsarchive.store.files import O_BINARY, O_NOFOLLOW
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW, sha256_head
 from newsarchive.store.ids import object_id
 
 PACK_MAGIC = b"NAPK\x01\x00\x00\x00"
@@ -83,7 +83,7 @@ class PackReader:
         (count,) = struct.unpack(">I", idx[8:12])
         end = 12 + count * IDX_RECORD.size
         if len(idx) != end + 32 or (
-                verify and hashlib.sha256(idx[:end]).digest() != idx[end:]):
+                verify and sha256_head(self.idx_path, end) != idx[end:]):
             _close(idx)
             raise PackFormatError(f"{self.idx_path}: index checksum mismatch")
         self._idx = idx
