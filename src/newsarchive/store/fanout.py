@@ -11,28 +11,12 @@ pass over the table's keys to build (in C: slices with a step, and a bisect per 
 
 from __future__ import annotations
 
-import mmap
 import sys
 from array import array
 from bisect import bisect_left
 from typing import Any
 
 PREFIXES = 1 << 16
-CHUNK = 1 << 16  # records read at once to build a fan-out
-_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
-
-
-def release(table: Any) -> None:
-    """Let go of the pages of a read-only map that the process holds: they stay in the
-    page cache and a later read maps them again (Linux's ``MADV_DONTNEED``; nothing where
-    there is none). A scan looks up every entry of an index, which otherwise leaves the
-    whole index resident: 48 bytes an object, the part of ``check``'s memory that grew
-    with the store (23 MB at 100,000 articles)."""
-    if _DONTNEED is not None and isinstance(table, mmap.mmap):
-        try:
-            table.madvise(_DONTNEED)
-        except (OSError, ValueError):
-            pass
 
 
 class Fanout:
@@ -41,13 +25,10 @@ class Fanout:
     bits as the count has (8 to 16), so that a small pack's fan-out is small too."""
 
     def __init__(self, table: Any, start: int, count: int, size: int) -> None:
+        end = start + count * size
         pairs = bytearray(2 * count)
-        for first in range(0, count, CHUNK):  # a chunk at a time, its pages let go of
-            n = min(CHUNK, count - first)
-            at, end = start + first * size, start + (first + n) * size
-            pairs[2 * first:2 * (first + n):2] = table[at:end:size]
-            pairs[2 * first + 1:2 * (first + n):2] = table[at + 1:end:size]
-            release(table)
+        pairs[0::2] = table[start:end:size]
+        pairs[1::2] = table[start + 1:end:size]
         prefixes = array("H")
         prefixes.frombytes(bytes(pairs))
         del pairs

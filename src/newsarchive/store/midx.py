@@ -40,7 +40,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from newsarchive.store.fanout import Fanout, release
+from newsarchive.store.fanout import Fanout
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically, sha256_head
 
 MIDX_NAME = "multi-pack-index"
@@ -118,10 +118,6 @@ class MultiPackIndex:
         binary search: for a scan that looks up every entry."""
         if self._fanout is None:
             self._fanout = Fanout(self._map, self._rec0, self.count, RECORD_SIZE)
-
-    def release_pages(self) -> None:
-        """Let go of the file's mapped pages (store/fanout.py ``release``)."""
-        release(self._map)
 
     def find(self, key: bytes) -> tuple[int, int, int, int] | None:
         """(pack number, offset, length, depth) of the object ``key`` (32 bytes)."""

@@ -52,7 +52,6 @@ TMP_PREFIX = ".tmp-"
 DICTIONARY_NAME = "dictionary"  # objects/pack/dictionary: the id of gc's zstd dictionary
 SCAN_CACHE_ENTRIES = 256  # delta bases a scan keeps (recent payloads)
 SCAN_CACHE_BYTES = 32 << 20
-RELEASE_EVERY = 1024  # entries a scan reads between two releases of the indexes' pages
 
 
 class _LRU:
@@ -691,12 +690,7 @@ class ObjectStore:
             number = numbers.get(name)
             end = len(PACK_MAGIC)
             try:
-                for i, (offset, kind, enc, depth, key, base, data) in enumerate(
-                        reader.heads(), 1):
-                    if i % RELEASE_EVERY == 0:  # lookups page the indexes in: let go
-                        reader.release_pages()
-                        if midx is not None:
-                            midx.release_pages()
+                for offset, kind, enc, depth, key, base, data in reader.heads():
                     end = offset + ENTRY.size + len(data)
                     listed = self._canonical(key, reader, number, offset)
                     if listed is None:

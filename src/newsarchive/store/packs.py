@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive import faults
-from newsarchive.store.fanout import Fanout, release
+from newsarchive.store.fanout import Fanout
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW, sha256_head
 from newsarchive.store.ids import object_id
 
@@ -112,10 +112,6 @@ class PackReader:
         search: for a scan that looks up every entry."""
         if self._fanout is None:
             self._fanout = Fanout(self._idx, 12, self.count, IDX_RECORD.size)
-
-    def release_pages(self) -> None:
-        """Let go of the index's mapped pages (store/fanout.py ``release``)."""
-        release(self._idx)
 
     def find(self, oid: bytes) -> tuple[int, int, int] | None:
         """(offset, length, depth) of an object, by binary search over the index (a
