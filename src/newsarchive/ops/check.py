@@ -84,11 +84,19 @@ def _compare(store: Store, tally: Tally, on_progress: Callable[[int, int], None]
         fts = _SearchIndexCheck(store.catalog_path)
         fts.start()
     try:
-        bad, unreadable = tally_objects(store.objects, tally, on_progress)
-    except BaseException:
+        bad, unreadable = _found(store, tally, problems, snapshot, fts, on_progress)
+    finally:
         if fts is not None:
-            fts.join()  # it holds a connection to the catalog: not left running
-        raise
+            fts.join()  # it holds a connection to the catalog: never left running
+    return problems, bad, unreadable, snapshot
+
+
+def _found(store: Store, tally: Tally, problems: list[Problem], snapshot: _Snapshot,
+           fts: _SearchIndexCheck | None, on_progress: Callable[[int, int], None] | None,
+           ) -> tuple[dict[str, str], dict[str, str]]:
+    """Scan the objects into ``tally`` and add to ``problems`` what the comparisons and
+    the other checks find; the corrupt and the unreadable objects."""
+    bad, unreadable = tally_objects(store.objects, tally, on_progress)
     snapshot.release()
     users = tally.users() if bad or unreadable else {}
     for oid, detail in sorted(bad.items()):
@@ -142,7 +150,7 @@ def _compare(store: Store, tally: Tally, on_progress: Callable[[int, int], None]
                                 f"(to {os.readlink(link)}): nothing is written through it, "
                                 "and its objects are not checked; check --repair replaces "
                                 "it with a directory of verified copies"))
-    return problems, bad, unreadable, snapshot
+    return bad, unreadable
 
 
 class _Snapshot:
