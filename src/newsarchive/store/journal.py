@@ -102,9 +102,12 @@ def _parse(line: bytes, path: Path, expected_seq: int, parent: str) -> Commit:
     return Commit(seq, hashlib.sha256(line).hexdigest(), prev, tuple(records), str(time))
 
 
-def read_journal(path: Path, *, upto: int | None = None) -> Iterator[Commit]:
+def read_journal(path: Path, *, upto: int | None = None,
+                 after: Position | None = None) -> Iterator[Commit]:
     """Every complete commit, in order (up to ``upto`` when given); JournalError where the
-    chain breaks. A last line without its newline (a crash during an append) is skipped."""
+    chain breaks. A last line without its newline (a crash during an append) is skipped.
+    ``after`` (a position read before) skips the commits up to it unparsed: only the
+    line at that position is hashed, to be sure the chain goes on from there."""
     try:
         fd = os.open(path, os.O_RDONLY | O_NOFOLLOW)
     except FileNotFoundError:
@@ -112,15 +115,25 @@ def read_journal(path: Path, *, upto: int | None = None) -> Iterator[Commit]:
     except OSError as err:
         raise StoreError(f"cannot read the journal {path}: {err.strerror or err}") from err
     parent = ""
+    skip = after.seq if after is not None else 0
     with os.fdopen(fd, "rb") as f:
         for seq, line in enumerate(f, 1):
             if upto is not None and seq > upto:
                 return
             if not line.endswith(b"\n"):
                 return  # torn by a crash: never committed
+            if seq <= skip:
+                if seq == skip:
+                    assert after is not None
+                    parent = hashlib.sha256(line).hexdigest()
+                    if parent != after.id:
+                        raise JournalError(path, seq, "it is not the commit read before")
+                continue
             commit = _parse(line, path, seq, parent)
             parent = commit.id
             yield commit
+    if skip and parent == "":
+        raise JournalError(path, skip, "the journal is shorter than when it was read before")
 
 
 def last_positions(path: Path) -> tuple[Position, Position]:

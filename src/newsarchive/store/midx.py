@@ -32,6 +32,7 @@ checksum and compares the whole file with a rebuild from the packs' indexes; ``g
 from __future__ import annotations
 
 import hashlib
+import heapq
 import mmap
 import os
 import struct
@@ -39,7 +40,8 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically
+from newsarchive.store.fanout import Fanout
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically, sha256_head
 
 MIDX_NAME = "multi-pack-index"
 MIDX_MAGIC = b"NAMI\x01\x00\x00\x00"
@@ -103,16 +105,30 @@ class MultiPackIndex:
             self.fanout: tuple[int, ...] = FANOUT.unpack_from(self._map, fan_at)
             if self.fanout[255] != count:
                 raise MidxFormatError(f"{path}: fan-out does not add up")
-            if verify and hashlib.sha256(self._map[:end]).digest() != self._map[end:]:
+            if verify and sha256_head(path, end) != self._map[end:]:
                 raise MidxFormatError(f"{path}: checksum mismatch")
         except BaseException:
             self._map.close()
             raise
         self.count = count
+        self._fanout: Fanout | None = None
+
+    def prepare_lookups(self) -> None:
+        """Make :meth:`find` take a 16-bit fan-out (store/fanout.py) in place of a
+        binary search: for a scan that looks up every entry."""
+        if self._fanout is None:
+            self._fanout = Fanout(self._map, self._rec0, self.count, RECORD_SIZE)
 
     def find(self, key: bytes) -> tuple[int, int, int, int] | None:
         """(pack number, offset, length, depth) of the object ``key`` (32 bytes)."""
         m, rec0 = self._map, self._rec0
+        if self._fanout is not None:
+            for i in self._fanout.span(key):
+                at = rec0 + i * RECORD_SIZE
+                if m[at:at + 32] == key:
+                    _, offset, length, depth, pack = RECORD.unpack_from(m, at)
+                    return int.from_bytes(pack, "big"), offset, length, depth
+            return None
         first = key[0]
         lo = self.fanout[first - 1] if first else 0
         hi = self.fanout[first]
@@ -160,6 +176,28 @@ def build(sources: Sequence[PackIndexSource]) -> tuple[list[str], list[bytes], l
             unique.append(rec)
             last = rec[:32]
     return [s.name for s in sources], [s.checksum for s in sources], unique
+
+
+def same_records(midx: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bool:
+    """Whether ``midx`` lists exactly the records :func:`build` makes of ``sources``,
+    compared as they are merged (``check``: a build holds every record at once, some
+    100 bytes an object, where this holds one record of each pack)."""
+    def records(number: int, src: PackIndexSource) -> Iterator[bytes]:
+        tag = number.to_bytes(3, "big")
+        view = src.records
+        for i in range(0, len(view), RECORD_SIZE):
+            yield bytes(view[i:i + 45]) + tag
+
+    m, at, end = midx._map, midx._rec0, midx._rec0 + midx.count * RECORD_SIZE
+    last = b""
+    for rec in heapq.merge(*(records(n, src) for n, src in enumerate(sources))):
+        if rec[:32] == last:
+            continue  # a later copy: build keeps the record that sorts first
+        last = rec[:32]
+        if at >= end or m[at:at + RECORD_SIZE] != rec:
+            return False
+        at += RECORD_SIZE
+    return bool(at == end)
 
 
 def encode(names: Sequence[str], checksums: Sequence[bytes],

@@ -28,8 +28,8 @@ from newsarchive import faults
 from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW, fsync_dir, replace_atomically
 from newsarchive.store.ids import KINDS, object_id
-from newsarchive.store.midx import MIDX_NAME, RECORD_SIZE, MidxFormatError, MultiPackIndex, \
-    PackIndexSource
+from newsarchive.store.midx import MAX_PACKS, MIDX_NAME, RECORD_SIZE, MidxFormatError, \
+    MultiPackIndex, PackIndexSource, same_records
 from newsarchive.store.midx import append as midx_append
 from newsarchive.store.midx import build as midx_build
 from newsarchive.store.midx import encode as midx_encode
@@ -487,16 +487,19 @@ class ObjectStore:
                      True)]
         try:
             sources = self._sources(names)
-            expected_names, checksums, records = midx_build(sources)
+            if len(sources) >= MAX_PACKS:
+                raise MidxFormatError(f"too many packs for one multi-pack index "
+                                      f"({len(sources)})")
+            expected_names = [src.name for src in sources]
             stale = ""
             if len(expected_names) < 2:
                 stale = f"there are {len(expected_names)} pack(s): none is needed"
             elif midx.names != expected_names:
                 stale = (f"it lists {len(midx.names)} pack(s), there are "
                          f"{len(expected_names)}")
-            elif midx.checksums != checksums:
+            elif midx.checksums != [src.checksum for src in sources]:
                 stale = "a pack's index changed since it was written"
-            elif bytes(midx.records()) != b"".join(records):
+            elif not same_records(midx, sources):  # streamed: no copy of every record
                 stale = "its entries differ from the packs' indexes"
         finally:
             midx.close()
@@ -677,10 +680,13 @@ class ObjectStore:
         midx = self._midx
         numbers = {n: i for i, n in enumerate(midx.names)} if midx is not None else {}
         cache = _LRU(SCAN_CACHE_ENTRIES, SCAN_CACHE_BYTES)
+        if midx is not None:
+            midx.prepare_lookups()  # every entry is looked up
         for name in names:
             reader = self._reader(name)
             if reader is None:
                 continue  # an unreadable index: check reports the pack
+            reader.prepare_lookups()
             number = numbers.get(name)
             end = len(PACK_MAGIC)
             try:

@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive import faults
-from newsarchive.store.files import O_BINARY, O_NOFOLLOW
+from newsarchive.store.fanout import Fanout
+from newsarchive.store.files import O_BINARY, O_NOFOLLOW, sha256_head
 from newsarchive.store.ids import object_id
 
 PACK_MAGIC = b"NAPK\x01\x00\x00\x00"
@@ -82,11 +83,12 @@ class PackReader:
         (count,) = struct.unpack(">I", idx[8:12])
         end = 12 + count * IDX_RECORD.size
         if len(idx) != end + 32 or (
-                verify and hashlib.sha256(idx[:end]).digest() != idx[end:]):
+                verify and sha256_head(self.idx_path, end) != idx[end:]):
             _close(idx)
             raise PackFormatError(f"{self.idx_path}: index checksum mismatch")
         self._idx = idx
         self.count = count
+        self._fanout: Fanout | None = None
         # entries are read with pread, not through a map: pages of a map count in the
         # process's RSS, which then grew with the store on an export or check
         self._fd: int | None = os.open(pack_path, os.O_RDONLY | O_NOFOLLOW | O_BINARY)
@@ -105,9 +107,22 @@ class PackReader:
         key, offset, length, depth = IDX_RECORD.unpack_from(self._idx, 12 + i * IDX_RECORD.size)
         return key, offset, length, depth
 
+    def prepare_lookups(self) -> None:
+        """Make :meth:`find` take a fan-out (store/fanout.py) in place of a binary
+        search: for a scan that looks up every entry."""
+        if self._fanout is None:
+            self._fanout = Fanout(self._idx, 12, self.count, IDX_RECORD.size)
+
     def find(self, oid: bytes) -> tuple[int, int, int] | None:
         """(offset, length, depth) of an object, by binary search over the index (a
         store's lookups go through the multi-pack index first: store/midx.py)."""
+        if self._fanout is not None:
+            idx, size = self._idx, IDX_RECORD.size
+            for i in self._fanout.span(oid):
+                at = 12 + i * size
+                if idx[at:at + 32] == oid:
+                    return self._record(i)[1:]
+            return None
         lo, hi = 0, self.count
         while lo < hi:
             mid = (lo + hi) // 2

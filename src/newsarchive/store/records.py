@@ -16,7 +16,7 @@ a parent record; they are read as version 2 with those left out.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Any, Literal
 
 from newsarchive.text.canonical import HASH_RE
@@ -54,6 +54,16 @@ class Record:
 
 def record_from_bytes(payload: bytes) -> Record:
     """Parse and validate a record; ValueError when it is not a valid record."""
+    return Record(**record_fields(payload))
+
+
+_FIELDS = frozenset(f.name for f in fields(Record))
+_REQUIRED = frozenset(f.name for f in fields(Record) if f.default is MISSING)
+
+
+def record_fields(payload: bytes) -> dict[str, Any]:
+    """A record's fields, validated as :func:`record_from_bytes` does, without building
+    the :class:`Record` (``check`` reads every record and needs four fields of each)."""
     d = json.loads(payload)
     if not isinstance(d, dict):
         raise ValueError("not a revision record")
@@ -63,18 +73,20 @@ def record_from_bytes(payload: bytes) -> Record:
         d.pop("parent", None)
     elif version != RECORD_VERSION:
         raise ValueError(f"not a revision record of version 1 or {RECORD_VERSION}")
-    try:
-        rec = Record(**d)
-    except TypeError as err:
-        raise ValueError(f"bad record fields: {err}") from err
-    if not is_valid_id(rec.article):
-        raise ValueError(f"bad article id {rec.article!r}")
-    for oid in (rec.text, rec.original):
+    if not _REQUIRED <= d.keys() <= _FIELDS:
+        try:
+            Record(**d)  # for its words
+        except TypeError as err:
+            raise ValueError(f"bad record fields: {err}") from err
+    if not is_valid_id(d["article"]):
+        raise ValueError(f"bad article id {d['article']!r}")
+    for oid in (d["text"], d["original"]):
         if oid is not None and not (isinstance(oid, str) and HASH_RE.match(oid)):
             raise ValueError(f"bad object id {oid!r}")
-    if rec.event is not None and rec.event not in EVENTS:
-        raise ValueError(f"unknown event {rec.event!r}")
+    event = d.get("event")
+    if event is not None and event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
     for name in ("title", "date", "source", "captured_at", "recorded_at"):
-        if not isinstance(getattr(rec, name), str):
+        if not isinstance(d[name], str):
             raise ValueError(f"bad {name}")
-    return rec
+    return d
