@@ -98,7 +98,7 @@ def test_workers_store_what_one_process_stores(tmp_path: Path,
     one = run(tmp_path / "one", 1, serial, monkeypatch)
     two = run(tmp_path / "two", 2, parallel, monkeypatch)
     assert serial == []
-    assert "prepare_all" in parallel and "_compare" in parallel
+    assert "_prepare_counted" in parallel and "_compare" in parallel
     assert one == two
     results = one[0]
     assert len(results) == 3 * 122

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import cast
 
 from newsarchive.errors import InputError
@@ -51,7 +51,7 @@ class Prepared:
     named_from: str = "id"  # what the ID of a new article would come from (see add --help)
     event: Event | None = None  # a watch's event (an imported tombstone, say)
     detail: str | None = None
-    words: int = 0  # the text's words (counted here: in a worker process on bulk writes)
+    words: int | None = None  # the text's words, when counted ahead (by a worker process)
 
 
 def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
@@ -127,7 +127,6 @@ def prepare(draft: Draft, *, captured_at: str | None = None) -> Prepared:
         hash=text_hash, title=title, url=url, author=author, captured_at=captured,
         original=draft.original, original_type=draft.original_type, origin=origin,
         explicit_id=bool(explicit), canonical_url=canonical, named_from=named_from,
-        words=count_words(text),
     )
 
 
@@ -172,9 +171,12 @@ def _resolve_slug(draft: Draft, canonical: str | None, title: str, text: str,
     return short_name(canonical or title or text), "hash"
 
 
-def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:
+def prepare_all(items: list[Draft | InputError], *, count: bool = False,
+                ) -> list[Prepared | InputError]:
     """:func:`prepare` each draft, an error in its place when it cannot be archived
-    (input errors pass through): the unit of work of a worker process."""
+    (input errors pass through): the unit of work of a worker process, which also
+    counts the words (``count``), the main process's work otherwise (an input found
+    unchanged needs no count)."""
     out: list[Prepared | InputError] = []
     for item in items:
         if isinstance(item, InputError):
@@ -183,7 +185,11 @@ def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:
             out.append(InputError(repr(item)[:40], f"is a {type(item).__name__}, not a Draft"))
         else:
             try:
-                out.append(prepare(item))
+                prepared = prepare(item)
             except InputError as err:
                 out.append(err)
+                continue
+            if count:
+                prepared = replace(prepared, words=count_words(prepared.text))
+            out.append(prepared)
     return out

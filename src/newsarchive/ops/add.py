@@ -105,7 +105,7 @@ def _prepared(indexer: Indexer, drafts: Iterable[Draft | InputError],
                                    list[Draft | InputError]]] = collections.deque()
     while chunk or ahead:
         if chunk:
-            ahead.append((workers.submit(prepare_all, chunk), chunk))
+            ahead.append((workers.submit(_prepare_counted, chunk), chunk))
             chunk = list(itertools.islice(it, PREPARE_CHUNK))
         if len(ahead) >= PREPARE_AHEAD or not chunk:
             future, drafts_of_it = ahead.popleft()
@@ -115,6 +115,11 @@ def _prepared(indexer: Indexer, drafts: Iterable[Draft | InputError],
                 workers.lost()
                 prepared = prepare_all(drafts_of_it)
             yield from prepared
+
+
+def _prepare_counted(drafts: list[Draft | InputError]) -> list[Prepared | InputError]:
+    """The drafts prepared and their words counted: a worker process's task."""
+    return prepare_all(drafts, count=True)
 
 
 def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError],
@@ -140,7 +145,8 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
             sink: ObjectSink = store.pack_writer() if bulk else objects
             texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
             for p in goods:
-                indexer.prefetch.known_words(p.text, p.words)
+                if p.words is not None:
+                    indexer.prefetch.known_words(p.text, p.words)
             if bulk:
                 _predict(store, indexer, cat, goods, texts)
             batch_write = _Commit(position.seq + 1)
