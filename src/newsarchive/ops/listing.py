@@ -3,7 +3,6 @@ revisions by filter, the diff of two revisions, and the export record of a revis
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -100,6 +99,8 @@ def export_record(store: Store, rev: Revision) -> dict[str, Any]:
         try:
             rec["original"] = payload.decode("utf-8")
         except UnicodeDecodeError:
+            import base64  # export only: start-up time of reads
+
             rec["original_base64"] = base64.b64encode(payload).decode("ascii")
         rec["original_type"] = rev.original_type
     if rev.event is not None:  # a watch's tombstone or redirect: imported as one
