@@ -7,6 +7,7 @@ to :func:`canonicalize` changes every hash in every archive.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -41,8 +42,6 @@ def canonicalize(text: str) -> str:
 
 def content_hash(data: str | bytes) -> str:
     """SHA-256 hex of text (as UTF-8) or bytes."""
-    import hashlib  # (OpenSSL's load is 3 ms of a read command's start-up)
-
     if isinstance(data, str):
         data = data.encode("utf-8")
     return hashlib.sha256(data).hexdigest()
