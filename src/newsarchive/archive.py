@@ -15,24 +15,23 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NewsArchiveError, UsageError
-from newsarchive.model import (
-    MAX_FILTER_VALUES,
-    QUERY_TIMEOUT,
-    AddResult,
-    Article,
-    Change,
-    Draft,
-    GcResult,
-    Problem,
-    ReindexResult,
-    Revision,
-    StoreStats,
-)
+from newsarchive.model import MAX_FILTER_VALUES, QUERY_TIMEOUT
 from newsarchive.ops import listing
 from newsarchive.store.repository import Store
 from newsarchive.text.dates import Period, parse_period, parse_timestamp, utc_now
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the model's classes too: each is made when first named (model/__init__)
+    from newsarchive.model import (
+        AddResult,
+        Article,
+        Change,
+        Draft,
+        GcResult,
+        Problem,
+        ReindexResult,
+        Revision,
+        StoreStats,
+    )
     from newsarchive.config import NoiseConfig, WatchConfig
     from newsarchive.indexing.indexer import Indexer
     from newsarchive.ingest.noise import RuleBook
@@ -180,6 +179,7 @@ class Archive:
                  original_type=original_type)
         _require(bytes, optional=True, original=original)
         from newsarchive.ingest.prepare import apply_overrides  # writes only: start-up time
+        from newsarchive.model import Draft  # a class made when first named: start-up time
 
         draft = Draft(text=text, origin="<text>", original=original, original_type=original_type)
         apply_overrides(draft, id=id, source=source, date=date, url=url, title=title, slug=slug,

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-from newsarchive.model import Article, Revision
+# model.X: the class is made when first named, so `list` does not make Revision (start-up)
+from newsarchive import model
+
+if TYPE_CHECKING:
+    from newsarchive.model import Article, Revision
 
 RowLike = Union[sqlite3.Row, Mapping[str, Any]]  # a catalog row, or the values just inserted
 
 
 def row_to_revision(row: RowLike) -> Revision:
     source, _, slug = row["article"].split("/")
-    return Revision(  # its date is this capture's publication date (the ID keeps the first)
+    return model.Revision(  # its date is this capture's publication date (the ID: the first)
         id=row["article"], number=row["number"], hash=row["text_hash"], title=row["title"],
         source=source, date=row["date"], slug=slug, url=row["url"], captured_at=row["captured_at"],
         author=row["author"], record=row["record"], original=row["original"],
@@ -27,7 +31,7 @@ def row_to_revision(row: RowLike) -> Revision:
 
 
 def row_to_article(row: sqlite3.Row) -> Article:
-    return Article(
+    return model.Article(
         id=row["id"], source=row["source"], date=row["date"], slug=row["slug"],
         title=row["title"], url=row["url"], revisions=row["revisions"],
         first_captured=row["first_captured"], last_captured=row["last_captured"],

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NothingToCompare
 from newsarchive.indexing.rows import row_to_article, row_to_revision
-from newsarchive.model import Article, Revision
 from newsarchive.store import refs
 from newsarchive.store.repository import Store
 
 if TYPE_CHECKING:
     from newsarchive.diff.compare import Diff
+    from newsarchive.model import Article, Revision
 
 
 def get(store: Store, ref: str) -> Revision:
