@@ -42,7 +42,6 @@ import re
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, Literal
 
@@ -380,18 +379,24 @@ class _OutOfTime(Exception):
 CELL_BUDGET = 600_000
 
 
-@dataclass
 class _Ctx:
     """What one diff attempt shares: its deadline, engine and options, and the facts
-    learnt on the way (kept for a retry at a coarser granularity)."""
+    learnt on the way (kept for a retry at a coarser granularity). A plain class, not a
+    dataclass: ``changes`` makes it at start-up, and a dataclass's methods are compiled
+    then."""
 
-    deadline: float | None
-    engine: str | None
-    cleanup: bool
-    abort: bool = False   # raise _OutOfTime as soon as a run runs out of time
-    late: bool = False    # some diff-match-patch run ran out of time
-    memo: dict[str, _Pairs] = field(default_factory=dict)
-    cells: int | None = None  # the work left (see CELL_BUDGET); None: a deadline instead
+    __slots__ = ("deadline", "engine", "cleanup", "abort", "late", "memo", "cells")
+
+    def __init__(self, deadline: float | None, engine: str | None, cleanup: bool, *,
+                 abort: bool = False, memo: dict[str, _Pairs] | None = None,
+                 cells: int | None = None) -> None:
+        self.deadline = deadline
+        self.engine = engine
+        self.cleanup = cleanup
+        self.abort = abort   # raise _OutOfTime as soon as a run runs out of time
+        self.late = False    # some diff-match-patch run ran out of time
+        self.memo: dict[str, _Pairs] = {} if memo is None else memo  # shared by the retries
+        self.cells = cells  # the work left (see CELL_BUDGET); None: a deadline instead
 
     def dmp(self, a: str, b: str, cleanup: bool = False) -> list[tuple[OpName, int]]:
         if self.cells is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from newsarchive.errors import AmbiguousRef, RevisionNotFound, UsageError
 from newsarchive.model import MAX_REVISION
@@ -15,8 +15,7 @@ _HEX = re.compile(r"^[0-9a-f]{7,64}$")
 _NAME = re.compile(r"^[a-z0-9._/-]+$")
 
 
-@dataclass(frozen=True)
-class ParsedRef:
+class ParsedRef(NamedTuple):  # not a dataclass: made at start-up (see store.journal)
     base: str
     number: int | None  # N >= 1, or -K for K before latest, or None for latest
 

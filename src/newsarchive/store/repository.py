@@ -18,9 +18,8 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from newsarchive.errors import (
     CatalogError,
@@ -86,8 +85,7 @@ class CatalogBehind(StoreError):
                          "older, or from elsewhere)", remedy="reindex")
 
 
-@dataclass(frozen=True)
-class JournalState:
+class JournalState(NamedTuple):  # not a dataclass: made at start-up (see store.journal)
     """How the catalog's journal position compares with the journal's end."""
 
     journal: Position
