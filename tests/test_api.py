@@ -75,6 +75,42 @@ def test_every_name_the_package_exports_resolves() -> None:
         assert getattr(newsarchive, name) is not None, name
 
 
+def test_the_model_exports_every_class_of_its_modules_lazily() -> None:
+    """``newsarchive.model`` makes each class when first named (start-up time, issue 19);
+    every public name of its modules is still one import away, listed, and pickles (the
+    worker processes pickle drafts and results)."""
+    import dataclasses
+    import importlib
+    import pickle
+    import pkgutil
+
+    import newsarchive.model as model
+
+    defined = set()
+    for info in pkgutil.iter_modules(model.__path__):
+        module = importlib.import_module(f"newsarchive.model.{info.name}")
+        defined |= {name for name, value in vars(module).items()
+                    if not name.startswith("_") and getattr(value, "__module__", "") ==
+                    module.__name__ and dataclasses.is_dataclass(value)}
+    assert defined == {"AddResult", "Article", "Change", "Draft", "FeedSpec", "GcResult",
+                       "Problem", "ReindexResult", "Revision", "StoreStats"}
+    assert defined | {"ProblemKind", "KINDS", "MAX_REVISION", "QUERY_TIMEOUT",
+                      "MAX_FILTER_VALUES", "Kind", "Status"} == set(model.__all__)
+    assert set(model.__all__) <= set(dir(model))
+    namespace: dict[str, object] = {}
+    exec("from newsarchive.model import *", namespace)
+    assert set(model.__all__) <= set(namespace)
+    rev = model.Revision(id="a/2024-01-01/b", number=1, hash="0" * 64, title="T", source="a",
+                         date="2024-01-01", slug="b", url=None, captured_at="2024-01-01T00:00:00Z",
+                         author=None, record="1" * 64, original=None, original_type=None,
+                         words=1, words_added=1, words_removed=0)
+    for value in (model.Draft(text="x", origin="y"), model.AddResult("added", rev),
+                  model.Change(rev, rev, None), model.Problem("corrupt", "o", "d")):
+        assert pickle.loads(pickle.dumps(value)) == value
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        model.Nothing  # noqa: B018
+
+
 def test_library_does_not_import_click_or_read_the_environment(tmp_path: Path) -> None:
     code = ("import sys, newsarchive, newsarchive.archive, newsarchive.search.hits, "
             "newsarchive.diff.compare, newsarchive.web.snapshot, newsarchive.ops.check\n"
