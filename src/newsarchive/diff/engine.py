@@ -382,8 +382,8 @@ CELL_BUDGET = 600_000
 class _Ctx:
     """What one diff attempt shares: its deadline, engine and options, and the facts
     learnt on the way (kept for a retry at a coarser granularity). A plain class, not a
-    dataclass: ``changes`` makes it at start-up, and a dataclass's methods are compiled
-    then."""
+    dataclass: ``changes`` imports this module, and a dataclass's methods are compiled
+    when the class is defined."""
 
     __slots__ = ("deadline", "engine", "cleanup", "abort", "late", "memo", "cells")
 

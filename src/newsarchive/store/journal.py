@@ -50,8 +50,8 @@ IN_FLIGHT = 1
 _TAIL_READ = 1 << 16
 
 
-# NamedTuples, not dataclasses: read commands make them at start-up, and a dataclass's
-# methods are compiled then (about a millisecond each class)
+# NamedTuples, not dataclasses: every read command imports this module, and a dataclass's
+# methods are compiled when the class is defined (about a millisecond a class)
 class Commit(NamedTuple):
     seq: int
     id: str  # SHA-256 of the line

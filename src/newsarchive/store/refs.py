@@ -15,7 +15,7 @@ _HEX = re.compile(r"^[0-9a-f]{7,64}$")
 _NAME = re.compile(r"^[a-z0-9._/-]+$")
 
 
-class ParsedRef(NamedTuple):  # not a dataclass: made at start-up (see store.journal)
+class ParsedRef(NamedTuple):  # not a dataclass: read commands define it at start-up
     base: str
     number: int | None  # N >= 1, or -K for K before latest, or None for latest
 

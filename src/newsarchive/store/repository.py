@@ -85,7 +85,7 @@ class CatalogBehind(StoreError):
                          "older, or from elsewhere)", remedy="reindex")
 
 
-class JournalState(NamedTuple):  # not a dataclass: made at start-up (see store.journal)
+class JournalState(NamedTuple):  # not a dataclass: read commands define it at start-up
     """How the catalog's journal position compares with the journal's end."""
 
     journal: Position

@@ -85,7 +85,7 @@ _DIGITS = {4: "%Y", 6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M",
 _STEP = {4: "year", 6: "month", 8: "day", 10: "hour", 12: "minute", 14: "second"}
 
 
-class Period(NamedTuple):  # not a dataclass: made at start-up (see store.journal)
+class Period(NamedTuple):  # not a dataclass: read commands define it at start-up
     """What a date in a filter stands for: a span of time in UTC, from ``start`` to
     ``end`` (its last second), both naive datetimes in UTC. A day is a day; a month a
     month; "7d" or an ISO time to the second is an instant (``start == end``)."""
