@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from newsarchive.diff import engine as diffengine
 from newsarchive.diff.compare import diff_texts, Diff
 from newsarchive.diff.engine import GRANULARITIES, compute_ops, tokenize
-from newsarchive.diff.facts import changed_passages, word_change_counts
-from newsarchive.diff.first_change import first_changed_sentence
+from newsarchive.diff.facts import changed_passages, first_changed_sentence, word_change_counts
 from newsarchive.errors import NewsArchiveError, UsageError
 
 GEN_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "bench" / "gen_corpus.py"
@@ -372,6 +371,24 @@ def test_first_changed_sentence() -> None:
                                   "One. Two is gone. Three.") == "Two is gone."
     # a spacing change comes second to a change of words
     assert first_changed_sentence("One.  Two. Three.", "One. Two. Three!") == "Three!"
+    # a moved sentence when nothing else changed; when only the spacing between sentences
+    # or paragraphs did, the sentence where the texts first differ
+    assert first_changed_sentence("One. Two. Three.", "Two. Three. One.") == "One."
+    assert first_changed_sentence("One. Two.\n\nThree.", "One.  Two.\n\n\nThree.\n") == "Two."
+
+
+@given(pairs())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+def test_the_first_changed_sentence_is_one_the_edit_touched(pair: tuple[str, str]) -> None:
+    """None only for equal texts (or texts without a sentence); otherwise sentences of
+    either text, whole: what ``changes`` prints under each change."""
+    a, b = pair
+    first = first_changed_sentence(a, b)
+    if a == b or not (a.strip() or b.strip()):
+        assert first is None
+        return
+    assert first is not None and first == first.strip()
+    assert all(s in a or s in b for s in first.split(" ") if s)
 
 
 # -- real revision pairs ----------------------------------------------------------------------
@@ -397,7 +414,8 @@ def test_real_revision_pairs_are_exact(corpus_pairs: list[tuple[str, str]]) -> N
             assert d.by == by and d.changed
         stats = diff_texts(a, b).stats
         assert word_change_counts(a, b) == (stats.words_added, stats.words_removed)
-        assert first_changed_sentence(a, b) is not None
+        # no sentence to show only when the edit changed nothing but spacing
+        assert first_changed_sentence(a, b) is not None or a.split() == b.split()
         removed, added = changed_passages(a, b)
         assert all(p.strip() == p and any(c.isalnum() for c in p) for p in removed + added)
 

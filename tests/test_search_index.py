@@ -27,6 +27,7 @@ from newsarchive.search.evaluate import Evaluation, query_tree
 from newsarchive.search.hits import Hit, search
 from newsarchive.search.parse import Group, Parser, Term
 from newsarchive.store import counters
+from newsarchive.store.catalog import SCHEMA_VERSION
 from newsarchive.store.search_index import SearchIndex, paragraphs, unpack_ids
 from newsarchive.text.words import tokenize
 from tests.conftest import CliRun
@@ -509,7 +510,7 @@ def test_a_catalog_of_schema_2_is_rebuilt_when_first_opened(tmp_path: Path,
     r = cli("export", store_path=store)
     assert r.exit_code == 0, r.stderr
     assert r.stdout == (SCHEMA2 / "export.jsonl").read_text("utf-8")
-    assert _schema(store) == "3"
+    assert _schema(store) == str(SCHEMA_VERSION)
     assert (store / "journal").read_bytes() == journal  # the commits are the same commits
     with newsarchive.open(store) as arch:
         conn = arch.store.catalog().conn
@@ -545,7 +546,7 @@ def test_a_catalog_of_schema_2_that_cannot_be_written_says_reindex(tmp_path: Pat
     assert _schema(store) == "2"
     r = cli("reindex", store_path=store)
     assert r.exit_code == 0, r.stderr
-    assert _schema(store) == "3"
+    assert _schema(store) == str(SCHEMA_VERSION)
     assert cli("export", store_path=store).stdout == (SCHEMA2 / "export.jsonl").read_text()
 
 
@@ -556,7 +557,7 @@ def test_a_store_of_format_2_is_upgraded_once(tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).parent / "data" / "format2" / "store", store)
     with newsarchive.open(store) as arch:
         arch.articles()
-    assert _schema(store) == "3"
+    assert _schema(store) == str(SCHEMA_VERSION)
     stamp = (store / "catalog.sqlite").stat().st_mtime_ns
     with newsarchive.open(store) as arch:
         assert len(arch.articles()) == 25

@@ -1,7 +1,7 @@
 """Facts of an edit from its ops and its sentence alignment: what changed where, the
 sentences that moved (unchanged, or edited on the way), the figures of a diff; and the
-quick facts ``add`` and ``search --removed/--added`` need (``word_change_counts``,
-``changed_passages``; ``changes`` has its own, :mod:`newsarchive.diff.first_change`).
+quick facts ``add``, ``changes`` and ``search --removed/--added`` need
+(``word_change_counts``, ``changed_passages``, ``first_changed_sentence``).
 
 Word counts and passages come from the sentence alignment (:mod:`newsarchive.diff.align`),
 so that a moved paragraph with one figure changed counts two words, not the paragraph, in
@@ -11,6 +11,7 @@ so that a moved paragraph with one figure changed counts two words, not the para
 from __future__ import annotations
 
 import bisect
+import os
 from functools import lru_cache
 
 from newsarchive.diff.align import Alignment, Sentence, SentenceChange, align_sentences
@@ -294,6 +295,41 @@ def changed_passages(a: str, b: str) -> tuple[list[str], list[str]]:
         added += new
     flush()
     return removed, added
+
+
+def first_changed_sentence(a: str, b: str) -> str | None:
+    """The first sentence an edit touched (what ``changes`` shows of each change): as it
+    reads in ``b``, or as it read in ``a`` when the edit took it out and put nothing in its
+    place. A sentence whose words changed comes before one that only moved or changed its
+    spacing; when no sentence changed (the spacing between them did), the sentence of
+    ``b`` where the texts first differ."""
+    if a == b:
+        return None
+    changes = aligned(a, b).changes
+
+    def rank(k: int) -> int:
+        c = changes[k]
+        if c.action == "unchanged":
+            return 3
+        words = any(op != "equal" and not text.isspace() for op, text in c.word_ops)
+        if c.action in ("added", "removed") or words:
+            return 0
+        return 1 if c.action != "moved" else 2
+
+    k = min(range(len(changes)), key=rank, default=None)   # the first of the best rank
+    if k is None or rank(k) == 3:
+        start = len(os.path.commonprefix([a, b]))
+        text = b if b.strip() else a
+        spans = sentence_spans(text)
+        if not spans:
+            return None
+        s, e = next(((s, e) for s, e in spans if e > start), spans[-1])
+        return text[s:e]
+    first = changes[k]
+    if first.action == "removed" and k + 1 < len(changes) \
+            and changes[k + 1].action == "added":
+        first = changes[k + 1]   # a sentence replaced: as it reads now
+    return " ".join(first.new_sentences or first.old_sentences) or None
 
 
 def title_ops(a: str, b: str) -> RawOps:

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from newsarchive.changes.kinds import classify, flip_flops, text_facts
-from newsarchive.diff.facts import changed_passages, title_passages, word_change_counts
+from newsarchive.diff.facts import (
+    changed_passages,
+    first_changed_sentence,
+    title_passages,
+    word_change_counts,
+)
 from newsarchive.ingest.noise import NoiseRules, differs_by_noise
 
 if TYPE_CHECKING:
@@ -30,18 +35,20 @@ class Derived:
     flipflop: bool = False
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    first: str | None = None   # the first sentence the edit touched (``changes``)
 
 
 @dataclass(frozen=True)
 class TextChange:
     """What an edit did to the text: word counts, the passages it took out and put in,
-    and :func:`newsarchive.changes.kinds.text_facts`."""
+    :func:`newsarchive.changes.kinds.text_facts` and the first sentence it touched."""
 
     words_added: int
     words_removed: int
     removed: tuple[str, ...]
     added: tuple[str, ...]
     facts: tuple[bool, bool, bool]
+    first: str | None = None
 
 
 NO_CHANGE = TextChange(0, 0, (), (), (False, False, False))
@@ -52,7 +59,8 @@ def text_change(prev_text: str, text: str) -> TextChange:
         return NO_CHANGE
     added, removed = word_change_counts(prev_text, text)
     gone, new = changed_passages(prev_text, text)
-    return TextChange(added, removed, tuple(gone), tuple(new), text_facts(prev_text, text))
+    return TextChange(added, removed, tuple(gone), tuple(new), text_facts(prev_text, text),
+                      first_changed_sentence(prev_text, text))
 
 
 def derive_revision(prev_text: str | None, prev_title: str | None, text: str, title: str,
@@ -76,7 +84,7 @@ def derive_revision(prev_text: str | None, prev_title: str | None, text: str, ti
     # a rewritten headline's words are edit passages too (search --removed/--added)
     gone, new = title_passages(prev_title or "", title or "")
     return Derived(c.words_added, c.words_removed, kind, flip_flops(history)[-1],
-                   [*c.removed, *gone], [*c.added, *new])
+                   [*c.removed, *gone], [*c.added, *new], c.first)
 
 
 @dataclass(frozen=True)

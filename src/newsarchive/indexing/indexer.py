@@ -318,6 +318,9 @@ class Indexer:
             "reverts": reverts, "kind": " ".join(d.kind), "flipflop": int(d.flipflop),
             "damaged": int(damaged), "seq": first.seq, "event": rec.event,
             "detail": rec.detail, "last_seen": run.last_seen,
+            # '': known to have none (a first revision, a damaged text); NULL: not derived
+            "first_change": d.first if not damaged and prev_text is not None and d.first
+            else "",
         }
         rid = cat.insert_revision(values)
         index_revision_text(cat, rid, rec.text, rec.title, text or "",

@@ -35,8 +35,10 @@ from newsarchive.store.filters import filters
 
 #: 1: one FTS5 row per distinct (text, title); 2: captures, the URL map, the journal
 #: position; 3: paragraphs and titles indexed apart (:mod:`.search_index`), counters,
-#: indexes for the newest articles.
-SCHEMA_VERSION = 3
+#: indexes for the newest articles; 4: ``revisions.first_change``, the first sentence an
+#: edit touched (what ``changes`` shows; '' when none, NULL in a catalog of schema 3 brought
+#: to 4 in place by :meth:`Catalog.migrate` until ``reindex`` derives it).
+SCHEMA_VERSION = 4
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,6 +86,7 @@ CREATE TABLE IF NOT EXISTS revisions (
     event TEXT,
     detail TEXT,
     last_seen TEXT,
+    first_change TEXT,
     UNIQUE (article, number)
 );
 CREATE INDEX IF NOT EXISTS revisions_hash ON revisions (text_hash);
@@ -224,6 +227,23 @@ class Catalog:
         except sqlite3.DatabaseError:
             return None
         return int(row[0]) if row else None
+
+    def migrate(self) -> bool:
+        """Bring a catalog of schema 3 to 4 in place, without a ``reindex``: its revisions'
+        ``first_change`` is NULL (``changes`` derives it when it shows one) until the next
+        ``reindex``. True when done, False when the catalog's schema is not 3."""
+        self.begin()
+        try:
+            if self.schema_version() != 3:
+                self.rollback()
+                return False
+            self.conn.execute("ALTER TABLE revisions ADD COLUMN first_change TEXT")
+            self.conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return True
 
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -519,7 +539,7 @@ class Catalog:
         """Revisions after the first, newest capture first; since/until on capture time."""
         where, args = filters("r", sources=sources, since=since, until=until,
                               column="captured_at", kinds=kinds)
-        sql = (f"SELECT {R_COLUMNS} FROM revisions r "
+        sql = (f"SELECT {R_COLUMNS}, r.first_change FROM revisions r "
                f"WHERE {' AND '.join(['r.number > 1', *where])} "
                "ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?")
         return self.conn.execute(sql, [*args, limit]).fetchall()
