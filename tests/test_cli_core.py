@@ -330,12 +330,13 @@ def _modules_after(cli: CliRun, store: Path, tmp_path: Path, command: list[str])
 def test_read_commands_import_no_write_path(cli: CliRun, store: Path, tmp_path: Path,
                                             command: list[str]) -> None:
     """Start-up time (issue 19): a read command loads neither the indexer nor what is
-    behind it (the noise rules, the config's tables, the workers), nor the sentence
-    alignment, nor the name transliteration."""
+    behind it (the noise rules, the config's tables, the workers), nor the diff engine and
+    the sentence alignment (``changes`` reads its first changed sentences from the
+    catalog), nor the name transliteration."""
     out = _modules_after(cli, store, tmp_path, command)
     for module in ("newsarchive.indexing.indexer", "newsarchive.ingest.noise",
                    "newsarchive.config", "newsarchive.workers", "newsarchive.diff.align",
-                   "anyascii"):
+                   "newsarchive.diff.engine", "diff_match_patch", "anyascii"):
         assert module not in out, f"{command[0]} imports {module}"
 
 
