@@ -7,7 +7,7 @@ import itertools
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from newsarchive.errors import IntegrityError, StoreError
@@ -183,7 +183,7 @@ def repack(store: Store, cat: Catalog, referenced: set[bytes],
                 base_text, base_original = row["text_hash"], row["original"] or base_original
                 base_record = row["record"]
         for oid in sorted(key.hex() for key in referenced):  # live, in no capture listed
-            if oid not in writer and objects.contains(oid) and not cat.text_set_aside(oid):
+            if objects.contains(oid) and not cat.text_set_aside(oid):
                 kind, payload = objects.get(oid)
                 writer.put(kind, payload)
         new = writer.finish()
@@ -215,20 +215,20 @@ def _train(store: Store, cat: Catalog) -> bytes | None:
     whole), or None when there are too few texts for one to pay for itself."""
     from newsarchive.store import zstdcodec  # gc only: zstandard's import costs start-up
 
-    latest: list[str] = []
-    revisions = cat.all_revisions()
-    try:
-        for _article, rows in itertools.groupby(revisions, lambda r: r["article"]):
-            last = None
-            for row in rows:
-                if not row["damaged"]:
-                    last = row["text_hash"]
-            if last is not None:
-                latest.append(last)
-    finally:
-        revisions.close()
-    sample = zstdcodec.reservoir(latest, zstdcodec.SAMPLES)
-    del latest
+    def latest() -> Iterator[str]:   # each article's last readable text, streamed
+        rows = cat.texts_by_article()
+        try:
+            for _article, group in itertools.groupby(rows, lambda r: r[0]):
+                last = None
+                for _, text_hash, damaged in group:
+                    if not damaged:
+                        last = text_hash
+                if last is not None:
+                    yield last
+        finally:
+            rows.close()
+
+    sample = zstdcodec.reservoir(latest(), zstdcodec.SAMPLES)
     texts = []
     for oid in sample:
         try:

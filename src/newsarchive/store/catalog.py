@@ -512,6 +512,13 @@ class Catalog:
             args.append(limit)
         return self.conn.execute(sql, args).fetchall()
 
+    def texts_by_article(self) -> Generator[tuple[str, str, int], None, None]:
+        """(article, text hash, damaged) of every revision, by article, in order."""
+        cur = self.conn.execute(
+            "SELECT article, text_hash, damaged FROM revisions ORDER BY article, number")
+        cur.row_factory = None   # plain tuples: gc streams every revision through this
+        yield from cur
+
     def all_revisions(self) -> Generator[sqlite3.Row, None, None]:
         yield from self.conn.execute(
             f"SELECT {REVISION_COLUMNS} FROM revisions ORDER BY article, number"

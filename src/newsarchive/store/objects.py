@@ -313,8 +313,9 @@ class ObjectStore:
         """A writer for a new pack; texts may name a delta base already stored. Its
         ``finish`` adds the pack to the multi-pack index (the caller holds the lock).
 
-        With ``repack``, objects are written even when stored elsewhere already, and the
-        multi-pack index is left to :meth:`retire_packs`.
+        With ``repack``, objects are written even when stored elsewhere already, the
+        multi-pack index is left to :meth:`retire_packs`, and the caller writes each object
+        once (the writer keeps no set of what it wrote).
         """
 
         def load_base(oid: str) -> tuple[bytes, int] | None:
@@ -333,7 +334,7 @@ class ObjectStore:
         writer = PackWriter(self.pack_dir,
                             exists=(lambda oid: False) if repack else self.contains,
                             load_base=load_base, durable=self.durable,
-                            on_finish=None if repack else added)
+                            on_finish=None if repack else added, dedup=not repack)
         if not repack:  # whole texts with the dictionary of the last gc, when there is one
             dictionary = self.dictionary()
             if dictionary is not None:

@@ -344,13 +344,15 @@ class PackWriter:
 
     ``lookup(oid)`` tells whether an object exists already (anywhere in the store) and
     ``load(oid)`` returns (payload, depth) of a possible delta base outside this pack.
+    With ``dedup=False`` the caller puts each object once (a repack, which keeps its own
+    set of what is left to write) and the writer keeps no set of the ids it wrote.
     """
 
     def __init__(self, pack_dir: Path, *, exists: Callable[[str], bool],
                  load_base: Callable[[str], tuple[bytes, int] | None],
                  durable: bool = True,
                  on_finish: Callable[[Path], None] | None = None,
-                 codec: str = "zstd") -> None:
+                 codec: str = "zstd", dedup: bool = True) -> None:
         pack_dir.mkdir(parents=True, exist_ok=True)
         if pack_dir.is_symlink():
             raise OSError(f"refusing to write packs through a symlink: {pack_dir}")
@@ -361,9 +363,10 @@ class PackWriter:
         self._f = os.fdopen(os.open(self.tmp, flags, 0o644), "wb")
         self._f.write(PACK_MAGIC)
         self._offset = len(PACK_MAGIC)
-        # the ids written (for duplicates) and their index records, 48 bytes each: a
-        # repack of 480,000 objects held ~300 bytes an object in a dict of tuples
-        self._keys: set[bytes] = set()
+        # the ids written (for duplicates; None: the caller sees to them) and their index
+        # records, 48 bytes each: a repack of 480,000 objects held ~300 bytes an object in
+        # a dict of tuples
+        self._keys: set[bytes] | None = set() if dedup else None
         self._records = bytearray()
         self._payloads: dict[str, tuple[bytes, int]] = {}
         self._on_finish = on_finish
@@ -375,13 +378,14 @@ class PackWriter:
         self.written = 0
 
     def __contains__(self, oid: str) -> bool:
+        assert self._keys is not None, "a writer without dedup does not know what it wrote"
         return bytes.fromhex(oid) in self._keys
 
     def put(self, kind: str, payload: bytes, base: str | None = None) -> str:
         """Add an object (no-op when stored already), as a delta against ``base`` if it pays."""
         oid = object_id(kind, payload)
         key = bytes.fromhex(oid)
-        if key in self._keys or self._exists(oid):
+        if (self._keys is not None and key in self._keys) or self._exists(oid):
             return oid
         delta = None
         if base is not None and base != oid:
@@ -401,7 +405,8 @@ class PackWriter:
         self._f.write(head)
         self._f.write(data)
         length = len(head) + len(data)
-        self._keys.add(key)
+        if self._keys is not None:
+            self._keys.add(key)
         self._records += IDX_RECORD.pack(key, self._offset, length, depth)
         self._offset += length
         self._payloads[oid] = (payload, depth)  # a possible base for what comes next
@@ -440,7 +445,7 @@ class PackWriter:
         """Fsync the pack, write its index, rename both into place, then tell
         ``on_finish`` (the store adds the pack to its multi-pack index); None when empty."""
         self._f.flush()
-        if not self._keys:
+        if not self.written:
             self._f.close()
             os.unlink(self.tmp)
             return None
@@ -449,7 +454,8 @@ class PackWriter:
         self._f.close()
         pack = self.dir / f"{self.name}.pack"
         os.replace(self.tmp, pack)
-        self._keys.clear()
+        if self._keys is not None:
+            self._keys.clear()
         write_index(pack, self._records, durable=self.durable)
         self._records = bytearray()
         if self.durable:
