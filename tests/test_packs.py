@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import newsarchive
 from newsarchive.errors import IntegrityError
-from newsarchive.store.packs import MAX_DEPTH
+from newsarchive.store.packs import IDX_RECORD, MAX_DEPTH, write_index
 from tests.conftest import EXAMPLES, CliRun
 
 
@@ -691,3 +691,23 @@ def test_gc_knows_how_many_texts_a_dictionary_needs() -> None:
     from newsarchive.store import zstdcodec
 
     assert gc.MIN_SAMPLES == zstdcodec.MIN_SAMPLES  # copied: gc must not import zstandard
+
+
+@given(st.dictionaries(st.binary(min_size=32, max_size=32),
+                       st.tuples(st.integers(0, 2**40), st.integers(1, 2**31 - 1),
+                                 st.integers(0, MAX_DEPTH)), max_size=600),
+       st.randoms(use_true_random=False))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_an_index_from_records_in_any_order_is_the_index_of_the_dict(
+        tmp_path: Path, entries: dict[bytes, tuple[int, int, int]], rnd: object) -> None:
+    """A pack writer hands its index records over unsorted (a bytearray, sorted bucket by
+    bucket to bound memory): the index is byte for byte the one of the same entries as a
+    dict, and the writer's buffer is emptied."""
+    keys = list(entries)
+    rnd.shuffle(keys)  # type: ignore[attr-defined]
+    records = bytearray(b"".join(IDX_RECORD.pack(k, *entries[k]) for k in keys))
+    a, b = tmp_path / "a.pack", tmp_path / "b.pack"
+    write_index(a, records, durable=False)
+    write_index(b, entries, durable=False)
+    assert a.with_suffix(".idx").read_bytes() == b.with_suffix(".idx").read_bytes()
+    assert records == bytearray()

@@ -401,4 +401,5 @@ def _repair(store: Store, indexer: Indexer, bad: dict[str, str], snapshot: _Snap
     if packed:  # corrupt entries stay in their packs until the packs are written anew
         with store.locked():
             cat = store.catalog(write=True)
-            repack(store, cat, live_objects(store), force=True)
+            with live_objects(store) as live:
+                repack(store, cat, live, force=True)

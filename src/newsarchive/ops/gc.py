@@ -14,6 +14,7 @@ from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.model import GcResult
 from newsarchive.ops.history import read_record, roll_forward
+from newsarchive.ops.live import LiveSet
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.journal import read_journal
 from newsarchive.store.objects import ObjectStore
@@ -24,23 +25,30 @@ MIN_SAMPLES = 100  # texts a dictionary needs (store/zstdcodec.py, not imported 
                    # zstandard's import would cost every command that imports gc)
 
 
-def live_objects(store: Store) -> set[bytes]:
+def live_objects(store: Store) -> LiveSet:
     """What the journal says is committed: every record it names, with the text and the
-    original each one names, as 32-byte ids (half the memory of hex strings: 480,000 of
-    them at 100,000 articles). The catalog has no say (docs/storage.md, "What is live").
-    StoreError when a named record cannot be read: what it names would be unknown."""
-    live: set[bytes] = set()
-    for commit in read_journal(store.journal_path):  # JournalError on a broken chain
-        for oid in commit.records:
-            rec = read_record(store, oid)
-            if rec is None:
-                raise StoreError(f"{store.root}: the committed record {oid} cannot be read; "
-                                 "gc will not guess what it refers to", remedy="repair")
-            live.add(bytes.fromhex(oid))
-            live.add(bytes.fromhex(rec.text))
-            if rec.original:
-                live.add(bytes.fromhex(rec.original))
-    return live
+    original each one names, as 32-byte ids in a set held on disk
+    (:class:`~newsarchive.ops.live.LiveSet`: 480,000 ids at 100,000 articles, growing
+    with the store). The catalog has no say (docs/storage.md, "What is live").
+    StoreError when a named record cannot be read: what it names would be unknown. The
+    caller closes it."""
+    live = LiveSet()
+    try:
+        for commit in read_journal(store.journal_path):  # JournalError on a broken chain
+            for oid in commit.records:
+                rec = read_record(store, oid)
+                if rec is None:
+                    raise StoreError(f"{store.root}: the committed record {oid} cannot be "
+                                     "read; gc will not guess what it refers to",
+                                     remedy="repair")
+                live.add(bytes.fromhex(oid))
+                live.add(bytes.fromhex(rec.text))
+                if rec.original:
+                    live.add(bytes.fromhex(rec.original))
+        return live.settle()
+    except BaseException:
+        live.close()
+        raise
 
 
 def gc(store: Store, indexer: Indexer, *, grace: float = 3600.0, pack: bool = True,
@@ -65,49 +73,49 @@ def gc(store: Store, indexer: Indexer, *, grace: float = 3600.0, pack: bool = Tr
         aside = store.objects.set_aside_unindexable(store.quarantine_dir)  # not packs at all
         cat = store.catalog(write=True)  # refuses a catalog missing commits
         roll_forward(store, indexer, cat)
-        referenced = live_objects(store)
-        unnamed = sum(1 for r in cat.all_captures()
-                      if bytes.fromhex(r["record"]) not in referenced)
-        if unnamed:
-            raise StoreError(f"{store.root}: the catalog lists {unnamed:,} record(s) no "
-                             "commit of the journal names (an older journal?); gc would "
-                             "remove them", remedy="repair")
-        cutoff = time.time() - grace
-        for oid in list(store.objects.loose()):  # packed objects go by repacking
-            if bytes.fromhex(oid) in referenced:
-                continue
-            written = store.objects.mtime(oid)
-            if written is None or written > cutoff:
-                continue  # packed (repacking drops it), or young: a write may own it
-            freed += store.objects.remove(oid)
-            removed += 1
-        for tmp in list(store.objects.temp_files()):
-            try:
-                st = os.lstat(tmp)
-                if st.st_mtime <= cutoff:
-                    os.unlink(tmp)
-                    freed += st.st_size
-                    temps += 1
-            except FileNotFoundError:
-                pass
-        # Repacking and compacting write a new copy before freeing the old one: on a
-        # nearly full disk they are skipped (the garbage is gone already), never fatal.
         notes: list[str] = [f"{dest.name} cannot be indexed ({why}): set aside in quarantine/"
                             for dest, why in aside]
-        if pack:
-            before = store.objects.disk_bytes()
-            if _free_bytes(store.root) < before + SPACE_MARGIN:
-                notes.append("repacking skipped: it needs free space about the size of the "
-                             f"objects ({before:,} bytes)")
-            else:
+        with live_objects(store) as referenced:  # on disk: it grows with the store
+            unnamed = sum(1 for r in cat.all_captures()
+                          if bytes.fromhex(r["record"]) not in referenced)
+            if unnamed:
+                raise StoreError(f"{store.root}: the catalog lists {unnamed:,} record(s) "
+                                 "no commit of the journal names (an older journal?); gc "
+                                 "would remove them", remedy="repair")
+            cutoff = time.time() - grace
+            for oid in list(store.objects.loose()):  # packed objects go by repacking
+                if bytes.fromhex(oid) in referenced:
+                    continue
+                written = store.objects.mtime(oid)
+                if written is None or written > cutoff:
+                    continue  # packed (repacking drops it), or young: a write may own it
+                freed += store.objects.remove(oid)
+                removed += 1
+            for tmp in list(store.objects.temp_files()):
                 try:
-                    packed = repack(store, cat, referenced, on_progress)
-                except OSError as err:
-                    if err.errno not in (errno.ENOSPC, errno.EDQUOT):
-                        raise StoreError(f"{store.root}: gc could not repack "
-                                         f"({err.strerror or err})") from err
-                    notes.append(f"repacking stopped: {err.strerror}; nothing was lost")
-            freed += max(0, before - store.objects.disk_bytes())
+                    st = os.lstat(tmp)
+                    if st.st_mtime <= cutoff:
+                        os.unlink(tmp)
+                        freed += st.st_size
+                        temps += 1
+                except FileNotFoundError:
+                    pass
+            # Repacking and compacting write a new copy before freeing the old one: on a
+            # nearly full disk they are skipped (the garbage is gone already), never fatal.
+            if pack:
+                before = store.objects.disk_bytes()
+                if _free_bytes(store.root) < before + SPACE_MARGIN:
+                    notes.append("repacking skipped: it needs free space about the size of "
+                                 f"the objects ({before:,} bytes)")
+                else:
+                    try:
+                        packed = repack(store, cat, referenced, on_progress)
+                    except OSError as err:
+                        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                            raise StoreError(f"{store.root}: gc could not repack "
+                                             f"({err.strerror or err})") from err
+                        notes.append(f"repacking stopped: {err.strerror}; nothing was lost")
+                freed += max(0, before - store.objects.disk_bytes())
         before = store.catalog_bytes()
         if _free_bytes(store.root) < before + SPACE_MARGIN:
             notes.append("compacting the catalog skipped: it needs free space about its size "
@@ -129,7 +137,7 @@ def _free_bytes(path: Path) -> int:
     return st.f_bavail * st.f_frsize
 
 
-def repack(store: Store, cat: Catalog, referenced: set[bytes],
+def repack(store: Store, cat: Catalog, referenced: LiveSet,
             on_progress: Callable[[int, int], None] | None = None, *,
             force: bool = False) -> int:
     """Rewrite every referenced object into one pack; returns the objects packed (0: none).
@@ -166,7 +174,9 @@ def repack(store: Store, cat: Catalog, referenced: set[bytes],
             for row in reversed(list(rows)):
                 for oid, base in ((row["text_hash"], base_text),
                                   (row["original"], base_original), (row["record"], base_record)):
-                    key = bytes.fromhex(oid) if oid is not None else None
+                    if oid is None:
+                        continue
+                    key = bytes.fromhex(oid)
                     if key not in referenced:
                         continue  # not live, or written already
                     if oid == row["text_hash"] and cat.text_set_aside(oid):
@@ -182,7 +192,7 @@ def repack(store: Store, cat: Catalog, referenced: set[bytes],
                         on_progress(writer.written, total)
                 base_text, base_original = row["text_hash"], row["original"] or base_original
                 base_record = row["record"]
-        for oid in sorted(key.hex() for key in referenced):  # live, in no capture listed
+        for oid in [key.hex() for key in referenced]:  # live, in no capture listed
             if objects.contains(oid) and not cat.text_set_aside(oid):
                 kind, payload = objects.get(oid)
                 writer.put(kind, payload)
@@ -201,7 +211,7 @@ def repack(store: Store, cat: Catalog, referenced: set[bytes],
     return writer.written
 
 
-def _holds_exactly(objects: ObjectStore, reader: PackReader, referenced: set[bytes]
+def _holds_exactly(objects: ObjectStore, reader: PackReader, referenced: LiveSet
                    ) -> tuple[bool, bool]:
     """Whether a pack holds exactly the referenced objects (and the dictionary writers
     use, when it is in there), and whether it holds that dictionary."""

@@ -58,11 +58,7 @@ class Tally:
 
     def __init__(self) -> None:
         try:
-            self.conn = sqlite3.connect("", isolation_level=None)
-            self.conn.execute("PRAGMA journal_mode = OFF")
-            self.conn.execute("PRAGMA synchronous = OFF")
-            self.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-            self.conn.execute("PRAGMA temp_store = FILE")
+            self.conn = private_database()
             self.conn.executescript(_SCHEMA)
             self.conn.execute("BEGIN")
         except sqlite3.Error as err:
@@ -244,6 +240,20 @@ def _absent(column: str) -> str:
             f"AND NOT EXISTS (SELECT 1 FROM bad WHERE id = {column}))")
 
 
-def _tally_error(err: sqlite3.Error) -> StoreError:
-    return StoreError(f"check cannot write its temporary tables ({err}): is the temporary "
+def private_database() -> sqlite3.Connection:
+    """A database of SQLite's own temporary file, deleted when closed: no journal, no
+    syncs, a page cache of :data:`CACHE_KIB` (sqlite3.Error when it cannot be made)."""
+    conn = sqlite3.connect("", isolation_level=None)
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = -{CACHE_KIB}",
+                   "temp_store = FILE"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def temp_error(who: str, err: sqlite3.Error) -> StoreError:
+    return StoreError(f"{who} cannot write its temporary tables ({err}): is the temporary "
                       "directory full?")
+
+
+def _tally_error(err: sqlite3.Error) -> StoreError:
+    return temp_error("check", err)

@@ -36,12 +36,13 @@ exactly like a loose one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import mmap
 import os
 import struct
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -285,25 +286,43 @@ def deflate_delta(payload: bytes, base_payload: bytes) -> bytes:
 def write_index(pack: Path, entries: dict[bytes, tuple[int, int, int]] | bytearray, *,
                 durable: bool = True) -> None:
     """Write ``pack``'s index (temp file, fsync, rename): id -> (offset, length, depth),
-    or those as 48-byte index records in any order (each id once)."""
+    or those as 48-byte index records in any order (each id once; the bytearray is
+    consumed: emptied as it is sorted)."""
     if isinstance(entries, bytearray):
-        size = IDX_RECORD.size
-        records = sorted(bytes(entries[i:i + size]) for i in range(0, len(entries), size))
+        count = len(entries) // IDX_RECORD.size
+        chunks: Iterable[bytes] = _sorted_chunks(entries)
     else:
-        records = [IDX_RECORD.pack(key, *entries[key]) for key in sorted(entries)]
-    body = bytearray(IDX_MAGIC + struct.pack(">I", len(records)))
-    body += b"".join(records)
-    del records
-    body += hashlib.sha256(body).digest()
+        count = len(entries)
+        chunks = [b"".join(IDX_RECORD.pack(key, *entries[key]) for key in sorted(entries))]
+    digest = hashlib.sha256()
     tmp_idx = pack.with_name(f".tmp-{pack.stem}.idx")
     with open(tmp_idx, "wb") as f:
-        f.write(body)
+        for chunk in itertools.chain([IDX_MAGIC + struct.pack(">I", count)], chunks):
+            f.write(chunk)
+            digest.update(chunk)
+        f.write(digest.digest())
         f.flush()
         if durable:
             os.fsync(f.fileno())
     faults.point("object-fsynced")
     os.replace(tmp_idx, pack.with_suffix(".idx"))
     faults.point("object-renamed")
+
+
+def _sorted_chunks(records: bytearray) -> Iterator[bytes]:
+    """The 48-byte index records in id order, a run of them at a time, emptying
+    ``records``: spread over 256 buckets by the id's first byte in one pass, then each
+    bucket sorted alone. Sorting them all as bytes objects held 43 MB more than the
+    records at 480,000 objects (a repack at 100,000 articles)."""
+    size = IDX_RECORD.size
+    buckets = [bytearray() for _ in range(256)]
+    with memoryview(records) as view:
+        for i in range(0, len(records), size):
+            buckets[records[i]] += view[i:i + size]
+    records.clear()
+    for bucket in buckets:
+        yield b"".join(sorted(bytes(bucket[j:j + size]) for j in range(0, len(bucket), size)))
+        bucket.clear()
 
 
 def rebuild_index(pack: Path, known: dict[bytes, tuple[int, int, int]] | None = None) -> int:
