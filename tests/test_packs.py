@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import newsarchive
 from newsarchive.errors import IntegrityError
+from newsarchive.ops.live import LiveSet
 from newsarchive.store.packs import IDX_RECORD, MAX_DEPTH, write_index
 from tests.conftest import EXAMPLES, CliRun
 
@@ -711,3 +712,26 @@ def test_an_index_from_records_in_any_order_is_the_index_of_the_dict(
     write_index(b, entries, durable=False)
     assert a.with_suffix(".idx").read_bytes() == b.with_suffix(".idx").read_bytes()
     assert records == bytearray()
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=300),
+       st.lists(st.integers(0, 299), max_size=100))
+@settings(max_examples=60)
+def test_the_live_set_on_disk_is_a_set(ids: list[bytes], gone: list[int]) -> None:
+    """gc's live set (a temporary SQLite table) answers as a Python set of the same ids:
+    duplicates once, membership, discard, what is left in id order."""
+    expected = set(ids)
+    live = LiveSet()
+    with live:
+        for key in ids:
+            live.add(key)
+        live.settle()
+        assert len(live) == len(expected)
+        for i in gone:
+            if i < len(ids):
+                live.discard(ids[i])
+                expected.discard(ids[i])
+        live.discard(b"\0" * 31)  # not an id of the set: nothing happens
+        assert len(live) == len(expected)
+        assert all((key in live) == (key in expected) for key in ids)
+        assert list(live) == sorted(expected)

@@ -144,8 +144,8 @@ def repack(store: Store, cat: Catalog, referenced: LiveSet,
     Without ``force``, a store already in one pack of exactly the referenced objects is
     left as it is. A crash leaves the old packs (the new one, if finished, is read
     through its own index until the multi-pack index is written): nothing is lost.
-    ``referenced`` is emptied as its objects are written (what is left is still to
-    write), so that the ids are not held twice: in it and in the pack writer."""
+    ``referenced`` is emptied as its objects are written: what is left after the
+    captures is what none of them led to (and the pack writer keeps no set of its own)."""
     objects = store.objects
     old_packs = objects.packs(refresh=True)
     loose = [oid for oid in objects.loose() if bytes.fromhex(oid) in referenced]

@@ -70,11 +70,10 @@ class LiveSet:
         return self
 
     def __contains__(self, key: object) -> bool:
-        return self.conn.execute("SELECT 1 FROM live WHERE id = ?", (key,)).fetchone() \
-            is not None
+        return self._execute("SELECT 1 FROM live WHERE id = ?", key).fetchone() is not None
 
     def discard(self, key: bytes) -> None:
-        if self.conn.execute("DELETE FROM live WHERE id = ?", (key,)).rowcount:
+        if self._execute("DELETE FROM live WHERE id = ?", key).rowcount:
             self._count -= 1
 
     def __len__(self) -> int:
@@ -82,4 +81,10 @@ class LiveSet:
 
     def __iter__(self) -> Iterator[bytes]:
         """The ids left, in id order."""
-        yield from (row[0] for row in self.conn.execute("SELECT id FROM live ORDER BY id"))
+        yield from (row[0] for row in self._execute("SELECT id FROM live ORDER BY id"))
+
+    def _execute(self, sql: str, *params: object) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.Error as err:
+            raise temp_error("gc", err) from err
