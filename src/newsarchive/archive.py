@@ -297,7 +297,7 @@ class Archive:
         """Recent revisions across the archive with their kinds, newest first;
         QueryTimeout when selecting them takes longer than ``timeout`` seconds."""
         _require(int, limit=limit)
-        from newsarchive.ops.changes import changes  # loads the diff engine: start-up time
+        from newsarchive.ops.changes import changes  # start-up time of the other commands
 
         return changes(self.store, lambda: self.indexer,
                        **self._filters(source, since, until, kind, captured=True),

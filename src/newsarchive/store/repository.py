@@ -268,8 +268,8 @@ class Store:
         """Upgrade an older store (when it can be written), and refuse a catalog that is
         missing committed revisions (:class:`CatalogBehind`) rather than answer from it."""
         why = self.outdated(cat)
-        if why == "catalog schema 3" and writable and not self.catalog_mode and cat.migrate():
-            why = None   # a column added in place: no reindex
+        if why is not None and writable and not self.catalog_mode and cat.migrate():
+            why = self.outdated(cat)   # schema 3 brought to 4 in place: no reindex for it
         if why is not None:
             if self.upgrade is None or not writable or self.catalog_mode:
                 raise StoreError(f"{self.root} was written by an older newsarchive ({why})",
