@@ -1204,7 +1204,7 @@ def render_details(r: dict[str, Any]) -> str:
                        f"hits={row['hits']:>3} "
                        f"lib={ms(row['lib']):>9} "
                        + (f"cli={ms(row['cli']):>9} " if "cli" in row else "")
-                       + (f"rg={ms(row['rg']):>9} files={row['rg_files']}" if "rg" in row else ""))
+                       + (f"rg={ms(row['rg']):>9} files={row['rg_files']}" if "rg_files" in row else ""))
     if "startup" in r:
         for key in ("imports_pass", "imports_help", "imports_show"):
             if key in r["startup"]:

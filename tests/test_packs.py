@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -518,7 +519,6 @@ def test_a_crash_at_every_step_of_a_repack_loses_nothing(cli: CliRun, store: Pat
     index written again (it was lost), the new pack and its index, the multi-pack index
     dropped, each old pack retired. After each crash every text reads right and check
     finds no damage; the next gc finishes and leaves check silent."""
-    import shutil
     import subprocess
     import sys
 
@@ -614,6 +614,74 @@ def test_gc_trains_a_dictionary_and_writes_zstd_entries(cli: CliRun, trained: Pa
     assert cli("reindex").exit_code == 0 and cli("check").stdout == ""
 
 
+def test_a_first_bulk_add_trains_the_dictionary_gc_would(cli: CliRun, store: Path,
+                                                           tmp_path: Path) -> None:
+    """A store without a dictionary gets one from a bulk add's batch of 500 texts or
+    more: the add's pack holds it, its whole texts are zstd with it, and it is named for
+    later writers (which compress with it and do not store it again). A smaller batch
+    (a cron add) leaves that to gc."""
+    from newsarchive.ops.add import TRAIN_MIN
+    from newsarchive.store.packs import ZLIB, ZSTD_DICT
+
+    name_file = store / "objects" / "pack" / "dictionary"
+    small = [article(i, 0) for i in range(TRAIN_MIN - 1)]
+    assert cli("add", str(write_jsonl(tmp_path / "small.jsonl", small))).exit_code == 0
+    assert not name_file.exists() and set(encodings(store)) == {ZLIB}
+    shutil.rmtree(store)
+    rows = [article(i, r) for i in range(TRAIN_MIN // 2) for r in range(2)]
+    assert cli("add", str(write_jsonl(tmp_path / "bulk.jsonl", rows))).exit_code == 0
+    (pack,) = packs(store)
+    name = name_file.read_text().strip()
+    with newsarchive.open(store) as archive:
+        (reader,) = archive.store.objects.packs(refresh=True)
+        assert reader.find(bytes.fromhex(name)) is not None
+        whole = [h for h in reader.heads() if h[2] == ZSTD_DICT]
+        assert len(whole) == TRAIN_MIN // 2 and {h[5] for h in whole} == {bytes.fromhex(name)}
+    assert cli("check").stdout == ""
+    more = [article(i + 1000, 0) for i in range(20)]  # new texts
+    assert cli("add", str(write_jsonl(tmp_path / "more.jsonl", more))).exit_code == 0
+    assert name_file.read_text().strip() == name
+    with newsarchive.open(store) as archive:
+        reader = next(r for r in archive.store.objects.packs() if r.path != pack)
+        assert reader.find(bytes.fromhex(name)) is None
+        assert sum(h[2] == ZSTD_DICT for h in reader.heads()) == 20
+    texts = all_texts(store)
+    assert len(texts) == TRAIN_MIN + 20 and cli("check").stdout == ""
+    assert cli("gc", "--grace", "0").exit_code == 0
+    assert all_texts(store) == texts and cli("check").stdout == ""
+
+
+def no_damage(cli: CliRun) -> bool:
+    r = cli("check", "--json")
+    return r.exit_code == 0 and not [p for p in json.loads(r.stdout)["problems"] if p["damage"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["dictionary-named", "journal-written", "before-commit"])
+def test_a_crash_while_the_first_bulk_add_trains_loses_nothing(cli: CliRun, store: Path,
+                                                              tmp_path: Path,
+                                                              point: str) -> None:
+    """kill -9 as the dictionary is named, as the journal is written, and before the
+    catalog commits: check finds no damage, the add run again stores every revision,
+    and gc leaves a clean store."""
+    import subprocess
+    import sys
+
+    from newsarchive.ops.add import TRAIN_MIN
+    from tests.test_crash import DRIVER
+
+    rows = [article(i, r) for i in range(TRAIN_MIN // 2) for r in range(2)]
+    jsonl = write_jsonl(tmp_path / "bulk.jsonl", rows)
+    r = subprocess.run([sys.executable, "-c", DRIVER, point, "1", "--store", str(store),
+                        "add", str(jsonl)], capture_output=True, timeout=120, check=False)
+    assert r.returncode == 137, r.stderr
+    assert no_damage(cli)
+    assert cli("add", str(jsonl)).exit_code == 0
+    assert len(all_texts(store)) == TRAIN_MIN and no_damage(cli)  # notes of leftovers
+    assert cli("gc", "--grace", "0").exit_code == 0
+    assert len(all_texts(store)) == TRAIN_MIN and cli("check").stdout == ""
+
+
 @pytest.mark.slow
 def test_a_missing_dictionary_is_damage_never_silent(cli: CliRun, trained: Path) -> None:
     """An entry names its dictionary; when no store object has that id, the entry
@@ -669,7 +737,6 @@ def test_a_store_of_zlib_packs_reads_and_gc_rewrites_it(cli: CliRun, tmp_path: P
     """A format-2 store (zlib entries only, from before zstd) reads with its entries as
     they are (its upgrade writes the journal, not the packs); gc rewrites them as zstd
     ones and marks the store format 4."""
-    import shutil
 
     from tests.conftest import DATA
 

@@ -54,6 +54,9 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 1000
 PACK_THRESHOLD = 16  # batches of at least this many inputs are written as one pack
+# a batch of at least this many inputs trains the zstd dictionary a store has none of yet
+# (its first bulk add): fewer texts make a weaker dictionary, which gc replaces anyway
+TRAIN_MIN = 500
 PREPARE_CHUNK = 50  # drafts per task of a worker process
 PREPARE_AHEAD = 4  # prepare tasks queued ahead: more would delay the comparisons behind them
 # Fewer inputs than this are prepared here: starting the workers (each imports the write
@@ -142,7 +145,10 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
             roll_forward(store, indexer, cat)  # a commit a killed write left behind
             position = store.journal_state(cat).journal
             # a batch goes into one new pack, its texts as deltas against their heads
-            sink: ObjectSink = store.pack_writer() if bulk else objects
+            sink: ObjectSink = objects
+            if bulk:  # a store without a zstd dictionary gets one from a large batch
+                sink = store.pack_writer(train_on=(p.text.encode("utf-8") for p in goods)
+                                         if len(goods) >= TRAIN_MIN else None)
             texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
             for p in goods:
                 if p.words is not None:

@@ -21,7 +21,7 @@ import os
 import threading
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from newsarchive import faults
@@ -309,14 +309,21 @@ class ObjectStore:
             raise IntegrityError(oid, oid, got_id, where)
         return payload
 
-    def pack_writer(self, *, repack: bool = False) -> PackWriter:
+    def pack_writer(self, *, repack: bool = False,
+                    train_on: Iterable[bytes] | None = None) -> PackWriter:
         """A writer for a new pack; texts may name a delta base already stored. Its
         ``finish`` adds the pack to the multi-pack index (the caller holds the lock).
+
+        Whole texts are compressed with the dictionary the store names. When it names
+        none, a dictionary is trained on ``train_on`` (read only then: a bulk add passes
+        its batch's texts), written into this pack and named once the pack is finished,
+        so a store is as small after its first bulk add as after a ``gc``.
 
         With ``repack``, objects are written even when stored elsewhere already, the
         multi-pack index is left to :meth:`retire_packs`, and the caller writes each object
         once (the writer keeps no set of what it wrote).
         """
+        trained: list[str] = []
 
         def load_base(oid: str) -> tuple[bytes, int] | None:
             try:
@@ -329,6 +336,8 @@ class ObjectStore:
 
         def added(pack: Path) -> None:
             self.update_midx()
+            if trained:  # the pack that holds it is durable and indexed: name it
+                self.set_dictionary(trained[0])
 
         self._refuse_links()
         writer = PackWriter(self.pack_dir,
@@ -339,6 +348,12 @@ class ObjectStore:
             dictionary = self.dictionary()
             if dictionary is not None:
                 writer.use_dictionary(dictionary, store=False)
+            elif train_on is not None:
+                from newsarchive.store import zstdcodec  # only a writer that trains loads it
+
+                dictionary = zstdcodec.train(list(train_on))
+                if dictionary is not None:
+                    trained.append(writer.use_dictionary(dictionary, store=True))
         return writer
 
     # -- the zstd dictionary ----------------------------------------------------------

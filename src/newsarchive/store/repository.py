@@ -16,7 +16,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -428,12 +428,13 @@ class Store:
             shutil.rmtree(self._copy_dir, ignore_errors=True)
             self._copy_dir = None
 
-    def pack_writer(self, *, repack: bool = False) -> PackWriter:
+    def pack_writer(self, *, repack: bool = False,
+                    train_on: Iterable[bytes] | None = None) -> PackWriter:
         """A writer for a new pack (call under the lock); marks the store as format 4
-        first (:data:`PACKED_FORMAT`)."""
+        first (:data:`PACKED_FORMAT`). ``train_on``: see :meth:`ObjectStore.pack_writer`."""
         if self._check_format() < PACKED_FORMAT:
             self.set_format(PACKED_FORMAT)
-        return self.objects.pack_writer(repack=repack)
+        return self.objects.pack_writer(repack=repack, train_on=train_on)
 
     def set_format(self, version: int = FORMAT_VERSION) -> None:
         """Record the store's format (an upgrade's last step, or a pack writer's first;
