@@ -316,8 +316,9 @@ class ObjectStore:
 
         Whole texts are compressed with the dictionary the store names. When it names
         none, a dictionary is trained on ``train_on`` (read only then: a bulk add passes
-        its batch's texts), written into this pack and named once the pack is finished,
-        so a store is as small after its first bulk add as after a ``gc``.
+        its batch's texts; a sample of them when there are many), written into this pack
+        and named once the pack is finished, so a store is nearly as small after its first
+        bulk add as after a ``gc``.
 
         With ``repack``, objects are written even when stored elsewhere already, the
         multi-pack index is left to :meth:`retire_packs`, and the caller writes each object
@@ -351,7 +352,7 @@ class ObjectStore:
             elif train_on is not None:
                 from newsarchive.store import zstdcodec  # only a writer that trains loads it
 
-                dictionary = zstdcodec.train(list(train_on))
+                dictionary = zstdcodec.train(zstdcodec.reservoir(train_on, zstdcodec.SAMPLES))
                 if dictionary is not None:
                     trained.append(writer.use_dictionary(dictionary, store=True))
         return writer
