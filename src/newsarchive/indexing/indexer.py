@@ -29,6 +29,7 @@ noise rules the indexer is given (so ``reindex`` applies changed rules again):
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,7 @@ from newsarchive.workers import Workers
 if TYPE_CHECKING:
     from newsarchive.indexing.derive import Derived, Prefetch
 
+NOISE_MEMO = 64  # noise comparisons remembered (the headline tests look back a day)
 
 @dataclass
 class Capture:
@@ -128,7 +130,9 @@ class Indexer:
         self.workers = workers
         self.noise = noise or RuleBook()
         self._ahead: Prefetch | None = None
-        self._noise_memo: tuple[Any, bool] = (None, False)  # the last pair compared
+        # the pairs compared last: a revision's pair is asked about twice in a row, and the
+        # headline tests ask again about the article's recent pairs
+        self._noise_memo: OrderedDict[tuple[str, str, NoiseRules], bool] = OrderedDict()
 
     def rules_of(self, rec: Record) -> NoiseRules:
         """The noise rules of a capture's article."""
@@ -140,13 +144,17 @@ class Indexer:
         if old is None or new is None:
             return False
         rules = self.rules_of(rec)
-        key = (old, new, rules)  # (a revision's text is compared twice in a row)
-        if self._noise_memo[0] == key:
-            return self._noise_memo[1]
+        key = (old, new, rules)
+        found = self._noise_memo.get(key)
+        if found is not None:
+            self._noise_memo.move_to_end(key)
+            return found
         found = self._ahead.noise(old, new, rules) if self._ahead is not None else None
         if found is None:
             found = differs_by_noise(old, new, rules)
-        self._noise_memo = (key, found)
+        self._noise_memo[key] = found
+        if len(self._noise_memo) > NOISE_MEMO:
+            self._noise_memo.popitem(last=False)
         return found
 
     def same(self, shown: Capture, c: Capture) -> bool:
