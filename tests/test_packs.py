@@ -614,6 +614,7 @@ def test_gc_trains_a_dictionary_and_writes_zstd_entries(cli: CliRun, trained: Pa
     assert cli("reindex").exit_code == 0 and cli("check").stdout == ""
 
 
+@pytest.mark.slow
 def test_a_first_bulk_add_trains_the_dictionary_gc_would(cli: CliRun, store: Path,
                                                            tmp_path: Path) -> None:
     """A store without a dictionary gets one from a bulk add's batch of 500 texts or
