@@ -324,7 +324,7 @@ class ObjectStore:
         multi-pack index is left to :meth:`retire_packs`, and the caller writes each object
         once (the writer keeps no set of what it wrote).
         """
-        trained: list[str] = []
+        trained: str | None = None  # the id of a dictionary this writer trained
 
         def load_base(oid: str) -> tuple[bytes, int] | None:
             try:
@@ -337,8 +337,8 @@ class ObjectStore:
 
         def added(pack: Path) -> None:
             self.update_midx()
-            if trained:  # the pack that holds it is durable and indexed: name it
-                self.set_dictionary(trained[0])
+            if trained is not None:  # the pack that holds it is durable and indexed
+                self.set_dictionary(trained)
 
         self._refuse_links()
         writer = PackWriter(self.pack_dir,
@@ -354,7 +354,7 @@ class ObjectStore:
 
                 dictionary = zstdcodec.train(zstdcodec.reservoir(train_on, zstdcodec.SAMPLES))
                 if dictionary is not None:
-                    trained.append(writer.use_dictionary(dictionary, store=True))
+                    trained = writer.use_dictionary(dictionary, store=True)
         return writer
 
     # -- the zstd dictionary ----------------------------------------------------------
