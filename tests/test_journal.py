@@ -137,6 +137,37 @@ def test_a_crash_between_journal_and_catalog_is_applied_next(cli: CliRun, store:
     assert cli("check").exit_code == 0
 
 
+def test_a_commit_landing_while_a_writer_opens_is_not_a_restored_copy(
+        store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer compares the catalog's journal position with the journal's end before it
+    takes the lock. Another writer's whole commit (journal, then catalog) landing between
+    those two reads made the catalog look ahead of its journal, and the add failed with
+    "restored from an older copy?" (seen once in the concurrency suite)."""
+    from newsarchive.store import catalog, repository
+
+    base = [sys.executable, "-m", "newsarchive", "--store", str(store)]
+    subprocess.run([*base, "add", "-q", "-", "--source", "wire", "--slug", "first"],
+                   input=b"First.\n", check=True)
+    done: list[str] = []
+
+    def then_commit(real):  # type: ignore[no-untyped-def]
+        def read(*args):  # type: ignore[no-untyped-def]
+            out = real(*args)
+            if not done:  # after the first of the two reads: another process commits
+                done.append(real.__name__)
+                subprocess.run([*base, "add", "-q", "-", "--source", "wire", "--slug", "other"],
+                               input=b"Another story.\n", check=True)
+            return out
+        return read
+
+    monkeypatch.setattr(repository, "last_positions", then_commit(journal.last_positions))
+    monkeypatch.setattr(catalog.Catalog, "position", then_commit(catalog.Catalog.position))
+    with newsarchive.open(store) as archive:
+        archive.add("Third story.", source="wire", slug="third")
+        assert done and sorted(a.slug for a in archive.articles()) == [
+            "first", "other", "third"]
+
+
 def test_a_torn_journal_line_is_not_a_commit(cli: CliRun, store: Path, tmp_path: Path) -> None:
     fill(cli, tmp_path, 2)
     with open(store / "journal", "ab") as f:

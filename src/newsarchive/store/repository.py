@@ -293,9 +293,11 @@ class Store:
 
     def journal_state(self, cat: Catalog) -> JournalState:
         """Compare the catalog's journal position with the journal's end (reads the end of
-        the journal only)."""
-        last, before = last_positions(self.journal_path)
+        the journal only). The catalog is read first: a writer appends to the journal
+        before it commits the catalog, so a commit that lands between the two reads shows
+        as in flight, never as a catalog ahead of its journal (which refuses to write)."""
         pos = cat.position()
+        last, before = last_positions(self.journal_path)
         cpos = Position(*pos) if pos is not None else None
         have = cpos or Position(0, "")
         if have == last:
