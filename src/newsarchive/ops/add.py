@@ -78,46 +78,54 @@ def add_stream(store: Store, indexer: Indexer, drafts: Iterable[Draft | InputErr
     raised, not yielded: they stop the run. ``on_progress`` is called as each input is
     worked through (before its batch commits), for progress displays.
     """
-    batch: list[Prepared | InputError] = []
+    preparer = _Preparer(indexer, drafts)
     try:
-        for item in _prepared(indexer, drafts):
-            batch.append(item)
-            if len(batch) >= batch_size:
-                yield from _add_batch(store, indexer, batch, on_progress)
-                batch = []
-        if batch:
-            yield from _add_batch(store, indexer, batch, on_progress)
+        while batch := preparer.take(batch_size):
+            # once the batch's comparisons are queued, the workers prepare the next batch
+            # behind them, while this one is written
+            yield from _add_batch(store, indexer, batch, on_progress,
+                                  then=lambda: preparer.ahead(batch_size))
     finally:
         indexer.workers.close()
 
 
-def _prepared(indexer: Indexer, drafts: Iterable[Draft | InputError],
-              ) -> Iterator[Prepared | InputError]:
+class _Preparer:
     """The drafts prepared, in input order: by worker processes when there are many,
-    a few chunks ahead of the batch being written."""
-    workers = indexer.workers
-    it = iter(drafts)
-    first = list(itertools.islice(it, PREPARE_MIN))
-    if not workers.parallel or len(first) < PREPARE_MIN:
-        for item in itertools.chain(first, it):
-            yield from prepare_all([item])
-        return
-    it = itertools.chain(first, it)
-    chunk = list(itertools.islice(it, PREPARE_CHUNK))
-    ahead: collections.deque[tuple[Future[list[Prepared | InputError]],
-                                   list[Draft | InputError]]] = collections.deque()
-    while chunk or ahead:
-        if chunk:
-            ahead.append((workers.submit(_prepare_counted, chunk), chunk))
-            chunk = list(itertools.islice(it, PREPARE_CHUNK))
-        if len(ahead) >= PREPARE_AHEAD or not chunk:
-            future, drafts_of_it = ahead.popleft()
+    queued a few chunks ahead of the batch being written, or a batch ahead when asked."""
+
+    def __init__(self, indexer: Indexer, drafts: Iterable[Draft | InputError]) -> None:
+        self.workers = indexer.workers
+        it = iter(drafts)
+        first = list(itertools.islice(it, PREPARE_MIN))
+        self.drafts = itertools.chain(first, it)
+        self.parallel = self.workers.parallel and len(first) >= PREPARE_MIN
+        self.queued: collections.deque[tuple[Future[list[Prepared | InputError]],
+                                             list[Draft | InputError]]] = collections.deque()
+        self.ready: collections.deque[Prepared | InputError] = collections.deque()
+
+    def ahead(self, count: int) -> None:
+        """Queue chunks until ``count`` drafts are queued (fewer at the end of the input)."""
+        while self.parallel and len(self.queued) * PREPARE_CHUNK < count:
+            chunk = list(itertools.islice(self.drafts, PREPARE_CHUNK))
+            if not chunk:
+                return
+            self.queued.append((self.workers.submit(_prepare_counted, chunk), chunk))
+
+    def take(self, count: int) -> list[Prepared | InputError]:
+        """The next ``count`` drafts prepared (fewer at the end of the input)."""
+        if not self.parallel:
+            return prepare_all(list(itertools.islice(self.drafts, count)))
+        while len(self.ready) < count:
+            self.ahead(PREPARE_AHEAD * PREPARE_CHUNK)
+            if not self.queued:
+                break
+            future, chunk = self.queued.popleft()
             try:
-                prepared = future.result()
-            except Exception:  # a worker died: prepare these here, and the rest too
-                workers.lost()
-                prepared = prepare_all(drafts_of_it)
-            yield from prepared
+                self.ready.extend(future.result())
+            except Exception:  # a worker died: these are prepared here (and the rest,
+                self.workers.lost()  # as the workers' submit then runs tasks here)
+                self.ready.extend(prepare_all(chunk))
+        return [self.ready.popleft() for _ in range(min(count, len(self.ready)))]
 
 
 def _prepare_counted(drafts: list[Draft | InputError]) -> list[Prepared | InputError]:
@@ -126,7 +134,9 @@ def _prepare_counted(drafts: list[Draft | InputError]) -> list[Prepared | InputE
 
 
 def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError],
-               on_progress: Callable[[], None] | None = None) -> list[Result]:
+               on_progress: Callable[[], None] | None = None, *,
+               then: Callable[[], None] | None = None) -> list[Result]:
+    """Write one batch; ``then`` is called once its comparisons are queued."""
     goods = [p for p in batch if isinstance(p, Prepared)]
     if not goods:
         return list(batch)  # type: ignore[arg-type]
@@ -155,6 +165,8 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
                     indexer.prefetch.known_words(p.text, p.words)
             if bulk:
                 _predict(store, indexer, cat, goods, texts)
+            if then is not None:
+                then()
             batch_write = _Commit(position.seq + 1)
             cat.begin()
             try:
