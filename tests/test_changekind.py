@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsarchive.changes import kinds
 from newsarchive.changes.kinds import RULES, _within_distance, classify, flip_flops, is_minor_change
 from newsarchive.model import KINDS
 
@@ -344,3 +345,12 @@ def test_flip_flops_flag_only_returns_to_seen_states(history: list[tuple[str, st
     for i, flag in enumerate(flags):
         if flag:
             assert history[i] != history[i - 1] and history[i] in history[: i - 1]
+
+
+@given(st.data())
+def test_a_text_with_a_note_is_never_skipped_by_the_quick_check(data: st.DataObject) -> None:
+    """The notes' markers are searched for only in texts whose lower case holds one of
+    the hints; every text a marker matches (in any case, any white space) holds one."""
+    for marker in kinds._MARKERS:
+        text = data.draw(st.from_regex(marker))
+        assert marker.search(text) and kinds._may_hold_note(text), text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,8 @@ from newsarchive.errors import NewsArchiveError
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.store.refs import parse_ref
 from newsarchive.text.canonical import canonicalize, content_hash
+from newsarchive.text.sentences import _BOUNDARY_RE, CLOSERS
+from newsarchive.text.strings import common_prefix, differ_beyond_spacing
 from newsarchive.text.names import (
     SLUG_RE,
     SOURCE_RE,
@@ -154,3 +157,26 @@ def test_bare_date_form() -> None:
     assert (h.title, h.source, h.text) == ("T", "politico", "Body text.")
     not_header = parse_plaintext("Breaking: something happened.\n\nMore.", origin="x")
     assert not_header.title is None and not_header.text.startswith("Breaking:")
+
+
+_ENDS = ".!?\u2026\u3002\uff01\uff1f" + CLOSERS
+
+
+@given(st.text(alphabet=_ENDS + " \n\t\u00a0\u2029abX", max_size=40))
+def test_sentence_ends_are_found_as_one_class_of_terminators_finds_them(text: str) -> None:
+    """The boundary pattern has one alternative per terminator (so that the engine skips
+    to the characters a match can start with); it matches what the plain pattern, one
+    class of terminators, matches."""
+    closers = f"[{re.escape(CLOSERS)}]*"
+    plain = re.compile(rf"[.!?\u2026]{closers}(?:\s+|\Z)|[\u3002\uff01\uff1f]{closers}\s*|\n\s*")
+    assert [m.span() for m in _BOUNDARY_RE.finditer(text)] == \
+        [m.span() for m in plain.finditer(text)]
+
+
+_SPACED = st.text(alphabet="ab \n\t\u00a0\u2029\x1c", max_size=12)
+
+
+@given(_SPACED, _SPACED)
+def test_texts_differ_beyond_spacing_exactly_when_their_words_differ(a: str, b: str) -> None:
+    assert differ_beyond_spacing(a, b) == (a.split() != b.split())
+    assert common_prefix(a, b) == len(os.path.commonprefix([a, b]))

@@ -46,6 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from newsarchive.model import KINDS  # every kind, in the order a result lists them
+from newsarchive.text.strings import common_prefix
 from newsarchive.text.words import fold, word_re
 
 __all__ = [
@@ -80,6 +81,16 @@ _MARKERS = [
     for m in CORRECTION_MARKERS
 ]
 _ANY_MARKER = re.compile("|".join(f"(?:{m.pattern})" for m in _MARKERS), re.IGNORECASE)
+# Every marker's text holds one of these. Their letters match, ignoring case, only their
+# ASCII capitals (no i, k or s: those also match a dotless i, a Kelvin sign, a long s), so
+# a text whose lower case holds none of them has no note, and is not searched: the search,
+# with no literal to look for first, tries every position of the text.
+_MARKER_HINTS = ("correct", "amend", "earl", "update", "clar", "note")
+
+
+def _may_hold_note(text: str) -> bool:
+    low = text.lower()
+    return any(hint in low for hint in _MARKER_HINTS)
 # possessive from Python 3.11: a repeated group keeps state per turn in Python's re
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*" + ("+" if sys.version_info >= (3, 11) else ""))
 _NON_SPACE_RUN = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
@@ -191,7 +202,7 @@ RULES: tuple[Rule, ...] = (
 
 def _strip_notes(text: str) -> str:
     """The text with each line cut where an editor's note begins."""
-    if not _ANY_MARKER.search(text):
+    if not _may_hold_note(text) or not _ANY_MARKER.search(text):
         return text
     lines = []
     for line in text.split("\n"):
@@ -201,7 +212,7 @@ def _strip_notes(text: str) -> str:
 
 
 def _note_added(old: str, new: str) -> bool:
-    if not _ANY_MARKER.search(new):
+    if not _may_hold_note(new) or not _ANY_MARKER.search(new):
         return False
     return any(len(m.findall(new)) > len(m.findall(old)) for m in _MARKERS)
 
@@ -216,9 +227,9 @@ def _within_distance(a: str, b: str, limit: int) -> bool:
     What differs between two words over :data:`MAX_RESPELT` letters is no respelling."""
     if a == b:
         return True
-    pre = _common_prefix(a, b)
+    pre = common_prefix(a, b)
     a, b = a[pre:], b[pre:]
-    suf = _common_prefix(a[::-1], b[::-1])
+    suf = common_prefix(a[::-1], b[::-1])
     a, b = a[:len(a) - suf], b[:len(b) - suf]
     if abs(len(a) - len(b)) > limit:
         return False
@@ -264,20 +275,13 @@ def _minor_hunk(old: Sequence[_Word], new: Sequence[_Word]) -> bool:
     return len(old) == len(new) and all(map(_is_respelling, old, new))
 
 
-def _words(text: str) -> list[_Word]:
-    return [(fold(m.group()), text[m.start()].isupper()) for m in word_re().finditer(text)]
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """Length of the common prefix, by bisection on slices (C-speed comparisons)."""
-    lo, hi = 0, min(len(a), len(b))
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+def _folded(words: list[str]) -> list[str]:
+    """The words folded (:func:`~newsarchive.text.words.fold`); ASCII ones all at once, by
+    one ``lower()`` of the words joined (no word holds a space)."""
+    joined = " ".join(words)
+    if words and joined.isascii():
+        return joined.lower().split(" ")
+    return [fold(w) for w in words]
 
 
 def _non_space_run(text: str, pos: int) -> int:
@@ -289,8 +293,8 @@ def _non_space_run(text: str, pos: int) -> int:
 def _differing_middles(old: str, new: str) -> tuple[str, str]:
     """The parts of ``old`` and ``new`` between their common beginning and end, widened
     to whitespace so that no word or number is cut."""
-    pre = _common_prefix(old, new)
-    suf = _common_prefix(old[pre:][::-1], new[pre:][::-1])
+    pre = common_prefix(old, new)
+    suf = common_prefix(old[pre:][::-1], new[pre:][::-1])
     if pre > 0:  # back to the whitespace before (by regex: an 8 MB word, in C)
         pre -= _non_space_run(old[pre - 1::-1], 0)
     end_old, end_new = len(old) - suf, len(new) - suf
@@ -323,8 +327,8 @@ def is_minor_change(old: str, new: str) -> bool:
     old, new = _differing_middles(old, new)
     if Counter(_NUMBER.findall(old)) != Counter(_NUMBER.findall(new)):
         return False
-    a, b = _words(old), _words(new)
-    wa, wb = [w for w, _ in a], [w for w, _ in b]
+    ra, rb = word_re().findall(old), word_re().findall(new)
+    wa, wb = _folded(ra), _folded(rb)
     if wa == wb:
         return True
     if "".join(wa) == "".join(wb):
@@ -334,6 +338,8 @@ def is_minor_change(old: str, new: str) -> bool:
     # words repeat far more than lines do: past a few million pairs, autojunk keeps the
     # time linear (a long text may then be judged beyond minor where it was not)
     matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=len(wa) * len(wb) > 4_000_000)
+    a: list[_Word] = [(w, r[0].isupper()) for w, r in zip(wa, ra, strict=True)]
+    b: list[_Word] = [(w, r[0].isupper()) for w, r in zip(wb, rb, strict=True)]
     return all(
         tag == "equal" or _minor_hunk(a[i1:i2], b[j1:j2])
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()

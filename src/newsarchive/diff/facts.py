@@ -11,7 +11,6 @@ so that a moved paragraph with one figure changed counts two words, not the para
 from __future__ import annotations
 
 import bisect
-import os
 from functools import lru_cache
 
 from newsarchive.diff.align import Alignment, Sentence, SentenceChange, align_sentences
@@ -23,6 +22,7 @@ from newsarchive.diff.engine import (
     sentence_spans,
 )
 from newsarchive.diff.model import DiffStats, Move, Op
+from newsarchive.text.strings import common_prefix
 from newsarchive.text.words import word_re
 
 
@@ -318,7 +318,7 @@ def first_changed_sentence(a: str, b: str) -> str | None:
 
     k = min(range(len(changes)), key=rank, default=None)   # the first of the best rank
     if k is None or rank(k) == 3:
-        start = len(os.path.commonprefix([a, b]))
+        start = common_prefix(a, b)
         text = b if b.strip() else a
         spans = sentence_spans(text)
         if not spans:
