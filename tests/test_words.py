@@ -11,13 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import newsarchive
-from newsarchive.changes.kinds import _words as classifier_words
+from newsarchive.changes.kinds import _folded
 from newsarchive.diff.align import align_sentences
 from newsarchive.diff.compare import diff_texts
 from newsarchive.diff.facts import word_change_counts
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.text.canonical import canonicalize
-from newsarchive.text.words import count_words, fold, tokenize, words
+from newsarchive.text.words import count_words, fold, tokenize, word_re, words
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 
@@ -38,7 +38,7 @@ def figures(tmp_path: Path, text: str) -> dict[str, int]:
         "count_words": count_words(text),
         "diff_from_nothing": diff_texts("", text).stats.words_added,
         "word_change_counts": word_change_counts("", text)[0] if text else 0,
-        "classifier": len(classifier_words(text)),
+        "classifier": len(_folded(words(text))),
         "alignment": align_sentences("", text).stats.words_new,
     }
 
@@ -72,3 +72,17 @@ def test_every_index_token_lies_inside_one_word() -> None:
 def test_count_words_is_the_number_of_words(text: str) -> None:
     assert count_words(text) == len(words(text))
     assert count_words(text + " " + text) == 2 * count_words(text)
+
+
+_ASCII_WORDISH = st.text(alphabet=st.sampled_from("ab_Z09.,'\u2019 -\n\u00e9\u0301\u4e00"),
+                         max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_ASCII_WORDISH, st.text(max_size=80)))
+def test_words_are_what_the_word_pattern_finds(text: str) -> None:
+    """Lines of ASCII alone are read by a pattern of ASCII classes: it finds the words
+    the one pattern finds (numbers with separators, inner apostrophes, underscores)."""
+    assert words(text) == word_re().findall(text)
+    for line in text.split("\n"):
+        assert words(line) == word_re().findall(line)

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 from newsarchive.model import KINDS  # every kind, in the order a result lists them
 from newsarchive.text.strings import common_prefix
-from newsarchive.text.words import fold, word_re
+from newsarchive.text.words import fold, words
 
 __all__ = [
     "CORRECTION_MARKERS",
@@ -275,13 +275,13 @@ def _minor_hunk(old: Sequence[_Word], new: Sequence[_Word]) -> bool:
     return len(old) == len(new) and all(map(_is_respelling, old, new))
 
 
-def _folded(words: list[str]) -> list[str]:
+def _folded(found: list[str]) -> list[str]:
     """The words folded (:func:`~newsarchive.text.words.fold`); ASCII ones all at once, by
     one ``lower()`` of the words joined (no word holds a space)."""
-    joined = " ".join(words)
-    if words and joined.isascii():
+    joined = " ".join(found)
+    if found and joined.isascii():
         return joined.lower().split(" ")
-    return [fold(w) for w in words]
+    return [fold(w) for w in found]
 
 
 def _non_space_run(text: str, pos: int) -> int:
@@ -327,7 +327,7 @@ def is_minor_change(old: str, new: str) -> bool:
     old, new = _differing_middles(old, new)
     if Counter(_NUMBER.findall(old)) != Counter(_NUMBER.findall(new)):
         return False
-    ra, rb = word_re().findall(old), word_re().findall(new)
+    ra, rb = words(old), words(new)
     wa, wb = _folded(ra), _folded(rb)
     if wa == wb:
         return True

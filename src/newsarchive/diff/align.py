@@ -123,7 +123,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from newsarchive.diff.engine import OpName, compute_ops, sentence_spans, token_re
-from newsarchive.text.words import word_re
+from newsarchive.text.words import words as find_words
 
 __all__ = ["ACTIONS", "Alignment", "AlignmentStats", "Sentence", "SentenceChange",
            "align_sentences", "split_sentences"]
@@ -605,15 +605,14 @@ def _common_count(x: list[str], y: list[str]) -> int:
 def _word_changes(ops: WordOps) -> tuple[int, int]:
     """(words added, words removed) of a word diff: the words of each run of changes, less
     those the run takes out and puts back (the engine's semantic cleanup widens runs)."""
-    pattern = word_re()
     added = removed = 0
     gone: list[str] = []
     put: list[str] = []
     for op, text in [*ops, ("equal", "")]:
         if op == "delete":
-            gone += pattern.findall(text)
+            gone += find_words(text)
         elif op == "insert":
-            put += pattern.findall(text)
+            put += find_words(text)
         elif gone or put:
             common = _common_count(gone, put)
             added, removed = added + len(put) - common, removed + len(gone) - common
@@ -655,9 +654,8 @@ def _change(action: Action, olds: list[int], news: list[int], old: Sequence[Sent
             added, removed = _word_changes(ops)
         else:
             ops = _plain_ops(" ".join(o), " ".join(n))
-            find = word_re().findall
-            added = sum(len(find(t)) for op, t in ops if op == "insert")
-            removed = sum(len(find(t)) for op, t in ops if op == "delete")
+            added = sum(len(find_words(t)) for op, t in ops if op == "insert")
+            removed = sum(len(find_words(t)) for op, t in ops if op == "delete")
     elif budget is None:
         added = sum(len(words[t]) for t in n)
         removed = sum(len(words[t]) for t in o)
@@ -765,7 +763,7 @@ def align_sentences(a: str, b: str) -> Alignment:
 def _sentence_words(sentence: str) -> tuple[str, ...]:
     """The words of a sentence (not to be changed: remembered, as consecutive revisions
     share most of their sentences)."""
-    return tuple(word_re().findall(sentence))
+    return tuple(find_words(sentence))
 
 
 def _running_max(xs: list[int]) -> list[int]:

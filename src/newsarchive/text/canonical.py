@@ -35,7 +35,10 @@ def canonicalize(text: str) -> str:
     """Bring text to the canonical form of SPEC 4; empty text stays empty."""
     text = unicodedata.normalize("NFC", text)
     text = _LINE_BREAKS.sub("\n", text)
-    lines = [_BLANKS.sub(" ", line).rstrip(" ") for line in text.split("\n")]
+    if "\t" in text or "  " in text:
+        lines = [_BLANKS.sub(" ", line).rstrip(" ") for line in text.split("\n")]
+    else:  # every run of blanks is one space already (most texts: twice as fast)
+        lines = [line.rstrip(" ") for line in text.split("\n")]
     text = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
     return text + "\n" if text else ""
 
