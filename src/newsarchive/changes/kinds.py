@@ -86,11 +86,6 @@ _ANY_MARKER = re.compile("|".join(f"(?:{m.pattern})" for m in _MARKERS), re.IGNO
 # a text whose lower case holds none of them has no note, and is not searched: the search,
 # with no literal to look for first, tries every position of the text.
 _MARKER_HINTS = ("correct", "amend", "earl", "update", "clar", "note")
-
-
-def _may_hold_note(text: str) -> bool:
-    low = text.lower()
-    return any(hint in low for hint in _MARKER_HINTS)
 # possessive from Python 3.11: a repeated group keeps state per turn in Python's re
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*" + ("+" if sys.version_info >= (3, 11) else ""))
 _NON_SPACE_RUN = re.compile(r"\S*")  # \S is exactly "not str.isspace()"
@@ -198,6 +193,11 @@ RULES: tuple[Rule, ...] = (
         fallback=True,
     ),
 )
+
+
+def _may_hold_note(text: str) -> bool:
+    low = text.lower()
+    return any(hint in low for hint in _MARKER_HINTS)
 
 
 def _strip_notes(text: str) -> str:
