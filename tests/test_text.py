@@ -13,8 +13,6 @@ from newsarchive.errors import NewsArchiveError
 from newsarchive.ingest.plaintext import parse_plaintext
 from newsarchive.store.refs import parse_ref
 from newsarchive.text.canonical import canonicalize, content_hash
-from newsarchive.text.sentences import _BOUNDARY_RE, CLOSERS
-from newsarchive.text.strings import common_prefix, differ_beyond_spacing
 from newsarchive.text.names import (
     SLUG_RE,
     SOURCE_RE,
@@ -27,6 +25,8 @@ from newsarchive.text.names import (
     source_from_url,
     to_ascii,
 )
+from newsarchive.text.sentences import _BOUNDARY_RE, CLOSERS
+from newsarchive.text.strings import common_prefix, differ_beyond_spacing
 
 texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 NOISE_MEMO = 64  # noise comparisons remembered (the headline tests look back a day)
 
+
 @dataclass
 class Capture:
     """One committed record of an article: its place in commit order (``seq``), its id,
