@@ -144,7 +144,6 @@ def plant_format_tmp(store: Path, outside: Path) -> None:
     (store / ".format.tmp").symlink_to(outside / "file")
 
 
-
 LINK_CASES = [
     ("fanout-dir", plant_fanout, ("add", add_single), None),
     ("pack-dir", plant_pack_dir, ("add", add_bulk), None),

@@ -99,6 +99,8 @@ def test_an_unchanged_article_costs_about_38_requests_in_30_days() -> None:
 # -- properties ------------------------------------------------------------------------------
 
 durations = st.integers(min_value=0, max_value=60 * 24 * 60).map(lambda m: m * M)
+
+
 @st.composite
 def configs(draw: st.DrawFn) -> WatchConfig:
     n = draw(st.integers(1, 4))

@@ -638,4 +638,3 @@ def _seconds(value: float | None) -> float | None:
         raise UsageError(f"timeout must be 0 (no limit) or a positive number of seconds, "
                          f"not {value!r}")
     return float(value) or None
-

@@ -115,4 +115,3 @@ def cli(ctx: click.Context, store_flag: str | None, config_flag: str | None, wai
     state.debug = debug or bool(os.environ.get("NEWSARCHIVE_DEBUG"))
     state.no_color = no_color
     state.no_pager = no_pager
-

@@ -63,7 +63,6 @@ _EMOJI = rf"[{_PICTO}](?:[\u200d\ufe0f\U0001f3fb-\U0001f3ff]|(?<=\u200d)[{_PICTO
 
 
 @cache
-@cache
 def token_re() -> re.Pattern[str]:
     """The diff's word-level tokens: words (:mod:`newsarchive.text.words`), emoji
     sequences, whitespace runs and single other characters. Compiled on first use."""
@@ -71,6 +70,8 @@ def token_re() -> re.Pattern[str]:
 
 
 _LINE_RE = re.compile(r"[^\n]*\n|[^\n]+")
+
+
 def tokenize(text: str, by: str) -> list[str]:
     """The tokens of ``text`` at a granularity; they concatenate to ``text`` exactly."""
     if by == "word":
@@ -648,5 +649,3 @@ def compute_ops(a: str, b: str, by: str = "word", timeout: float | None = None,
             trivial = _trivial(tokenize(a, level), tokenize(b, level))
             return [(op, "".join(t)) for op, t in trivial], level
         level = coarser
-
-

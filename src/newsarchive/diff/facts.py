@@ -75,8 +75,6 @@ def mark_changes(ops: RawOps) -> tuple[Marks, Marks]:
     return Marks(dels, ins_pts), Marks(ins, del_pts)
 
 
-
-
 def _runs(ops: RawOps) -> tuple[list[int], list[int], list[int], list[int]]:
     """Start in A of each delete and its run of changes; start in B of each insert and
     its run (a run: the changes between two equalities)."""

@@ -366,7 +366,6 @@ class Indexer:
         return self.prefetch.get(prev_text, text) if self._ahead is not None else None
 
 
-
 def _record_of(row: RowLike) -> Record:
     """A revision row as the record of its first capture (less what indexing never reads)."""
     return Record(article=row["article"], text=row["text_hash"], original=row["original"],

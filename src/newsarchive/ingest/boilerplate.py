@@ -17,6 +17,7 @@ from dataclasses import dataclass
 __all__ = ["BOX_HEADINGS", "DEFAULT_PATTERNS", "OPEN", "SEPARATORS", "SHARE_VERBS", "SHARE_WORDS",
            "Pattern"]
 
+
 @dataclass(frozen=True)
 class Pattern:
     """A built-in pattern, with lines it cleans and sentences it must leave alone."""

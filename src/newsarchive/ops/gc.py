@@ -246,4 +246,3 @@ def _train(store: Store, cat: Catalog) -> bytes | None:
         except (KeyError, IntegrityError):
             continue  # repacking reports it
     return zstdcodec.train(texts)
-

@@ -80,4 +80,3 @@ def _detail(error: Exception) -> str:
         return error.got if not error.expected else \
             f"content does not match its hash ({error.got})"
     return str(error)
-

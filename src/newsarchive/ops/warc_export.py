@@ -68,7 +68,6 @@ def write_warc(store: Store, revisions: Iterable[Revision], out: IO[bytes], *,
     cannot be read is listed in the report's errors and left out."""
     from warcio.warcwriter import WARCWriter  # WARC export only: start-up time
 
-
     writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
     name = getattr(out, "name", None)  # a file's name for WARC-Filename; not "<stdout>"
     filename = os.path.basename(name) if isinstance(name, str) and name[:1] != "<" else ""

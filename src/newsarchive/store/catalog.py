@@ -158,6 +158,7 @@ def statements(script: str) -> list[str]:
             buf = ""
     return out
 
+
 REVISION_COLUMNS = (
     "rid, record, article, number, text_hash, original, original_type, title, url, date, "
     "source, author, captured_at, words, bytes, words_added, words_removed, reverts, kind, "

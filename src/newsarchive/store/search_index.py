@@ -39,6 +39,7 @@ from newsarchive.text.canonical import content_hash
 class _HasConnection(Protocol):  # a Catalog (not imported: the catalog imports this module)
     conn: Any
 
+
 SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS para_fts USING fts5 (
     body, content='', tokenize='unicode61 remove_diacritics 2'

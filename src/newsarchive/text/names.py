@@ -56,8 +56,6 @@ def first_words(text: str, n: int = 8) -> str:
     return " ".join(text.split()[:n])
 
 
-
-
 def first_sentence(text: str, limit: int = TITLE_MAX) -> str:
     """The first sentence of the text, cut at a word boundary to ``limit`` characters."""
     para = text.strip().split("\n", 1)[0].strip()

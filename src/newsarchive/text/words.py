@@ -173,5 +173,3 @@ def fold_text(text: str) -> str:
         if folded != ch:
             low = low.replace(ch, folded)
     return low
-
-

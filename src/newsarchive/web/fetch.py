@@ -122,6 +122,8 @@ class _Pool(urllib3.HTTPConnectionPool):
 
 class _TLSPool(urllib3.HTTPSConnectionPool):
     ConnectionCls = _DeadlineTLSConnection
+
+
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SCHEMES = ("http", "https")
 # Decoded with a bound on the output by urllib3 >= 2.6 on every Python; br and zstd only

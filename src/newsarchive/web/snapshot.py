@@ -327,7 +327,6 @@ class _Run:
         draft.author = draft.author or entry.author
         return draft, resp
 
-
     def _unchanged(self, link: str) -> None:
         """A page answered 304: a check of its article, when it is watched."""
         try:

@@ -237,4 +237,3 @@ def _moved_to(cat: Catalog, resp: Response, url: str, article: str) -> str | Non
         return None
     other = cat.url_article(target)
     return other if other is not None and other != article else None
-
