@@ -24,7 +24,8 @@ What it measures (docs/performance.md explains the method and keeps the latest f
 5. start-up: ``newsarchive --help`` against ``python -c pass`` and ``python -c "import
    click"`` (median of 20), and ``python -X importtime`` top imports;
 6. reads (measured in the same interleaved rounds as start-up): the CLI's ``stats``,
-   ``list --limit 20``, ``changes --limit 20``, ``log ID``, ``show ID`` on the store
+   ``list --limit 20``, ``changes --limit 20``, ``log ID``, ``show ID``, and ``changes``
+   and ``list`` filtered by the rarest kind the store holds (``--kind KIND``) on the store
    (median of 10), and ``--help`` against ``python -c "import click"``;
 7. peak RSS of the ingest and of ``export`` (GNU time's max RSS of that child alone; plus
    a /proc sampler splitting anonymous memory from file-backed, i.e. mmapped packs);
@@ -732,7 +733,25 @@ READ_COMMANDS = {  # reads part: key -> arguments after ``--store S`` ({id}: an 
     "changes": ["changes", "--limit", "20"],
     "log": ["log", "{id}"],
     "show": ["show", "{id}"],
+    "changes_kind": ["changes", "--limit", "20", "--kind", "{kind}"],
+    "list_kind": ["list", "--limit", "20", "--kind", "{kind}"],
 }
+
+
+def rarest_kind(store: Path) -> str:
+    """The kind the fewest revisions of the store have (at least one): the one a filter
+    would have to look furthest for without an index."""
+    from newsarchive.model import KINDS
+    from newsarchive.store.filters import kind_condition
+
+    conn = sqlite3.connect(f"file:{store / 'catalog.sqlite'}?mode=ro", uri=True)
+    try:
+        counts = {k: conn.execute("SELECT count(*) FROM revisions WHERE "
+                                  + kind_condition("kind", k)).fetchone()[0] for k in KINDS}
+    finally:
+        conn.close()
+    held = {k: n for k, n in counts.items() if n}
+    return min(held, key=lambda k: (held[k], k)) if held else KINDS[0]
 
 
 def bench_startup(store: Path, runs: int, has_store: bool, *, startup: bool = True,
@@ -782,13 +801,14 @@ def bench_startup(store: Path, runs: int, has_store: bool, *, startup: bool = Tr
         with newsarchive.open(str(store)) as archive:
             arts = archive.articles(changed=True, limit=1) or archive.articles(limit=1)
             show_id = arts[0].id if arts else None
+    kind = rarest_kind(store) if has_store and reads else ""
     read_errors: dict[str, str] = {}
     if reads and has_store:
         for key, args in READ_COMMANDS.items():
             if show_id is None and "{id}" in args:
                 continue
             argv = [*cmd, "--store", str(store), *(a.replace("{id}", show_id or "")
-                                                  for a in args)]
+                                                  .replace("{kind}", kind) for a in args)]
             # one checked run first (it also warms the page cache): a failing command is
             # reported, not timed
             done = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -829,8 +849,9 @@ def bench_startup(store: Path, runs: int, has_store: bool, *, startup: bool = Tr
                                              show_id])
     rd: dict[str, Any] = {}
     if reads:
-        rd = {"runs": reads_runs, "id": show_id, "errors": read_errors,
-              "commands": {k: " ".join(v).replace("{id}", "ID") for k, v in READ_COMMANDS.items()}}
+        rd = {"runs": reads_runs, "id": show_id, "kind": kind, "errors": read_errors,
+              "commands": {k: " ".join(v).replace("{id}", "ID").replace("{kind}", kind)
+                           for k, v in READ_COMMANDS.items()}}
         for key in ("help", "python_import_click", *READ_COMMANDS):
             for suffix in ("", "_min", "_cpu"):
                 if key + suffix in figures:
@@ -1083,7 +1104,9 @@ def build_table(r: dict[str, Any]) -> list[list[str]]:
                          verdict(rd["help_vs_click_nosite"], TARGETS["help_vs_click"])])
         for key, label in (("stats", "stats"), ("list", "list --limit 20"),
                            ("changes", "changes --limit 20"), ("log", "log ID"),
-                           ("show", "show ID")):
+                           ("show", "show ID"),
+                           ("changes_kind", f"changes --limit 20 --kind {rd.get('kind')}"),
+                           ("list_kind", f"list --limit 20 --kind {rd.get('kind')}")):
             if key in rd:
                 limited = key in ("stats", "list", "changes")
                 rows.append([f"{label} (CLI, median of {rd['runs']})", ms(rd[key]),

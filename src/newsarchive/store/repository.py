@@ -280,6 +280,8 @@ class Store:
             finally:
                 self._upgrading = False
             return
+        if write and not self.catalog_mode:
+            cat.add_missing_indexes()   # indexes added since the catalog was made
         if not verify:
             return
         state = self.journal_state(cat)

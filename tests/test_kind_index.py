@@ -1,0 +1,193 @@
+"""``changes --kind`` and ``list --kind`` read a kind's partial index (``revisions_kind_*``)
+instead of every revision: the same answers as a filter over all revisions, whichever
+form the query takes, with or without the indexes (a catalog made before them)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+import newsarchive
+from newsarchive.store.catalog import KIND_INDEXES, Catalog
+from newsarchive.store.filters import kind_condition
+
+ARTICLES = 40
+REVERTS = (7, 23)   # the articles whose third revision puts the first text back
+
+
+def _text(article: int, version: int) -> str:
+    figures = {0: "twelve", 1: "fourteen", 2: "twelve"}
+    sentences = [f"The council of district {article} met on Monday to discuss the budget.",
+                 f"It approved {figures[version]} new projects for the coming year.",
+                 "The mayor said the vote was a turning point for the city."]
+    if version == 1:
+        sentences.append(f"Residents of district {article} had asked for a new library, "
+                         "a second bridge and longer opening hours at the pool.")
+    if version == 2:
+        sentences.append("Correction: An earlier version of this article misstated the "
+                         "number of projects.")
+    return "\n\n".join(sentences)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 articles of three revisions each: edits, headline changes (every fifth article),
+    corrections, and two reverts (the rare kind)."""
+    store = tmp_path_factory.mktemp("kinds") / "store"
+    with newsarchive.open(store) as archive:
+        for version in range(3):
+            for a in range(ARTICLES):
+                reverted = a in REVERTS and version == 2
+                retitled = version and a % 5 == 0 and not reverted
+                archive.add(_text(a, 0 if reverted else version),
+                            source="ledger" if a % 2 else "courier", slug=f"council-{a}",
+                            date="2024-05-01", title=f"Council {a} approves projects"
+                            + (" for next year" if retitled else ""),
+                            captured_at=f"2024-05-0{version + 1}T{a // 60:02d}:{a % 60:02d}:00Z")
+    return store
+
+
+@pytest.fixture
+def store(built: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "store"
+    shutil.copytree(built, copy)
+    return copy
+
+
+def _kinds_of(store: Path) -> list[tuple[str, int, str, str, set[str]]]:
+    """(article, number, captured_at, source, kinds) of every revision, read apart."""
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    try:
+        return [(a, n, c, s, set(k.split())) for a, n, c, s, k in conn.execute(
+            "SELECT article, number, captured_at, source, kind FROM revisions")]
+    finally:
+        conn.close()
+
+
+def _changes(store: Path, kinds: Sequence[str], limit: int, **filters: str) -> list[tuple[str, int]]:
+    with newsarchive.open(store) as archive:
+        return [(c.revision.id, c.revision.number)
+                for c in archive.changes(kind=list(kinds), limit=limit, **filters)]
+
+
+def _articles(store: Path, kinds: Sequence[str], limit: int | None) -> list[str]:
+    with newsarchive.open(store) as archive:
+        return [a.id for a in archive.articles(kind=list(kinds), limit=limit)]
+
+
+def test_the_store_holds_a_rare_kind_and_common_ones(built: Path) -> None:
+    counts: dict[str, int] = {}
+    for *_, kinds in _kinds_of(built):
+        for k in kinds:
+            counts[k] = counts.get(k, 0) + 1
+    assert counts["revert"] == len(REVERTS)
+    assert counts["headline"] >= 8 and counts["correction"] >= 30
+
+
+@pytest.mark.parametrize("kinds", [("revert",), ("correction",), ("revert", "headline"),
+                                   ("headline", "correction", "revert"), ("removed",)])
+@pytest.mark.parametrize("limit", [1, 5, 1000])
+def test_changes_of_kinds_are_those_a_filter_over_every_revision_finds(
+        built: Path, kinds: tuple[str, ...], limit: int) -> None:
+    """Several kinds: one query a kind, merged newest first, each revision once."""
+    every = sorted(((c, a, n) for a, n, c, _, k in _kinds_of(built)
+                    if n > 1 and k & set(kinds)), reverse=True)
+    got = _changes(built, kinds, limit)
+    assert got == [(a, n) for _, a, n in every][:limit]
+    assert len(set(got)) == len(got)
+
+
+def test_changes_of_a_kind_keep_the_other_filters(built: Path) -> None:
+    every = sorted(((c, a, n) for a, n, c, s, k in _kinds_of(built)
+                    if n > 1 and s == "ledger" and k & {"revert", "headline"}), reverse=True)
+    assert _changes(built, ("revert", "headline"), 100, source="ledger") == [
+        (a, n) for _, a, n in every]
+
+
+@pytest.mark.parametrize("kinds", [("revert",), ("headline",), ("correction", "revert")])
+@pytest.mark.parametrize("few", [0, 10**9])
+def test_list_of_kinds_is_the_same_either_way(store: Path, kinds: tuple[str, ...], few: int,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The articles of the kinds' revisions (few of them) or a walk down the articles,
+    each checked (many): the same articles in the same order as a filter over all."""
+    with newsarchive.open(store) as archive:
+        newest = [a.id for a in archive.articles()]
+    having = {a for a, *_, k in _kinds_of(store) if k & set(kinds)}
+    monkeypatch.setattr(Catalog, "FEW_OF_KIND", few)
+    assert _articles(store, kinds, None) == [a for a in newest if a in having]
+    assert _articles(store, kinds, 3) == [a for a in newest if a in having][:3]
+
+
+def _plans(store: Path, **call: object) -> list[str]:
+    """The query plans of the statements one call of the library ran on the catalog."""
+    ran: list[str] = []
+    with newsarchive.open(store) as archive:
+        conn = archive.store.catalog().conn
+        conn.set_trace_callback(ran.append)
+        method = call.pop("method")
+        assert isinstance(method, str)
+        list(getattr(archive, method)(**call))
+        conn.set_trace_callback(None)
+        return [" ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+                for sql in ran if "instr(" in sql and sql.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_rare_kind_is_read_from_its_index(built: Path) -> None:
+    """What makes the filters cost what the kind's revisions cost, not the archive: the
+    plan of every statement that filters on the kind reads the kind's index."""
+    plans = _plans(built, method="changes", kind=["revert"])
+    assert plans and all("revisions_kind_revert" in p for p in plans), plans
+    plans = _plans(built, method="changes", kind=["revert", "headline"])
+    assert any("revisions_kind_revert" in p for p in plans)
+    assert any("revisions_kind_headline" in p for p in plans)
+    plans = _plans(built, method="articles", kind=["revert"])
+    assert plans and all("revisions_kind_revert" in p for p in plans), plans
+
+
+def _indexes(store: Path) -> set[str]:
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    try:
+        return {n for (n,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'revisions_kind_%'")}
+    finally:
+        conn.close()
+
+
+def test_a_catalog_made_before_the_indexes_gains_them(store: Path, built: Path) -> None:
+    """Without them the answers are the same (reads never write: until a command writes,
+    and in a store that cannot be written); the first command that writes creates them,
+    once, in place (nothing else is rebuilt)."""
+    assert _indexes(store) == set(KIND_INDEXES)
+    before = (_changes(built, ("revert",), 50), _articles(built, ("revert", "headline"), None))
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    for name in KIND_INDEXES:
+        conn.execute(f"DROP INDEX {name}")
+    conn.execute("INSERT INTO edits (rid, side, passage) VALUES (-1, 'added', 'marker')")
+    conn.commit()
+    conn.row_factory = sqlite3.Row
+    cat = Catalog(conn)   # the catalog as a reader sees it before any write
+    assert [(r["article"], r["number"]) for r in cat.recent_changes(kinds=("revert",))] \
+        == before[0]
+    conn.close()
+    assert (_changes(store, ("revert",), 50),
+            _articles(store, ("revert", "headline"), None)) == before
+    assert _indexes(store) == set()
+    with newsarchive.open(store) as archive:
+        archive.add("A new article about the harbour.", source="ledger", slug="harbour",
+                    date="2024-05-04", title="Harbour", captured_at="2024-05-04T10:00:00Z")
+    assert _indexes(store) == set(KIND_INDEXES)
+    assert (_changes(store, ("revert",), 50),
+            _articles(store, ("revert", "headline"), None)) == before
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    assert conn.execute("SELECT passage FROM edits WHERE rid = -1").fetchone() == ("marker",)
+    conn.close()
+
+
+def test_only_known_kinds_are_written_into_sql() -> None:
+    assert kind_condition("r.kind", "revert") == "instr(' ' || r.kind || ' ', ' revert ') > 0"
+    with pytest.raises(ValueError, match="unknown kind"):
+        kind_condition("r.kind", "revert') > 0 OR ('")
