@@ -191,3 +191,21 @@ def test_only_known_kinds_are_written_into_sql() -> None:
     assert kind_condition("r.kind", "revert") == "instr(' ' || r.kind || ' ', ' revert ') > 0"
     with pytest.raises(ValueError, match="unknown kind"):
         kind_condition("r.kind", "revert') > 0 OR ('")
+
+
+@pytest.mark.parametrize("per_article", [0, 10**9])
+@pytest.mark.parametrize("filters", [{"kind": ["revert"]}, {"kind": ["headline"]},
+                                     {"changed": True, "source": "ledger"}, {"limit": 3}])
+def test_revisions_of_chosen_articles_either_way(built: Path, filters: dict[str, object],
+                                                  per_article: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """What ``export`` writes of a filter: each chosen article's revisions looked up (few
+    articles) or every revision walked (many), the same revisions in the same order."""
+    from newsarchive.ops import listing
+
+    with newsarchive.open(built) as archive:
+        chosen = {a.id for a in archive.articles(**filters)}   # type: ignore[arg-type]
+        every = [(r.id, r.number) for r in archive.revisions()]
+        monkeypatch.setattr(listing, "PER_ARTICLE", per_article)
+        got = [(r.id, r.number) for r in archive.revisions(**filters)]  # type: ignore[arg-type]
+    assert got == [(a, n) for a, n in every if a in chosen] and got

@@ -3,7 +3,7 @@ revisions by filter, the diff of two revisions, and the export record of a revis
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NothingToCompare
@@ -46,6 +46,13 @@ def articles(store: Store, *, sources: Sequence[str], since: str | None, until: 
     return [row_to_article(r) for r in rows]
 
 
+#: Read each chosen article's revisions by the catalog's (article, number) index rather
+#: than walk every revision, when the articles number less than the revisions over this
+#: (a lookup costs about what passing over 20 rows does): ``export --kind revert`` of 43
+#: revisions at 100,000 articles took 1 s of walking.
+PER_ARTICLE = 20
+
+
 def revisions(store: Store, *, sources: Sequence[str], since: str | None, until: str | None,
               changed: bool, kinds: Sequence[str], limit: int | None) -> Iterator[Revision]:
     """Every revision, by article ID then number (the order of ``export``), of the
@@ -54,8 +61,14 @@ def revisions(store: Store, *, sources: Sequence[str], since: str | None, until:
     if changed or kinds or limit is not None:
         chosen = {a.id for a in articles(store, sources=sources, since=since, until=until,
                                          changed=changed, kinds=kinds, limit=limit)}
+    cat = store.catalog()
+    rows: Iterable[Any]
+    if chosen is not None and len(chosen) * PER_ARTICLE < cat.counts()["revisions"]:
+        rows = (row for article in sorted(chosen) for row in cat.revisions_of(article))
+    else:
+        rows = cat.all_revisions()
     wanted = set(sources)
-    for row in store.catalog().all_revisions():
+    for row in rows:
         if wanted and row["source"] not in wanted:
             continue
         if chosen is not None and row["article"] not in chosen:
