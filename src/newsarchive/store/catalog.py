@@ -527,6 +527,16 @@ class Catalog:
         changed: bool = False, kinds: Sequence[str] = (), limit: int | None = None,
         oldest_first: bool = False,
     ) -> list[sqlite3.Row]:
+        if limit is not None and len(set(sources)) > 1:
+            # one walk down each source's index (``limit`` rows at most), merged, rather
+            # than every article of the sources sorted (130 ms for three large sources
+            # of 100,000 articles)
+            rows = [row for source in dict.fromkeys(sources) for row in self.articles(
+                sources=(source,), since=since, until=until, changed=changed, kinds=kinds,
+                limit=limit, oldest_first=oldest_first)]
+            rows.sort(key=lambda row: (row["last_captured"], row["id"]),
+                      reverse=not oldest_first)
+            return rows[:limit]
         where, args = filters("articles", sources=sources, since=since, until=until)
         if changed:
             where.append("articles.revisions >= 2")
