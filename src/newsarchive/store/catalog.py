@@ -29,9 +29,9 @@ from collections.abc import Generator, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from newsarchive.model import KINDS
 from newsarchive.store import counters, search_index
 from newsarchive.store.connection import CatalogConnection, catalog_error
-from newsarchive.model import KINDS
 from newsarchive.store.filters import filters, kind_condition
 
 #: 1: one FTS5 row per distinct (text, title); 2: captures, the URL map, the journal
@@ -144,10 +144,9 @@ CREATE TABLE IF NOT EXISTS watch (
 #: a catalog made before them by the first command that writes to it
 #: (:meth:`Catalog.add_missing_indexes`); reads work without them, only slower.
 KIND_INDEXES = {
-    f"revisions_kind_{kind.replace('-', '_')}":
-        f"CREATE INDEX IF NOT EXISTS revisions_kind_{kind.replace('-', '_')} "
-        f"ON revisions (captured_at, rid) WHERE {kind_condition('kind', kind)}"
-    for kind in KINDS}
+    name: f"CREATE INDEX IF NOT EXISTS {name} ON revisions (captured_at, rid) "
+          f"WHERE {kind_condition('kind', kind)}"
+    for kind, name in ((k, f"revisions_kind_{k.replace('-', '_')}") for k in KINDS)}
 
 WATCH_COLUMNS = ("article, url, first_seen, last_checked, last_changed, unchanged, missing, "
                  "next_due, stopped, note")
