@@ -189,10 +189,16 @@ def test_a_catalog_made_before_the_indexes_gains_them(store: Path, built: Path) 
     conn.close()
 
 
-def test_only_known_kinds_are_written_into_sql() -> None:
+def test_only_known_kinds_are_written_into_sql(built: Path) -> None:
+    """The library refuses an unknown kind as a usage error, whichever read is asked
+    (``articles`` and ``revisions`` used to answer nothing); the catalog never gets one."""
     assert kind_condition("r.kind", "revert") == "instr(' ' || r.kind || ' ', ' revert ') > 0"
     with pytest.raises(ValueError, match="unknown kind"):
         kind_condition("r.kind", "revert') > 0 OR ('")
+    with newsarchive.open(built) as archive:
+        for read in (archive.articles, archive.changes, archive.revisions):
+            with pytest.raises(newsarchive.UsageError, match="unknown kind 'reverts'"):
+                list(read(kind=["revert", "reverts"]))
 
 
 @pytest.mark.parametrize("per_article", [0, 10**9])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError, NewsArchiveError, UsageError
-from newsarchive.model import MAX_FILTER_VALUES, QUERY_TIMEOUT
+from newsarchive.model import KINDS, MAX_FILTER_VALUES, QUERY_TIMEOUT
 from newsarchive.ops import listing
 from newsarchive.store.repository import Store
 from newsarchive.text.dates import Period, parse_period, parse_timestamp, utc_now
@@ -566,7 +566,7 @@ class Archive:
             lo = self._period(since, "--since", lambda p: p.first_day)
             hi = self._period(until, "--until", lambda p: p.last_day)
         return {"sources": _sources(_as_list(source, "--source")), "since": lo, "until": hi,
-                "kinds": _as_list(kind, "--kind")}
+                "kinds": _kinds(_as_list(kind, "--kind"))}
 
     def _period(self, value: str | None, option: str,
                 bound: Callable[[Period], str]) -> str | None:
@@ -614,6 +614,13 @@ def _sources(given: list[str]) -> list[str]:
     from newsarchive.text.names import normalize_source  # with sources only: start-up time
 
     return [normalize_source(s) or s for s in given]
+
+
+def _kinds(given: list[str]) -> list[str]:
+    unknown = [k for k in given if k not in KINDS]
+    if unknown:
+        raise UsageError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
+    return given
 
 
 def _as_list(value: str | Sequence[str] | None, option: str) -> list[str]:

@@ -12,9 +12,9 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.errors import IntegrityError, UsageError
+from newsarchive.errors import IntegrityError
 from newsarchive.indexing.rows import row_to_revision
-from newsarchive.model import KINDS, Change
+from newsarchive.model import Change
 from newsarchive.store.catalog import Catalog
 from newsarchive.store.repository import Store
 
@@ -34,9 +34,6 @@ def changes(store: Store, indexer: Callable[[], Indexer], *, sources: Sequence[s
     often each was seen), and the test's other switches listed are left out.
     ``indexer()`` says what "the same text" is for the tests (its noise rules); it is
     asked for only when a listed revision is a switch of a headline test."""
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown:
-        raise UsageError(f"unknown kind {unknown[0]!r} (one of {', '.join(KINDS)})")
     with store.bounded(timeout, "changes query") as cat:
         rows = cat.recent_changes(sources=sources, since=since, until=until, kinds=kinds,
                                   limit=limit)
