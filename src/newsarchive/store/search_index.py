@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-from newsarchive.store.filters import filters
+from newsarchive.store.filters import filters, newest_articles_index
 from newsarchive.text.canonical import content_hash
 
 
@@ -309,31 +309,14 @@ class SearchIndex:
                 f"({', '.join('?' for _ in part)})", part)
 
     # -- candidates, newest first ---------------------------------------------------------
-    NARROW = 4096  # articles in a date range sorted at each step rather than walked past
-
-    def _newest_index(self) -> str:
-        """The index the newest-first walk over articles takes: with a date range of few
-        articles, the date index (its articles sorted at each step); else the walk down
-        the capture times (which hold the date: a wide range costs no row lookups)."""
-        if self.since or self.until:
-            lo, hi = self.since or "", self.until or "\uffff"
-            n = self.conn.execute("SELECT count(*) FROM (SELECT 1 FROM articles WHERE date "
-                                  ">= ? AND date <= ? LIMIT ?)", (lo, hi, self.NARROW + 1)
-                                  ).fetchone()[0]
-            if n <= self.NARROW:
-                return "INDEXED BY articles_date"
-        if len(self.sources) > 1:  # several sources: SQLite's choice
-            return ""
-        return ("INDEXED BY articles_source_recent" if self.sources
-                else "INDEXED BY articles_recent")
-
     def newest(self, first: int = 32, most: int = 4096) -> Iterator[list[tuple[int, str]]]:
         """The revisions searched, newest capture first, as ``(rid, captured_at)`` in
         batches growing from ``first`` to ``most`` (keyset pagination over an index)."""
         where = "".join(f" AND {w}" for w in self._where)
         if self.latest:  # the index of list (last_captured, id): ties by article id
             sql = (f"SELECT a.head, a.last_captured, a.id FROM articles a "
-                   f"{self._newest_index()} WHERE (a.last_captured, a.id) < (?, ?){where} "
+                   f"{newest_articles_index(self.conn, self.sources, self.since, self.until)} "
+                   f"WHERE (a.last_captured, a.id) < (?, ?){where} "
                    "ORDER BY a.last_captured DESC, a.id DESC LIMIT ?")
         else:
             sql = (f"SELECT r.rid, r.captured_at, r.rid FROM revisions r WHERE "
