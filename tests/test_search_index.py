@@ -122,9 +122,17 @@ def test_a_word_in_every_article_is_checked_and_ranked_newest_first(
     {"sources": ["north"]}, {"since": "2024-03-01", "until": "2024-06-30"},
     {"sources": ["south", "east"], "since": "2024-05-01"}, {"all_revisions": True},
     {"all_revisions": True, "sources": ["east"], "until": "2024-04-30"},
+    {"all_revisions": True, "since": "2024-02-01", "until": "2024-03-31"},
 ])
+@pytest.mark.parametrize("narrow", [0, 10**9])
 def test_filters_on_the_hybrid_path_give_the_exhaustive_set(
-        archive: newsarchive.Archive, filters: dict[str, object]) -> None:
+        archive: newsarchive.Archive, filters: dict[str, object], narrow: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whichever index the newest-first walk takes for a date range (its articles or
+    revisions read by date and sorted, or the capture times walked down past the rest)."""
+    from newsarchive.store import filters as store_filters
+
+    monkeypatch.setattr(store_filters, "NARROW", narrow)
     for query in ("every", "every NOT alpha", "every (alpha OR bravo)", "every*"):
         exhaustive = search(archive.store, query, limit=10**6, cap=EXHAUSTIVE, **filters)
         hybrid = search(archive.store, query, limit=10**6, cap=50, **filters)

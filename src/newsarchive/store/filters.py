@@ -42,6 +42,22 @@ def newest_articles_index(conn: Any, sources: Sequence[str], since: str | None,
     return "INDEXED BY articles_source_recent" if sources else "INDEXED BY articles_recent"
 
 
+def newest_revisions_index(conn: Any, since: str | None, until: str | None) -> str:
+    """The ``INDEXED BY`` clause for every revision listed newest capture first, filtered
+    on the date: with a date range of few revisions, the date index (those revisions
+    sorted), when the catalog has it; else the walk down the capture times. No date
+    range: SQLite's choice ('')."""
+    if not since and not until:
+        return ""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'revisions_date'").fetchone():
+        n = conn.execute("SELECT count(*) FROM (SELECT 1 FROM revisions WHERE date >= ? "
+                         "AND date <= ? LIMIT ?)",
+                         (since or "", until or "\uffff", NARROW + 1)).fetchone()[0]
+        if n <= NARROW:
+            return "INDEXED BY revisions_date"
+    return "INDEXED BY revisions_captured"
+
+
 def filters(alias: str, *, sources: Sequence[str] = (), since: str | None = None,
             until: str | None = None, column: str = "date",
             kinds: Sequence[str] = ()) -> tuple[list[str], list[Any]]:

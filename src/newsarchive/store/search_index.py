@@ -32,7 +32,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-from newsarchive.store.filters import filters, newest_articles_index
+from newsarchive.store.filters import filters, newest_articles_index, newest_revisions_index
 from newsarchive.text.canonical import content_hash
 
 
@@ -319,8 +319,9 @@ class SearchIndex:
                    f"WHERE (a.last_captured, a.id) < (?, ?){where} "
                    "ORDER BY a.last_captured DESC, a.id DESC LIMIT ?")
         else:
-            sql = (f"SELECT r.rid, r.captured_at, r.rid FROM revisions r WHERE "
-                   f"(r.captured_at, r.rid) < (?, ?){where} "
+            sql = (f"SELECT r.rid, r.captured_at, r.rid FROM revisions r "
+                   f"{newest_revisions_index(self.conn, self.since, self.until)} "
+                   f"WHERE (r.captured_at, r.rid) < (?, ?){where} "
                    "ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?")
         key: tuple[str, Any] = ("\U0010ffff", "\U0010ffff" if self.latest else 1 << 62)
         n = first
