@@ -1,5 +1,6 @@
 """The WHERE conditions of the filters every listing and search shares (sources, dates,
-kinds), as SQL text with ``?`` placeholders and their arguments."""
+kinds), as SQL text with ``?`` placeholders and their arguments, and the index a listing
+newest first takes under them."""
 
 from __future__ import annotations
 
@@ -20,9 +21,16 @@ def kind_condition(column: str, kind: str) -> str:
     return f"instr(' ' || {column} || ' ', ' {kind} ') > 0"
 
 
-#: Articles in a date range up to which a newest-first listing reads them by date and sorts
-#: them, rather than walk down the capture times past every article out of the range.
+#: Articles (or revisions) in a date range up to which a newest-first listing reads them by
+#: date and sorts them, rather than walk down the capture times past all out of the range.
 NARROW = 4096
+
+
+def _few_dated(conn: Any, table: str, since: str | None, until: str | None) -> bool:
+    n = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE date >= ? "
+                     "AND date <= ? LIMIT ?)",
+                     (since or "", until or "\uffff", NARROW + 1)).fetchone()[0]
+    return bool(n <= NARROW)
 
 
 def newest_articles_index(conn: Any, sources: Sequence[str], since: str | None,
@@ -31,12 +39,8 @@ def newest_articles_index(conn: Any, sources: Sequence[str], since: str | None,
     range of few articles, the date index (those articles sorted); else the walk down the
     capture times (whose index holds the date: a wide range costs no row lookups), of the
     one source when there is one; with several sources, SQLite's choice ('')."""
-    if since or until:
-        n = conn.execute("SELECT count(*) FROM (SELECT 1 FROM articles WHERE date >= ? "
-                         "AND date <= ? LIMIT ?)",
-                         (since or "", until or "\uffff", NARROW + 1)).fetchone()[0]
-        if n <= NARROW:
-            return "INDEXED BY articles_date"
+    if (since or until) and _few_dated(conn, "articles", since, until):
+        return "INDEXED BY articles_date"
     if len(sources) > 1:
         return ""
     return "INDEXED BY articles_source_recent" if sources else "INDEXED BY articles_recent"
@@ -49,12 +53,9 @@ def newest_revisions_index(conn: Any, since: str | None, until: str | None) -> s
     range: SQLite's choice ('')."""
     if not since and not until:
         return ""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'revisions_date'").fetchone():
-        n = conn.execute("SELECT count(*) FROM (SELECT 1 FROM revisions WHERE date >= ? "
-                         "AND date <= ? LIMIT ?)",
-                         (since or "", until or "\uffff", NARROW + 1)).fetchone()[0]
-        if n <= NARROW:
-            return "INDEXED BY revisions_date"
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'revisions_date'").fetchone() \
+            and _few_dated(conn, "revisions", since, until):
+        return "INDEXED BY revisions_date"
     return "INDEXED BY revisions_captured"
 
 
