@@ -46,17 +46,20 @@ def newest_articles_index(conn: Any, sources: Sequence[str], since: str | None,
     return "INDEXED BY articles_source_recent" if sources else "INDEXED BY articles_recent"
 
 
-def newest_revisions_index(conn: Any, since: str | None, until: str | None) -> str:
-    """The ``INDEXED BY`` clause for every revision listed newest capture first, filtered
-    on the date: with a date range of few revisions, the date index (those revisions
-    sorted), when the catalog has it; else the walk down the capture times. No date
-    range: SQLite's choice ('')."""
-    if not since and not until:
-        return ""
-    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'revisions_date'").fetchone() \
+def newest_revisions_index(conn: Any, sources: Sequence[str], since: str | None,
+                           until: str | None) -> str:
+    """The ``INDEXED BY`` clause for every revision listed newest capture first: with a
+    date range of few revisions, the date index (those revisions sorted); else the walk
+    down the capture times, of the one source when there is one; each only when the
+    catalog has it (they came after its schema). Else SQLite's choice ('')."""
+    have = {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE name IN ('revisions_date', 'revisions_source')")}
+    if (since or until) and "revisions_date" in have \
             and _few_dated(conn, "revisions", since, until):
         return "INDEXED BY revisions_date"
-    return "INDEXED BY revisions_captured"
+    if len(sources) == 1 and "revisions_source" in have:
+        return "INDEXED BY revisions_source"
+    return "INDEXED BY revisions_captured" if since or until else ""
 
 
 def filters(alias: str, *, sources: Sequence[str] = (), since: str | None = None,

@@ -320,7 +320,7 @@ class SearchIndex:
                    "ORDER BY a.last_captured DESC, a.id DESC LIMIT ?")
         else:
             sql = (f"SELECT r.rid, r.captured_at, r.rid FROM revisions r "
-                   f"{newest_revisions_index(self.conn, self.since, self.until)} "
+                   f"{newest_revisions_index(self.conn, self.sources, self.since, self.until)} "
                    f"WHERE (r.captured_at, r.rid) < (?, ?){where} "
                    "ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?")
         key: tuple[str, Any] = ("\U0010ffff", "\U0010ffff" if self.latest else 1 << 62)
