@@ -138,6 +138,12 @@ CREATE TABLE IF NOT EXISTS watch (
     note TEXT
 );
 """
+
+
+def _kind_index(kind: str) -> str:
+    return f"revisions_kind_{kind.replace('-', '_')}"
+
+
 #: Indexes that came after the schema of their table (so without a new schema number):
 #: made with the catalog, and added to a catalog made before them by the first command
 #: that writes to it (:meth:`Catalog.add_missing_indexes`); reads work without them, only
@@ -148,10 +154,6 @@ CREATE TABLE IF NOT EXISTS watch (
 #: instead of walking down every revision captured since (0.2 to 0.3 s at 100,000). And
 #: by source and capture time: ``changes --source`` and ``search --all-revisions
 #: --source`` of a small source walk its revisions, not all (0.3 s at 100,000).
-def _kind_index(kind: str) -> str:
-    return f"revisions_kind_{kind.replace('-', '_')}"
-
-
 ADDED_INDEXES = {
     **{_kind_index(kind): f"CREATE INDEX IF NOT EXISTS {_kind_index(kind)} ON revisions "
                           f"(captured_at, rid) WHERE {kind_condition('kind', kind)}"
