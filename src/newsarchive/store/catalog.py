@@ -682,6 +682,20 @@ class Catalog:
         return self.conn.execute(
             f"SELECT {WATCH_COLUMNS} FROM watch ORDER BY article").fetchall()
 
+    def watch_rows_changed_since(self, since: str) -> tuple[list[sqlite3.Row], int]:
+        """The watch rows not stopped by ``watch stop`` whose last change (their first
+        sighting counting as one) is at or after ``since``, and the number of the others:
+        an article unchanged since long before is stopped by the schedule, and a watch run
+        need not read its row (10 s a run once a year of articles have stopped). A time
+        SQLite cannot read is kept, never counted out."""
+        rows = self.conn.execute(
+            f"SELECT {WATCH_COLUMNS} FROM watch WHERE stopped = 0 AND ("
+            "coalesce(julianday(first_seen) >= julianday(?), 1) OR "
+            "coalesce(julianday(last_changed) >= julianday(?), last_changed IS NOT NULL)) "
+            "ORDER BY article", (since, since)).fetchall()
+        watched = self.conn.execute("SELECT count(*) FROM watch WHERE stopped = 0").fetchone()[0]
+        return rows, int(watched) - len(rows)
+
     def watch_row(self, article_id: str) -> sqlite3.Row | None:
         return self._one(f"SELECT {WATCH_COLUMNS} FROM watch WHERE article = ?", (article_id,))
 
