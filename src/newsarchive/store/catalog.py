@@ -32,7 +32,12 @@ from typing import Any
 from newsarchive.model import KINDS
 from newsarchive.store import counters, search_index
 from newsarchive.store.connection import CatalogConnection, catalog_error
-from newsarchive.store.filters import filters, kind_condition, newest_articles_index
+from newsarchive.store.filters import (
+    filters,
+    has_index,
+    kind_condition,
+    newest_articles_index,
+)
 
 #: 1: one FTS5 row per distinct (text, title); 2: captures, the URL map, the journal
 #: position; 3: paragraphs and titles indexed apart (:mod:`.search_index`), counters,
@@ -586,10 +591,6 @@ class Catalog:
                 (self.FEW_OF_KIND + 1,)).fetchone()[0]
         return few <= self.FEW_OF_KIND
 
-    def _has_index(self, name: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
-                                 "name = ?", (name,)).fetchone() is not None
-
     def _of_kinds(self, article: str, kinds: Sequence[str]) -> str:
         """The condition "the article (column ``article``) has a revision of one of
         ``kinds``", in the form that is quick for how many revisions have them."""
@@ -647,7 +648,7 @@ class Catalog:
         # a rare kind of one source: its kind's index, not the source's (SQLite's choice)
         hint = f"INDEXED BY {_kind_index(kinds[0])}" \
             if sources and kinds and self._few_of_kinds(kinds) \
-            and self._has_index(_kind_index(kinds[0])) else ""
+            and has_index(self.conn, _kind_index(kinds[0])) else ""
         sql = (f"SELECT {R_COLUMNS}, r.first_change FROM revisions r {hint} "
                f"WHERE {' AND '.join(['r.number > 1', *where])} "
                "ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?")

@@ -46,18 +46,22 @@ def newest_articles_index(conn: Any, sources: Sequence[str], since: str | None,
     return "INDEXED BY articles_source_recent" if sources else "INDEXED BY articles_recent"
 
 
+def has_index(conn: Any, name: str) -> bool:
+    """Whether the catalog has the index ``name`` (some came after its schema)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+                        (name,)).fetchone() is not None
+
+
 def newest_revisions_index(conn: Any, sources: Sequence[str], since: str | None,
                            until: str | None) -> str:
     """The ``INDEXED BY`` clause for every revision listed newest capture first: with a
     date range of few revisions, the date index (those revisions sorted); else the walk
     down the capture times, of the one source when there is one; each only when the
     catalog has it (they came after its schema). Else SQLite's choice ('')."""
-    have = {name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE name IN ('revisions_date', 'revisions_source')")}
-    if (since or until) and "revisions_date" in have \
+    if (since or until) and has_index(conn, "revisions_date") \
             and _few_dated(conn, "revisions", since, until):
         return "INDEXED BY revisions_date"
-    if len(sources) == 1 and "revisions_source" in have:
+    if len(sources) == 1 and has_index(conn, "revisions_source"):
         return "INDEXED BY revisions_source"
     return "INDEXED BY revisions_captured" if since or until else ""
 
