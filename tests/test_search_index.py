@@ -15,7 +15,8 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ import newsarchive
 from newsarchive.search.evaluate import Evaluation, query_tree
 from newsarchive.search.hits import Hit, search
 from newsarchive.search.parse import Group, Parser, Term
+from newsarchive.search.scratch import Scratch
 from newsarchive.store import counters
 from newsarchive.store.catalog import SCHEMA_VERSION
 from newsarchive.store.search_index import SearchIndex, paragraphs, unpack_ids
@@ -192,6 +194,100 @@ def test_checking_many_candidates_reads_the_whole_match(archive: newsarchive.Arc
     finally:
         evaluate.LOOKUPS = old
     assert _refs(at_once) == _refs(one_by_one)
+
+
+# -- prefixes: counted by a word of theirs, checked on the candidates' texts --------------
+def _evaluation(arch: newsarchive.Archive, query: str, *, latest: bool = True,
+                text_of: Callable[[str], str] | None = None) -> Evaluation:
+    return Evaluation(SearchIndex(arch.store.catalog().conn, latest=latest), query_tree(query),
+                      cap=50, text_of=text_of if text_of is not None else arch.store.text_of)
+
+
+@pytest.mark.parametrize("latest", [True, False])
+@pytest.mark.parametrize("query", ["ever*", "ÉVER*", f"{RARE[0]} ever*", "al* NOT kilo",
+                                   '"every alp"*', "ever* OR xyl*"])
+def test_a_common_prefix_checked_on_texts_gives_the_index_answer(
+        archive: newsarchive.Archive, query: str, latest: bool) -> None:
+    exhaustive = search(archive.store, query, limit=10**6, cap=EXHAUSTIVE,
+                        all_revisions=not latest)
+    for limit in (5, 10**6):
+        on_texts = _evaluation(archive, query, latest=latest)
+        got = on_texts.run(limit)
+        with _without_text_checks():
+            on_index = _evaluation(archive, query, latest=latest)
+            assert on_index.run(limit) == got
+        if limit > 1000:
+            assert {h.ref for h in _hits(archive, got)} == {h.ref for h in exhaustive}
+
+
+@contextmanager
+def _without_text_checks() -> Iterator[None]:
+    from newsarchive.search import evaluate
+
+    old = evaluate.TEXT_CHECKS
+    evaluate.TEXT_CHECKS = 0
+    try:
+        yield
+    finally:
+        evaluate.TEXT_CHECKS = old
+
+
+def _hits(arch: newsarchive.Archive, found: list[tuple[int, float]]) -> list[Hit]:
+    conn = arch.store.catalog().conn
+    return [Hit.from_row(conn.execute("SELECT * FROM revisions WHERE rid = ?", (rid,))
+                         .fetchone(), lambda: "", score) for rid, score in found]
+
+
+def test_a_prefix_over_the_cap_is_neither_counted_nor_read_whole(
+        archive: newsarchive.Archive) -> None:
+    """``ever*``: its word ``every`` is over the cap, so the prefix is, and the 30
+    newest candidates are checked on their texts; its whole match is never read."""
+    evaluation = _evaluation(archive, "ever*")
+    assert len(evaluation.run(20)) == 20 and evaluation.path == "newest"
+    assert evaluation.whole == {} and evaluation.lookups == {}
+    assert evaluation.checked['"ever"*'] and len(evaluation.tried['"ever"*']) <= 30
+
+
+def test_a_prefix_of_no_word_over_the_cap_is_read_once_and_kept(
+        archive: newsarchive.Archive) -> None:
+    """``al*`` (only ``alpha``) is scored under a cap it does not reach; under a small
+    cap its match, read once to count it, is what checks the candidates."""
+    evaluation = Evaluation(SearchIndex(archive.store.catalog().conn), query_tree("al*"),
+                            cap=10**6, text_of=archive.store.text_of)
+    evaluation.run(20)
+    assert evaluation.path == "exact" and evaluation.whole == {}
+    # a cap alpha is over, and no sample: the prefix's count is its whole match
+    evaluation = Evaluation(SearchIndex(archive.store.catalog().conn), query_tree("al*"),
+                            cap=50)
+    assert len(evaluation.run(20)) == 20 and evaluation.path == "newest"
+    assert set(evaluation.whole) == {'"al"*'}
+
+
+def test_an_unreadable_text_is_decided_by_the_index(archive: newsarchive.Archive) -> None:
+    broken = {rev.hash for rev, _ in _revisions(archive, latest=True)[::3]}
+
+    def text_of(text_hash: str) -> str:
+        if text_hash in broken:
+            raise newsarchive.IntegrityError(text_hash, text_hash, "damaged")
+        return archive.store.text_of(text_hash)
+
+    for query in ("ever*", "al* NOT kilo"):
+        expected = _evaluation(archive, query).run(10**6)
+        evaluation = _evaluation(archive, query, text_of=text_of)
+        assert evaluation.run(10**6) == expected
+
+
+def test_scratch_words_of_a_prefix_most_frequent_first(tmp_path: Path) -> None:
+    texts = {"a": "Élection day.\n\nThe election and the elector.", "b": "Elect them."}
+    scratch = Scratch(texts.__getitem__)
+    scratch.load([(1, "a", "Elections"), (2, "b", "   ")])
+    assert scratch.words('"elect"*') == ["election", "elect", "elections", "elector"]
+    assert scratch.words('"ÉLECTO"*') == ["elector"]
+    assert scratch.words('"the elect"*') == []  # a phrase: no single word
+    assert scratch.matching('"elections"') == {1}  # the title
+    assert scratch.matching('"elect"*') == {1, 2}
+    assert scratch.matching('"day the"') == set()  # not across paragraphs
+    scratch.close()
 
 
 # -- against a brute force over the texts -------------------------------------------------

@@ -12,9 +12,15 @@ each term's matches are first counted, up to :data:`CAP`:
   or all, with the filters), with the BM25 of its best paragraph plus ten times its
   title's;
 - a term over the cap only *filters*: it is never scored, only checked on candidate
-  revisions, one by one in the index (or, once that took :data:`LOOKUPS` lookups, and
-  for a prefix, whose every lookup would merge all its words, against a bitmap of the
-  paragraphs it matches, read once).
+  revisions, one by one in the index (or, once that took :data:`LOOKUPS` lookups, against
+  a bitmap of the paragraphs it matches, read once).
+
+A prefix is counted and checked apart (:mod:`newsarchive.search.scratch`): each of its
+lookups in the index merges all its words. A word of the prefix found in the newest
+:data:`SAMPLE` revisions searched that is itself over the cap puts the prefix over the cap
+without counting it; and a prefix over the cap is checked on the candidates' own texts,
+in a scratch table, for the first :data:`TEXT_CHECKS` revisions of a query (then against
+its bitmap, read once).
 
 The candidates are the revisions the scored terms allow (for ``rare common``, those of
 ``rare``), best score first; when the scored terms allow any revision (``common``,
@@ -27,13 +33,14 @@ archive), which is why ``rare common`` ranks as it would with both scored.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Union
 
 from newsarchive.errors import QueryError
 from newsarchive.search.fts import _ONLY_NEGATIVE, _emit_term, to_fts5
 from newsarchive.search.parse import Alt, Group, Parser, Term, Unit
+from newsarchive.search.scratch import Scratch
 from newsarchive.store.search_index import SearchIndex
 
 #: Terms matching more paragraphs (or titles) than this are checked, not scored.
@@ -41,6 +48,11 @@ CAP = 20_000
 #: Index lookups spent checking a term one candidate at a time before its whole match is
 #: read instead (about 0.1 s of lookups).
 LOOKUPS = 2_000
+#: The newest revisions searched whose words tell whether a prefix is over the cap.
+SAMPLE = 3
+#: Revisions a query reads to check prefixes by their texts (about a millisecond each)
+#: before it reads a prefix's whole match instead.
+TEXT_CHECKS = 256
 
 
 @dataclass(frozen=True)
@@ -120,10 +132,13 @@ def leaves(node: Node) -> Iterator[Leaf]:
 class Evaluation:
     """One query over one :class:`SearchIndex` (see the module docstring)."""
 
-    def __init__(self, index: SearchIndex, root: Node, *, cap: int = CAP) -> None:
+    def __init__(self, index: SearchIndex, root: Node, *, cap: int = CAP,
+                 text_of: Callable[[str], str] | None = None) -> None:
         self.index = index
         self.root = root
         self.cap = cap
+        self.text_of = text_of  # a revision's text by hash: prefixes checked on texts
+        self.scratch: Scratch | None = None
         self.scored: dict[str, dict[int, tuple[float, str]]] = {}
         self.checked: dict[str, set[int]] = {}  # per checked term: candidates that match
         self.tried: dict[str, set[int]] = {}  # ... and every candidate checked
@@ -133,8 +148,18 @@ class Evaluation:
 
     def run(self, limit: int) -> list[tuple[int, float]]:
         """The best ``limit`` revisions as ``(rid, score)``, best first."""
+        if self.text_of is not None and any(
+                leaf.match.endswith("*") for leaf in leaves(self.root)):
+            self.scratch = Scratch(self.text_of)
+        try:
+            return self._run(limit)
+        finally:
+            if self.scratch is not None:
+                self.scratch.close()
+
+    def _run(self, limit: int) -> list[tuple[int, float]]:
         terms = list(dict.fromkeys(leaf.match for leaf in leaves(self.root)))
-        common = {t for t in terms if self.index.capped_count(t, self.cap) > self.cap}
+        common = {t for t in terms if self._common(t)}
         for term in terms:
             if term not in common:
                 self.scored[term] = self.index.scores(term)
@@ -160,6 +185,27 @@ class Evaluation:
                 break
         return out[:limit]
 
+    def _common(self, term: str) -> bool:
+        """Whether ``term`` matches more paragraphs (or titles) than the cap."""
+        if not term.endswith("*"):
+            return self.index.capped_count(term, self.cap) > self.cap
+        if self.scratch is not None:
+            # a word of the prefix over the cap puts the prefix over it: counting the
+            # prefix itself would merge every one of its words
+            self.scratch.load(self.index.texts(rid for rid, _ in next(
+                self.index.newest(first=SAMPLE), [])))
+            for word in self.scratch.words(term)[:3]:
+                if self.index.capped_count('"' + word.replace('"', '""') + '"',
+                                           self.cap) > self.cap:
+                    return True
+        # counting a prefix merges its words as reading its whole match does: read it
+        # once, and keep it when it is over the cap
+        whole = self.index.matching_all(term)
+        if max(int.from_bytes(ids, "little").bit_count() for ids in whole) <= self.cap:
+            return False
+        self.whole[term] = whole
+        return True
+
     def _keyed(self, rids: Iterable[int]) -> list[tuple[float, str, int]]:
         """``(score, captured_at, rid)`` of each revision: sorted descending, best first."""
         if isinstance(self.root, Leaf):  # one term: its scores as they are
@@ -182,6 +228,13 @@ class Evaluation:
         for term, ok in self.checked.items():
             tried = self.tried[term]
             todo = [r for r in rids if r not in tried]
+            tried.update(todo)
+            scratch = self.scratch
+            if (term.endswith("*") and term not in self.whole and scratch is not None
+                    and len(scratch) + len(todo) <= TEXT_CHECKS):
+                scratch.load(self.index.texts(todo))
+                ok |= scratch.matching(term).intersection(todo)
+                todo = [r for r in todo if r in scratch.unreadable]  # the index decides
             if not todo:
                 continue
             if term not in self.whole and (term.endswith("*")
@@ -196,7 +249,6 @@ class Evaluation:
                 found, lookups = self.index.matching(term, todo)
                 ok |= found
                 self.lookups[term] = self.lookups.get(term, 0) + lookups
-            tried.update(todo)
 
     def _candidates(self, node: Node) -> set[int] | None:
         """A superset of the revisions ``node`` matches; None: any revision."""

@@ -121,7 +121,7 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
                 return [Hit.from_row(row, snippet_of_edit(row, side)) for row in rows]
             index = SearchIndex(cat.conn, latest=not all_revisions, sources=sources,
                                 since=since, until=until)
-            found = Evaluation(index, tree, cap=cap).run(limit)
+            found = Evaluation(index, tree, cap=cap, text_of=store.text_of).run(limit)
             rows = _revision_rows(cat.conn, [rid for rid, _ in found])
     except CatalogError as err:  # a damaged index: the objects are not at fault
         if not err.damaged:  # a full disk, a lock, permissions: not the index

@@ -46,7 +46,7 @@ from newsarchive.store.filters import (
 #: to 4 in place by :meth:`Catalog.migrate` until ``reindex`` derives it).
 SCHEMA_VERSION = 4
 
-SCHEMA = """
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -105,7 +105,7 @@ CREATE TABLE IF NOT EXISTS edits (
 );
 CREATE INDEX IF NOT EXISTS edits_rid ON edits (rid);
 CREATE VIRTUAL TABLE IF NOT EXISTS edits_fts USING fts5 (
-    passage, content='edits', content_rowid='eid', tokenize='unicode61 remove_diacritics 2'
+    passage, content='edits', content_rowid='eid', tokenize='{search_index.TOKENIZE}'
 );
 CREATE TABLE IF NOT EXISTS captures (
     seq INTEGER PRIMARY KEY,

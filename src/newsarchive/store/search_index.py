@@ -40,12 +40,16 @@ class _HasConnection(Protocol):  # a Catalog (not imported: the catalog imports 
     conn: Any
 
 
-SCHEMA = """
+#: How the paragraphs and titles are cut into words (what a search's scratch table of a few
+#: texts must cut them into too, :mod:`newsarchive.search.scratch`).
+TOKENIZE = "unicode61 remove_diacritics 2"
+
+SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS para_fts USING fts5 (
-    body, content='', tokenize='unicode61 remove_diacritics 2'
+    body, content='', tokenize='{TOKENIZE}'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS title_fts USING fts5 (
-    title, content='', tokenize='unicode61 remove_diacritics 2'
+    title, content='', tokenize='{TOKENIZE}'
 );
 CREATE TABLE IF NOT EXISTS para_docs (
     pid INTEGER NOT NULL,
@@ -300,13 +304,19 @@ class SearchIndex:
         return {rid for rid, tid, blob in self._ids(rids)
                 if _has(tids, tid) or any(_has(pids, p) for p in unpack_ids(blob))}
 
+    def texts(self, rids: Iterable[int]) -> Iterator[tuple[int, str, str]]:
+        """``(rid, text_hash, title)`` of each of ``rids``: what a scratch check reads."""
+        return self._by_rid("SELECT rid, text_hash, title FROM revisions", rids)
+
     def _ids(self, rids: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
+        return self._by_rid("SELECT rid, tid, pids FROM search_revs", rids)
+
+    def _by_rid(self, select: str, rids: Iterable[int]) -> Iterator[Any]:
         chunk = list(rids)
         for i in range(0, len(chunk), 500):
             part = chunk[i:i + 500]
             yield from self.conn.execute(
-                f"SELECT rid, tid, pids FROM search_revs WHERE rid IN "
-                f"({', '.join('?' for _ in part)})", part)
+                f"{select} WHERE rid IN ({', '.join('?' for _ in part)})", part)
 
     # -- candidates, newest first ---------------------------------------------------------
     def newest(self, first: int = 32, most: int = 4096) -> Iterator[list[tuple[int, str]]]:
