@@ -279,8 +279,8 @@ def test_an_unreadable_text_is_decided_by_the_index(archive: newsarchive.Archive
 
 def test_scratch_words_of_a_prefix_most_frequent_first(tmp_path: Path) -> None:
     texts = {"a": "Élection day.\n\nThe election and the elector.", "b": "Elect them."}
-    scratch = Scratch(texts.__getitem__)
-    scratch.load([(1, "a", "Elections"), (2, "b", "   ")])
+    scratch = Scratch()
+    scratch.load([(1, "a", "Elections"), (2, "b", "   ")], texts.__getitem__)
     assert scratch.words('"elect"*') == ["election", "elect", "elections", "elector"]
     assert scratch.words('"ÉLECTO"*') == ["elector"]
     assert scratch.words('"the elect"*') == []  # a phrase: no single word

@@ -150,7 +150,7 @@ class Evaluation:
         """The best ``limit`` revisions as ``(rid, score)``, best first."""
         if self.text_of is not None and any(
                 leaf.match.endswith("*") for leaf in leaves(self.root)):
-            self.scratch = Scratch(self.text_of)
+            self.scratch = Scratch()
         try:
             return self._run(limit)
         finally:
@@ -189,12 +189,11 @@ class Evaluation:
         """Whether ``term`` matches more paragraphs (or titles) than the cap."""
         if not term.endswith("*"):
             return self.index.capped_count(term, self.cap) > self.cap
-        if self.scratch is not None:
+        if self.scratch is not None and (scratch := self._texts(
+                rid for rid, _ in next(self.index.newest(first=SAMPLE), []))) is not None:
             # a word of the prefix over the cap puts the prefix over it: counting the
             # prefix itself would merge every one of its words
-            self.scratch.load(self.index.texts(rid for rid, _ in next(
-                self.index.newest(first=SAMPLE), [])))
-            for word in self.scratch.words(term)[:3]:
+            for word in scratch.words(term)[:3]:
                 if self.index.capped_count('"' + word.replace('"', '""') + '"',
                                            self.cap) > self.cap:
                     return True
@@ -205,6 +204,13 @@ class Evaluation:
             return False
         self.whole[term] = whole
         return True
+
+    def _texts(self, rids: Iterable[int]) -> Scratch | None:
+        """The scratch table, with the texts of these revisions in it (None: no texts)."""
+        if self.scratch is None or self.text_of is None:
+            return None
+        self.scratch.load(self.index.texts(rids), self.text_of)
+        return self.scratch
 
     def _keyed(self, rids: Iterable[int]) -> list[tuple[float, str, int]]:
         """``(score, captured_at, rid)`` of each revision: sorted descending, best first."""
@@ -229,10 +235,9 @@ class Evaluation:
             tried = self.tried[term]
             todo = [r for r in rids if r not in tried]
             tried.update(todo)
-            scratch = self.scratch
-            if (term.endswith("*") and term not in self.whole and scratch is not None
-                    and len(scratch) + len(todo) <= TEXT_CHECKS):
-                scratch.load(self.index.texts(todo))
+            if (term.endswith("*") and term not in self.whole and self.scratch is not None
+                    and len(self.scratch) + len(todo) <= TEXT_CHECKS
+                    and (scratch := self._texts(todo)) is not None):
                 ok |= scratch.matching(term).intersection(todo)
                 todo = [r for r in todo if r in scratch.unreadable]  # the index decides
             if not todo:

@@ -11,7 +11,9 @@ and cutting it), whatever the size of the archive.
 
 The same table tells which words of a prefix occur in those texts, most frequent first
 (:meth:`Scratch.words`): one of them matching more paragraphs than the cap proves the
-prefix does too, without counting the prefix itself.
+prefix does too, without counting the prefix itself. And ``search --removed/--added`` of
+a query found in most edits checks the passages of the newest edits here
+(:mod:`newsarchive.search.edits`).
 """
 
 from __future__ import annotations
@@ -24,40 +26,48 @@ from newsarchive.store.search_index import TOKENIZE, paragraphs
 
 
 class Scratch:
-    """Texts of revisions, by ``text_of(text_hash)``, matched by FTS5 expressions."""
+    """Rows of text, each of an owner (a revision, an edit), matched by FTS5 expressions."""
 
-    def __init__(self, text_of: Callable[[str], str]) -> None:
-        self.text_of = text_of
+    def __init__(self) -> None:
         self.conn = sqlite3.connect(":memory:")
         self.conn.execute(f"CREATE VIRTUAL TABLE rows USING fts5 (body, tokenize='{TOKENIZE}')")
-        self.owner: list[int] = []  # the revision of each row (row i + 1)
+        self.owner: list[int] = []  # the owner of each row (row i + 1)
         self.loaded: set[int] = set()
         self.unreadable: set[int] = set()  # damaged texts: the index decides for them
 
     def __len__(self) -> int:
-        """How many revisions were read (or tried)."""
+        """How many owners were added (or their texts tried)."""
         return len(self.loaded) + len(self.unreadable)
 
-    def load(self, revisions: Iterable[tuple[int, str, str]]) -> None:
-        """Add ``(rid, text_hash, title)`` revisions not yet here: the title (when it has
-        more than spaces, as the index keeps it) and each paragraph, a row each."""
+    def add(self, owners: Iterable[tuple[int, Iterable[str]]]) -> None:
+        """Add each ``(owner, bodies)``: a row a body."""
         rows: list[tuple[int, str]] = []
+        for owner, bodies in owners:
+            self.loaded.add(owner)
+            for body in bodies:
+                self.owner.append(owner)
+                rows.append((len(self.owner), body))
+        self.conn.executemany("INSERT INTO rows (rowid, body) VALUES (?, ?)", rows)
+
+    def load(self, revisions: Iterable[tuple[int, str, str]],
+             text_of: Callable[[str], str]) -> None:
+        """Add ``(rid, text_hash, title)`` revisions not yet here, their texts read by
+        ``text_of``: the title (when it has more than spaces, as the index keeps it) and
+        each paragraph, a row each."""
+        texts: list[tuple[int, list[str]]] = []
         for rid, text_hash, title in revisions:
             if rid in self.loaded or rid in self.unreadable:
                 continue
             try:
-                text = self.text_of(text_hash)
+                text = text_of(text_hash)
             except IntegrityError:
                 self.unreadable.add(rid)
                 continue
-            self.loaded.add(rid)
-            for body in ([title] if title.strip() else []) + paragraphs(text):
-                self.owner.append(rid)
-                rows.append((len(self.owner), body))
-        self.conn.executemany("INSERT INTO rows (rowid, body) VALUES (?, ?)", rows)
+            texts.append((rid, ([title] if title.strip() else []) + paragraphs(text)))
+        self.add(texts)
 
     def matching(self, match: str) -> set[int]:
-        """The revisions here whose title or a paragraph ``match`` matches."""
+        """The owners here of a row ``match`` matches."""
         return {self.owner[row - 1] for (row,) in self.conn.execute(
             "SELECT rowid FROM rows WHERE rows MATCH ?", (match,))}
 
