@@ -10,6 +10,7 @@ is the reference of what matches.
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import shutil
 import sqlite3
@@ -275,6 +276,61 @@ def test_an_unreadable_text_is_decided_by_the_index(archive: newsarchive.Archive
         expected = _evaluation(archive, query).run(10**6)
         evaluation = _evaluation(archive, query, text_of=text_of)
         assert evaluation.run(10**6) == expected
+
+
+@contextmanager
+def _edit_checks(n: int) -> Iterator[None]:
+    from newsarchive.search import edits
+
+    old = edits.EDIT_CHECKS
+    edits.EDIT_CHECKS = n
+    try:
+        yield
+    finally:
+        edits.EDIT_CHECKS = old
+
+
+@pytest.mark.parametrize("side", ["removed", "added"])
+@pytest.mark.parametrize("filters", [{}, {"sources": ["south"]},
+                                     {"since": "2024-03-01", "until": "2024-06-30"}])
+@pytest.mark.parametrize("query", ["every", "ever*", "every NOT kilo", "alpha OR bravo",
+                                   '"every alpha"'])
+def test_edits_of_a_common_query_are_the_newest_that_match(
+        archive: newsarchive.Archive, side: str, filters: dict[str, object],
+        query: str) -> None:
+    """Over the cap, ``--removed``/``--added`` walk the newest revisions' passages: the
+    same revisions as scoring every passage, newest capture first, with a score of 0;
+    reading the whole match instead (past EDIT_CHECKS) gives the same hits and passages."""
+    edit_search = {"removed": side == "removed", "added": side == "added", **filters}
+    exhaustive = search(archive.store, query, limit=10**6, cap=EXHAUSTIVE, **edit_search)
+    walked = search(archive.store, query, limit=10**6, cap=3, **edit_search)
+    assert exhaustive and {h.ref for h in walked} == {h.ref for h in exhaustive}
+    assert [(h.captured_at, h.id) for h in walked] == sorted(
+        ((h.captured_at, h.id) for h in walked), reverse=True)
+    assert all(h.score == 0.0 and h.to_dict()["score"] == 0.0 for h in walked)
+    assert json.dumps(walked[0].to_dict()["score"]) == "0.0"
+    for limit in (1, 7):
+        top = search(archive.store, query, limit=limit, cap=3, **edit_search)
+        assert _refs(top) == _refs(walked[:limit])
+        with _edit_checks(0):
+            whole = search(archive.store, query, limit=limit, cap=3, **edit_search)
+        assert [(h.ref, h.snippet) for h in whole] == [(h.ref, h.snippet) for h in top]
+
+
+def test_a_walked_edit_shows_its_first_matching_passage(tmp_path: Path) -> None:
+    arch = newsarchive.open(tmp_path / "store")
+    first = "Every word of the first paragraph.\n\nEach word of the second paragraph."
+    arch.add(first, source="desk", date="2024-05-01", slug="story", title="Story",
+             captured_at="2024-05-01T10:00:00Z")
+    arch.add(first.replace("Every word", "A line").replace("Each word", "A line"),
+             source="desk", date="2024-05-01",
+             slug="story", title="Story", captured_at="2024-05-01T11:00:00Z")
+    (walked,) = search(arch.store, "word", removed=True, cap=0)
+    with _edit_checks(0):
+        (whole,) = search(arch.store, "word", removed=True, cap=0)
+    assert walked.snippet == whole.snippet
+    assert "first" in walked.snippet and "second" not in walked.snippet
+    arch.close()
 
 
 def test_scratch_words_of_a_prefix_most_frequent_first(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from newsarchive.errors import CatalogError, IntegrityError, StoreError, UsageError
 from newsarchive.search.edit_snippet import EDIT_MARKERS, edit_snippet
+from newsarchive.search.edits import edit_rows
 from newsarchive.search.evaluate import CAP, Evaluation, query_tree
 from newsarchive.search.fts import query_terms, to_fts5
 from newsarchive.search.parse import check_size
@@ -82,7 +83,8 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
     With ``removed``/``added`` a hit's snippet is the sentence (or title) its edit
     changed, removed text between the first two ``edit_markers``, added between the
     last two (:mod:`newsarchive.search.edit_snippet`). ``cap``: terms matching more
-    paragraphs than this are checked, not scored (:mod:`newsarchive.search.evaluate`)."""
+    paragraphs than this are checked, not scored (:mod:`newsarchive.search.evaluate`),
+    and so is a query matching more edit passages (:mod:`newsarchive.search.edits`)."""
     if removed and added:
         raise UsageError("--removed and --added exclude each other")
     if limit < 1:
@@ -116,9 +118,11 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
         with store.bounded(timeout, "search") as cat:
             if removed or added:
                 side = "removed" if removed else "added"
-                rows = cat.search_edits(match, side, sources=sources, since=since,
-                                        until=until, limit=limit)
-                return [Hit.from_row(row, snippet_of_edit(row, side)) for row in rows]
+                rows = edit_rows(cat, match, side, sources=sources, since=since,
+                                 until=until, limit=limit, cap=cap)
+                return [Hit.from_row(row, snippet_of_edit(row, side),
+                                     None if row["score"] is not None else 0.0)
+                        for row in rows]
             index = SearchIndex(cat.conn, latest=not all_revisions, sources=sources,
                                 since=since, until=until)
             found = Evaluation(index, tree, cap=cap, text_of=store.text_of).run(limit)

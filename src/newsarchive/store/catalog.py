@@ -678,6 +678,50 @@ class Catalog:
             ORDER BY score, r.captured_at DESC LIMIT ?"""
         return self.conn.execute(sql, [match, side, *args, limit]).fetchall()
 
+    def edits_capped_count(self, match: str, cap: int) -> int:
+        """How many edit passages (either side) ``match`` matches, counted to ``cap + 1``."""
+        return int(self.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM edits_fts WHERE edits_fts MATCH ? LIMIT ?)",
+            (match, cap + 1)).fetchone()[0])
+
+    def edit_passages(self, rids: Sequence[int], side: str) -> list[tuple[int, int, str]]:
+        """``(eid, rid, passage)`` of these revisions' edits on ``side``, by eid."""
+        out: list[tuple[int, int, str]] = []
+        for i in range(0, len(rids), 500):
+            part = rids[i:i + 500]
+            out.extend(tuple(row) for row in self.conn.execute(
+                f"SELECT eid, rid, passage FROM edits WHERE side = ? AND rid IN "
+                f"({', '.join('?' for _ in part)})", [side, *part]))
+        return sorted(out)
+
+    def edit_rows(self, eids: Sequence[int]) -> list[sqlite3.Row]:
+        """The revision rows of these edits, in this order, each with its ``passage`` and
+        a NULL ``score`` (not scored)."""
+        if not eids:
+            return []
+        rows = self.conn.execute(
+            f"SELECT {R_COLUMNS}, e.eid, e.passage, NULL AS score FROM edits e "
+            f"JOIN revisions r ON r.rid = e.rid WHERE e.eid IN "
+            f"({', '.join('?' for _ in eids)})", list(eids)).fetchall()
+        by_eid = {row["eid"]: row for row in rows}
+        return [by_eid[eid] for eid in eids]
+
+    def newest_edits(self, match: str, side: str, *, sources: Sequence[str] = (),
+                     since: str | None = None, until: str | None = None,
+                     limit: int = 20) -> list[sqlite3.Row]:
+        """The newest revisions (by capture) whose edit on ``side`` ``match`` matches, each
+        with its first such passage, not scored: :meth:`edit_rows`' rows, in one query
+        over the whole match."""
+        conditions, args = self._and_filters(sources, since, until)
+        sql = f"""
+            SELECT {R_COLUMNS}, MIN(e.eid) AS eid, e.passage, NULL AS score
+            FROM edits e JOIN revisions r ON r.rid = e.rid
+            WHERE e.eid IN (SELECT rowid FROM edits_fts WHERE edits_fts MATCH ?)
+              AND e.side = ?{conditions}
+            GROUP BY r.rid
+            ORDER BY r.captured_at DESC, r.rid DESC LIMIT ?"""
+        return self.conn.execute(sql, [match, side, *args, limit]).fetchall()
+
     # -- the watch list (kept by reindex, like the validators) ---------------------------------
     def watch_rows(self) -> list[sqlite3.Row]:
         return self.conn.execute(
