@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from newsarchive import faults
 
@@ -47,15 +49,19 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def replace_atomically(tmp: Path, path: Path, data: bytes, *, durable: bool,
-                       points: tuple[str | None, str, str]) -> None:
-    """Write ``data`` to ``tmp`` and rename it over ``path``: a crash leaves the old file
-    (or none) and at worst a temp file that ``gc`` removes. ``points`` name the crash
-    points after the write (before the fsync), after the fsync and after the rename."""
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY, 0o644)
+def replace_atomically(tmp: Path, path: Path, data: bytes | Callable[[BinaryIO], None], *,
+                       durable: bool, points: tuple[str | None, str, str]) -> None:
+    """Write ``data`` to ``tmp`` (or let ``data`` write the open file: a file written in
+    pieces) and rename it over ``path``: a crash leaves the old file (or none) and at
+    worst a temp file that ``gc`` removes. ``points`` name the crash points after the
+    write (before the fsync), after the fsync and after the rename."""
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW | O_BINARY, 0o644)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, "w+b") as f:
+            if callable(data):
+                data(f)
+            else:
+                f.write(data)
             f.flush()
             if points[0] is not None:
                 faults.point(points[0])

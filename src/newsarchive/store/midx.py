@@ -32,13 +32,13 @@ checksum and compares the whole file with a rebuild from the packs' indexes; ``g
 from __future__ import annotations
 
 import hashlib
-import heapq
 import mmap
 import os
 import struct
-from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from newsarchive.store.fanout import Fanout
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW, replace_atomically, sha256_head
@@ -159,80 +159,72 @@ class MultiPackIndex:
         self._map.close()
 
 
-def build(sources: Sequence[PackIndexSource]) -> tuple[list[str], list[bytes], list[bytes]]:
-    """(names, checksums, sorted unique records) over ``sources`` (the packs in order)."""
+def build(sources: Sequence[PackIndexSource]
+          ) -> tuple[list[str], list[bytes], Iterator[list[bytes]]]:
+    """(names, checksums, the sorted unique records) over ``sources`` (the packs in
+    order). The records come one first byte at a time (256 lists, each sorted), so that
+    a rebuild holds about a 256th of them at once, not every record (some 100 bytes an
+    object: 500 MB at a million articles)."""
     if len(sources) >= MAX_PACKS:
         raise MidxFormatError(f"too many packs for one multi-pack index ({len(sources)})")
-    recs: list[bytes] = []
-    for number, src in enumerate(sources):
-        tag = number.to_bytes(3, "big")
-        area = bytes(src.records)
-        recs.extend([area[i:i + 45] + tag for i in range(0, len(area), RECORD_SIZE)])
-    recs.sort()  # runs of sorted records: timsort merges them
-    unique: list[bytes] = []
-    last = b""
-    for rec in recs:
-        if rec[:32] != last:
-            unique.append(rec)
-            last = rec[:32]
-    return [s.name for s in sources], [s.checksum for s in sources], unique
+    return ([s.name for s in sources], [s.checksum for s in sources], _buckets(sources))
+
+
+def _buckets(sources: Sequence[PackIndexSource]) -> Iterator[list[bytes]]:
+    bounds = [_first_bytes(src.records) for src in sources]
+    for first in range(256):
+        recs: list[bytes] = []
+        for number, src in enumerate(sources):
+            tag = number.to_bytes(3, "big")
+            at = bounds[number]
+            area = bytes(src.records[at[first] * RECORD_SIZE:at[first + 1] * RECORD_SIZE])
+            recs.extend([area[i:i + 45] + tag for i in range(0, len(area), RECORD_SIZE)])
+        recs.sort()  # runs of sorted records: timsort merges them
+        unique: list[bytes] = []
+        last = b""
+        for rec in recs:
+            if rec[:32] != last:
+                unique.append(rec)
+                last = rec[:32]
+        yield unique
+
+
+def _first_bytes(records: memoryview) -> list[int]:
+    """Where the records whose ids start with each byte start, and their count last."""
+    keys = _Keys(records, 0, records.nbytes // RECORD_SIZE)
+    return [bisect_left(keys, bytes([b])) for b in range(256)] + [len(keys)]
 
 
 def same_records(midx: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bool:
     """Whether ``midx`` lists exactly the records :func:`build` makes of ``sources``,
-    compared as they are merged (``check``: a build holds every record at once, some
-    100 bytes an object, where this holds one record of each pack)."""
-    def records(number: int, src: PackIndexSource) -> Iterator[bytes]:
-        tag = number.to_bytes(3, "big")
-        view = src.records
-        for i in range(0, len(view), RECORD_SIZE):
-            yield bytes(view[i:i + 45]) + tag
-
+    compared as they are built (``check``)."""
     m, at, end = midx._map, midx._rec0, midx._rec0 + midx.count * RECORD_SIZE
-    last = b""
-    for rec in heapq.merge(*(records(n, src) for n, src in enumerate(sources))):
-        if rec[:32] == last:
-            continue  # a later copy: build keeps the record that sorts first
-        last = rec[:32]
-        if at >= end or m[at:at + RECORD_SIZE] != rec:
+    for bucket in build(sources)[2]:
+        size = len(bucket) * RECORD_SIZE
+        if at + size > end or m[at:at + size] != b"".join(bucket):
             return False
-        at += RECORD_SIZE
+        at += size
     return bool(at == end)
 
 
-def encode(names: Sequence[str], checksums: Sequence[bytes],
-           records: Sequence[bytes] | bytes, count: int | None = None,
-           fanout: Sequence[int] | None = None) -> bytes:
-    """The file's bytes: ``records`` a list of 48-byte records, or their concatenation
-    (then with ``count`` and ``fanout``)."""
-    head = bytearray(HEAD.pack(MIDX_MAGIC, len(names),
-                               len(records) if count is None else count))
+def _head(names: Sequence[str], checksums: Sequence[bytes], fanout: Sequence[int]) -> bytes:
+    head = bytearray(HEAD.pack(MIDX_MAGIC, len(names), fanout[255]))
     for name, checksum in zip(names, checksums, strict=True):
         raw = name.encode("ascii")
         if len(raw) > 64:
             raise MidxFormatError(f"pack name too long for a multi-pack index: {name}")
         head += PACK_RECORD.pack(raw, checksum)
-    if fanout is None:
-        assert not isinstance(records, bytes)
-        counts = [0] * 256
-        for rec in records:
-            counts[rec[0]] += 1
-        total, fan = 0, []
-        for c in counts:
-            total += c
-            fan.append(total)
-        fanout = fan
-    head += FANOUT.pack(*fanout)
-    h = hashlib.sha256(head)
-    body = records if isinstance(records, bytes) else b"".join(records)
-    h.update(body)
-    return bytes(head) + body + h.digest()
+    return bytes(head + FANOUT.pack(*fanout))
 
 
-def append(old: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bytes:
-    """The bytes of ``old`` with the packs ``sources`` added after its own: the new
-    records are spliced in by bisection (an id ``old`` has keeps the record that sorts
-    first, as :func:`build` would), so the cost is a copy of the file, not a sort."""
+def append(old: MultiPackIndex, sources: Sequence[PackIndexSource]
+           ) -> tuple[list[str], list[bytes], Iterator[bytes | memoryview], list[int]]:
+    """``old`` with the packs ``sources`` added after its own, as (names, checksums,
+    the records in pieces, fan-out) for :func:`write`: the new records are spliced in by
+    bisection (an id ``old`` has keeps the record that sorts first, as :func:`build`
+    would), and the pieces between them are slices of ``old``'s map (keep it open until
+    written), so the cost is a copy of the file, not a sort, and never the file in
+    memory."""
     names = list(old.names)
     checksums = list(old.checksums)
     new: list[bytes] = []
@@ -245,13 +237,12 @@ def append(old: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bytes:
     if len(names) >= MAX_PACKS:
         raise MidxFormatError(f"too many packs for one multi-pack index ({len(names)})")
     new.sort()
-    keys = _Keys(old)
-    pieces: list[bytes] = []
     view = old.records()
+    keys = _Keys(view, 0, old.count)
+    splices: list[tuple[int, int, bytes]] = []  # (old records before it, old replaced, record)
     counts = [0] * 256
-    done = 0  # old records copied so far
+    done = 0  # old records before the last splice
     last = b""
-    added = 0
     for rec in new:
         key = rec[:32]
         if key == last:
@@ -259,47 +250,94 @@ def append(old: MultiPackIndex, sources: Sequence[PackIndexSource]) -> bytes:
         last = key
         i = bisect_left(keys, key, lo=done)
         if i < old.count and keys[i] == key:
-            at = i * RECORD_SIZE
-            if rec >= bytes(view[at:at + RECORD_SIZE]):
+            if rec >= bytes(view[i * RECORD_SIZE:(i + 1) * RECORD_SIZE]):
                 continue  # the old record sorts first: it stays
-            pieces.append(bytes(view[done * RECORD_SIZE:at]))
-            pieces.append(rec)
-            done = i + 1  # replaced
+            splices.append((i, 1, rec))
+            done = i + 1
             continue
-        pieces.append(bytes(view[done * RECORD_SIZE:i * RECORD_SIZE]))
-        pieces.append(rec)
+        splices.append((i, 0, rec))
         done = i
         counts[rec[0]] += 1
-        added += 1
-    pieces.append(bytes(view[done * RECORD_SIZE:]))
     fanout, extra = [], 0
     for b in range(256):
         extra += counts[b]
         fanout.append(old.fanout[b] + extra)
-    return encode(names, checksums, b"".join(pieces), old.count + added, fanout)
+
+    def pieces() -> Iterator[bytes | memoryview]:
+        done = 0
+        for i, replaced, rec in splices:
+            yield view[done * RECORD_SIZE:i * RECORD_SIZE]
+            yield rec
+            done = i + replaced
+        yield view[done * RECORD_SIZE:]
+
+    return names, checksums, pieces(), fanout
 
 
 class _Keys(Sequence[bytes]):
-    """The ids of a multi-pack index as a sequence, for :func:`bisect.bisect_left`."""
+    """The ids of ``count`` records from ``start`` in ``table`` (a map, or a pack index's
+    records) as a sequence, for :func:`bisect.bisect_left`."""
 
-    def __init__(self, midx: MultiPackIndex) -> None:
-        self._m = midx._map
-        self._rec0 = midx._rec0
-        self._n = midx.count
+    def __init__(self, table: mmap.mmap | memoryview, start: int, count: int) -> None:
+        self._m = table
+        self._rec0 = start
+        self._n = count
 
     def __len__(self) -> int:
         return int(self._n)
 
     def __getitem__(self, i):  # type: ignore[no-untyped-def]
         at = self._rec0 + i * RECORD_SIZE
-        return self._m[at:at + 32]
+        return bytes(self._m[at:at + 32])
 
 
-def write(pack_dir: Path, data: bytes, *, durable: bool = True) -> Path:
-    """Write the multi-pack index atomically: temp file, fsync, rename, fsync of the
-    directory. A crash leaves the old file (or none) and a temp file for ``gc``."""
+def write(pack_dir: Path, names: Sequence[str], checksums: Sequence[bytes],
+          records: Iterable[bytes | memoryview | list[bytes]], *,
+          fanout: Sequence[int] | None = None, durable: bool = True) -> Path:
+    """Write the multi-pack index atomically (temp file, fsync, rename, fsync of the
+    directory; a crash leaves the old file, or none, and a temp file for ``gc``) from
+    its sorted records, in pieces: a piece is bytes of whole records or a list of
+    records. With the ``fanout`` (the header known first) the checksum is taken as the
+    pieces are written; without it the fan-out is counted as they are, the header is
+    written last and the checksum read back from the file."""
     path = pack_dir / MIDX_NAME
     tmp = pack_dir / f"{TMP_PREFIX}{MIDX_NAME}.{os.getpid()}"
-    replace_atomically(tmp, path, data, durable=durable,
+
+    def fill(f: BinaryIO) -> None:
+        head = _head(names, checksums, fanout if fanout is not None else [0] * 256)
+        h = hashlib.sha256(head) if fanout is not None else None
+        f.write(head)
+        counts = [0] * 256
+        for piece in records:
+            data = b"".join(piece) if isinstance(piece, list) else piece
+            f.write(data)
+            if h is not None:
+                h.update(data)
+            else:
+                _count_first_bytes(data, counts)
+        if h is None:
+            total, fan = 0, []
+            for c in counts:
+                total += c
+                fan.append(total)
+            f.seek(0)
+            f.write(_head(names, checksums, fan))
+            f.flush()
+            digest = sha256_head(tmp, len(head) + total * RECORD_SIZE)
+        else:
+            digest = h.digest()
+        f.seek(0, os.SEEK_END)
+        f.write(digest)
+
+    replace_atomically(tmp, path, fill, durable=durable,
                        points=(None, "midx-written", "midx-renamed"))
     return path
+
+
+def _count_first_bytes(data: bytes | memoryview, counts: list[int]) -> None:
+    """Add the records of ``data`` (sorted) to ``counts`` by the first byte of their id."""
+    firsts = bytes(memoryview(data)[::RECORD_SIZE])
+    if not firsts:
+        return
+    for b in range(firsts[0], firsts[-1] + 1):
+        counts[b] += bisect_right(firsts, b) - bisect_left(firsts, b)

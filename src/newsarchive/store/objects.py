@@ -32,7 +32,6 @@ from newsarchive.store.midx import MAX_PACKS, MIDX_NAME, RECORD_SIZE, MidxFormat
     MultiPackIndex, PackIndexSource, same_records
 from newsarchive.store.midx import append as midx_append
 from newsarchive.store.midx import build as midx_build
-from newsarchive.store.midx import encode as midx_encode
 from newsarchive.store.midx import write as midx_write
 from newsarchive.store.interface import Scanned
 from newsarchive.store.packs import (
@@ -439,7 +438,8 @@ class ObjectStore:
                     return False  # up to date
                 sources = self._sources(self._uncovered)
                 if sum(s.records.nbytes for s in sources) < midx.count * RECORD_SIZE // 8:
-                    self._write_midx(midx_append(midx, sources))
+                    names, checksums, pieces, fanout = midx_append(midx, sources)
+                    self._write_midx(names, checksums, pieces, fanout)
                     return True
         finally:
             if midx is not None:
@@ -459,12 +459,15 @@ class ObjectStore:
                 self._layout(refresh=True)
                 return True
             return False
-        self._write_midx(midx_encode(*midx_build(sources)))
+        self._write_midx(*midx_build(sources))
         return True
 
-    def _write_midx(self, data: bytes) -> None:
+    def _write_midx(self, names: list[str], checksums: list[bytes],
+                    records: Iterable[bytes | memoryview | list[bytes]],
+                    fanout: list[int] | None = None) -> None:
         self._refuse_links(self.pack_dir)
-        midx_write(self.pack_dir, data, durable=self.durable)
+        midx_write(self.pack_dir, names, checksums, records, fanout=fanout,
+                   durable=self.durable)
         self._layout(refresh=True)
 
     def retire_packs(self, readers: list[PackReader]) -> None:
