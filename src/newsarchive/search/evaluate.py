@@ -15,12 +15,13 @@ each term's matches are first counted, up to :data:`CAP`:
   revisions, one by one in the index (or, once that took :data:`LOOKUPS` lookups, against
   a bitmap of the paragraphs it matches, read once).
 
-A prefix is counted and checked apart (:mod:`newsarchive.search.scratch`): each of its
-lookups in the index merges all its words. A word of the prefix found in the newest
+A prefix is counted and checked apart: each of its lookups in the index merges all its
+words. Given the revisions' texts (``text_of``), a word of the prefix found in the newest
 :data:`SAMPLE` revisions searched that is itself over the cap puts the prefix over the cap
-without counting it; and a prefix over the cap is checked on the candidates' own texts,
-in a scratch table, for the first :data:`TEXT_CHECKS` revisions of a query (then against
-its bitmap, read once).
+without counting it, and a prefix over the cap is checked on the candidates' own texts in
+a scratch table (:mod:`newsarchive.search.scratch`) for the first :data:`TEXT_CHECKS`
+revisions of a query. Otherwise its whole match is read once, as a bitmap: to count it,
+and kept to check it.
 
 The candidates are the revisions the scored terms allow (for ``rare common``, those of
 ``rare``), best score first; when the scored terms allow any revision (``common``,
@@ -189,11 +190,11 @@ class Evaluation:
         """Whether ``term`` matches more paragraphs (or titles) than the cap."""
         if not term.endswith("*"):
             return self.index.capped_count(term, self.cap) > self.cap
-        if self.scratch is not None and (scratch := self._texts(
-                rid for rid, _ in next(self.index.newest(first=SAMPLE), []))) is not None:
+        if self.scratch is not None:
             # a word of the prefix over the cap puts the prefix over it: counting the
             # prefix itself would merge every one of its words
-            for word in scratch.words(term)[:3]:
+            sample = next(self.index.newest(first=SAMPLE), [])
+            for word in self._texts(rid for rid, _ in sample).words(term)[:3]:
                 if self.index.capped_count('"' + word.replace('"', '""') + '"',
                                            self.cap) > self.cap:
                     return True
@@ -205,10 +206,10 @@ class Evaluation:
         self.whole[term] = whole
         return True
 
-    def _texts(self, rids: Iterable[int]) -> Scratch | None:
-        """The scratch table, with the texts of these revisions in it (None: no texts)."""
-        if self.scratch is None or self.text_of is None:
-            return None
+    def _texts(self, rids: Iterable[int]) -> Scratch:
+        """The scratch table (a query with a prefix, given the texts), with the texts of
+        these revisions in it."""
+        assert self.scratch is not None and self.text_of is not None
         self.scratch.load(self.index.texts(rids), self.text_of)
         return self.scratch
 
@@ -236,8 +237,8 @@ class Evaluation:
             todo = [r for r in rids if r not in tried]
             tried.update(todo)
             if (term.endswith("*") and term not in self.whole and self.scratch is not None
-                    and len(self.scratch) + len(todo) <= TEXT_CHECKS
-                    and (scratch := self._texts(todo)) is not None):
+                    and len(self.scratch) + len(todo) <= TEXT_CHECKS):
+                scratch = self._texts(todo)
                 ok |= scratch.matching(term).intersection(todo)
                 todo = [r for r in todo if r in scratch.unreadable]  # the index decides
             if not todo:
