@@ -1,18 +1,26 @@
 """The multi-pack index written in pieces (store/midx.py): a rebuild one first byte at a
 time and an update spliced into the old file's map give the bytes of the whole index
-built at once, and neither holds the index in memory."""
+built at once, and neither holds the index in memory; small adds rewrite its tail, not
+the whole file."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import newsarchive
+from newsarchive.store import objects as objects_module
 from newsarchive.store.midx import (
     MIDX_NAME,
     RECORD_SIZE,
+    TAIL_NAME,
     MultiPackIndex,
     PackIndexSource,
     append,
@@ -20,6 +28,9 @@ from newsarchive.store.midx import (
     same_records,
     write,
 )
+from tests.conftest import CliRun
+from tests.test_crash import DRIVER
+from tests.test_packs import all_texts, article, midx_of, packs, several_packs, write_jsonl
 
 
 def _source(number: int, ids: list[bytes]) -> PackIndexSource:
@@ -94,3 +105,123 @@ def test_a_rebuild_holds_a_fraction_of_the_index(tmp_path: Path) -> None:
     midx = MultiPackIndex(tmp_path / MIDX_NAME, verify=True)
     assert midx.count == 100_000
     midx.close()
+
+
+# -- the tail: small adds rewrite it, not the whole index -----------------------------------
+def _add(cli: CliRun, tmp_path: Path, k: int, articles: int) -> None:
+    rows = [article(i, k) for i in range(articles)]
+    r = cli("add", str(write_jsonl(tmp_path / f"t{k}.jsonl", rows)))
+    assert r.exit_code == 0, r.stderr
+
+
+def _files(store: Path) -> tuple[bytes | None, list[str] | None]:
+    """The whole index's bytes, and the packs the tail lists (None: no such file)."""
+    whole = midx_of(store)
+    tail = whole.with_name(TAIL_NAME)
+    listed = None
+    if tail.exists():
+        midx = MultiPackIndex(tail, verify=True)
+        listed = list(midx.names)
+        midx.close()
+    return (whole.read_bytes() if whole.exists() else None), listed
+
+
+@pytest.mark.slow
+def test_small_adds_rewrite_the_tail_and_merge_it_when_it_grows(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 2)
+    several_packs(cli, store, tmp_path, n=2, articles=60)  # the whole index: 2 packs
+    whole, tail = _files(store)
+    assert whole is not None and tail is None
+    texts = all_texts(store)
+    seen = []
+    for k in range(2, 12):  # 20 revisions each: a pack of ~40 objects
+        _add(cli, tmp_path, k, 20)
+        now, tail = _files(store)
+        seen.append((now == whole, len(tail or [])))
+        whole = now
+        assert cli("check").stdout == ""
+    # each add either put its pack into the tail, the whole index untouched, or (the
+    # tail grown too large) merged the tail into the whole index and removed it
+    assert seen[:2] == [(True, 1), (True, 2)] and (False, 0) in seen
+    before = 0
+    for same, listed in seen:
+        assert listed == (before + 1 if same else 0)
+        before = listed
+    assert all(t in all_texts(store).values() for t in texts.values())
+    with newsarchive.open(store) as archive:
+        objects = archive.store.objects
+        assert objects.count() == len(set(objects))
+        assert not objects._uncovered  # every pack listed by one file or the other
+
+
+@pytest.mark.slow
+def test_a_tail_left_by_a_merge_is_harmless_and_removed(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A merge writes the whole index with the tail's packs, then removes the tail: a
+    crash in between leaves a tail listing packs the whole index lists too."""
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 2)
+    several_packs(cli, store, tmp_path, n=2, articles=60)
+    _add(cli, tmp_path, 2, 20)
+    tail = midx_of(store).with_name(TAIL_NAME)
+    old_tail = tail.read_bytes()
+    with newsarchive.open(store) as archive:
+        assert archive.store.objects.rebuild_midx()  # the merge, as far as the crash
+    tail.write_bytes(old_tail)
+    texts = all_texts(store)
+    r = cli("check", "--json")
+    notes = json.loads(r.stdout)["problems"]
+    assert r.exit_code == 0 and [p["kind"] for p in notes] == ["unindexed"], notes
+    assert "stale" in notes[0]["detail"] and not notes[0]["damage"]
+    _add(cli, tmp_path, 3, 20)  # the next add writes a tail of its own pack only
+    assert _files(store)[1] == [packs(store)[-1].stem]
+    assert cli("check").stdout == ""
+    assert all(t in all_texts(store).values() for t in texts.values())
+
+
+@pytest.mark.slow
+def test_a_damaged_tail_is_damage_reads_stay_right_and_gc_rebuilds(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 2)
+    several_packs(cli, store, tmp_path, n=2, articles=60)
+    _add(cli, tmp_path, 2, 20)
+    texts = all_texts(store)
+    tail = midx_of(store).with_name(TAIL_NAME)
+    data = bytearray(tail.read_bytes())
+    data[-40] ^= 0xFF  # an entry's byte: the checksum no longer matches
+    tail.write_bytes(bytes(data))
+    assert all_texts(store) == texts
+    r = cli("check", "--json")
+    notes = json.loads(r.stdout)["problems"]
+    assert r.exit_code == 1 and [(p["kind"], p["damage"]) for p in notes] == \
+        [("corrupt", True)] and notes[0]["object"].endswith(TAIL_NAME), notes
+    assert cli("gc", "--grace", "0").exit_code == 0
+    assert not tail.exists() and cli("check").stdout == ""
+    assert all_texts(store) == texts
+
+
+TAIL_DRIVER = DRIVER.replace(
+    "faults.install(hook)\n",
+    "faults.install(hook)\nimport newsarchive.store.objects as o\no.TAIL_SHARE = 2\n")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["midx-written", "midx-renamed"])
+def test_an_add_killed_while_it_writes_the_tail_loses_nothing(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        point: str) -> None:
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 2)
+    several_packs(cli, store, tmp_path, n=2, articles=60)
+    _add(cli, tmp_path, 2, 20)  # a tail of one pack
+    texts = all_texts(store)
+    killed = write_jsonl(tmp_path / "killed.jsonl", [article(i, 3) for i in range(20)])
+    r = subprocess.run([sys.executable, "-c", TAIL_DRIVER, point, "1", "--store", str(store),
+                        "add", str(killed)], capture_output=True, check=False, timeout=120)
+    assert r.returncode == 137, r.stderr
+    assert all_texts(store) == texts
+    assert cli("check").exit_code == 0  # notes at most: nothing is damaged
+    assert cli("add", str(killed)).exit_code == 0  # run again, it completes
+    assert cli("gc", "--grace", "0").exit_code == 0  # (the killed writer's temp file)
+    assert cli("check").stdout == ""
+    after = all_texts(store)
+    assert all(after[ref] == text for ref, text in texts.items()) and len(after) > len(texts)

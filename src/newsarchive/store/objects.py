@@ -23,13 +23,14 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from newsarchive import faults
 from newsarchive.errors import IntegrityError, StoreError
 from newsarchive.store.files import O_BINARY, O_NOFOLLOW, fsync_dir, replace_atomically
 from newsarchive.store.ids import KINDS, object_id
-from newsarchive.store.midx import MAX_PACKS, MIDX_NAME, RECORD_SIZE, MidxFormatError, \
-    MultiPackIndex, PackIndexSource, same_records
+from newsarchive.store.midx import MAX_PACKS, MIDX_NAME, RECORD_SIZE, TAIL_NAME, \
+    MidxFormatError, MultiPackIndex, PackIndexSource, same_records
 from newsarchive.store.midx import append as midx_append
 from newsarchive.store.midx import build as midx_build
 from newsarchive.store.midx import write as midx_write
@@ -51,6 +52,28 @@ TMP_PREFIX = ".tmp-"
 DICTIONARY_NAME = "dictionary"  # objects/pack/dictionary: the id of gc's zstd dictionary
 SCAN_CACHE_ENTRIES = 256  # delta bases a scan keeps (recent payloads)
 SCAN_CACHE_BYTES = 32 << 20
+#: The tail of the multi-pack index holds at most this share (1/N) of the records of the
+#: whole one before it is merged in (store/midx.py); a batch of new packs holding up to
+#: 1/MERGE_SHARE is spliced into the whole one, more is a rebuild.
+TAIL_SHARE = 64
+MERGE_SHARE = 8
+
+
+class _Layer(NamedTuple):
+    """One multi-pack index file, and the pack each of its pack numbers names (None: a
+    pack it lists that is gone)."""
+
+    midx: MultiPackIndex
+    packs: list[str | None]
+
+    def find(self, key: bytes) -> tuple[str | None, int, int, int] | None:
+        """(pack, offset, length, depth) of ``key`` when this file lists it."""
+        found = self.midx.find(key)
+        if found is None:
+            return None
+        number, offset, length, depth = found
+        return (self.packs[number] if number < len(self.packs) else None, offset, length,
+                depth)
 
 
 class _LRU:
@@ -108,9 +131,9 @@ class ObjectStore:
         self.durable = durable
         self._names: list[str] | None = None  # complete packs present (with an index)
         self._readers: dict[str, PackReader | None] = {}  # opened on first use
-        self._midx: MultiPackIndex | None = None
-        self._covered: list[str | None] = []  # the midx's pack numbers -> present names
-        self._uncovered: list[str] = []  # present packs the midx does not list
+        self._indexes: dict[str, MultiPackIndex] = {}  # the multi-pack index files loaded
+        self._layers: list[_Layer] = []  # the tail first, then the whole index
+        self._uncovered: list[str] = []  # present packs no multi-pack index lists
         self._dictionaries: dict[str, bytes] = {}  # verified zstd dictionaries by id
 
     # -- packs ------------------------------------------------------------------------
@@ -121,6 +144,10 @@ class ObjectStore:
     @property
     def midx_path(self) -> Path:
         return self.pack_dir / MIDX_NAME
+
+    @property
+    def tail_path(self) -> Path:
+        return self.pack_dir / TAIL_NAME
 
     def _layout(self, refresh: bool = False) -> list[str]:
         """The names of the complete packs (those with an index), and the multi-pack
@@ -137,31 +164,37 @@ class ObjectStore:
             reader = self._readers.pop(name)
             if reader is not None:
                 reader.close()
-        self._load_midx(bool(names))
-        midx_names = set(self._midx.names) if self._midx is not None else set()
-        self._covered = [n if n in present else None for n in self._midx.names] \
-            if self._midx is not None else []
-        self._uncovered = [n for n in names if n not in midx_names]
+        self._layers = [_Layer(midx, [n if n in present else None for n in midx.names])
+                        for midx in self._load_midx(bool(names))]
+        covered = {n for layer in self._layers for n in layer.midx.names}
+        self._uncovered = [n for n in names if n not in covered]
         self._names = names
         return names
 
-    def _load_midx(self, any_packs: bool) -> None:
-        try:
-            st = os.stat(self.midx_path) if any_packs else None
-        except OSError:
-            st = None
-        old = self._midx
-        if st is not None and old is not None and old.stat == (
-                st.st_ino, st.st_size, st.st_mtime_ns):
-            return  # the same file
-        self._midx = None
-        if old is not None:
-            old.close()
-        if st is not None:
+    def _load_midx(self, any_packs: bool) -> list[MultiPackIndex]:
+        """The multi-pack index files there are, the tail first (each loaded again only
+        when its file changed)."""
+        out = []
+        for path in (self.tail_path, self.midx_path):
             try:
-                self._midx = MultiPackIndex(self.midx_path)
-            except (OSError, MidxFormatError):
-                self._midx = None  # packs are searched one by one; check reports it
+                st = os.stat(path) if any_packs else None
+            except OSError:
+                st = None
+            old = self._indexes.pop(path.name, None)
+            if st is not None and old is not None and old.stat == (
+                    st.st_ino, st.st_size, st.st_mtime_ns):
+                self._indexes[path.name] = old  # the same file
+                out.append(old)
+                continue
+            if old is not None:
+                old.close()
+            if st is not None:
+                try:
+                    self._indexes[path.name] = midx = MultiPackIndex(path)
+                except (OSError, MidxFormatError):
+                    continue  # its packs are searched one by one; check reports it
+                out.append(midx)
+        return out
 
     def _reader(self, name: str) -> PackReader | None:
         if name not in self._readers:
@@ -180,14 +213,13 @@ class ObjectStore:
         return len(self._layout(refresh=True))
 
     def _lookup(self, key: bytes) -> tuple[PackReader, int, int, int] | None:
-        """Where the packs hold ``key``: one bisect in the multi-pack index, and one in
-        each pack it does not cover (none, unless a write was interrupted)."""
-        midx = self._midx
-        if midx is not None:
-            found = midx.find(key)
+        """Where the packs hold ``key``: one bisect in each multi-pack index file (the
+        tail, the whole one), and one in each pack they do not cover (none, unless a
+        write was interrupted)."""
+        for layer in self._layers:
+            found = layer.find(key)
             if found is not None:
-                number, offset, length, depth = found
-                name = self._covered[number] if number < len(self._covered) else None
+                name, offset, length, depth = found
                 reader = self._reader(name) if name is not None else None
                 if reader is not None:
                     return reader, offset, length, depth
@@ -228,18 +260,20 @@ class ObjectStore:
         never trusted over the packs: a miss or a failed read through it is tried again
         through the packs' own indexes."""
         hit = self._packed(oid)
-        if hit is None and self._midx is not None:
+        if hit is None and self._layers:
             hit = next(self._search_indexes(bytes.fromhex(oid)), None)
         if hit is None:
             return None
         try:
             return self._read_packed(oid, *hit, depth_left=depth_left)
         except IntegrityError as err:
-            if self._midx is None:
+            if not self._layers:
                 raise
             first = err
         for other in self._search_indexes(bytes.fromhex(oid)):
-            if (other[0], other[1]) == (hit[0], hit[1]):
+            # the same entry is tried again when its pack's own index lists another length
+            # or depth for it: the multi-pack index's may be what is damaged
+            if other == hit:
                 continue
             try:
                 return self._read_packed(oid, *other, depth_left=depth_left)
@@ -420,55 +454,88 @@ class ObjectStore:
 
     def update_midx(self) -> bool:
         """Bring the multi-pack index up to date with the packs (the caller holds the
-        write lock): packs it misses are spliced in, anything else is a rebuild (a
-        missing, damaged or stale file, or packs gone). Returns whether it was written."""
+        write lock). Packs neither file lists go into the tail, written anew with the
+        packs it lists; a tail that would hold more than a TAIL_SHARE-th of the whole
+        index's records is spliced into it instead (more than a MERGE_SHARE-th: the whole
+        index is rebuilt), and removed. A missing, damaged or stale whole index, or packs
+        gone, is a rebuild. Returns whether a file was written or removed."""
         names = self._layout(refresh=True)
-        midx = None
-        if self._midx is not None and len(names) >= 2:
-            try:
-                midx = MultiPackIndex(self.midx_path, verify=True)
-            except (OSError, MidxFormatError):
-                midx = None
+        whole = self._current(self.midx_path, names) if len(names) >= 2 else None
+        tail = self._current(self.tail_path, names) if whole is not None else None
         try:
-            present = set(names)
-            if midx is not None and all(n in present for n in midx.names) and all(
-                    (r := self._reader(n)) is not None and r.checksum() == c
-                    for n, c in zip(midx.names, midx.checksums, strict=True)):
-                if not self._uncovered:
-                    return False  # up to date
-                sources = self._sources(self._uncovered)
-                if sum(s.records.nbytes for s in sources) < midx.count * RECORD_SIZE // 8:
-                    names, checksums, pieces, fanout = midx_append(midx, sources)
-                    self._write_midx(names, checksums, pieces, fanout)
+            if whole is not None:
+                if tail is not None and set(tail.names) & set(whole.names):
+                    tail.close()  # left by a merge that stopped before removing it
+                    tail = None
+                listed = {*whole.names, *(tail.names if tail is not None else ())}
+                new = [n for n in names if n not in listed]
+                if not new:
+                    return False if tail is not None else self._remove_tail()
+                sources = self._sources([*(tail.names if tail is not None else ()), *new])
+                size = sum(src.records.nbytes for src in sources)
+                if size < whole.count * RECORD_SIZE // TAIL_SHARE:
+                    self._write_midx(*midx_build(sources), name=TAIL_NAME)
+                    return True
+                if size < whole.count * RECORD_SIZE // MERGE_SHARE:
+                    self._write_midx(*midx_append(whole, sources))
+                    self._remove_tail()
                     return True
         finally:
-            if midx is not None:
-                midx.close()
+            for midx in (whole, tail):
+                if midx is not None:
+                    midx.close()
         return self.rebuild_midx(names)
 
+    def _current(self, path: Path, names: list[str]) -> MultiPackIndex | None:
+        """The multi-pack index file at ``path``, verified, when every pack it lists is
+        present with the index it was written from; else None."""
+        try:
+            midx = MultiPackIndex(path, verify=True)
+        except (OSError, MidxFormatError):
+            return None
+        present = set(names)
+        if all(n in present for n in midx.names) and all(
+                (r := self._reader(n)) is not None and r.checksum() == c
+                for n, c in zip(midx.names, midx.checksums, strict=True)):
+            return midx
+        midx.close()
+        return None
+
     def rebuild_midx(self, names: list[str] | None = None) -> bool:
-        """Write the multi-pack index anew over ``names`` (default: every complete pack);
-        with fewer than two packs, remove it (one pack's own index is one bisect too,
-        and the store saves a copy of it). The caller holds the write lock."""
+        """Write the multi-pack index anew over ``names`` (default: every complete pack),
+        without a tail; with fewer than two packs, remove it (one pack's own index is one
+        bisect too, and the store saves a copy of it). The caller holds the write lock."""
         if names is None:
             names = self._layout(refresh=True)
         sources = self._sources(names)
         if len(sources) < 2:
+            removed = self._remove_tail()
             if os.path.lexists(self.midx_path):
                 os.unlink(self.midx_path)
                 self._layout(refresh=True)
                 return True
-            return False
+            return removed
         self._write_midx(*midx_build(sources))
+        self._remove_tail()
         return True
 
     def _write_midx(self, names: list[str], checksums: list[bytes],
                     records: Iterable[bytes | memoryview | list[bytes]],
-                    fanout: list[int] | None = None) -> None:
+                    fanout: list[int] | None = None, *, name: str = MIDX_NAME) -> None:
         self._refuse_links(self.pack_dir)
         midx_write(self.pack_dir, names, checksums, records, fanout=fanout,
-                   durable=self.durable)
+                   durable=self.durable, name=name)
         self._layout(refresh=True)
+
+    def _remove_tail(self) -> bool:
+        """Remove the tail (after the whole index was written with its packs)."""
+        if not os.path.lexists(self.tail_path):
+            return False
+        os.unlink(self.tail_path)
+        if self.durable:
+            fsync_dir(self.pack_dir)
+        self._layout(refresh=True)
+        return True
 
     def retire_packs(self, readers: list[PackReader]) -> None:
         """Remove packs whose objects are stored elsewhere now (a repack wrote them into
@@ -488,45 +555,56 @@ class ObjectStore:
         self._layout(refresh=True)
 
     def midx_problems(self) -> list[tuple[str, str, str, bool]]:
-        """What ``check`` reports of the multi-pack index: (kind, file, detail, damage).
-        A damaged one is damage (``gc`` and ``check --repair`` rebuild it), a missing or
-        stale one a note; readers are right either way (see store/midx.py)."""
+        """What ``check`` reports of the multi-pack index (the whole file and its tail):
+        (kind, file, detail, damage). A damaged file is damage (``gc`` and ``check
+        --repair`` rebuild it), a missing or stale one a note; readers are right either
+        way (see store/midx.py)."""
         names = self._layout(refresh=True)
         path = str(self.midx_path)
         if not os.path.lexists(self.midx_path):
-            if len(names) < 2:
+            if len(names) < 2 and not os.path.lexists(self.tail_path):
                 return []  # none is needed
             return [("unindexed", path, "no multi-pack index: lookups search every pack's "
                      "index (the next bulk add or gc writes it)", False)]
+        layers: list[MultiPackIndex] = []
         try:
-            midx = MultiPackIndex(self.midx_path, verify=True)
-        except (OSError, MidxFormatError) as err:
-            why = str(err).removeprefix(f"{path}: ")
-            return [("corrupt", path, f"unreadable multi-pack index ({why}); reads go "
-                     "through the packs' own indexes; gc or check --repair rebuilds it",
-                     True)]
-        try:
-            sources = self._sources(names)
-            if len(sources) >= MAX_PACKS:
-                raise MidxFormatError(f"too many packs for one multi-pack index "
-                                      f"({len(sources)})")
-            expected_names = [src.name for src in sources]
-            stale = ""
-            if len(expected_names) < 2:
-                stale = f"there are {len(expected_names)} pack(s): none is needed"
-            elif midx.names != expected_names:
-                stale = (f"it lists {len(midx.names)} pack(s), there are "
-                         f"{len(expected_names)}")
-            elif midx.checksums != [src.checksum for src in sources]:
-                stale = "a pack's index changed since it was written"
-            elif not same_records(midx, sources):  # streamed: no copy of every record
-                stale = "its entries differ from the packs' indexes"
+            for file in (self.midx_path, self.tail_path):
+                if file == self.tail_path and not os.path.lexists(file):
+                    continue
+                try:
+                    layers.append(MultiPackIndex(file, verify=True))
+                except (OSError, MidxFormatError) as err:
+                    why = str(err).removeprefix(f"{file}: ")
+                    return [("corrupt", str(file), f"unreadable multi-pack index ({why}); "
+                             "reads go through the packs' own indexes; gc or check "
+                             "--repair rebuilds it", True)]
+            stale = self._stale(layers, names)
         finally:
-            midx.close()
+            for midx in layers:
+                midx.close()
         if stale:
             return [("unindexed", path, f"the multi-pack index is stale ({stale}): reads "
                      "check the packs' own indexes; gc rebuilds it", False)]
         return []
+
+    def _stale(self, layers: list[MultiPackIndex], names: list[str]) -> str:
+        """Why the multi-pack index files (the whole one, then the tail) are not what
+        writing them anew over the packs ``names`` would give ('' when they are)."""
+        sources = {src.name: src for src in self._sources(names)}
+        if len(sources) >= MAX_PACKS:
+            raise MidxFormatError(f"too many packs for one multi-pack index ({len(sources)})")
+        listed = [n for midx in layers for n in midx.names]
+        if len(sources) < 2:
+            return f"there are {len(sources)} pack(s): none is needed"
+        if listed != list(sources):
+            return f"it lists {len(listed)} pack(s), there are {len(sources)}"
+        for midx in layers:
+            mine = [sources[n] for n in midx.names]
+            if midx.checksums != [src.checksum for src in mine]:
+                return "a pack's index changed since it was written"
+            if not same_records(midx, mine):  # streamed: no copy of every record
+                return "its entries differ from the packs' indexes"
+        return ""
 
     def pack_problems(self) -> list[tuple[str, str, str, bool]]:
         """What ``check`` reports of the files beside the packs: the multi-pack index
@@ -655,12 +733,13 @@ class ObjectStore:
 
     def __iter__(self) -> Iterator[str]:
         """Every object id present, loose then packed (an id may appear twice: loose and
-        packed, or in packs the multi-pack index does not cover)."""
+        packed, in packs of both multi-pack index files, or in packs neither covers)."""
         yield from self.loose()
         self._layout(refresh=True)
-        if self._midx is not None and all(n is not None for n in self._covered):
-            for key in self._midx:
-                yield key.hex()
+        if self._layers and all(n is not None for layer in self._layers for n in layer.packs):
+            for layer in self._layers:
+                for key in layer.midx:
+                    yield key.hex()
             names = self._uncovered
         else:
             names = self._layout()
@@ -697,22 +776,21 @@ class ObjectStore:
                 continue
             yield Scanned(oid, kind, payload, None)
         names = self._layout(refresh=True)
-        midx = self._midx
-        numbers = {n: i for i, n in enumerate(midx.names)} if midx is not None else {}
+        covered = {n for layer in self._layers for n in layer.midx.names}
         cache = _LRU(SCAN_CACHE_ENTRIES, SCAN_CACHE_BYTES)
-        if midx is not None:
-            midx.prepare_lookups()  # every entry is looked up
+        for layer in self._layers:
+            layer.midx.prepare_lookups()  # every entry is looked up
         for name in names:
             reader = self._reader(name)
             if reader is None:
                 continue  # an unreadable index: check reports the pack
             reader.prepare_lookups()
-            number = numbers.get(name)
+            mine = name if name in covered else None  # what _canonical compares
             end = len(PACK_MAGIC)
             try:
                 for offset, kind, enc, depth, key, base, data in reader.heads():
                     end = offset + ENTRY.size + len(data)
-                    listed = self._canonical(key, reader, number, offset)
+                    listed = self._canonical(key, reader, mine, offset)
                     if listed is None:
                         continue
                     oid = key.hex()
@@ -740,7 +818,7 @@ class ObjectStore:
                 continue
             for key, offset, length, depth in reader.records_from(end):
                 oid = key.hex()
-                if oid in loose or self._canonical(key, reader, number, offset) is None:
+                if oid in loose or self._canonical(key, reader, mine, offset) is None:
                     continue
                 try:
                     got_kind, payload, _ = self._read_packed(oid, reader, offset, length, depth)
@@ -749,21 +827,22 @@ class ObjectStore:
                     continue
                 yield Scanned(oid, got_kind, payload, None)
 
-    def _canonical(self, key: bytes, reader: PackReader, number: int | None,
+    def _canonical(self, key: bytes, reader: PackReader, covered: str | None,
                    offset: int) -> tuple[int, int] | None:
-        """The depth and entry length listed for the entry ``key`` at ``offset`` when it
-        is the copy a scan yields (the one the multi-pack index lists, else, in a pack it
-        does not cover, the one the pack's own index lists); None when it is not."""
-        if number is not None and self._midx is not None:
-            found = self._midx.find(key)
-            if found is not None:
-                if (found[0], found[1]) == (number, offset):
-                    return found[3], found[2]
-                listed = self._covered[found[0]] if found[0] < len(self._covered) else None
-                other = self._reader(listed) if listed is not None else None
-                there = other.find(key) if other is not None else None
-                if there is not None and there[0] == found[1]:
-                    return None  # yielded where it is listed (its pack's index agrees)
+        """The depth and entry length the pack's own index lists for the entry ``key``
+        at ``offset`` of the pack ``covered`` names (None: a pack no multi-pack index
+        covers) when it is the copy a scan yields (the one the multi-pack index lists,
+        the tail first, else, in a pack they do not cover, the one the pack's own index
+        lists); None when it is not. The multi-pack index only chooses the copy: a
+        damaged length or depth of its own is not the entry's."""
+        found = next((hit for layer in self._layers if (hit := layer.find(key))), None) \
+            if covered is not None else None
+        if found is not None and (found[0], found[1]) != (covered, offset):
+            listed, at = found[0], found[1]
+            other = self._reader(listed) if listed is not None else None
+            there = other.find(key) if other is not None else None
+            if there is not None and there[0] == at:
+                return None  # yielded where it is listed (its pack's index agrees)
         own = reader.find(key)
         return (own[2], own[1]) if own is not None and own[0] == offset else None
 
@@ -779,19 +858,20 @@ class ObjectStore:
 
     def count(self) -> int:
         """How many objects there are, without listing them: exact when the multi-pack
-        index covers every pack (each packed id counted once, a loose object that is
-        also packed not again); else the sum of the pack indexes' counts, which counts
-        an object held by two packs twice. Costs a listing of the loose objects."""
+        index files cover every pack (each packed id counted once, a loose object that is
+        also packed not again), unless an object is held by packs of both files; else the
+        sum of the pack indexes' counts, which counts an object held by two packs twice.
+        Costs a listing of the loose objects."""
         names = self._layout(refresh=True)
-        midx = self._midx
-        exact = midx is not None and all(n is not None for n in self._covered)
-        total = midx.count if midx is not None and exact else 0
+        layers = self._layers
+        exact = bool(layers) and all(n is not None for layer in layers for n in layer.packs)
+        total = sum(layer.midx.count for layer in layers) if exact else 0
         for name in self._uncovered if exact else names:
             reader = self._reader(name)
             total += reader.count if reader is not None else 0
         for oid in self.loose():
-            if not (exact and not self._uncovered and midx is not None
-                    and midx.find(bytes.fromhex(oid)) is not None):
+            if not (exact and not self._uncovered and any(
+                    layer.midx.find(bytes.fromhex(oid)) is not None for layer in layers)):
                 total += 1
         return total
 
