@@ -48,6 +48,7 @@ import os
 import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import BinaryIO
 
@@ -272,10 +273,7 @@ def append(old: MultiPackIndex, sources: Sequence[PackIndexSource]
         splices.append((i, 0, rec))
         done = i
         counts[rec[0]] += 1
-    fanout, extra = [], 0
-    for b in range(256):
-        extra += counts[b]
-        fanout.append(old.fanout[b] + extra)
+    fanout = [was + added for was, added in zip(old.fanout, accumulate(counts), strict=True)]
 
     def pieces() -> Iterator[bytes | memoryview]:
         done = 0
@@ -331,14 +329,11 @@ def write(pack_dir: Path, names: Sequence[str], checksums: Sequence[bytes],
             else:
                 _count_first_bytes(data, counts)
         if h is None:
-            total, fan = 0, []
-            for c in counts:
-                total += c
-                fan.append(total)
+            fan = list(accumulate(counts))
             f.seek(0)
             f.write(_head(names, checksums, fan))
             f.flush()
-            digest = sha256_head(tmp, len(head) + total * RECORD_SIZE)
+            digest = sha256_head(tmp, len(head) + fan[-1] * RECORD_SIZE)
         else:
             digest = h.digest()
         f.seek(0, os.SEEK_END)
