@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import newsarchive
+from newsarchive.search import edits, evaluate
 from newsarchive.search.evaluate import Evaluation, query_tree
 from newsarchive.search.hits import Hit, search
 from newsarchive.search.parse import Group, Parser, Term
@@ -182,18 +182,13 @@ def test_snippets_and_json_of_checked_results(archive: newsarchive.Archive) -> N
     assert hit.to_dict()["snippet"] == hit.snippet
 
 
-def test_checking_many_candidates_reads_the_whole_match(archive: newsarchive.Archive) -> None:
+def test_checking_many_candidates_reads_the_whole_match(archive: newsarchive.Archive,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Past LOOKUPS lookups a checked term's ids are read at once: same answer."""
-    from newsarchive.search import evaluate
-
     query = f"every NOT {RARE[0]}"
     one_by_one = search(archive.store, query, limit=10**6, cap=50)
-    old = evaluate.LOOKUPS
-    evaluate.LOOKUPS = 5
-    try:
-        at_once = search(archive.store, query, limit=10**6, cap=50)
-    finally:
-        evaluate.LOOKUPS = old
+    monkeypatch.setattr(evaluate, "LOOKUPS", 5)
+    at_once = search(archive.store, query, limit=10**6, cap=50)
     assert _refs(at_once) == _refs(one_by_one)
 
 
@@ -208,35 +203,20 @@ def _evaluation(arch: newsarchive.Archive, query: str, *, latest: bool = True,
 @pytest.mark.parametrize("query", ["ever*", "ÉVER*", f"{RARE[0]} ever*", "al* NOT kilo",
                                    '"every alp"*', "ever* OR xyl*"])
 def test_a_common_prefix_checked_on_texts_gives_the_index_answer(
-        archive: newsarchive.Archive, query: str, latest: bool) -> None:
+        archive: newsarchive.Archive, query: str, latest: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     exhaustive = search(archive.store, query, limit=10**6, cap=EXHAUSTIVE,
                         all_revisions=not latest)
+    conn = archive.store.catalog().conn
     for limit in (5, 10**6):
-        on_texts = _evaluation(archive, query, latest=latest)
-        got = on_texts.run(limit)
-        with _without_text_checks():
-            on_index = _evaluation(archive, query, latest=latest)
-            assert on_index.run(limit) == got
+        got = _evaluation(archive, query, latest=latest).run(limit)
+        with monkeypatch.context() as patch:
+            patch.setattr(evaluate, "TEXT_CHECKS", 0)
+            assert _evaluation(archive, query, latest=latest).run(limit) == got
         if limit > 1000:
-            assert {h.ref for h in _hits(archive, got)} == {h.ref for h in exhaustive}
-
-
-@contextmanager
-def _without_text_checks() -> Iterator[None]:
-    from newsarchive.search import evaluate
-
-    old = evaluate.TEXT_CHECKS
-    evaluate.TEXT_CHECKS = 0
-    try:
-        yield
-    finally:
-        evaluate.TEXT_CHECKS = old
-
-
-def _hits(arch: newsarchive.Archive, found: list[tuple[int, float]]) -> list[Hit]:
-    conn = arch.store.catalog().conn
-    return [Hit.from_row(conn.execute("SELECT * FROM revisions WHERE rid = ?", (rid,))
-                         .fetchone(), lambda: "", score) for rid, score in found]
+            assert {"{}@{}".format(*conn.execute(
+                "SELECT article, number FROM revisions WHERE rid = ?", (rid,)).fetchone())
+                for rid, _ in got} == {h.ref for h in exhaustive}
 
 
 def test_a_prefix_over_the_cap_is_neither_counted_nor_read_whole(
@@ -278,18 +258,6 @@ def test_an_unreadable_text_is_decided_by_the_index(archive: newsarchive.Archive
         assert evaluation.run(10**6) == expected
 
 
-@contextmanager
-def _edit_checks(n: int) -> Iterator[None]:
-    from newsarchive.search import edits
-
-    old = edits.EDIT_CHECKS
-    edits.EDIT_CHECKS = n
-    try:
-        yield
-    finally:
-        edits.EDIT_CHECKS = old
-
-
 @pytest.mark.parametrize("side", ["removed", "added"])
 @pytest.mark.parametrize("filters", [{}, {"sources": ["south"]},
                                      {"since": "2024-03-01", "until": "2024-06-30"}])
@@ -297,7 +265,7 @@ def _edit_checks(n: int) -> Iterator[None]:
                                    '"every alpha"'])
 def test_edits_of_a_common_query_are_the_newest_that_match(
         archive: newsarchive.Archive, side: str, filters: dict[str, object],
-        query: str) -> None:
+        query: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Over the cap, ``--removed``/``--added`` walk the newest revisions' passages: the
     same revisions as scoring every passage, newest capture first, with a score of 0;
     reading the whole match instead (past EDIT_CHECKS) gives the same hits and passages."""
@@ -312,12 +280,14 @@ def test_edits_of_a_common_query_are_the_newest_that_match(
     for limit in (1, 7):
         top = search(archive.store, query, limit=limit, cap=3, **edit_search)
         assert _refs(top) == _refs(walked[:limit])
-        with _edit_checks(0):
+        with monkeypatch.context() as patch:
+            patch.setattr(edits, "EDIT_CHECKS", 0)
             whole = search(archive.store, query, limit=limit, cap=3, **edit_search)
         assert [(h.ref, h.snippet) for h in whole] == [(h.ref, h.snippet) for h in top]
 
 
-def test_a_walked_edit_shows_its_first_matching_passage(tmp_path: Path) -> None:
+def test_a_walked_edit_shows_its_first_matching_passage(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     arch = newsarchive.open(tmp_path / "store")
     first = "Every word of the first paragraph.\n\nEach word of the second paragraph."
     arch.add(first, source="desk", date="2024-05-01", slug="story", title="Story",
@@ -326,8 +296,8 @@ def test_a_walked_edit_shows_its_first_matching_passage(tmp_path: Path) -> None:
              source="desk", date="2024-05-01",
              slug="story", title="Story", captured_at="2024-05-01T11:00:00Z")
     (walked,) = search(arch.store, "word", removed=True, cap=0)
-    with _edit_checks(0):
-        (whole,) = search(arch.store, "word", removed=True, cap=0)
+    monkeypatch.setattr(edits, "EDIT_CHECKS", 0)
+    (whole,) = search(arch.store, "word", removed=True, cap=0)
     assert walked.snippet == whole.snippet
     assert "first" in walked.snippet and "second" not in walked.snippet
     arch.close()
