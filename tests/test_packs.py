@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 import newsarchive
 from newsarchive.errors import IntegrityError
 from newsarchive.ops.live import LiveSet
-from newsarchive.store.packs import IDX_RECORD, MAX_DEPTH, write_index
+from newsarchive.store import packs as packs_module
+from newsarchive.store.packs import IDX_RECORD, MAX_DEPTH, Records, write_index
 from tests.conftest import EXAMPLES, CliRun
 
 
@@ -765,21 +766,42 @@ def test_gc_knows_how_many_texts_a_dictionary_needs() -> None:
 @given(st.dictionaries(st.binary(min_size=32, max_size=32),
                        st.tuples(st.integers(0, 2**40), st.integers(1, 2**31 - 1),
                                  st.integers(0, MAX_DEPTH)), max_size=600),
-       st.randoms(use_true_random=False))
+       st.randoms(use_true_random=False), st.sampled_from([10, 97, packs_module.SPILL_BYTES]))
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_an_index_from_records_in_any_order_is_the_index_of_the_dict(
-        tmp_path: Path, entries: dict[bytes, tuple[int, int, int]], rnd: object) -> None:
-    """A pack writer hands its index records over unsorted (a bytearray, sorted bucket by
-    bucket to bound memory): the index is byte for byte the one of the same entries as a
-    dict, and the writer's buffer is emptied."""
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+        entries: dict[bytes, tuple[int, int, int]], rnd: object, spill: int) -> None:
+    """A pack writer hands its index records over unsorted (sorted bucket by bucket to
+    bound memory; past SPILL_BYTES records, spilled into 16 files first): the index is
+    byte for byte the one of the same entries as a dict, and no spill file is left."""
+    tmp_path = tmp_path_factory.mktemp("index")
     keys = list(entries)
     rnd.shuffle(keys)  # type: ignore[attr-defined]
-    records = bytearray(b"".join(IDX_RECORD.pack(k, *entries[k]) for k in keys))
-    a, b = tmp_path / "a.pack", tmp_path / "b.pack"
-    write_index(a, records, durable=False)
+    with monkeypatch.context() as patch:
+        patch.setattr(packs_module, "SPILL_BYTES", spill * IDX_RECORD.size)
+        records = Records(tmp_path / ".tmp-a")
+        for k in keys:
+            records.add(IDX_RECORD.pack(k, *entries[k]))
+        a, b = tmp_path / "a.pack", tmp_path / "b.pack"
+        write_index(a, records, durable=False)
+        records.close()
     write_index(b, entries, durable=False)
     assert a.with_suffix(".idx").read_bytes() == b.with_suffix(".idx").read_bytes()
-    assert records == bytearray()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.idx", "b.idx"]
+
+
+@pytest.mark.slow
+def test_a_repack_that_spills_its_index_records_loses_nothing(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """gc's repack with its index records spilled into files every 50 objects: the same
+    texts, a clean check, and no spill file left."""
+    several_packs(cli, store, tmp_path, n=3)
+    texts = all_texts(store)
+    monkeypatch.setattr(packs_module, "SPILL_BYTES", 50 * IDX_RECORD.size)
+    assert cli("gc", "--grace", "0").exit_code == 0
+    assert len(packs(store)) == 1 and all_texts(store) == texts
+    assert cli("check").stdout == ""
+    assert not [p for p in (store / "objects" / "pack").iterdir() if ".rec" in p.name]
 
 
 @given(st.lists(st.binary(min_size=32, max_size=32), max_size=300),
