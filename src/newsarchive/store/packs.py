@@ -336,8 +336,7 @@ class Records:
             flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_BINARY
             self._parts = []
             for n in range(16):
-                self._parts.append(os.fdopen(os.open(f"{self.stem}.rec{n:x}", flags, 0o644),
-                                             "w+b"))
+                self._parts.append(os.fdopen(os.open(self._path(n), flags, 0o644), "w+b"))
         size = IDX_RECORD.size
         pieces = [bytearray() for _ in range(16)]
         with memoryview(self._buffer) as view:
@@ -361,9 +360,12 @@ class Records:
         """Remove the spill files."""
         for n, part in enumerate(self._parts or ()):
             part.close()
-            Path(f"{self.stem}.rec{n:x}").unlink(missing_ok=True)
+            Path(self._path(n)).unlink(missing_ok=True)
         self._parts = None
         self._buffer = bytearray()
+
+    def _path(self, n: int) -> str:
+        return f"{self.stem}.rec{n:x}"
 
 
 def _sorted_chunks(records: bytearray) -> Iterator[bytes]:
