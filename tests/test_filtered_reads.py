@@ -15,7 +15,7 @@ import pytest
 
 import newsarchive
 from newsarchive.store.catalog import ADDED_INDEXES, Catalog
-from newsarchive.store.filters import kind_condition
+from newsarchive.store.filters import kind_condition, rows_in
 
 ARTICLES = 40
 REVERTS = (7, 23)   # the articles whose third revision puts the first text back
@@ -349,3 +349,16 @@ def test_changes_of_one_source_take_its_index(built: Path, kinds: tuple[str, ...
     plans = _plans(built, "ORDER BY r.captured_at", method="changes", source="ledger",
                    kind=list(kinds))
     assert plans and all(f"INDEX {index} " in p + " " for p in plans), plans
+
+
+def test_rows_asked_for_by_more_ids_than_sqlite_takes_in_one_statement() -> None:
+    """40,000 ids (SQLite refuses more than 32,766 variables a statement): every row once,
+    the other arguments before the ids in each statement."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, side TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)",
+                     ((i, "a" if i % 3 else "b") for i in range(50_000)))
+    ids = list(range(0, 80_000, 2))
+    got = list(rows_in(conn, "SELECT id FROM t WHERE side = ? AND id IN ({})", ids, ["b"]))
+    assert sorted(i for (i,) in got) == [i for i in ids if i < 50_000 and i % 3 == 0]
+    assert list(rows_in(conn, "SELECT id FROM t WHERE id IN ({})", [])) == []

@@ -19,6 +19,7 @@ from newsarchive.search.fts import query_terms, to_fts5
 from newsarchive.search.parse import check_size
 from newsarchive.search.snippet import make_snippet
 from newsarchive.store.catalog import R_COLUMNS
+from newsarchive.store.filters import rows_in
 from newsarchive.store.repository import Store
 from newsarchive.store.search_index import SearchIndex
 
@@ -138,9 +139,6 @@ def search(store: Store, query: str, *, sources: Sequence[str] = (),
 
 def _revision_rows(conn: sqlite3.Connection, rids: list[int]) -> list[sqlite3.Row]:
     """The revision rows of ``rids``, in that order."""
-    if not rids:
-        return []
-    rows = conn.execute(f"SELECT {R_COLUMNS} FROM revisions r WHERE r.rid IN "
-                        f"({', '.join('?' for _ in rids)})", rids).fetchall()
-    by_rid = {row["rid"]: row for row in rows}
+    by_rid = {row["rid"]: row for row in rows_in(
+        conn, f"SELECT {R_COLUMNS} FROM revisions r WHERE r.rid IN ({{}})", rids)}
     return [by_rid[rid] for rid in rids]

@@ -37,6 +37,7 @@ from newsarchive.store.filters import (
     has_index,
     kind_condition,
     newest_articles_index,
+    rows_in,
 )
 
 #: 1: one FTS5 row per distinct (text, title); 2: captures, the URL map, the journal
@@ -686,24 +687,16 @@ class Catalog:
 
     def edit_passages(self, rids: Sequence[int], side: str) -> list[tuple[int, int, str]]:
         """``(eid, rid, passage)`` of these revisions' edits on ``side``, by eid."""
-        out: list[tuple[int, int, str]] = []
-        for i in range(0, len(rids), 500):
-            part = rids[i:i + 500]
-            out.extend(tuple(row) for row in self.conn.execute(
-                f"SELECT eid, rid, passage FROM edits WHERE side = ? AND rid IN "
-                f"({', '.join('?' for _ in part)})", [side, *part]))
-        return sorted(out)
+        return sorted(tuple(row) for row in rows_in(
+            self.conn, "SELECT eid, rid, passage FROM edits WHERE side = ? AND rid IN ({})",
+            rids, [side]))
 
     def edit_rows(self, eids: Sequence[int]) -> list[sqlite3.Row]:
         """The revision rows of these edits, in this order, each with its ``passage`` and
         a NULL ``score`` (not scored)."""
-        if not eids:
-            return []
-        rows = self.conn.execute(
-            f"SELECT {R_COLUMNS}, e.eid, e.passage, NULL AS score FROM edits e "
-            f"JOIN revisions r ON r.rid = e.rid WHERE e.eid IN "
-            f"({', '.join('?' for _ in eids)})", list(eids)).fetchall()
-        by_eid = {row["eid"]: row for row in rows}
+        by_eid = {row["eid"]: row for row in rows_in(
+            self.conn, f"SELECT {R_COLUMNS}, e.eid, e.passage, NULL AS score FROM edits e "
+            "JOIN revisions r ON r.rid = e.rid WHERE e.eid IN ({})", eids)}
         return [by_eid[eid] for eid in eids]
 
     def newest_edits(self, match: str, side: str, *, sources: Sequence[str] = (),

@@ -1,10 +1,10 @@
 """The WHERE conditions of the filters every listing and search shares (sources, dates,
-kinds), as SQL text with ``?`` placeholders and their arguments, and the index a listing
-newest first takes under them."""
+kinds), as SQL text with ``?`` placeholders and their arguments, the index a listing
+newest first takes under them, and rows asked for by their ids."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from newsarchive.model import KINDS
@@ -19,6 +19,20 @@ def kind_condition(column: str, kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     return f"instr(' ' || {column} || ' ', ' {kind} ') > 0"
+
+
+#: Ids asked for in one statement (SQLite refuses more than 32,766 variables).
+IDS_PER_STATEMENT = 500
+
+
+def rows_in(conn: Any, sql: str, ids: Iterable[Any], args: Sequence[Any] = ()) -> Iterator[Any]:
+    """The rows of ``sql``, whose ``{}`` stands for the placeholders of ``ids`` (as in
+    ``rid IN ({})``) after those of ``args``, asked for :data:`IDS_PER_STATEMENT` ids at
+    a time."""
+    chunk = list(ids)
+    for i in range(0, len(chunk), IDS_PER_STATEMENT):
+        part = chunk[i:i + IDS_PER_STATEMENT]
+        yield from conn.execute(sql.format(", ".join("?" for _ in part)), [*args, *part])
 
 
 #: Articles (or revisions) in a date range up to which a newest-first listing reads them by

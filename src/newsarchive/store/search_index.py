@@ -32,7 +32,8 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
-from newsarchive.store.filters import filters, newest_articles_index, newest_revisions_index
+from newsarchive.store.filters import filters, newest_articles_index, newest_revisions_index, \
+    rows_in
 from newsarchive.text.canonical import content_hash
 
 
@@ -306,17 +307,12 @@ class SearchIndex:
 
     def texts(self, rids: Iterable[int]) -> Iterator[tuple[int, str, str]]:
         """``(rid, text_hash, title)`` of each of ``rids``: what a scratch check reads."""
-        return self._by_rid("SELECT rid, text_hash, title FROM revisions", rids)
+        return rows_in(self.conn, "SELECT rid, text_hash, title FROM revisions "
+                       "WHERE rid IN ({})", rids)
 
     def _ids(self, rids: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
-        return self._by_rid("SELECT rid, tid, pids FROM search_revs", rids)
-
-    def _by_rid(self, select: str, rids: Iterable[int]) -> Iterator[Any]:
-        chunk = list(rids)
-        for i in range(0, len(chunk), 500):
-            part = chunk[i:i + 500]
-            yield from self.conn.execute(
-                f"{select} WHERE rid IN ({', '.join('?' for _ in part)})", part)
+        return rows_in(self.conn, "SELECT rid, tid, pids FROM search_revs WHERE rid IN ({})",
+                       rids)
 
     # -- candidates, newest first ---------------------------------------------------------
     def newest(self, first: int = 32, most: int = 4096) -> Iterator[list[tuple[int, str]]]:
