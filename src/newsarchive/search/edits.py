@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from newsarchive.search.scratch import Scratch
 from newsarchive.store.catalog import Catalog
-from newsarchive.store.search_index import SearchIndex
+from newsarchive.store.search_index import SearchIndex, capped_count
 
 #: Passages checked in the scratch table before the whole match is read instead.
 EDIT_CHECKS = 2_048
@@ -31,7 +31,7 @@ def edit_rows(cat: Catalog, match: str, side: str, *, sources: Sequence[str] = (
               cap: int) -> list[sqlite3.Row]:
     """The revisions whose edit on ``side`` (``removed``/``added``) ``match`` matches, best
     first: rows of the revision with its ``passage`` and ``score`` (NULL: not scored)."""
-    if cat.edits_capped_count(match, cap) <= cap:
+    if capped_count(cat.conn, "edits_fts", match, cap) <= cap:  # either side
         return cat.search_edits(match, side, sources=sources, since=since, until=until,
                                 limit=limit)
     walk = SearchIndex(cat.conn, latest=False, sources=sources, since=since, until=until)

@@ -679,12 +679,6 @@ class Catalog:
             ORDER BY score, r.captured_at DESC LIMIT ?"""
         return self.conn.execute(sql, [match, side, *args, limit]).fetchall()
 
-    def edits_capped_count(self, match: str, cap: int) -> int:
-        """How many edit passages (either side) ``match`` matches, counted to ``cap + 1``."""
-        return int(self.conn.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM edits_fts WHERE edits_fts MATCH ? LIMIT ?)",
-            (match, cap + 1)).fetchone()[0])
-
     def edit_passages(self, rids: Sequence[int], side: str) -> list[tuple[int, int, str]]:
         """``(eid, rid, passage)`` of these revisions' edits on ``side``, by eid."""
         return sorted(tuple(row) for row in rows_in(

@@ -72,6 +72,14 @@ FTS_TABLES = ("para_fts", "title_fts")
 _SWAP = sys.byteorder != "little"  # the id arrays are stored little-endian
 
 
+def capped_count(conn: Any, table: str, match: str, cap: int) -> int:
+    """How many rows of the FTS5 ``table`` ``match`` matches, counted to ``cap + 1`` at most
+    (a common word's count stops there; a prefix's merges all its words first)."""
+    return int(conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
+        (match, cap + 1)).fetchone()[0])
+
+
 def paragraphs(text: str) -> list[str]:
     """The paragraphs of a (canonical) text: what blank lines separate, without the white
     space around them, blank ones left out."""
@@ -222,13 +230,7 @@ class SearchIndex:
     def capped_count(self, match: str, cap: int) -> int:
         """How many paragraphs, or titles, match (the larger), counting to ``cap + 1`` at
         most: what decides whether a term is scored or only checked."""
-        most = 0
-        for table in FTS_TABLES:
-            n = self.conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
-                (match, cap + 1)).fetchone()[0]
-            most = max(most, n)
-        return int(most)
+        return max(capped_count(self.conn, table, match, cap) for table in FTS_TABLES)
 
     # -- exact evaluation ---------------------------------------------------------------
     def _join(self, rid: str) -> tuple[str, str]:
