@@ -225,3 +225,25 @@ def test_an_add_killed_while_it_writes_the_tail_loses_nothing(
     assert cli("check").stdout == ""
     after = all_texts(store)
     assert all(after[ref] == text for ref, text in texts.items()) and len(after) > len(texts)
+
+
+@pytest.mark.slow
+def test_writing_the_tail_never_reads_the_whole_index_a_splice_checks_it_first(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An add that only rewrites the tail does not read the whole index's records (so
+    its cost does not grow with the store): a damaged whole index stays as it is. A
+    splice copies those records, so it checks the checksum first and rebuilds instead."""
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 2)
+    several_packs(cli, store, tmp_path, n=2, articles=60)
+    whole = midx_of(store)
+    data = bytearray(whole.read_bytes())
+    data[-40] ^= 0xFF  # an entry's byte: the checksum no longer matches
+    whole.write_bytes(bytes(data))
+    texts = all_texts(store)
+    _add(cli, tmp_path, 2, 20)
+    assert whole.read_bytes() == bytes(data) and _files(store)[1] == [packs(store)[-1].stem]
+    assert all(t in all_texts(store).values() for t in texts.values())
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 10**9)  # the next add splices
+    _add(cli, tmp_path, 3, 20)
+    assert whole.read_bytes() != bytes(data) and _files(store)[1] is None
+    assert cli("check").stdout == ""

@@ -120,13 +120,19 @@ class MultiPackIndex:
             self.fanout: tuple[int, ...] = FANOUT.unpack_from(self._map, fan_at)
             if self.fanout[255] != count:
                 raise MidxFormatError(f"{path}: fan-out does not add up")
-            if verify and sha256_head(path, end) != self._map[end:]:
-                raise MidxFormatError(f"{path}: checksum mismatch")
+            self.count = count
+            if verify:
+                self.verify()
         except BaseException:
             self._map.close()
             raise
-        self.count = count
         self._fanout: Fanout | None = None
+
+    def verify(self) -> None:
+        """Check the checksum (reads the whole file): MidxFormatError on a mismatch."""
+        end = self._rec0 + self.count * RECORD_SIZE
+        if sha256_head(self.path, end) != self._map[end:]:
+            raise MidxFormatError(f"{self.path}: checksum mismatch")
 
     def prepare_lookups(self) -> None:
         """Make :meth:`find` take a 16-bit fan-out (store/fanout.py) in place of a
