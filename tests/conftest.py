@@ -39,6 +39,15 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 @pytest.fixture
+def keep_packs() -> None:
+    """Adds leave the packs and loose objects they write as they are (the default
+    config says ``auto_pack = false``): for tests of stores of several packs."""
+    config = Path(os.environ["XDG_CONFIG_HOME"]) / "newsarchive" / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("auto_pack = false\n")
+
+
+@pytest.fixture
 def store(tmp_path: Path) -> Path:
     return tmp_path / "store"
 

@@ -184,8 +184,8 @@ def test_config_read_only_up_to_a_cap(proc, tmp_path: Path) -> None:  # type: ig
 
 @pytest.mark.parametrize("body, message", [
     ('stroe = "x"\n', "unknown key 'stroe' (known: store, allow_private_networks, "
-                      "wayback_url, notify, notify_kinds, notify_timeout, feeds, watch, noise) "
-                      "(at line 1)"),
+                      "auto_pack, wayback_url, notify, notify_kinds, notify_timeout, feeds, "
+                      "watch, noise) (at line 1)"),
     ('wayback_url = "ftp://x"\n', "'wayback_url' must be an http(s) URL string (at line 1)"),
     ('[[feeds]]\nurl = "https://example.org/rss"\nallow_private_networks = true\n',
      "feed 1: unknown key 'allow_private_networks' (known: url, source, no_fetch); "

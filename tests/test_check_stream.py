@@ -127,6 +127,7 @@ def test_the_first_copy_of_an_object_counts() -> None:
         assert list(tally.committed_missing(1)) == [(1, "d" * 64, None, None, None)]
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_multi_pack_index_whose_entries_differ_is_stale(cli: CliRun, store: Path,
                                                           tmp_path: Path) -> None:

@@ -295,7 +295,11 @@ FAULT_CASES = [
 
 def drive(store: Path, point: str, nth: int, *args: str, stdin: bytes | None = None,
           counts: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ}
+    """The CLI with a fault hook; the add's own steps only: no merge of packs after it
+    (``auto_pack = false``; test_upkeep.py crashes those)."""
+    config = store.parent / "keep-packs.toml"
+    config.write_text("auto_pack = false\n")
+    env = {**os.environ, "NEWSARCHIVE_CONFIG": str(config)}
     if counts is not None:
         env["NEWSARCHIVE_FAULT_COUNTS"] = str(counts)
     return subprocess.run(

@@ -126,6 +126,7 @@ def _files(store: Path) -> tuple[bytes | None, list[str] | None]:
     return (whole.read_bytes() if whole.exists() else None), listed
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_small_adds_rewrite_the_tail_and_merge_it_when_it_grows(
         cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,6 +156,7 @@ def test_small_adds_rewrite_the_tail_and_merge_it_when_it_grows(
         assert not objects._uncovered  # every pack listed by one file or the other
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_tail_left_by_a_merge_is_harmless_and_removed(
         cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,6 +181,7 @@ def test_a_tail_left_by_a_merge_is_harmless_and_removed(
     assert all(t in all_texts(store).values() for t in texts.values())
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_damaged_tail_is_damage_reads_stay_right_and_gc_rebuilds(
         cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -205,6 +208,7 @@ TAIL_DRIVER = DRIVER.replace(
     "faults.install(hook)\nimport newsarchive.store.objects as o\no.TAIL_SHARE = 2\n")
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 @pytest.mark.parametrize("point", ["midx-written", "midx-renamed"])
 def test_an_add_killed_while_it_writes_the_tail_loses_nothing(
@@ -227,6 +231,7 @@ def test_an_add_killed_while_it_writes_the_tail_loses_nothing(
     assert all(after[ref] == text for ref, text in texts.items()) and len(after) > len(texts)
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_writing_the_tail_never_reads_the_whole_index_a_splice_checks_it_first(
         cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,6 +92,7 @@ def test_corrupt_pack_entry_detected(cli: CliRun, bulk: Path) -> None:
     assert bad and all(o.stdout == "" and o.stderr.startswith("error: ") for o in bad)
 
 
+@pytest.mark.usefixtures("keep_packs")
 def test_gc_migrates_loose_store_and_repacks(cli: CliRun, store: Path, tmp_path: Path) -> None:
     assert cli("add", str(EXAMPLES)).exit_code == 0  # small batches: loose objects
     assert not packs(store)
@@ -290,6 +291,7 @@ def midx_of(store: Path) -> Path:
     return store / "objects" / "pack" / "multi-pack-index"
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_one_index_over_every_pack(cli: CliRun, store: Path, tmp_path: Path) -> None:
     from newsarchive.store.midx import MultiPackIndex
@@ -317,6 +319,7 @@ def test_one_index_over_every_pack(cli: CliRun, store: Path, tmp_path: Path) -> 
     assert cli("check").stdout == ""
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_stale_multi_pack_index_reads_right_and_is_rebuilt(cli: CliRun, store: Path,
                                                              tmp_path: Path) -> None:
@@ -350,6 +353,7 @@ def test_a_stale_multi_pack_index_reads_right_and_is_rebuilt(cli: CliRun, store:
     assert cli("check").stdout == "" and all_texts(store) == texts
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_missing_multi_pack_index_is_a_note_and_written_again(cli: CliRun, store: Path,
                                                                 tmp_path: Path) -> None:
@@ -368,6 +372,7 @@ def test_a_missing_multi_pack_index_is_a_note_and_written_again(cli: CliRun, sto
     assert midx_of(store).exists() and cli("check").stdout == ""
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 @pytest.mark.parametrize("damage", ["checksum", "offsets", "ids", "truncated", "garbage"])
 def test_a_damaged_multi_pack_index_never_yields_wrong_text(cli: CliRun, store: Path,
@@ -416,6 +421,7 @@ def test_a_damaged_multi_pack_index_never_yields_wrong_text(cli: CliRun, store: 
     assert cli("check").stdout == "" and all_texts(store) == texts
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_scan_reads_every_object_once_pack_by_pack(cli: CliRun, store: Path,
                                                    tmp_path: Path) -> None:
@@ -513,6 +519,7 @@ GC_POINTS = ("object-fsynced", "object-renamed", "midx-written", "midx-renamed",
              "dictionary-named", "pack-retired")
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_crash_at_every_step_of_a_repack_loses_nothing(cli: CliRun, store: Path,
                                                           tmp_path: Path) -> None:
@@ -790,6 +797,7 @@ def test_an_index_from_records_in_any_order_is_the_index_of_the_dict(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.idx", "b.idx"]
 
 
+@pytest.mark.usefixtures("keep_packs")
 @pytest.mark.slow
 def test_a_repack_that_spills_its_index_records_loses_nothing(
         cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -122,6 +122,7 @@ def test_a_format3_store_reads_as_it_is(cli: CliRun, tmp_path: Path) -> None:
     assert version(store) == 3
 
 
+@pytest.mark.usefixtures("keep_packs")
 def test_a_format3_store_becomes_format4_with_its_first_pack(cli: CliRun,
                                                              tmp_path: Path) -> None:
     """A bulk add marks the store format 4 before its pack's first (zstd) entry, writes

@@ -84,14 +84,19 @@ class Archive:
 
     def __init__(self, path: str | os.PathLike[str], *, wait: float = 60.0,
                  workers: int = 1, clock: Callable[[], dt.datetime] | None = None,
-                 noise: Iterable[NoiseConfig] = ()) -> None:
+                 noise: Iterable[NoiseConfig] = (),
+                 auto_pack: bool | Callable[[], bool] = True) -> None:
         """``workers`` > 1 lets bulk writes (``add`` of many drafts, ``import``,
         ``reindex``) compare each text with its predecessor in that many worker
         processes (see :mod:`newsarchive.workers`). ``clock`` (UTC now) is what the
         relative dates of filters count back from ("yesterday", "7d"). ``noise``: the
         config's ``[[noise]]`` tables (:class:`~newsarchive.config.NoiseConfig`), used with
         the built-in rules by every write and by ``reindex`` (see docs/cron.md); the
-        library never reads the config file itself."""
+        library never reads the config file itself. ``auto_pack`` (on by default): each
+        add ends by packing the loose objects once there are many and merging the small
+        packs (docs/storage.md, "Packs merged as they accumulate"); off, they are left
+        for ``gc``. A function is asked at each add (the CLI reads the config only
+        then)."""
         if not str(path).strip():  # an unset variable, say: not the current directory
             raise UsageError("the archive path is empty")
         self.store = Store(Path(path), wait=wait)
@@ -101,6 +106,7 @@ class Archive:
         self._indexer: Indexer | None = None
         self.store.upgrade = self._upgrade
         self.clock = clock or utc_now
+        self.auto_pack = auto_pack
         self._fetchers: dict[tuple[bool, float], Fetcher] = {}
 
     def _upgrade(self) -> None:
@@ -204,11 +210,16 @@ class Archive:
         seen by the caller is on disk. Errors of the store itself (disk full, lock
         timeout) are raised, not yielded: they stop the run. ``on_progress`` is called
         as each input is worked through (before its batch commits), for progress displays.
+        Once the last result is taken, the add packs its loose objects and merges small
+        packs (unless ``auto_pack`` is off).
         """
         from newsarchive.ops.add import add_stream  # writes only: start-up time
 
         return add_stream(self.store, self.indexer, drafts, batch_size=batch_size,
-                          on_progress=on_progress)
+                          on_progress=on_progress, auto_pack=self._auto_pack())
+
+    def _auto_pack(self) -> bool:
+        return self.auto_pack() if callable(self.auto_pack) else self.auto_pack
 
     def import_(
         self, drafts: Iterable[Draft | InputError]

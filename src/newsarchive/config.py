@@ -23,8 +23,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 APP = "newsarchive"
-KEYS = ("store", "allow_private_networks", "wayback_url", "notify", "notify_kinds",
-        "notify_timeout", "feeds", "watch", "noise")
+KEYS = ("store", "allow_private_networks", "auto_pack", "wayback_url", "notify",
+        "notify_kinds", "notify_timeout", "feeds", "watch", "noise")
 FEED_KEYS = ("url", "source", "no_fetch")
 WATCH_KEYS = ("intervals", "backoff", "age_fraction", "stop_after_days", "max_fetches",
               "time_budget")
@@ -78,6 +78,8 @@ class Config:
     store: str | None = None
     feeds: list[FeedSpec] = field(default_factory=list)
     allow_private_networks: bool = False
+    auto_pack: bool = True
+    """Each add packs loose objects and merges small packs (false: left for ``gc``)."""
     wayback_url: str | None = None
     watch: WatchConfig = field(default_factory=WatchConfig)
     noise: tuple[NoiseConfig, ...] = ()
@@ -187,10 +189,8 @@ def _parse(path: Path, doc: dict[str, Any], known_kinds: Collection[str] | None 
     store = doc.get("store")
     if store is not None and not isinstance(store, str):
         raise ConfigError(where, "'store' must be a string path", key="store")
-    allow = doc.get("allow_private_networks", False)
-    if not isinstance(allow, bool):
-        raise ConfigError(where, "'allow_private_networks' must be true or false",
-                          key="allow_private_networks")
+    allow, auto_pack = (_flag(where, doc, key, default) for key, default in (
+        ("allow_private_networks", False), ("auto_pack", True)))
     wayback = doc.get("wayback_url")
     if wayback is not None and (not isinstance(wayback, str) or not wayback.strip().lower()
                                 .startswith(("http://", "https://"))):
@@ -230,13 +230,20 @@ def _parse(path: Path, doc: dict[str, Any], known_kinds: Collection[str] | None 
         raise ConfigError(where, "'notify_timeout' must be more than 0 and at most 300 seconds",
                           key="notify_timeout")
     return Config(path=path, store=store, feeds=feeds, allow_private_networks=allow,
-                  wayback_url=wayback,
+                  auto_pack=auto_pack, wayback_url=wayback,
                   watch=_watch(where, doc.get("watch", {})),
                   noise=tuple(_noise(where, doc.get("noise", []))),
                   notify=notify, notify_kinds=kinds, notify_timeout=timeout_s)
 
 
 # -- durations, lists -----------------------------------------------------------------------
+def _flag(where: str, doc: dict[str, Any], key: str, default: bool) -> bool:
+    value = doc.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(where, f"'{key}' must be true or false", key=key)
+    return value
+
+
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|min|m|h|d|w)\s*")

@@ -18,6 +18,8 @@ POINTS = (
     "midx-written",          # a multi-pack index's temp file fsynced, not yet renamed
     "midx-renamed",          # the multi-pack index renamed into place, directory not fsynced
     "pack-retired",          # a repacked pack's index and file deleted (more may follow)
+    "tidy-written",          # an add's tidy: merged packs or loose objects in a new pack,
+                             # durable and indexed; the old copies not yet removed
     "dictionary-named",      # objects/pack/dictionary renamed into place (gc, a first bulk add)
     "record-written",        # a revision record object is in place
     "journal-written",       # the commit's journal line written, not yet fsynced

@@ -77,7 +77,8 @@ class State:
             # the config's noise rules: every write and reindex applies them (read then,
             # not by a read command)
             self._archive = Archive(path, wait=self.wait, workers=min(usable_cpus(), 8),
-                                    noise=_ConfigNoise(self))
+                                    noise=_ConfigNoise(self),
+                                    auto_pack=lambda: self.config.auto_pack)
         return self._archive
 
     @property

@@ -18,6 +18,7 @@ in one SQLite transaction. A crash before the journal line leaves unreferenced o
 from __future__ import annotations
 
 import collections
+import errno
 import itertools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ from newsarchive.errors import (
     IntegrityError,
     NewsArchiveError,
     StoreError,
+    StoreLocked,
 )
 from newsarchive.indexing.indexer import Indexer
 from newsarchive.indexing.rows import row_to_revision
@@ -42,6 +44,7 @@ from newsarchive.store.interface import ObjectSink
 from newsarchive.store.packs import PackWriter
 from newsarchive.store.records import Record
 from newsarchive.store.repository import Store
+from newsarchive.store.upkeep import tidy
 from newsarchive.text.canonical import content_hash
 from newsarchive.text.dates import now_precise
 from newsarchive.text.names import make_id
@@ -70,23 +73,44 @@ NAMED_FROM_TEXT = frozenset({"title", "file name", "first sentence", "first word
 
 def add_stream(store: Store, indexer: Indexer, drafts: Iterable[Draft | InputError], *,
                batch_size: int = BATCH_SIZE, on_progress: Callable[[], None] | None = None,
-               ) -> Iterator[Result]:
+               auto_pack: bool = True) -> Iterator[Result]:
     """Archive drafts in batches; yield each result (or input error) in input order.
 
     A result is yielded only after its batch is committed, so every ``AddResult`` seen by
     the caller is on disk. Errors of the store itself (disk full, lock timeout) are
     raised, not yielded: they stop the run. ``on_progress`` is called as each input is
-    worked through (before its batch commits), for progress displays.
+    worked through (before its batch commits), for progress displays. With
+    ``auto_pack``, an add that wrote ends with a tidy (:func:`_tidy`).
     """
     preparer = _Preparer(indexer, drafts)
+    wrote = False
     try:
         while batch := preparer.take(batch_size):
             # once the batch's comparisons are queued, the workers prepare the next batch
             # behind them, while this one is written
             yield from _add_batch(store, indexer, batch, on_progress,
                                   then=lambda: preparer.ahead(batch_size))
+            wrote = wrote or any(isinstance(p, Prepared) for p in batch)
     finally:
         indexer.workers.close()
+    if wrote and auto_pack:
+        _tidy(store)
+
+
+def _tidy(store: Store) -> None:
+    """Pack the loose objects and merge the small packs once the add is done
+    (:mod:`newsarchive.store.upkeep`). Its results are committed already, so a tidy that
+    cannot run (the lock held past the wait, a full disk) is left to the next add or
+    ``gc``: it changes nothing until its new pack is durable."""
+    try:
+        with store.locked():
+            tidy(store.objects)
+    except StoreLocked:
+        pass
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise StoreError(f"{store.root}: cannot merge packs "
+                             f"({err.strerror or err})") from err
 
 
 class _Preparer:

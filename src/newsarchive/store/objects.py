@@ -199,6 +199,25 @@ class ObjectStore:
                 out.append(midx)
         return out
 
+    def covered_packs(self) -> list[str]:
+        """The complete packs a multi-pack index file lists (listed afresh)."""
+        names = self._layout(refresh=True)
+        uncovered = set(self._uncovered)
+        return [n for n in names if n not in uncovered]
+
+    def locate(self, key: bytes) -> tuple[str, int] | None:
+        """The pack and offset at which the multi-pack index files list ``key`` (the
+        tail first): the one copy of it they give readers. None when they list none."""
+        for layer in self._layers:
+            found = layer.find(key)
+            if found is not None:
+                return None if found[0] is None else (found[0], found[1])
+        return None
+
+    def reader(self, name: str) -> PackReader | None:
+        """The pack ``name`` opened (None when it cannot be: ``check`` reports it)."""
+        return self._reader(name)
+
     def _reader(self, name: str) -> PackReader | None:
         if name not in self._readers:
             try:
@@ -455,16 +474,18 @@ class ObjectStore:
                 out.append(PackIndexSource(name, reader.checksum(), reader.records()))
         return out
 
-    def update_midx(self) -> bool:
-        """Bring the multi-pack index up to date with the packs (the caller holds the
-        write lock). Packs neither file lists go into the tail, written anew with the
-        packs it lists; a tail that would hold more than a TAIL_SHARE-th of the whole
-        index's records is spliced into it instead (more than a MERGE_SHARE-th: the whole
-        index is rebuilt), and removed. A missing, damaged or stale whole index, or packs
-        gone, is a rebuild. The whole index's checksum is read only when its records are
-        copied (a splice): writing the tail reads none of them, so an add costs the same
-        whatever the store's size. Returns whether a file was written or removed."""
-        names = self._layout(refresh=True)
+    def update_midx(self, without: frozenset[str] = frozenset()) -> bool:
+        """Bring the multi-pack index up to date with the packs, leaving out the packs
+        named in ``without`` (about to be deleted; the caller holds the write lock).
+        Packs neither file lists go into the tail, written anew with the packs it lists;
+        a tail that would hold more than a TAIL_SHARE-th of the whole index's records is
+        spliced into it instead (more than a MERGE_SHARE-th: the whole index is
+        rebuilt), and removed. A missing, damaged or stale whole index, or packs gone
+        from it, is a rebuild (packs gone from the tail only: the tail is written anew).
+        The whole index's checksum is read only when its records are copied (a splice):
+        writing the tail reads none of them, so an add costs the same whatever the
+        store's size. Returns whether a file was written or removed."""
+        names = [n for n in self._layout(refresh=True) if n not in without]
         whole = self._current(self.midx_path, names) if len(names) >= 2 else None
         tail = self._current(self.tail_path, names) if whole is not None else None
         try:
@@ -556,8 +577,8 @@ class ObjectStore:
         each index and pack is deleted (index first: a pack without one is ignored). A
         crash in between leaves packs the index does not cover: read through their own
         indexes, dropped by the next repack."""
-        gone = {r.path.name[:-5] for r in readers}
-        self.rebuild_midx([n for n in self._layout(refresh=True) if n not in gone])
+        gone = frozenset(r.path.name[:-5] for r in readers)
+        self.update_midx(without=gone)
         for name in sorted(gone):
             reader = self._readers.pop(name, None)
             if reader is not None:
@@ -683,6 +704,10 @@ class ObjectStore:
         stores an object twice, never loses one)."""
         return (os.path.lexists(self._loose(oid))
                 or self._packed(oid, refresh_on_miss=False) is not None)
+
+    def is_packed(self, oid: str) -> bool:
+        """Whether a pack holds ``oid`` (as the packs were last listed)."""
+        return self._packed(oid, refresh_on_miss=False) is not None
 
     def is_loose(self, oid: str) -> bool:
         return os.path.lexists(self._loose(oid))

@@ -493,6 +493,20 @@ class PackWriter:
         self.written += 1
         return oid
 
+    def copy(self, kind: str, enc: int, depth: int, key: bytes, base: bytes,
+             data: bytes) -> None:
+        """Add another pack's entry as it is (a merge of packs: its delta base and its
+        dictionary are named by id, so the entry means the same in any pack). The
+        caller copies each id once and has checked the head (:meth:`PackReader.heads`
+        yields only well-formed ones)."""
+        head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base, len(data))
+        self._f.write(head)
+        self._f.write(data)
+        length = len(head) + len(data)
+        self._records.add(IDX_RECORD.pack(key, self._offset, length, depth))
+        self._offset += length
+        self.written += 1
+
     def _delta(self, payload: bytes, base_payload: bytes) -> bytes:
         if self._codec == "zstd":
             from newsarchive.store import zstdcodec  # only writers of zstd entries load it

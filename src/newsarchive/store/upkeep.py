@@ -1,0 +1,181 @@
+"""Keeping a store's files few as writes accumulate: loose objects packed once there are
+many, and small packs merged (git's ``gc --auto`` and ``repack --geometric``).
+
+An add of 16 inputs or more writes a pack, a smaller one loose objects (a file each). So
+between two ``gc`` runs the files grew with the archive: a bulk add of 100,000 articles
+left 251 packs, a cron job every 5 minutes adds 288 packs or a few thousand loose files a
+day, and every command lists the pack directory (``stats`` also sizes every file).
+:func:`tidy` runs at the end of each add, under the write lock:
+
+- **Loose objects.** Once there are :data:`LOOSE_LIMIT` or more, they are written into one
+  new pack, whole (a loose object names no delta base; ``gc`` stores texts as deltas),
+  and their files are removed once that pack is durable and listed.
+- **Packs.** Sorted by size, the smallest are merged so that the packs left form a
+  geometric progression: each at least :data:`FACTOR` times the size of the next smaller
+  (:func:`geometric_split`, git's rule). A store so holds about log2 of its size in packs,
+  and a byte is copied about as many times in its life. A merge copies entries as they
+  are (a delta names its base by id, a whole text its dictionary), so it costs a read and
+  a write of the packs' bytes and no compression.
+
+Nothing is removed before its new copy is durable and listed: the new pack is written
+(fsync, index, rename), the multi-pack index is written without the old packs, and only
+then are they deleted (:meth:`ObjectStore.retire_packs`). A crash in between leaves
+objects twice, never nowhere, and the next tidy merges the copies again. Before it
+retires anything, a merge checks that every object of the old packs' indexes is in the
+new pack or in a pack it keeps; a damaged pack (its entries and its index disagree) is
+not merged, and is left to ``check`` and ``gc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsarchive import faults
+from newsarchive.errors import IntegrityError
+from newsarchive.store.objects import ObjectStore
+from newsarchive.store.packs import ENTRY, IDX_RECORD, PackReader
+
+FACTOR = 2
+#: Loose objects that make an add pack them: about 100 cron runs of a few revisions each.
+LOOSE_LIMIT = 1024
+
+
+@dataclass(frozen=True)
+class Tidied:
+    """What :func:`tidy` did: loose objects packed, packs merged, objects they held."""
+
+    loose: int = 0
+    packs: int = 0
+    objects: int = 0
+
+
+def geometric_split(sizes: Sequence[int], factor: int = FACTOR) -> int:
+    """How many of the smallest packs to merge (``sizes`` ascending), so that the merged
+    pack and the ones left form a geometric progression, each at least ``factor`` times
+    the next smaller; 0 when they form one already. As git's ``repack --geometric``: the
+    largest packs that are in progression stay, the rest is merged, and a pack above it
+    that is not ``factor`` times larger than the merged whole is merged too."""
+    split = 0
+    for i in range(len(sizes) - 1, 0, -1):
+        if sizes[i] < factor * sizes[i - 1]:
+            split = i + 1
+            break
+    total = sum(sizes[:split])
+    while split and split < len(sizes) and sizes[split] <= factor * total:
+        total += sizes[split]
+        split += 1
+    return split
+
+
+def tidy(objects: ObjectStore, *, loose_limit: int | None = None,
+         factor: int | None = None) -> Tidied:
+    """Pack the loose objects when there are ``loose_limit`` (:data:`LOOSE_LIMIT`) or
+    more, then merge the smallest packs by ``factor`` (:data:`FACTOR`; see the module
+    docstring). The caller holds the write lock."""
+    loose = sum(1 for _ in objects.loose())
+    limit = LOOSE_LIMIT if loose_limit is None else loose_limit
+    packed = pack_loose(objects) if loose >= limit else 0
+    objects.update_midx()  # merges choose each object's copy by it
+    readers = [r for n in objects.covered_packs() if (r := objects.reader(n)) is not None]
+    readers.sort(key=lambda r: (r.size(), r.path.name))
+    split = geometric_split([r.size() for r in readers], factor or FACTOR)
+    if split < 2:
+        return Tidied(packed)
+    chosen = sorted(readers[:split], key=lambda r: r.path.name)  # oldest first
+    copied = merge_packs(objects, chosen)
+    return Tidied(packed, split if copied is not None else 0, copied or 0)
+
+
+def pack_loose(objects: ObjectStore) -> int:
+    """Write every loose object into one new pack (whole texts compressed with the
+    store's dictionary), then remove the loose files; the number removed. An object that
+    cannot be read (removed meanwhile, or damaged) is left where it is."""
+    writer = objects.pack_writer(repack=True)  # each loose id once; none is a delta
+    dictionary = objects.dictionary()
+    if dictionary is not None:
+        writer.use_dictionary(dictionary, store=False)
+    done: list[str] = []
+    objects.covered_packs()  # the pack list afresh: what is packed already is not again
+    try:
+        for oid in objects.loose():
+            if not objects.is_packed(oid):
+                try:
+                    kind, payload = objects.get(oid)  # the loose copy, verified
+                except (KeyError, IntegrityError):
+                    continue  # gone, or damaged: check and gc see to it
+                writer.put(kind, payload)
+            done.append(oid)
+        if writer.finish() is not None:
+            objects.update_midx()
+    except BaseException:
+        writer.abort()
+        raise
+    faults.point("tidy-written")
+    for oid in done:
+        objects.remove(oid)
+    return len(done)
+
+
+def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
+    """Copy the objects of the packs of ``readers`` (which a multi-pack index lists)
+    into one new pack, as they are, then retire them; the objects copied. None when a
+    pack's entries and its index disagree (damage: nothing is changed)."""
+    names = {r.path.name[:-5] for r in readers}
+    writer = objects.pack_writer(repack=True)
+    try:
+        for reader in readers:
+            name = reader.path.name[:-5]
+            reader.prepare_lookups()
+            listed = 0
+            for offset, kind, enc, depth, key, base, data in reader.heads():
+                if reader.find(key) != (offset, ENTRY.size + len(data), depth):
+                    continue  # an entry the index does not list (a copy listed elsewhere)
+                listed += 1
+                # each id once: at the copy the multi-pack index gives readers
+                if objects.locate(key) in ((name, offset), None):
+                    writer.copy(kind, enc, depth, key, base, data)
+            if listed != reader.count:
+                writer.abort()
+                return None
+        new = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    if new is None:  # nothing listed at all: the packs are empty
+        objects.retire_packs(readers)
+        return 0
+    if not _complete(objects, readers, names, new):
+        for suffix in (".idx", ".pack"):  # not listed anywhere yet: nothing reads it
+            new.with_suffix(suffix).unlink(missing_ok=True)
+        return None
+    faults.point("tidy-written")
+    objects.retire_packs(readers)
+    return writer.written
+
+
+def _complete(objects: ObjectStore, readers: list[PackReader], names: set[str],
+              new: Path) -> bool:
+    """Whether every id the old packs' indexes list is in the new pack, or in a pack
+    that stays (a stale or damaged multi-pack index could have made the copy skip one)."""
+    merged = PackReader(new)
+    try:
+        merged.prepare_lookups()
+        for reader in readers:
+            for key in _keys(reader):
+                if merged.find(key) is not None:
+                    continue
+                where = objects.locate(key)
+                other = objects.reader(where[0]) if where and where[0] not in names else None
+                if other is None or other.find(key) is None:
+                    return False
+        return True
+    finally:
+        merged.close()
+
+
+def _keys(reader: PackReader) -> Iterator[bytes]:
+    records = reader.records()
+    for i in range(0, len(records), IDX_RECORD.size):
+        yield bytes(records[i:i + 32])
