@@ -96,6 +96,52 @@ def test_bulk_adds_merge_their_packs_and_every_text_reads(cli: CliRun, store: Pa
     assert all_texts(store) == texts and len(packs(store)) == 1
 
 
+def test_merges_of_the_tails_packs_leave_the_whole_index_as_it_is(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cron-sized adds merge the packs the tail lists among themselves: the whole
+    multi-pack index (23 MB at 100,000 articles) is written only by a splice of the tail
+    into it, never by a merge of two small packs."""
+    from newsarchive.store import objects as objects_module
+    from tests.test_midx import _files
+
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 4)
+    for k, n in enumerate((120, 40)):  # two large packs in progression: the whole index
+        add_rows(cli, tmp_path, f"big{k}", [article(i + 200 * k, 0) for i in range(n)])
+    whole, tail = _files(store)
+    assert whole is not None and tail is None and len(packs(store)) == 2
+    seen = []
+    for k in range(1, 13):  # 16 revisions each: a small pack an add
+        add_rows(cli, tmp_path, f"s{k}", [article(i, k) for i in range(16)])
+        now, tail = _files(store)
+        seen.append((now == whole, len(tail or []), len(packs(store))))
+        whole = now
+    # the whole index changed only when the tail was spliced into it (no tail left)
+    assert all(same or listed == 0 for same, listed, _ in seen), seen
+    assert (True, 1, 3) in seen and any(not same for same, _, _ in seen)
+    assert max(n for _, _, n in seen) <= 6  # the tail's packs merged as they came
+    assert cli("check").stdout == ""
+
+
+@pytest.mark.usefixtures("keep_packs")
+def test_a_small_pack_of_the_whole_index_is_not_merged_with_the_tails(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As after a gc: one large pack, then a cron pack (the whole index is written over
+    both) and another (the tail). Merging the two small ones would rewrite the whole
+    index; they stay apart until a splice."""
+    from newsarchive.store import objects as objects_module
+    from tests.test_midx import _files
+
+    monkeypatch.setattr(objects_module, "TAIL_SHARE", 4)
+    add_rows(cli, tmp_path, "big", [article(i, 0) for i in range(120)])
+    for k in (1, 2):
+        add_rows(cli, tmp_path, f"s{k}", [article(i, k) for i in range(16)])
+    whole, tail = _files(store)
+    assert whole is not None and tail is not None and len(tail) == 1
+    with newsarchive.open(store) as archive, archive.store.locked():
+        done = tidy(archive.store.objects)
+    assert done.packs == 0 and _files(store) == (whole, tail) and len(packs(store)) == 3
+
+
 @pytest.mark.usefixtures("keep_packs")
 def test_auto_pack_false_leaves_the_packs_for_gc(cli: CliRun, store: Path,
                                                  tmp_path: Path) -> None:

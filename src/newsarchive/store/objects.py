@@ -199,11 +199,14 @@ class ObjectStore:
                 out.append(midx)
         return out
 
-    def covered_packs(self) -> list[str]:
-        """The complete packs a multi-pack index file lists (listed afresh)."""
-        names = self._layout(refresh=True)
-        uncovered = set(self._uncovered)
-        return [n for n in names if n not in uncovered]
+    def pack_tier(self, *, whole: bool) -> list[str]:
+        """The complete packs the whole multi-pack index file lists (``whole``), or those
+        only its tail lists (listed afresh). Packs neither lists are in neither."""
+        present = set(self._layout(refresh=True))
+        files = [self._indexes.get(MIDX_NAME), self._indexes.get(TAIL_NAME)]
+        listed = [set(midx.names) if midx is not None else set() for midx in files]
+        names = listed[0] if whole else listed[1] - listed[0]
+        return sorted(names & present)
 
     def locate(self, key: bytes) -> tuple[str, int] | None:
         """The pack and offset at which the multi-pack index files list ``key`` (the

@@ -16,6 +16,13 @@ day, and every command lists the pack directory (``stats`` also sizes every file
   and a byte is copied about as many times in its life. A merge copies entries as they
   are (a delta names its base by id, a whole text its dictionary), so it costs a read and
   a write of the packs' bytes and no compression.
+- **Two tiers**, as the multi-pack index has two files (store/midx.py): the packs only
+  its tail lists (those written since the whole file was) are merged among themselves,
+  which rewrites the tail alone; the packs the whole file lists, among themselves, which
+  rewrites it. Those change only when the tail is spliced into the whole file (once it
+  holds a 64th as many objects), so a merge that rewrites the whole index follows a
+  splice, which wrote it anyway. One set for both made a merge of two cron packs, one of
+  them listed by the whole file, rewrite the whole index (23 MB at 100,000 articles).
 
 Nothing is removed before its new copy is durable and listed: the new pack is written
 (fsync, index, rename), the multi-pack index is written without the old packs, and only
@@ -78,14 +85,17 @@ def tidy(objects: ObjectStore, *, loose_limit: int | None = None,
     limit = LOOSE_LIMIT if loose_limit is None else loose_limit
     packed = pack_loose(objects) if loose >= limit else 0
     objects.update_midx()  # merges choose each object's copy by it
-    readers = [r for n in objects.covered_packs() if (r := objects.reader(n)) is not None]
-    readers.sort(key=lambda r: (r.size(), r.path.name))
-    split = geometric_split([r.size() for r in readers], factor or FACTOR)
-    if split < 2:
-        return Tidied(packed)
-    chosen = sorted(readers[:split], key=lambda r: r.path.name)  # oldest first
-    copied = merge_packs(objects, chosen)
-    return Tidied(packed, split if copied is not None else 0, copied or 0)
+    merged = copied = 0
+    for whole in (False, True):
+        readers = [r for n in objects.pack_tier(whole=whole)
+                   if (r := objects.reader(n)) is not None]
+        readers.sort(key=lambda r: (r.size(), r.path.name))
+        split = geometric_split([r.size() for r in readers], factor or FACTOR)
+        if split >= 2:
+            done = merge_packs(objects, sorted(readers[:split], key=lambda r: r.path.name))
+            if done is not None:
+                merged, copied = merged + split, copied + done
+    return Tidied(packed, merged, copied)
 
 
 def pack_loose(objects: ObjectStore) -> int:
@@ -97,7 +107,7 @@ def pack_loose(objects: ObjectStore) -> int:
     if dictionary is not None:
         writer.use_dictionary(dictionary, store=False)
     done: list[str] = []
-    objects.covered_packs()  # the pack list afresh: what is packed already is not again
+    objects.pack_count()  # the packs listed afresh: what is packed already is not again
     try:
         for oid in objects.loose():
             if not objects.is_packed(oid):
@@ -124,6 +134,7 @@ def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
     pack's entries and its index disagree (damage: nothing is changed)."""
     names = {r.path.name[:-5] for r in readers}
     writer = objects.pack_writer(repack=True)
+    unlisted: set[bytes] = set()  # ids the multi-pack index lacks (damaged): copied once
     try:
         for reader in readers:
             name = reader.path.name[:-5]
@@ -134,7 +145,11 @@ def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
                     continue  # an entry the index does not list (a copy listed elsewhere)
                 listed += 1
                 # each id once: at the copy the multi-pack index gives readers
-                if objects.locate(key) in ((name, offset), None):
+                where = objects.locate(key)
+                if where is None and key not in unlisted:
+                    unlisted.add(key)
+                    where = (name, offset)
+                if where == (name, offset):
                     writer.copy(kind, enc, depth, key, base, data)
             if listed != reader.count:
                 writer.abort()
