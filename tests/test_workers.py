@@ -336,3 +336,21 @@ def test_a_script_without_the_main_guard_adds_once(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-"], input=guarded, cwd=tmp_path,
                        capture_output=True, text=True, timeout=300)
     assert (r.returncode, r.stdout, r.stderr) == (0, "1\n", "")
+
+
+def _niceness() -> int:
+    return os.nice(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX niceness")
+def test_workers_yield_the_cpu_to_the_writer() -> None:
+    """The writer sets a bulk write's pace: its workers run at a lower priority."""
+    from newsarchive.workers import NICENESS
+
+    workers = Workers(2)
+    try:
+        got = workers.submit(_niceness).result(timeout=60)
+        assert workers._pool is not None  # it ran in a worker, not here
+    finally:
+        workers.close()
+    assert got == min(19, os.nice(0) + NICENESS)

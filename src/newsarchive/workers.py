@@ -25,6 +25,14 @@ if TYPE_CHECKING:  # imported when workers start: they cost start-up time
 T = TypeVar("T")
 
 
+#: Added to the workers' niceness. The parent writes every object and catalog row in one
+#: process, so it sets the pace, and on as many cores as workers it competed with them
+#: for the CPU: a bulk add of 20,000 articles on 2 cores took 89.7 to 98.1 s with the
+#: workers at the parent's priority, 75.7 to 82.6 s with them at +10 (and 82.5 to 88.9 s
+#: with one worker), the same work done. They still get every cycle the parent leaves.
+NICENESS = 10
+
+
 class Workers:
     """A pool of ``count`` worker processes, started on first use, stopped by close()."""
 
@@ -98,11 +106,15 @@ def _can_spawn() -> bool:
 
 def _worker_start() -> None:
     """First thing in each worker: let go of the parent's standard streams (whoever
-    reads the command's output must not wait for its workers) and exit as soon as the
-    parent is gone (killed, it will never collect the results, and the pool's queues
-    would keep its workers waiting forever)."""
+    reads the command's output must not wait for its workers), yield the CPU to the
+    parent (:data:`NICENESS`) and exit as soon as the parent is gone (killed, it will
+    never collect the results, and the pool's queues would keep its workers waiting
+    forever)."""
     import multiprocessing  # in a worker: start-up time of the parent
     from multiprocessing.connection import wait
+
+    if hasattr(os, "nice"):  # POSIX
+        os.nice(NICENESS)
 
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
