@@ -236,7 +236,6 @@ def _parse(path: Path, doc: dict[str, Any], known_kinds: Collection[str] | None 
                   notify=notify, notify_kinds=kinds, notify_timeout=timeout_s)
 
 
-# -- durations, lists -----------------------------------------------------------------------
 def _flag(where: str, doc: dict[str, Any], key: str, default: bool) -> bool:
     value = doc.get(key, default)
     if not isinstance(value, bool):
@@ -244,6 +243,7 @@ def _flag(where: str, doc: dict[str, Any], key: str, default: bool) -> bool:
     return value
 
 
+# -- durations, lists -----------------------------------------------------------------------
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|min|m|h|d|w)\s*")

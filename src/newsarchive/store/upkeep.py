@@ -27,7 +27,7 @@ day, and every command lists the pack directory (``stats`` also sizes every file
 Nothing is removed before its new copy is durable and listed: the new pack is written
 (fsync, index, rename), the multi-pack index is written without the old packs, and only
 then are they deleted (:meth:`ObjectStore.retire_packs`). A crash in between leaves
-objects twice, never nowhere, and the next tidy merges the copies again. Before it
+objects twice, never nowhere; a later merge of both copies, or ``gc``, keeps one. Before it
 retires anything, a merge checks that every object of the old packs' indexes is in the
 new pack or in a pack it keeps; a damaged pack (its entries and its index disagree) is
 not merged, and is left to ``check`` and ``gc``.
@@ -130,8 +130,9 @@ def pack_loose(objects: ObjectStore) -> int:
 
 def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
     """Copy the objects of the packs of ``readers`` (which a multi-pack index lists)
-    into one new pack, as they are, then retire them; the objects copied. None when a
-    pack's entries and its index disagree (damage: nothing is changed)."""
+    into one new pack, as they are, then retire them; the objects copied. None, and
+    nothing changed, when a pack's entries and its index disagree (damage), or when the
+    new pack would lack an object the multi-pack index misplaced."""
     names = {r.path.name[:-5] for r in readers}
     writer = objects.pack_writer(repack=True)
     unlisted: set[bytes] = set()  # ids the multi-pack index lacks (damaged): copied once
