@@ -365,3 +365,65 @@ def test_a_merge_through_a_damaged_multi_pack_index_keeps_every_object(
     assert all_texts(store) == texts
     assert cli("gc", "--grace", "0").exit_code == 0 and cli("check").stdout == ""
     assert set(object_ids(store)[0]) == ids_before
+
+
+TIDIER = r"""
+import os, sys
+import newsarchive
+from newsarchive.store.upkeep import tidy
+store, stop = sys.argv[1], sys.argv[2]
+packed = rounds = 0
+while not os.path.exists(stop) or rounds == 0:
+    with newsarchive.open(store, wait=60) as archive, archive.store.locked():
+        packed += tidy(archive.store.objects, loose_limit=1).loose
+    rounds += 1
+print(packed, rounds)
+"""
+
+
+@pytest.mark.slow
+def test_loose_objects_packed_beside_running_writers_lose_nothing(
+        cli: CliRun, store: Path, tmp_path: Path) -> None:
+    """A process packing every loose object it finds, as often as it gets the lock,
+    beside writers that write their texts loose before they take the lock (and again
+    under it, should the first copy be gone): every text a writer reported is there."""
+    import threading
+
+    assert cli("add", str(EXAMPLES)).exit_code == 0
+    stop = tmp_path / "stop"
+    tidier = subprocess.Popen([sys.executable, "-c", TIDIER, str(store), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reported: dict[str, str] = {}
+    errors: list[bytes] = []
+
+    def writer(w: int) -> None:
+        for k in range(12):
+            r = subprocess.run(
+                [sys.executable, "-m", "newsarchive", "--store", str(store), "--wait", "60",
+                 "add", "-", "--source", f"w{w}", "--date", "2024-03-01", "--slug", f"s{k}",
+                 "--title", f"Story {k}", "--json"],
+                input=f"Writer {w} wrote story {k}.\n".encode(), capture_output=True,
+                timeout=120, check=False)
+            if r.returncode:
+                errors.append(r.stderr)
+            for line in r.stdout.splitlines():
+                rec = json.loads(line)
+                reported[rec["id"]] = f"Writer {w} wrote story {k}.\n"
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    stop.touch()
+    out, err = tidier.communicate(timeout=120)
+    assert tidier.returncode == 0, err
+    packed, rounds = map(int, out.split())
+    assert errors == [] and len(reported) == 24
+    assert packed > 0 and rounds > 1
+    with newsarchive.open(store) as archive:
+        for ref, text in reported.items():
+            assert archive.show(ref) == text
+    r = cli("check", "--json")
+    assert r.exit_code == 0 and not [p for p in json.loads(r.stdout)["problems"]
+                                     if p["damage"]]
