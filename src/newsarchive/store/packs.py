@@ -202,8 +202,14 @@ class PackReader:
         return KIND_NAMES[kind], enc, depth, oid, base, data
 
     def __iter__(self) -> Iterator[str]:
-        for i in range(self.count):
-            yield self._record(i)[0].hex()
+        for key in self.keys():
+            yield key.hex()
+
+    def keys(self) -> Iterator[bytes]:
+        """The ids the index lists, in id order (32 bytes each)."""
+        records = self.records()
+        for i in range(0, len(records), IDX_RECORD.size):
+            yield bytes(records[i:i + 32])
 
     def entries(self) -> dict[bytes, tuple[int, int, int]]:
         """Every id with its (offset, length, depth), as the index says."""
@@ -479,18 +485,12 @@ class PackWriter:
             if delta is not None and len(delta[0]) < len(data):
                 enc, depth, base_key, data = delta_enc, delta[1], bytes.fromhex(base or ""), \
                     delta[0]
-        head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base_key, len(data))
-        self._f.write(head)
-        self._f.write(data)
-        length = len(head) + len(data)
+        self._append(KIND_CODES[kind], enc, depth, key, base_key, data)
         if self._keys is not None:
             self._keys.add(key)
-        self._records.add(IDX_RECORD.pack(key, self._offset, length, depth))
-        self._offset += length
         self._payloads[oid] = (payload, depth)  # a possible base for what comes next
         if len(self._payloads) > PAYLOAD_CACHE:
             del self._payloads[next(iter(self._payloads))]
-        self.written += 1
         return oid
 
     def copy(self, kind: str, enc: int, depth: int, key: bytes, base: bytes,
@@ -499,7 +499,12 @@ class PackWriter:
         dictionary are named by id, so the entry means the same in any pack). The
         caller copies each id once and has checked the head (:meth:`PackReader.heads`
         yields only well-formed ones)."""
-        head = ENTRY.pack(KIND_CODES[kind], enc, depth, 0, key, base, len(data))
+        self._append(KIND_CODES[kind], enc, depth, key, base, data)
+
+    def _append(self, kind: int, enc: int, depth: int, key: bytes, base: bytes,
+                data: bytes) -> None:
+        """Write an entry (its head, then its data) and keep its index record."""
+        head = ENTRY.pack(kind, enc, depth, 0, key, base, len(data))
         self._f.write(head)
         self._f.write(data)
         length = len(head) + len(data)

@@ -35,14 +35,14 @@ not merged, and is left to ``check`` and ``gc``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsarchive import faults
 from newsarchive.errors import IntegrityError
 from newsarchive.store.objects import ObjectStore
-from newsarchive.store.packs import ENTRY, IDX_RECORD, PackReader
+from newsarchive.store.packs import ENTRY, PackReader
 
 FACTOR = 2
 #: Loose objects that make an add pack them: about 100 cron runs of a few revisions each.
@@ -81,18 +81,20 @@ def tidy(objects: ObjectStore, *, loose_limit: int | None = None,
     """Pack the loose objects when there are ``loose_limit`` (:data:`LOOSE_LIMIT`) or
     more, then merge the smallest packs by ``factor`` (:data:`FACTOR`; see the module
     docstring). The caller holds the write lock."""
+    # the packs listed afresh, and the multi-pack index current: what is packed already is
+    # not packed again, and merges choose each object's copy by the index
+    objects.update_midx()
     loose = sum(1 for _ in objects.loose())
     limit = LOOSE_LIMIT if loose_limit is None else loose_limit
     packed = pack_loose(objects) if loose >= limit else 0
-    objects.update_midx()  # merges choose each object's copy by it
     merged = copied = 0
     for whole in (False, True):
-        readers = [r for n in objects.pack_tier(whole=whole)
-                   if (r := objects.reader(n)) is not None]
-        readers.sort(key=lambda r: (r.size(), r.path.name))
-        split = geometric_split([r.size() for r in readers], factor or FACTOR)
+        sized = sorted((r.size(), r.path.name, r) for n in objects.pack_tier(whole=whole)
+                       if (r := objects.reader(n)) is not None)
+        split = geometric_split([size for size, _, _ in sized], factor or FACTOR)
         if split >= 2:
-            done = merge_packs(objects, sorted(readers[:split], key=lambda r: r.path.name))
+            chosen = sorted(sized[:split], key=lambda s: s[1])  # oldest first
+            done = merge_packs(objects, [r for _, _, r in chosen])
             if done is not None:
                 merged, copied = merged + split, copied + done
     return Tidied(packed, merged, copied)
@@ -101,13 +103,14 @@ def tidy(objects: ObjectStore, *, loose_limit: int | None = None,
 def pack_loose(objects: ObjectStore) -> int:
     """Write every loose object into one new pack (whole texts compressed with the
     store's dictionary), then remove the loose files; the number removed. An object that
-    cannot be read (removed meanwhile, or damaged) is left where it is."""
+    cannot be read (removed meanwhile, or damaged) is left where it is; one a pack holds
+    already (as the packs were last listed: :func:`tidy` lists them first) only loses
+    its file."""
     writer = objects.pack_writer(repack=True)  # each loose id once; none is a delta
     dictionary = objects.dictionary()
     if dictionary is not None:
         writer.use_dictionary(dictionary, store=False)
     done: list[str] = []
-    objects.pack_count()  # the packs listed afresh: what is packed already is not again
     try:
         for oid in objects.loose():
             if not objects.is_packed(oid):
@@ -179,7 +182,7 @@ def _complete(objects: ObjectStore, readers: list[PackReader], names: set[str],
     try:
         merged.prepare_lookups()
         for reader in readers:
-            for key in _keys(reader):
+            for key in reader.keys():
                 if merged.find(key) is not None:
                     continue
                 where = objects.locate(key)
@@ -189,9 +192,3 @@ def _complete(objects: ObjectStore, readers: list[PackReader], names: set[str],
         return True
     finally:
         merged.close()
-
-
-def _keys(reader: PackReader) -> Iterator[bytes]:
-    records = reader.records()
-    for i in range(0, len(records), IDX_RECORD.size):
-        yield bytes(records[i:i + 32])
