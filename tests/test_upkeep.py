@@ -3,6 +3,7 @@ stay few, every object stays readable once, and a crash at any step loses nothin
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 import math
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 import newsarchive
 from newsarchive import faults
 from newsarchive.store import upkeep
+from newsarchive.store.packs import MAX_DEPTH, ZLIB, ZSTD_DELTA, ZSTD_DICT
 from newsarchive.store.upkeep import geometric_split, tidy
 from tests.conftest import EXAMPLES, CliRun
 from tests.test_crash import DRIVER
@@ -206,12 +208,94 @@ def test_a_loose_object_packed_already_only_loses_its_loose_copy(cli: CliRun,
     assert all_texts(store) == texts and cli("check").stdout == ""
 
 
+def entries(store: Path) -> dict[str, tuple[int, int, str]]:
+    """Every pack entry: id -> (encoding, depth, base id or dictionary id)."""
+    with newsarchive.open(store) as archive:
+        return {key.hex(): (enc, depth, base.hex())
+                for r in archive.store.objects.packs(refresh=True)
+                for _, _, enc, depth, key, base, _ in r.heads()}
+
+
+def add_one(cli: CliRun, slug: str, text: str, minute: int) -> None:
+    """One capture an add, as a cron job finding one change: written loose."""
+    r = cli("add", "-", "--source", "cron", "--date", "2024-03-01", "--slug", slug,
+            "--title", f"Story {slug}", "--captured-at",
+            f"2024-03-01T{minute // 60:02}:{minute % 60:02}:00Z", input=text)
+    assert r.exit_code == 0, r.stderr
+
+
+def story(rev: int) -> str:
+    return "\n\n".join(f"Paragraph {p} of the story, as edited: {rev if p == 3 else p} "
+                       f"people were counted by the council on Tuesday." for p in range(30))
+
+
+def test_loose_revisions_are_packed_as_deltas_against_the_revision_before(
+        cli: CliRun, store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cron job's captures are written loose, one add each; packed, a revision's text
+    and record are deltas against its article's revision before (as a bulk add writes
+    them), within the depth a delta chain may have, a revert included."""
+    monkeypatch.setattr(upkeep, "LOOSE_LIMIT", 50)
+    revs = [*range(20), 3, 19]  # 22 revisions, two of them reverts
+    for minute, rev in enumerate(revs):
+        add_one(cli, "long", story(rev), minute)
+    assert not packs(store)  # all loose
+    texts = all_texts(store)
+    minute = len(revs)
+    while not packs(store):  # until there are 50 loose objects
+        add_one(cli, "other", f"Another story, {minute}.\n", minute)
+        minute += 1
+    with newsarchive.open(store) as archive:
+        log = archive.log("cron/2024-03-01/long")
+        rows = {r.number: archive.store.catalog().revision(r.id, r.number) for r in log}
+    assert len(log) == len(revs)
+    packed = entries(store)
+    once = {t for t, n in collections.Counter(r["text_hash"] for r in rows.values()).items()
+            if n == 1}  # (a text of two revisions has either one's predecessor as base)
+    for number in range(2, len(log) + 1):
+        text, record, before = rows[number]["text_hash"], rows[number]["record"], rows[number - 1]
+        for oid, base in ((text, before["text_hash"]), (record, before["record"])):
+            if oid in once or oid == record:  # whole where the chain is as long as may be
+                chained = (ZSTD_DELTA, packed[base][1] + 1, base)
+                assert packed[oid] == chained or (packed[oid][:2] == (ZLIB, 0) and
+                                                  packed[base][1] + 1 == MAX_DEPTH), number
+    assert max(depth for _, depth, _ in packed.values()) < MAX_DEPTH
+    after = all_texts(store)
+    assert {k: after[k] for k in texts} == texts
+    assert cli("check").stdout == ""
+
+
+def test_a_store_without_a_dictionary_gets_one_from_its_loose_texts(
+        cli: CliRun, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adds of fewer than 16 inputs never trained the zstd dictionary a bulk add trains:
+    a cron job's store compressed every first version with zlib until ``gc``."""
+    monkeypatch.setattr(upkeep, "LOOSE_LIMIT", 300)
+    for k in range(10):  # 150 new articles, 15 an add (2 objects each)
+        add_rows(cli, tmp_path, f"c{k}", [article(i, 0) for i in range(15 * k, 15 * k + 15)])
+    assert len(packs(store)) == 1  # the 10th add made 300 loose objects: packed
+    assert not [p for p in (store / "objects").iterdir() if p.name != "pack"]
+    dictionary = store / "objects" / "pack" / "dictionary"
+    assert dictionary.exists()
+    oid = dictionary.read_text().strip()
+    packed = entries(store)
+    assert oid in packed
+    texts = [v for k, v in packed.items() if v[0] in (ZLIB, ZSTD_DICT) and k != oid]
+    assert texts and all(v[2] == oid for v in texts if v[0] == ZSTD_DICT)
+    assert sum(1 for v in texts if v[0] == ZSTD_DICT) >= 150
+    assert len(all_texts(store)) == 150 and cli("check").stdout == ""
+
+
 class _Crash(BaseException):
     """Raised by the fault hook: leaves the disk as a kill at that point would."""
 
 
 TIDY_POINTS = ("object-fsynced", "object-renamed", "midx-written", "midx-renamed",
                "tidy-written", "pack-retired")
+
+
+def tidy_as_add(archive: newsarchive.Archive, loose_limit: int) -> upkeep.Tidied:
+    """A tidy as an add runs it: loose objects as deltas against the catalog's bases."""
+    return tidy(archive.store.objects, bases=archive.store.catalog().previous_objects,
+                loose_limit=loose_limit)
 
 
 def hits_of_tidy(store: Path, loose_limit: int) -> dict[str, int]:
@@ -223,7 +307,7 @@ def hits_of_tidy(store: Path, loose_limit: int) -> dict[str, int]:
     with newsarchive.open(store) as archive, archive.store.locked():
         faults.install(count)
         try:
-            tidy(archive.store.objects, loose_limit=loose_limit)
+            tidy_as_add(archive, loose_limit)
         finally:
             faults.install(None)
     return seen
@@ -261,7 +345,7 @@ def test_a_crash_at_every_step_of_a_tidy_loses_nothing(cli: CliRun, store: Path,
                 faults.install(crash)
                 try:
                     with pytest.raises(_Crash):
-                        tidy(archive.store.objects, loose_limit=1)
+                        tidy_as_add(archive, 1)
                 finally:
                     faults.install(None)
             assert all_texts(store) == texts, (point, nth)
@@ -269,7 +353,7 @@ def test_a_crash_at_every_step_of_a_tidy_loses_nothing(cli: CliRun, store: Path,
             damage = [p for p in json.loads(r.stdout)["problems"] if p["damage"]]
             assert r.exit_code == 0 and not damage, (point, nth, damage)
             with newsarchive.open(store) as archive, archive.store.locked():
-                tidy(archive.store.objects, loose_limit=1)
+                tidy_as_add(archive, 1)
             ids, counted = object_ids(store)  # a copy the crash left twice may stay
             assert set(ids) == every and len(every) == counted, (point, nth)  # until gc
             assert all_texts(store) == texts, (point, nth)
@@ -375,7 +459,8 @@ store, stop = sys.argv[1], sys.argv[2]
 packed = rounds = 0
 while not os.path.exists(stop) or rounds == 0:
     with newsarchive.open(store, wait=60) as archive, archive.store.locked():
-        packed += tidy(archive.store.objects, loose_limit=1).loose
+        bases = archive.store.catalog().previous_objects  # as an add's tidy
+        packed += tidy(archive.store.objects, bases=bases, loose_limit=1).loose
     rounds += 1
 print(packed, rounds)
 """

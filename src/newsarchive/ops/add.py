@@ -104,13 +104,22 @@ def _tidy(store: Store) -> None:
     ``gc``: it changes nothing until its new pack is durable."""
     try:
         with store.locked():
-            tidy(store.objects)
+            tidy(store.objects, bases=lambda oids: _delta_bases(store, oids))
     except StoreLocked:
         pass
     except OSError as err:
         if err.errno not in (errno.ENOSPC, errno.EDQUOT):
             raise StoreError(f"{store.root}: cannot merge packs "
                              f"({err.strerror or err})") from err
+
+
+def _delta_bases(store: Store, oids: list[str]) -> dict[str, str]:
+    """Delta bases of loose objects for the tidy to pack them with: none when the catalog
+    cannot say (the objects are then packed whole, as before, and nothing is lost)."""
+    try:
+        return store.catalog().previous_objects(oids)
+    except CatalogError:
+        return {}
 
 
 class _Preparer:

@@ -529,6 +529,23 @@ class Catalog:
         yield from self.conn.execute(
             f"SELECT {CAPTURE_COLUMNS} FROM captures WHERE record IS NOT NULL ORDER BY seq")
 
+    def previous_objects(self, oids: Iterable[str]) -> dict[str, str]:
+        """For each of ``oids`` that is a revision's text, original or record: that object
+        of the article's revision before it (a delta base, as a bulk add takes the head),
+        where it differs. An object of several revisions (a revert) gets one."""
+        wanted = set(oids)
+        bases: dict[str, str] = {}
+        for column in ("text_hash", "record"):  # (indexed; an original goes with them)
+            for row in rows_in(self.conn, f"""
+                    SELECT r.text_hash, r.original, r.record, p.text_hash, p.original, p.record
+                    FROM revisions r JOIN revisions p
+                        ON p.article = r.article AND p.number = r.number - 1
+                    WHERE r.{column} IN ({{}})""", wanted):
+                for mine, base in zip(row[:3], row[3:], strict=True):
+                    if mine in wanted and base is not None and base != mine:
+                        bases.setdefault(mine, base)
+        return bases
+
     def text_set_aside(self, text_hash: str) -> bool:
         """Whether a repair marked the revisions with this text as having lost it."""
         return self._one("SELECT 1 FROM revisions WHERE text_hash = ? AND damaged LIMIT 1",

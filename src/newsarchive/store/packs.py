@@ -493,6 +493,11 @@ class PackWriter:
             del self._payloads[next(iter(self._payloads))]
         return oid
 
+    def holds(self, oid: str) -> bool:
+        """Whether ``oid`` was put here recently enough to be a delta base (its payload
+        and depth are at hand; an older entry of this pack is not: its depth is not)."""
+        return oid in self._payloads
+
     def copy(self, kind: str, enc: int, depth: int, key: bytes, base: bytes,
              data: bytes) -> None:
         """Add another pack's entry as it is (a merge of packs: its delta base and its
