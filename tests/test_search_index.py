@@ -244,6 +244,28 @@ def test_a_prefix_of_no_word_over_the_cap_is_read_once_and_kept(
     assert set(evaluation.whole) == {'"al"*'}
 
 
+def test_a_search_past_its_budget_stops_between_two_texts_it_checks(
+        archive: newsarchive.Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A common prefix is checked on texts, read in Python between the steps of the
+    statement that lists them: the budget holds there too, and the search stops between
+    two of them (a timeout means the same whether SQLite or the texts took the time)."""
+    store, now, read = archive.store, [0.0], []
+    text_of = store.text_of
+
+    def slow_text_of(text_hash: str) -> str:  # each text read takes a second
+        read.append(text_hash)
+        now[0] += 1.0
+        return text_of(text_hash)
+
+    monkeypatch.setattr(store, "clock", lambda: now[0])
+    monkeypatch.setattr(store, "text_of", slow_text_of)
+    with pytest.raises(newsarchive.QueryTimeout):
+        search(store, "ever*", limit=10**6, cap=50, timeout=2.5)
+    assert len(read) == 3  # the third second is past the budget: no fourth text
+    read.clear()
+    assert search(store, "ever*", limit=10**6, cap=50, timeout=None) and len(read) > 3
+
+
 def test_an_unreadable_text_is_decided_by_the_index(archive: newsarchive.Archive) -> None:
     broken = {rev.hash for rev, _ in _revisions(archive, latest=True)[::3]}
 
