@@ -12,7 +12,7 @@ day, and every command lists the pack directory (``stats`` also sizes every file
   text, original and record go in as deltas against those of its article's revision
   before (the bases the add reads from the catalog), as a bulk add writes them; the rest
   whole, with the store's zstd dictionary, trained on these texts if it has none. Packed
-  whole, as they first were, a cron job's objects took 2.2x the bytes of a bulk add's.
+  whole, as they first were, a cron job's objects took 2.5x the bytes of a bulk add's.
 - **Packs.** Sorted by size, the smallest are merged so that the packs left form a
   geometric progression: each at least :data:`FACTOR` times the size of the next smaller
   (:func:`geometric_split`, git's rule). A store so holds about log2 of its size in packs,
