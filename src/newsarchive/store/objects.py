@@ -404,18 +404,28 @@ class ObjectStore:
                             load_base=load_base, durable=self.durable,
                             on_finish=None if repack else added, dedup=not repack)
         if not repack:  # whole texts with the dictionary of the last gc, when there is one
-            dictionary = self.dictionary()
-            if dictionary is not None:
-                writer.use_dictionary(dictionary, store=False)
-            elif train_on is not None:
-                from newsarchive.store import zstdcodec  # only a writer that trains loads it
-
-                dictionary = zstdcodec.train(zstdcodec.reservoir(train_on, zstdcodec.SAMPLES))
-                if dictionary is not None:
-                    trained = writer.use_dictionary(dictionary, store=True)
+            trained = self.use_store_dictionary(writer, train_on)
         return writer
 
     # -- the zstd dictionary ----------------------------------------------------------
+    def use_store_dictionary(self, writer: PackWriter, train_on: Iterable[bytes] | None
+                             ) -> str | None:
+        """Have ``writer`` compress whole texts with the dictionary the store names; when
+        it names none, with one trained on ``train_on`` (read only then; a sample of it
+        when there are many) and written into the writer's pack. Returns the id of a
+        dictionary so trained, for the caller to name (:meth:`set_dictionary`) once that
+        pack is durable and listed; else None."""
+        dictionary = self.dictionary()
+        if dictionary is not None:
+            writer.use_dictionary(dictionary, store=False)
+            return None
+        if train_on is None:
+            return None
+        from newsarchive.store import zstdcodec  # only a writer that trains loads it
+
+        dictionary = zstdcodec.train(zstdcodec.reservoir(train_on, zstdcodec.SAMPLES))
+        return writer.use_dictionary(dictionary, store=True) if dictionary is not None else None
+
     @property
     def dictionary_path(self) -> Path:
         return self.pack_dir / DICTIONARY_NAME

@@ -121,13 +121,8 @@ def pack_loose(objects: ObjectStore, bases: Bases | None = None) -> int:
     writer = objects.pack_writer(repack=True)  # each loose id once
     done: list[str] = []
     try:
-        dictionary, trained = objects.dictionary(), None
-        if dictionary is None:
-            dictionary = _train_on_loose(objects, loose, base_of)
-            if dictionary is not None:
-                trained = writer.use_dictionary(dictionary, store=True)
-        else:
-            writer.use_dictionary(dictionary, store=False)
+        # the store's dictionary, or one trained on what will be stored whole
+        trained = objects.use_store_dictionary(writer, _unbased_texts(objects, loose, base_of))
         for oid in _history_order(loose, base_of):
             if not objects.is_packed(oid):
                 try:
@@ -175,23 +170,18 @@ def _history_order(loose: list[str], base_of: dict[str, str]) -> Iterator[str]:
                 stack.extend(children.get(oid, ()))
 
 
-def _train_on_loose(objects: ObjectStore, loose: list[str], base_of: dict[str, str]
-                    ) -> bytes | None:
-    """A zstd dictionary trained on the loose texts that have no delta base (what will be
-    stored whole), as a store's first bulk add trains one; None when too few."""
-    from newsarchive.store import zstdcodec  # only a tidy that trains loads it
-
-    def texts() -> Iterator[bytes]:
-        for oid in loose:
-            if oid not in base_of:
-                try:
-                    kind, payload = objects.get(oid)
-                except (KeyError, IntegrityError):
-                    continue
-                if kind == "blob":
-                    yield payload
-
-    return zstdcodec.train(zstdcodec.reservoir(texts(), zstdcodec.SAMPLES))
+def _unbased_texts(objects: ObjectStore, loose: list[str], base_of: dict[str, str]
+                   ) -> Iterator[bytes]:
+    """The loose texts that have no delta base (what will be stored whole), read as
+    iterated: what a dictionary for them is trained on."""
+    for oid in loose:
+        if oid not in base_of:
+            try:
+                kind, payload = objects.get(oid)
+            except (KeyError, IntegrityError):
+                continue
+            if kind == "blob":
+                yield payload
 
 
 def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
