@@ -312,6 +312,17 @@ def test_watch_commands(cli: CliRun, http_server: TestServer, tmp_path: Path) ->
     assert r.exit_code == 2
 
 
+def make_watched_since(store: Path, when: str, url: str | None = None) -> None:
+    """Make watch rows (``url``'s, else all) first seen, checked and changed at ``when``, as
+    if that long had passed, and have the next command plan their next checks again (as
+    it does for rows planned under another schedule)."""
+    with sqlite3.connect(store / "catalog.sqlite") as db:
+        db.execute("UPDATE watch SET first_seen = ?1, last_checked = ?1, last_changed = ?1 "
+                   "WHERE ?2 IS NULL OR url = ?2", (when, url))
+        db.execute("DELETE FROM meta WHERE key = 'watch_schedule'")
+    db.close()
+
+
 @pytest.mark.slow
 def test_snapshot_revisits_and_reports_them(cli: CliRun, http_server: TestServer,
                                             tmp_path: Path, store: Path) -> None:
@@ -328,10 +339,7 @@ def test_snapshot_revisits_and_reports_them(cli: CliRun, http_server: TestServer
     serve_article(http_server, "/news/flood", edited(PARAS), version=2)
     # the command runs on the real clock: its watch row is made an hour old instead
     hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with sqlite3.connect(store / "catalog.sqlite") as db:
-        db.execute("UPDATE watch SET first_seen = ?, last_checked = ?, last_changed = ?",
-                   (hour_ago, hour_ago, hour_ago))
-    db.close()
+    make_watched_since(store, hour_ago)
     r = cli("--config", cfg, "snapshot")  # no feeds given or configured: only revisits
     assert r.exit_code == 0, r.stderr
     assert r.stdout.startswith("watch: 1 checked, 1 revised")
@@ -545,10 +553,7 @@ def test_snapshot_sends_the_feeds_and_the_revisits_in_one_message(
                   edited([p.replace("Lyon", "Porto") for p in PARAS]), version=2,
                   title="Fresh story")
     hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with sqlite3.connect(store / "catalog.sqlite") as db:
-        db.execute("UPDATE watch SET first_seen = ?, last_checked = ?, last_changed = ? "
-                   "WHERE url = ?", (hour_ago, hour_ago, hour_ago, old))
-    db.close()
+    make_watched_since(store, hour_ago, url=old)
     r = cli("--config", cfg, "snapshot", feed, "--notify", hook)
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()

@@ -1,7 +1,9 @@
-"""A watch run reads only the rows of articles that may still be watched: those unchanged
-for longer than ``stop_after`` (and a margin) are counted as done in SQL, never planned.
-The schedule decides alone what is due; these tests check that the rows left out are
-exactly ones it calls stopped, and that a run reports what planning every row reports."""
+"""A watch run reads only the rows due: each row keeps its next check as the schedule plans
+it (``next_due``, :func:`~newsarchive.web.watchlist.plan_watched`), and a run reads the
+rows planned at or before now, counting the others as waiting (planned later) or done (no
+check planned). These tests check that this split is the schedule's own at any later time,
+that rows planned under another schedule are planned again, and that a run reports what
+planning every row reports."""
 
 from __future__ import annotations
 
@@ -16,8 +18,7 @@ import newsarchive
 from newsarchive.config import WatchConfig
 from newsarchive.store.catalog import Catalog
 from newsarchive.web.schedule import Watched, next_check, plan_run
-from newsarchive.web.watch import DONE_MARGIN
-from newsarchive.web.watchlist import _state, timestamp
+from newsarchive.web.watchlist import _state, note_check, plan_watched, schedule_key, timestamp
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -50,13 +51,9 @@ def _catalog() -> Catalog:
     return cat
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.data(), st.floats(min_value=0.05, max_value=90))
-def test_only_rows_the_schedule_has_stopped_are_left_out(data: st.DataObject,
-                                                         stop_days: float) -> None:
-    given_rows = data.draw(_rows(stop_days))
-    config = WatchConfig(stop_after=timedelta(days=stop_days))
-    cat = _catalog()
+def _put(cat: Catalog, given_rows: list[tuple[float, object, float | None, int, bool, bool]],
+         ) -> None:
+    """The rows as a catalog written before next checks were kept holds them: none planned."""
     for n, (first, changed, checked, unchanged, fraction, stopped) in enumerate(given_rows):
         cat.put_watch({
             "article": f"s/2026-03-01/a-{n}", "url": f"https://site.example/{n}",
@@ -66,14 +63,50 @@ def test_only_rows_the_schedule_has_stopped_are_left_out(data: st.DataObject,
             "last_checked": None if checked is None else _time(checked, fraction),
             "unchanged": unchanged, "missing": 0, "next_due": None,
             "stopped": int(stopped), "note": None})
-    live, done = cat.watch_rows_changed_since(timestamp(NOW - config.stop_after - DONE_MARGIN))
-    kept = {r["article"] for r in live}
-    every = [r for r in cat.watch_rows() if not r["stopped"]]
-    left_out = [r for r in every if r["article"] not in kept]
-    assert done == len(left_out)
-    for row in left_out:
-        assert row["last_changed"] != "garbage"
-        assert next_check(_state(row), NOW, config) is None, dict(row)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.floats(min_value=0.05, max_value=90),
+       st.floats(min_value=0, max_value=60, allow_nan=False))
+def test_rows_left_unread_are_those_the_schedule_has_waiting_or_stopped(
+        data: st.DataObject, stop_days: float, later_days: float) -> None:
+    config = WatchConfig(stop_after=timedelta(days=stop_days))
+    cat = _catalog()
+    _put(cat, data.draw(_rows(stop_days)))
+    assert plan_watched(cat, NOW, config) == len(cat.watch_rows())
+    assert plan_watched(cat, NOW, config) == 0  # planned under this schedule already
+    then = NOW + timedelta(days=later_days)
+    due = {r["article"] for r in cat.watch_due_rows(timestamp(then))}
+    waiting, done = cat.watch_counts(timestamp(then))
+    live = [r for r in cat.watch_rows() if not r["stopped"]]
+    assert len(due) + waiting + done == len(live)
+    for row in live:
+        if row["article"] in due:
+            continue
+        assert row["last_changed"] != "garbage"  # unreadable: always read
+        expected = next_check(_state(row), then, config)
+        if row["next_due"] is None:
+            assert expected is None, dict(row)
+        else:
+            assert expected is not None and expected > then, dict(row)
+
+
+def test_rows_planned_under_another_schedule_are_planned_again() -> None:
+    cat = _catalog()
+    _put(cat, [(-n / 10, None, -n / 20, n % 5, False, False) for n in range(50)])
+    short = WatchConfig(stop_after=timedelta(days=2))
+    assert plan_watched(cat, NOW, WatchConfig()) == 50
+    assert cat.watch_counts(timestamp(NOW))[1] == 0  # none stopped within 30 days
+    # a snapshot under another config (``[watch]`` edited) plans every row under it
+    note_check(cat, "s/2026-03-01/a-0", NOW, short)
+    assert cat.watch_schedule() == schedule_key(short)
+    waiting, done = cat.watch_counts(timestamp(NOW))
+    assert done == sum(next_check(_state(r), NOW, short) is None for r in cat.watch_rows())
+    assert done > 20 and waiting > 0
+    # so does a change of the rules themselves, and reindex rebuilding a lost list
+    cat.set_watch_schedule("rules=0 " + schedule_key(short))
+    assert plan_watched(cat, NOW, short) == 50
+    assert schedule_key(WatchConfig(backoff=1.5)) != schedule_key(WatchConfig())
 
 
 class Clock:
@@ -84,9 +117,21 @@ class Clock:
         return self.now
 
 
+def _planned_over_every_row(store: Path, when: datetime, config: WatchConfig,
+                            ) -> tuple[int, int, int]:
+    """(due, waiting, done) as planning every row not stopped by ``watch stop`` says."""
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    conn.row_factory = sqlite3.Row
+    every = [r for r in Catalog(conn).watch_rows() if not r["stopped"]]
+    conn.close()
+    plan = plan_run((Watched(r["article"], r["url"], _state(r)) for r in every), when, config)
+    return len(plan.visits) + len(plan.deferred), plan.waiting, plan.stopped
+
+
 def test_a_run_reports_what_planning_every_row_reports(tmp_path: Path) -> None:
-    """A year of watched articles, most stopped long ago: the run plans only the others,
-    and its counts are those of the plan over every row (nothing is due, nothing fetched)."""
+    """A year of watched articles, most stopped long ago, written with no next check
+    planned: the first run plans them; it, a run two days later and a run under a shorter
+    ``stop_after`` report what planning every row at that time reports."""
     store = tmp_path / "store"
     with newsarchive.open(store, clock=Clock(NOW)) as archive:
         archive.add("A first story. It has two sentences.", source="s", slug="first",
@@ -102,13 +147,19 @@ def test_a_run_reports_what_planning_every_row_reports(tmp_path: Path) -> None:
                       timestamp(NOW - min(age, timedelta(minutes=5))), seen, int(n % 50 == 7)))
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('watch', 'kept')")
     conn.commit()
-    conn.row_factory = sqlite3.Row
-    every = [r for r in Catalog(conn).watch_rows() if not r["stopped"]]
     conn.close()
-    plan = plan_run((Watched(r["article"], r["url"], _state(r)) for r in every), NOW,
-                    WatchConfig())
-    with newsarchive.open(store, clock=Clock(NOW)) as archive:
+    clock = Clock(NOW)
+    expected = _planned_over_every_row(store, NOW, WatchConfig())
+    with newsarchive.open(store, clock=clock) as archive:
         report = archive.watch_run()
-    assert (report.due, report.waiting, report.done) \
-        == (len(plan.visits) + len(plan.deferred), plan.waiting, plan.stopped)
-    assert report.due == 0 and report.done > 300 and report.waiting > 0
+        assert (report.due, report.waiting, report.done) == expected
+        assert report.due == 0 and report.done > 300 and report.waiting > 0
+        clock.now = NOW + timedelta(days=2)
+        expected = _planned_over_every_row(store, clock.now, WatchConfig())
+        report = archive.watch_run(max_fetches=1)
+        assert (report.due, report.waiting, report.done) == expected
+        assert report.due > 1  # (its article is not archived: nothing is fetched)
+        short = WatchConfig(stop_after=timedelta(days=3))
+        expected = _planned_over_every_row(store, clock.now, short)
+        report = archive.watch_run(max_fetches=1, watch=short)
+        assert (report.due, report.waiting, report.done) == expected

@@ -25,7 +25,8 @@ does at once when it can be written (``Store.upgrade``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +168,8 @@ ADDED_INDEXES = {
     "revisions_date": "CREATE INDEX IF NOT EXISTS revisions_date ON revisions (date)",
     "revisions_source": "CREATE INDEX IF NOT EXISTS revisions_source "
                         "ON revisions (source, captured_at)",
+    # the watched articles by their planned next check: a watch run reads the due ones
+    "watch_due": "CREATE INDEX IF NOT EXISTS watch_due ON watch (next_due) WHERE stopped = 0",
 }
 
 WATCH_COLUMNS = ("article, url, first_seen, last_checked, last_changed, unchanged, missing, "
@@ -300,6 +303,21 @@ class Catalog:
 
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction for the statements of the block, unless the caller has one open
+        (then theirs): many writes, one commit."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.begin()
+        try:
+            yield
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     def commit(self) -> None:
         self.conn.execute("COMMIT")
@@ -731,19 +749,46 @@ class Catalog:
         return self.conn.execute(
             f"SELECT {WATCH_COLUMNS} FROM watch ORDER BY article").fetchall()
 
-    def watch_rows_changed_since(self, since: str) -> tuple[list[sqlite3.Row], int]:
-        """The watch rows not stopped by ``watch stop`` whose last change (their first
-        sighting counting as one) is at or after ``since``, and the number of the others:
-        an article unchanged since long before is stopped by the schedule, and a watch run
-        need not read its row (10 s a run once a year of articles have stopped). A time
-        SQLite cannot read is kept, never counted out."""
-        rows = self.conn.execute(
-            f"SELECT {WATCH_COLUMNS} FROM watch WHERE stopped = 0 AND ("
-            "coalesce(julianday(first_seen) >= julianday(?), 1) OR "
-            "coalesce(julianday(last_changed) >= julianday(?), last_changed IS NOT NULL)) "
-            "ORDER BY article", (since, since)).fetchall()
-        watched = self.conn.execute("SELECT count(*) FROM watch WHERE stopped = 0").fetchone()[0]
-        return rows, int(watched) - len(rows)
+    def watch_rows_after(self, article: str, limit: int) -> list[sqlite3.Row]:
+        """The next ``limit`` watch rows after ``article``, by article (a walk over all of
+        them in bounded memory)."""
+        return self.conn.execute(
+            f"SELECT {WATCH_COLUMNS} FROM watch WHERE article > ? ORDER BY article LIMIT ?",
+            (article, limit)).fetchall()
+
+    def watch_due_rows(self, now: str) -> list[sqlite3.Row]:
+        """The watch rows not stopped by ``watch stop`` whose planned next check (``next_due``,
+        a timestamp) is at or before ``now``: the only ones a watch run needs to read."""
+        return self.conn.execute(
+            f"SELECT {WATCH_COLUMNS} FROM watch WHERE stopped = 0 AND next_due <= ? "
+            "ORDER BY next_due, article", (now,)).fetchall()
+
+    def watch_counts(self, now: str) -> tuple[int, int]:
+        """Of the watch rows not stopped by ``watch stop``: those planned after ``now``, and
+        those with no next check planned (stopped by the schedule)."""
+        waiting = self.conn.execute(
+            "SELECT count(*) FROM watch WHERE stopped = 0 AND next_due > ?", (now,)).fetchone()
+        done = self.conn.execute(
+            "SELECT count(*) FROM watch WHERE stopped = 0 AND next_due IS NULL").fetchone()
+        return int(waiting[0]), int(done[0])
+
+    def watch_schedule(self) -> str | None:
+        """The schedule the rows' ``next_due`` were planned under (None: not known)."""
+        row = self._one("SELECT value FROM meta WHERE key = 'watch_schedule'", ())
+        return None if row is None else str(row[0])
+
+    def plan_watch(self, due: Iterable[tuple[str | None, str]]) -> None:
+        """Set ``next_due`` of watch rows: ``(next_due, article)`` pairs."""
+        self.conn.executemany("UPDATE watch SET next_due = ? WHERE article = ?", due)
+
+    def set_watch_schedule(self, schedule: str | None) -> None:
+        """Say which schedule every row's ``next_due`` was planned under (None: forget it,
+        and the next writer plans them all again)."""
+        if schedule is None:
+            self.conn.execute("DELETE FROM meta WHERE key = 'watch_schedule'")
+        else:
+            self.conn.execute("INSERT OR REPLACE INTO meta (key, value) "
+                              "VALUES ('watch_schedule', ?)", (schedule,))
 
     def watch_row(self, article_id: str) -> sqlite3.Row | None:
         return self._one(f"SELECT {WATCH_COLUMNS} FROM watch WHERE article = ?", (article_id,))
@@ -776,6 +821,7 @@ class Catalog:
                  AND EXISTS (SELECT 1 FROM captures c WHERE c.article = a.id
                              AND c.original_type = 'text/html')""")
         self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('watch', 'kept')")
+        self.set_watch_schedule(None)  # the new rows have no next check planned yet
         return max(cur.rowcount, 0)
 
     # -- conditional GET validators (fetch.Validators protocol) ------------------------------

@@ -49,7 +49,13 @@ from urllib.parse import urlsplit
 
 from newsarchive.config import WatchConfig
 
-__all__ = ["Plan", "Visit", "WatchState", "Watched", "interval", "next_check", "plan_run"]
+__all__ = ["SCHEDULE_RULES", "Plan", "Visit", "WatchState", "Watched", "interval", "next_check",
+           "plan_run"]
+
+#: The version of the rules below: the catalog keeps each watched article's next check
+#: planned under them (:func:`newsarchive.web.watchlist.plan_watched`), and a new version
+#: plans every article again. Change it whenever :func:`next_check` would answer otherwise.
+SCHEDULE_RULES = "rules=1"
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ Every article archived from a URL (by ``snapshot`` or ``add URL``) gets a row in
 catalog's ``watch`` table (:func:`note_fetch`): the URL to fetch, when it was first seen,
 last checked and last changed, how many checks in a row found it unchanged, how many in a
 row answered 404/410, and whether the user stopped it (``watch stop``). The schedule of
-:mod:`newsarchive.web.schedule` turns a row into its next due time; :func:`run_watch`
-plans a run (:func:`~newsarchive.web.schedule.plan_run`: most overdue first, within the
-budget and the per-host politeness of the fetcher) and does it:
+:mod:`newsarchive.web.schedule` turns a row into its next due time, kept in the row
+(:func:`~newsarchive.web.watchlist.plan_watched`), so that a run reads only the rows due,
+not every article watched; :func:`run_watch` plans a run
+(:func:`~newsarchive.web.schedule.plan_run`: most overdue first, within the budget and the
+per-host politeness of the fetcher) and does it:
 
 - each due article's URL is fetched conditionally (its validators, as ``snapshot`` keeps
   them): a 304 is an unchanged check;
@@ -34,7 +36,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.config import WatchConfig
@@ -44,7 +46,7 @@ from newsarchive.text.urls import canonical_url
 from newsarchive.web.fetch import Fetcher, Response
 from newsarchive.web.schedule import Watched, plan_run
 from newsarchive.web.snapshot import AddDrafts, StoreValidators, page_to_draft
-from newsarchive.web.watchlist import _save, _state, _values, timestamp
+from newsarchive.web.watchlist import _save, _state, _values, plan_watched, timestamp
 
 if TYPE_CHECKING:
     from newsarchive.ingest.noise import RuleBook
@@ -57,10 +59,6 @@ __all__ = ["MISSING_TWICE", "WatchReport", "run_watch"]
 MarkEvent = Callable[[str, str, str | None, str], AddResult]
 EventHandler = Callable[[str, dict[str, Any]], None]
 MISSING_TWICE = 2  # 404/410 answers in a row that make a tombstone
-#: How much longer than ``stop_after`` an article must have gone unchanged before a run
-#: only counts its row (beyond SQLite's floating-point times and timestamps cut to the
-#: second): the rows closer to their stop are planned like the others, exactly.
-DONE_MARGIN = timedelta(minutes=1)
 _GONE = (404, 410)
 _PERMANENT = (301, 308)
 
@@ -121,19 +119,25 @@ def run_watch(
     config = config or WatchConfig()
     cat = store.catalog(write=True)
     now = clock()
+    plan_watched(cat, now, config)  # at once, unless the schedule changed
     if everything:
-        rows = {r["article"]: r for r in cat.watch_rows() if not r["stopped"]}
-        done = 0
-    else:  # the rows of articles whose watching stopped long ago are only counted
-        live, done = cat.watch_rows_changed_since(
-            timestamp(now - config.stop_after - DONE_MARGIN))
-        rows = {r["article"]: r for r in live}
-    plan = plan_run((Watched(a, r["url"], _state(r)) for a, r in rows.items()), now, config,
-                    max_fetches=max_fetches, host_delay=fetcher.host_delay,
-                    everything=everything)
+        rows = [r for r in cat.watch_rows() if not r["stopped"]]
+        waiting = done = 0
+    else:  # the rows planned after now wait, those with no next check are done
+        rows = cat.watch_due_rows(timestamp(now))
+        waiting, done = cat.watch_counts(timestamp(now))
+    watched, unreadable = [], []
+    for r in rows:
+        try:
+            watched.append(Watched(r["article"], r["url"], _state(r)))
+        except (ValueError, TypeError, AssertionError):  # times edited by hand
+            unreadable.append(f"{r['article']}: the watch list's times cannot be read")
+    plan = plan_run(watched, now, config, max_fetches=max_fetches,
+                    host_delay=fetcher.host_delay, everything=everything)
     report = WatchReport(due=len(plan.visits) + len(plan.deferred),
-                         deferred=len(plan.deferred), waiting=plan.waiting,
-                         done=plan.stopped + done)
+                         deferred=len(plan.deferred), waiting=plan.waiting + waiting,
+                         done=plan.stopped + done, failed=len(unreadable),
+                         errors=unreadable)
     deadline = time.monotonic() + config.time_budget.total_seconds()
     own_validators = fetcher.validators is None
     if own_validators:  # the store's, as snapshot uses them

@@ -3,20 +3,22 @@
 One row an article archived from a URL: the URL to fetch, when the article was first seen,
 last checked and last changed, how many checks in a row found it unchanged
 (``unchanged``) and how many answered 404/410 (``missing``), whether ``watch stop``
-stopped it, a note on the last check, and its next due time under the config the row was
-last written with (``watch list`` computes it again under the current one). Here because
-both ``snapshot`` (whose fetches count as checks) and the watch run update it.
+stopped it, a note on the last check, and its next check (``next_due``) as the schedule the
+catalog names plans it (:func:`plan_watched`; ``watch list`` computes it again under the
+config it is given). Here because both ``snapshot`` (whose fetches count as checks) and
+the watch run update it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.config import WatchConfig
 from newsarchive.model import AddResult
-from newsarchive.web.schedule import WatchState, next_check
+from newsarchive.web.schedule import SCHEDULE_RULES, WatchState, next_check
 
 if TYPE_CHECKING:
     import sqlite3
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from newsarchive.store.catalog import Catalog
 
 __all__ = ["WatchEntry", "entry_of", "list_watched", "note_check", "note_fetch",
-           "stop_watching", "timestamp", "watch_article"]
+           "plan_watched", "schedule_key", "stop_watching", "timestamp", "watch_article"]
 
 
 def timestamp(when: datetime) -> str:
@@ -93,14 +95,67 @@ def _values(row: sqlite3.Row | None, **changes: Any) -> dict[str, Any]:
     return base
 
 
+def schedule_key(config: WatchConfig) -> str:
+    """What a row's planned next check depends on besides the row: the schedule's settings
+    (and the version of its rules, :mod:`newsarchive.web.schedule`)."""
+    bands = ",".join(f"{age.total_seconds():g}:{every.total_seconds():g}"
+                     for age, every in config.intervals)
+    return (f"{SCHEDULE_RULES} {bands} backoff={config.backoff!r} "
+            f"fraction={config.age_fraction!r} stop={config.stop_after.total_seconds():g}")
+
+
+def _planned(values: Mapping[str, Any] | sqlite3.Row, now: datetime, config: WatchConfig,
+             ) -> str | None:
+    """A row's ``next_due``: its next check under ``config`` as a timestamp (cut to the
+    second: never later than the check), None when the schedule has stopped it. A row whose
+    times cannot be read is planned as due at once, so that a run reads it (and reports it)
+    instead of losing it."""
+    if values["stopped"]:
+        return None
+    try:
+        first = _parse(values["first_seen"])
+        assert first is not None
+        state = WatchState(first, _parse(values["last_changed"]),
+                           _parse(values["last_checked"]), values["unchanged"])
+    except (ValueError, TypeError, AssertionError):
+        return ""
+    due = next_check(state, now, config)
+    return timestamp(due) if due is not None else None
+
+
+#: Rows planned again per statement when the schedule changed.
+PLAN_BATCH = 2_000
+
+
+def plan_watched(cat: Catalog, now: datetime, config: WatchConfig) -> int:
+    """Make every row's ``next_due`` that of ``config``: when the rows were planned under
+    another schedule (a changed ``[watch]`` config, a catalog written before this was kept,
+    a watch list rebuilt by ``reindex``), plan them all again, a batch at a time; else do
+    nothing (one read of ``meta``). Returns the rows planned.
+
+    A row's next check depends only on the row and the schedule (the age is taken at its
+    last check), so a planned time stays right until the row is written again, which
+    plans it again (:func:`_save`). A run then reads only the rows due
+    (:meth:`~newsarchive.store.catalog.Catalog.watch_due_rows`): one planned after now is
+    waiting, and one with none planned stays stopped (its stop time has passed, or comes
+    before its next check) until a change writes its row."""
+    key = schedule_key(config)
+    if cat.watch_schedule() == key:
+        return 0
+    planned, after = 0, ""
+    with cat.transaction():  # one commit (one each: 0.1 ms a row)
+        while rows := cat.watch_rows_after(after, PLAN_BATCH):
+            cat.plan_watch([(_planned(row, now, config), row["article"]) for row in rows])
+            planned += len(rows)
+            after = rows[-1]["article"]
+        cat.set_watch_schedule(key)
+    return planned
+
+
 def _save(cat: Catalog, values: dict[str, Any], now: datetime, config: WatchConfig,
           ) -> None:
-    first = _parse(values["first_seen"])
-    assert first is not None
-    state = WatchState(first, _parse(values["last_changed"]), _parse(values["last_checked"]),
-                       values["unchanged"])
-    due = None if values["stopped"] else next_check(state, now, config)
-    values["next_due"] = timestamp(due) if due is not None else None
+    plan_watched(cat, now, config)  # the other rows, when they were planned under another
+    values["next_due"] = _planned(values, now, config)
     cat.put_watch(values)
 
 
