@@ -403,21 +403,27 @@ def _revisions(store: Path, article_id: str) -> list[newsarchive.Revision]:
 
 
 @pytest.mark.usefixtures("keep_packs")
-def test_a_damaged_pack_is_not_merged(cli: CliRun, store: Path, tmp_path: Path) -> None:
+def test_a_damaged_pack_is_left_and_the_others_merge(cli: CliRun, store: Path,
+                                                     tmp_path: Path) -> None:
     """A pack whose entries and index disagree (a damaged head) is left as it is, for
-    check and gc: the merge writes nothing and removes nothing."""
+    check and gc; the other packs of its tier are merged without it, so that the packs do
+    not grow in number until the damage is repaired."""
     for k in range(3):
         add_rows(cli, tmp_path, f"b{k}", [article(i, k) for i in range(20)])
+    healthy = [p.name for p in packs(store)]
     damaged = packs(store)[1]
+    healthy.remove(damaged.name)
     data = bytearray(damaged.read_bytes())
     data[8 + 3] = 1  # the first entry's reserved byte: the scan stops there
     damaged.write_bytes(bytes(data))
-    before = {p.name: p.read_bytes() for p in (store / "objects" / "pack").iterdir()}
     with newsarchive.open(store) as archive, archive.store.locked():
         done = tidy(archive.store.objects)
-    assert done.packs == 0
-    after = {p.name: p.read_bytes() for p in (store / "objects" / "pack").iterdir()}
-    assert after == before
+    assert done.packs == 2
+    left = [p.name for p in packs(store)]
+    assert len(left) == 2 and damaged.name in left and not set(healthy) & set(left)
+    assert damaged.read_bytes() == bytes(data)
+    problems = json.loads(cli("check", "--json").stdout)["problems"]
+    assert problems and all(damaged.name in p["detail"] for p in problems), problems
 
 
 @pytest.mark.usefixtures("keep_packs")

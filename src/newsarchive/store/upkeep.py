@@ -32,8 +32,10 @@ Nothing is removed before its new copy is durable and listed: the new pack is wr
 then are they deleted (:meth:`ObjectStore.retire_packs`). A crash in between leaves
 objects twice, never nowhere; a later merge of both copies, or ``gc``, keeps one. Before it
 retires anything, a merge checks that every object of the old packs' indexes is in the
-new pack or in a pack it keeps; a damaged pack (its entries and its index disagree) is
-not merged, and is left to ``check`` and ``gc``.
+new pack or in a pack it keeps. A damaged pack (its entries and its index disagree) is
+not merged, and is left to ``check`` and ``gc``; the other packs of its tier are merged
+without it, so that damage does not let the packs grow in number until it is repaired.
+(Each add reads the damaged pack again until then: it is the smallest packs that merge.)
 """
 
 from __future__ import annotations
@@ -98,12 +100,17 @@ def tidy(objects: ObjectStore, *, bases: Bases | None = None,
     for whole in (False, True):
         sized = sorted((r.size(), r.path.name, r) for n in objects.pack_tier(whole=whole)
                        if (r := objects.reader(n)) is not None)
-        split = geometric_split([size for size, _, _ in sized], factor or FACTOR)
-        if split >= 2:
+        while (split := geometric_split([size for size, _, _ in sized],
+                                        factor or FACTOR)) >= 2:
             chosen = sorted(sized[:split], key=lambda s: s[1])  # oldest first
-            done = merge_packs(objects, [r for _, _, r in chosen])
+            try:
+                done = merge_packs(objects, [r for _, _, r in chosen])
+            except DamagedPack as err:  # left to check and gc; the others still merge
+                sized = [s for s in sized if s[2] is not err.reader]
+                continue
             if done is not None:
                 merged, copied = merged + split, copied + done
+            break
     return Tidied(packed, merged, copied)
 
 
@@ -184,11 +191,20 @@ def _unbased_texts(objects: ObjectStore, loose: list[str], base_of: dict[str, st
                 yield payload
 
 
+class DamagedPack(Exception):
+    """A pack chosen for a merge whose entries and index disagree: nothing was changed."""
+
+    def __init__(self, reader: PackReader) -> None:
+        super().__init__(f"{reader.path}: its entries and its index disagree")
+        self.reader = reader
+
+
 def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
     """Copy the objects of the packs of ``readers`` (which a multi-pack index lists)
     into one new pack, as they are, then retire them; the objects copied. None, and
-    nothing changed, when a pack's entries and its index disagree (damage), or when the
-    new pack would lack an object the multi-pack index misplaced."""
+    nothing changed, when the new pack would lack an object the multi-pack index
+    misplaced; :class:`DamagedPack`, and nothing changed, when a pack's entries and its
+    index disagree."""
     names = {r.path.name[:-5] for r in readers}
     writer = objects.pack_writer(repack=True)
     unlisted: set[bytes] = set()  # ids the multi-pack index lacks (damaged): copied once
@@ -209,8 +225,7 @@ def merge_packs(objects: ObjectStore, readers: list[PackReader]) -> int | None:
                 if where == (name, offset):
                     writer.copy(kind, enc, depth, key, base, data)
             if listed != reader.count:
-                writer.abort()
-                return None
+                raise DamagedPack(reader)
         new = writer.finish()
     except BaseException:
         writer.abort()
