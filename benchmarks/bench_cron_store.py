@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-GEN = HERE.parent.parent / "shared" / "bench" / "gen_corpus.py"
+sys.path.insert(0, str(HERE))
+import run as common  # noqa: E402  (benchmarks/run.py: sizes, the corpus generator)
 
 
 def by_capture(corpus: Path) -> list[Path]:
@@ -45,8 +46,8 @@ def by_capture(corpus: Path) -> list[Path]:
 
 
 def sizes(store: Path) -> dict[str, Any]:
-    objects = sum(f.stat().st_size for f in (store / "objects").rglob("*") if f.is_file())
-    total = sum(f.stat().st_size for f in store.rglob("*") if f.is_file())
+    objects = common.tree_size(store / "objects")[0]
+    total = common.tree_size(store)[0]
     loose = sum(1 for d in (store / "objects").iterdir() if d.name != "pack"
                 for _ in d.iterdir())
     packs = len(list((store / "objects" / "pack").glob("*.pack")))
@@ -72,14 +73,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="articles (gen_corpus.py --n)")
     ap.add_argument("--per-run", type=int, default=10, help="files an add (under 16)")
-    ap.add_argument("--gen", type=Path, default=GEN, help="gen_corpus.py")
+    ap.add_argument("--gen", help="gen_corpus.py (default: ../shared/bench/gen_corpus.py)")
     ap.add_argument("--out", type=Path,
                     default=Path(tempfile.gettempdir()) / "newsarchive-bench-cron")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     corpus = args.out / f"corpus-{args.n}"
     if not corpus.exists():
-        subprocess.run([sys.executable, str(args.gen), "--n", str(args.n), "--headers",
+        subprocess.run([sys.executable, str(common.find_generator(args.gen)), "--n",
+                        str(args.n), "--headers",
                         "--out", str(corpus)], check=True, stdout=subprocess.DEVNULL)
     files = by_capture(corpus)
     text = sum(f.stat().st_size for f in files)

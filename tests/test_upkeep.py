@@ -165,6 +165,14 @@ def test_a_bad_auto_pack_value_is_a_one_line_config_error(cli: CliRun, tmp_path:
     assert "'auto_pack' must be true or false" in r.stderr and len(r.stderr.splitlines()) == 1
 
 
+def add_one(cli: CliRun, slug: str, text: str, minute: int) -> None:
+    """One capture an add, as a cron job finding one change: written loose."""
+    r = cli("add", "-", "--source", "cron", "--date", "2024-03-01", "--slug", slug,
+            "--title", f"Story {slug}", "--captured-at",
+            f"2024-03-01T{minute // 60:02}:{minute % 60:02}:00Z", input=text)
+    assert r.exit_code == 0, r.stderr
+
+
 def test_loose_objects_are_packed_once_there_are_many(cli: CliRun, store: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(upkeep, "LOOSE_LIMIT", 40)
@@ -175,9 +183,7 @@ def test_loose_objects_are_packed_once_there_are_many(cli: CliRun, store: Path,
     slug = 0
     while not packs(store):  # one article an add, as a cron job finding little new
         slug += 1
-        r = cli("add", "-", "--source", "cron", "--date", "2024-03-01", "--slug",
-                f"s{slug}", "--title", f"Story {slug}", input=f"Text of story {slug}.\n")
-        assert r.exit_code == 0, r.stderr
+        add_one(cli, f"s{slug}", f"Text of story {slug}.\n", slug)
     assert loose_before + 2 * slug >= 40  # packed when the limit was reached
     with newsarchive.open(store) as archive:
         assert not list(archive.store.objects.loose())
@@ -214,14 +220,6 @@ def entries(store: Path) -> dict[str, tuple[int, int, str]]:
         return {key.hex(): (enc, depth, base.hex())
                 for r in archive.store.objects.packs(refresh=True)
                 for _, _, enc, depth, key, base, _ in r.heads()}
-
-
-def add_one(cli: CliRun, slug: str, text: str, minute: int) -> None:
-    """One capture an add, as a cron job finding one change: written loose."""
-    r = cli("add", "-", "--source", "cron", "--date", "2024-03-01", "--slug", slug,
-            "--title", f"Story {slug}", "--captured-at",
-            f"2024-03-01T{minute // 60:02}:{minute % 60:02}:00Z", input=text)
-    assert r.exit_code == 0, r.stderr
 
 
 def story(rev: int) -> str:
