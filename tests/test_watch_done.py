@@ -163,3 +163,27 @@ def test_a_run_reports_what_planning_every_row_reports(tmp_path: Path) -> None:
         expected = _planned_over_every_row(store, clock.now, short)
         report = archive.watch_run(max_fetches=1, watch=short)
         assert (report.due, report.waiting, report.done) == expected
+
+
+def test_a_row_whose_times_cannot_be_read_is_reported_not_fatal(tmp_path: Path) -> None:
+    """A watch row edited by hand into times no one can read is planned as due, and each
+    run reports it as failed, with its article; the other rows are planned as ever."""
+    store = tmp_path / "store"
+    with newsarchive.open(store, clock=Clock(NOW)) as archive:
+        archive.add("A first story. It has two sentences.", source="s", slug="first",
+                    date="2026-03-01", title="First", captured_at=timestamp(NOW))
+    conn = sqlite3.connect(store / "catalog.sqlite")
+    for n, changed in enumerate(["garbage", timestamp(NOW - timedelta(hours=1))]):
+        conn.execute("INSERT INTO watch (article, url, first_seen, last_checked, "
+                     "last_changed, unchanged, missing, next_due, stopped, note) "
+                     "VALUES (?, ?, ?, ?, ?, 0, 0, NULL, 0, NULL)",
+                     (f"s/2026-03-01/a-{n}", f"http://127.0.0.1:9/{n}",
+                      timestamp(NOW - timedelta(hours=2)), timestamp(NOW), changed))
+    conn.commit()
+    conn.close()
+    with newsarchive.open(store, clock=Clock(NOW)) as archive:
+        for _ in range(2):
+            report = archive.watch_run()
+            assert report.failed == 1 and report.errors == [
+                "s/2026-03-01/a-0: the watch list's times cannot be read"]
+            assert (report.due, report.waiting) == (0, 1)

@@ -71,9 +71,16 @@ class WatchEntry:
                 "note": self.note}
 
 
-def _state(row: sqlite3.Row) -> WatchState:
+#: What reading a row's times raises when they were edited into something else.
+UNREADABLE = (ValueError, TypeError, AttributeError)
+
+
+def _state(row: Mapping[str, Any] | sqlite3.Row) -> WatchState:
+    """The schedule's view of a row; one of :data:`UNREADABLE` when its times cannot be
+    read (written by hand)."""
     first = _parse(row["first_seen"])
-    assert first is not None
+    if first is None:
+        raise ValueError("a watch row without its first sighting")
     return WatchState(first_captured=first, last_changed=_parse(row["last_changed"]),
                       last_checked=_parse(row["last_checked"]), unchanged=row["unchanged"])
 
@@ -113,13 +120,9 @@ def _planned(values: Mapping[str, Any] | sqlite3.Row, now: datetime, config: Wat
     if values["stopped"]:
         return None
     try:
-        first = _parse(values["first_seen"])
-        assert first is not None
-        state = WatchState(first, _parse(values["last_changed"]),
-                           _parse(values["last_checked"]), values["unchanged"])
-    except (ValueError, TypeError, AssertionError):
+        due = next_check(_state(values), now, config)
+    except UNREADABLE:
         return ""
-    due = next_check(state, now, config)
     return timestamp(due) if due is not None else None
 
 
