@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from newsarchive.text.words import count_words
 
@@ -90,14 +91,13 @@ CONSENT_PHRASES: tuple[str, ...] = (
 )
 
 
-def _compile(phrases: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
+@cache
+def _compiled(phrases: tuple[str, ...]) -> list[tuple[str, re.Pattern[str]]]:
+    """The phrases as patterns, compiled when a short text first asks for them (8 ms that
+    an add of longer texts, the most, need not pay)."""
     space = r"\s+"
     return [(p, re.compile(r"(?<!\w)" + p.replace(" ", space) + r"(?!\w)", re.IGNORECASE))
             for p in phrases]
-
-
-_PAYWALL = _compile(PAYWALL_PHRASES)
-_CONSENT = _compile(CONSENT_PHRASES)
 
 
 @dataclass(frozen=True)
@@ -130,10 +130,10 @@ def extraction_health(text: str, previous: str | None = None, *, title: str | No
     if words < WALL_WORDS and shorter:
         lines = [line for line in [title or "", *text.split("\n")]
                  if line.strip() and _count(line) <= LINE_WORDS]
-        found = _found(_PAYWALL, lines)
+        found = _found(_compiled(PAYWALL_PHRASES), lines)
         if found:
             return Health(True, "paywall", f"a paywall: {found[0]!r}", words, before)
-        found = _found(_CONSENT, lines)
+        found = _found(_compiled(CONSENT_PHRASES), lines)
         if len(found) >= 2 or (found and words < 60):
             return Health(True, "consent", "a consent page: " + ", ".join(map(repr, found[:3])),
                           words, before)
