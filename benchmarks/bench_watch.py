@@ -35,13 +35,10 @@ from pathlib import Path
 RUN_EVERY = timedelta(minutes=10)
 
 
-def stamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def build(store: Path, rows: int, old: int, now: datetime) -> None:
     from newsarchive.config import WatchConfig
     from newsarchive.web.schedule import WatchState, interval
+    from newsarchive.web.watchlist import timestamp as stamp
 
     subprocess.run([sys.executable, "-m", "newsarchive", "--store", str(store), "add", "-",
                     "--source", "bench", "--slug", "seed", "--title", "Seed"],

@@ -95,7 +95,7 @@ def tidy(objects: ObjectStore, *, bases: Bases | None = None,
     objects.update_midx()
     loose = list(objects.loose())
     limit = LOOSE_LIMIT if loose_limit is None else loose_limit
-    packed = pack_loose(objects, bases, loose) if len(loose) >= limit else 0
+    packed = pack_loose(objects, loose, bases) if len(loose) >= limit else 0
     merged = copied = 0
     for whole in (False, True):
         sized = sorted((r.size(), r.path.name, r) for n in objects.pack_tier(whole=whole)
@@ -114,18 +114,16 @@ def tidy(objects: ObjectStore, *, bases: Bases | None = None,
     return Tidied(packed, merged, copied)
 
 
-def pack_loose(objects: ObjectStore, bases: Bases | None = None,
-               loose: list[str] | None = None) -> int:
-    """Write every loose object (``loose``: as just listed) into one new pack, then remove
-    the loose files; the number removed. ``bases(ids)`` names a delta base for some of
-    them (their article's revision before, in the catalog): such an object is stored as a
-    delta when its base is packed, or written into this pack before it (an article's
-    loose revisions go in history order); any other whole, compressed with the store's
-    dictionary, or with one trained on these texts when the store has none yet. An object
-    that cannot be read (removed meanwhile, or damaged) is left where it is; one a pack
-    holds already (as the packs were last listed: :func:`tidy` lists them first) only
-    loses its file."""
-    loose = list(objects.loose()) if loose is None else loose
+def pack_loose(objects: ObjectStore, loose: list[str], bases: Bases | None = None) -> int:
+    """Write the loose objects ``loose`` (as :func:`tidy` just listed them) into one new
+    pack, then remove their files; the number removed. ``bases(ids)`` names a delta base
+    for some of them (their article's revision before, in the catalog): such an object is
+    stored as a delta when its base is packed, or written into this pack before it (an
+    article's loose revisions go in history order); any other whole, compressed with the
+    store's dictionary, or with one trained on these texts when the store has none yet.
+    An object that cannot be read (removed meanwhile, or damaged) is left where it is;
+    one a pack holds already (as the packs were last listed: :func:`tidy` lists them
+    first) only loses its file."""
     base_of = bases(loose) if bases is not None and loose else {}
     writer = objects.pack_writer(repack=True)  # each loose id once
     done: list[str] = []

@@ -125,8 +125,9 @@ def run_watch(
         rows = [r for r in cat.watch_rows() if not r["stopped"]]
         waiting = done = 0
     else:  # the rows planned after now wait, those with no next check are done
-        rows = cat.watch_due_rows(timestamp(now))
-        waiting, done = cat.watch_counts(timestamp(now))
+        when = timestamp(now)
+        rows = cat.watch_due_rows(when)
+        waiting, done = cat.watch_counts(when)
     watched, unreadable = [], []
     for r in rows:
         try:
