@@ -112,6 +112,33 @@ def tree_digest(path: Path) -> dict[str, str]:
     return out
 
 
+def _drain(master: int) -> bytes:
+    """All a pseudo-terminal received, once its other side is closed."""
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other side is closed and drained
+            return out
+        if not chunk:
+            return out
+        out += chunk
+
+
+def stderr_on_a_terminal(cmd: list[str]) -> tuple[int, bytes]:
+    """(exit status, what reached the terminal) of ``cmd`` with its stderr on a real
+    pseudo-terminal (where commands draw their progress bars)."""
+    import pty  # POSIX only: the rest of the suite runs without it
+
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, timeout=120)
+        os.close(slave)
+        return done.returncode, _drain(master)
+    finally:
+        os.close(master)
+
+
 def on_a_terminal(store: Path, *args: str, env: dict[str, str] | None = None
                   ) -> tuple[int, bytes, bytes]:
     """(exit status, what reached the terminal, stderr) of the CLI with its stdout on a
@@ -126,15 +153,7 @@ def on_a_terminal(store: Path, *args: str, env: dict[str, str] | None = None
                              stdout=slave, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                              env={**base, "TERM": "dumb", "PAGER": "cat", **(env or {})})
         os.close(slave)
-        out = b""
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not chunk:
-                break
-            out += chunk
+        out = _drain(master)
         p.wait(timeout=120)
         assert p.stderr is not None
         return p.returncode, out.replace(b"\r\n", b"\n"), p.stderr.read()

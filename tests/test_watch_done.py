@@ -7,18 +7,24 @@ planning every row reports."""
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import newsarchive
 from newsarchive.config import WatchConfig
 from newsarchive.store.catalog import Catalog
+from newsarchive.web import watchlist
 from newsarchive.web.schedule import Watched, next_check, plan_run
 from newsarchive.web.watchlist import _state, note_check, plan_watched, schedule_key, timestamp
+from tests.conftest import stderr_on_a_terminal
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
@@ -128,10 +134,13 @@ def _planned_over_every_row(store: Path, when: datetime, config: WatchConfig,
     return len(plan.visits) + len(plan.deferred), plan.waiting, plan.stopped
 
 
-def test_a_run_reports_what_planning_every_row_reports(tmp_path: Path) -> None:
+def test_a_run_reports_what_planning_every_row_reports(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """A year of watched articles, most stopped long ago, written with no next check
-    planned: the first run plans them; it, a run two days later and a run under a shorter
-    ``stop_after`` report what planning every row at that time reports."""
+    planned: the first run plans them, telling its progress; it, a run two days later and a
+    run under a shorter ``stop_after`` report what planning every row at that time
+    reports."""
+    monkeypatch.setattr(watchlist, "PLAN_BATCH", 150)  # 400 rows: three batches
     store = tmp_path / "store"
     with newsarchive.open(store, clock=Clock(NOW)) as archive:
         archive.add("A first story. It has two sentences.", source="s", slug="first",
@@ -150,19 +159,48 @@ def test_a_run_reports_what_planning_every_row_reports(tmp_path: Path) -> None:
     conn.close()
     clock = Clock(NOW)
     expected = _planned_over_every_row(store, NOW, WatchConfig())
+    progress: list[tuple[int, int]] = []
     with newsarchive.open(store, clock=clock) as archive:
-        report = archive.watch_run()
+        report = archive.watch_run(on_progress=lambda *done: progress.append(done))
         assert (report.due, report.waiting, report.done) == expected
         assert report.due == 0 and report.done > 300 and report.waiting > 0
+        assert progress == [(150, 400), (300, 400), (400, 400)]
         clock.now = NOW + timedelta(days=2)
         expected = _planned_over_every_row(store, clock.now, WatchConfig())
-        report = archive.watch_run(max_fetches=1)
+        report = archive.watch_run(max_fetches=1, on_progress=lambda *done: progress.append(done))
         assert (report.due, report.waiting, report.done) == expected
         assert report.due > 1  # (its article is not archived: nothing is fetched)
+        assert len(progress) == 3  # planned under this schedule already: nothing to show
         short = WatchConfig(stop_after=timedelta(days=3))
         expected = _planned_over_every_row(store, clock.now, short)
         report = archive.watch_run(max_fetches=1, watch=short)
         assert (report.due, report.waiting, report.done) == expected
+
+
+def test_a_snapshot_plans_the_list_before_the_feeds_and_says_so(tmp_path: Path) -> None:
+    """Under a changed schedule, ``snapshot`` plans every watched article first, with
+    ``watch_planned`` events, then reads its feeds."""
+    store = tmp_path / "store"
+    with newsarchive.open(store, clock=Clock(NOW)) as archive:
+        archive.add("A first story.", source="s", slug="first", date="2026-03-01")
+    with sqlite3.connect(store / "catalog.sqlite") as conn:
+        conn.executemany("INSERT INTO watch (article, url, first_seen) VALUES (?, ?, ?)",
+                         [(f"s/2026-03-01/a-{n}", f"http://127.0.0.1:9/{n}", timestamp(NOW))
+                          for n in range(3)])
+    conn.close()
+    feed = tmp_path / "feed.xml"
+    feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+                    "<item><title>One</title><link>https://news.example/a/one</link>"
+                    "<description>The one story.</description></item></channel></rss>")
+    events: list[tuple[str, dict[str, object]]] = []
+    short = WatchConfig(stop_after=timedelta(days=3))
+    with newsarchive.open(store, clock=Clock(NOW)) as archive:
+        (report,) = archive.snapshot(str(feed), no_fetch=True, watch=short,
+                                     on_event=lambda name, data: events.append((name, data)))
+        assert report.added == 1
+        assert archive.store.catalog().watch_schedule() == schedule_key(short)
+    assert events[0] == ("watch_planned", {"planned": 3, "total": 3})
+    assert [name for name, _ in events].count("watch_planned") == 1
 
 
 def test_a_row_whose_times_cannot_be_read_is_reported_not_fatal(tmp_path: Path) -> None:
@@ -187,3 +225,25 @@ def test_a_row_whose_times_cannot_be_read_is_reported_not_fatal(tmp_path: Path) 
             assert report.failed == 1 and report.errors == [
                 "s/2026-03-01/a-0: the watch list's times cannot be read"]
             assert (report.due, report.waiting) == (0, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_watch_run_draws_its_planning_on_a_terminal(tmp_path: Path) -> None:
+    """5,000 rows planned under no known schedule (an upgraded catalog): ``watch run``
+    draws a bar while it plans them, clears it, and plans nothing at the next run."""
+    store = tmp_path / "store"
+    newsarchive.open(store).add("A first story.", source="s", slug="first", date="2026-03-01")
+    now = timestamp(datetime.now(timezone.utc))  # the command runs on the real clock
+    with sqlite3.connect(store / "catalog.sqlite") as conn:
+        conn.executemany("INSERT INTO watch (article, url, first_seen, last_checked) "
+                         "VALUES (?, ?, ?, ?)",
+                         [(f"s/2026-03-01/a-{n}", f"http://127.0.0.1:9/{n}", now, now)
+                          for n in range(5_000)])
+    conn.close()
+    cmd = [sys.executable, "-m", "newsarchive", "--store", str(store), "watch", "run"]
+    status, drawn = stderr_on_a_terminal(cmd)
+    assert status == 0
+    assert re.search(rb"\] [1-9][\d,]*/5,000", drawn) and drawn.endswith(b"\r\x1b[K")
+    status, drawn = stderr_on_a_terminal(cmd)
+    assert (status, drawn) == (0, b"")  # planned already

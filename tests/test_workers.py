@@ -18,6 +18,7 @@ import newsarchive
 from newsarchive.errors import InputError
 from newsarchive.model import Draft
 from newsarchive.workers import Workers
+from tests.conftest import stderr_on_a_terminal
 
 
 REAL_SUBMIT = Workers.submit
@@ -297,21 +298,9 @@ def test_check_and_gc_report_progress(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_long_commands_draw_a_progress_bar_on_a_terminal(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
     run(tmp_path / "s", 1, [], monkeypatch)
-    master, slave = os.openpty()
     cmd = [sys.executable, "-m", "newsarchive", "--store", str(tmp_path / "s"), command]
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=slave, timeout=120)
-    os.close(slave)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the terminal's other side is closed and drained
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(master)
-    assert done.returncode == 0
+    status, drawn = stderr_on_a_terminal(cmd)
+    assert status == 0
     assert re.search(rb"\] [1-9]\d*/\d+", drawn) and b"\r\x1b[K" in drawn  # drawn, cleared
     plain = subprocess.run(cmd, capture_output=True, timeout=120)  # not a terminal: no bar
     assert plain.returncode == 0 and b"\r" not in plain.stderr

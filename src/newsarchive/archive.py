@@ -376,11 +376,14 @@ class Archive:
                   watch: WatchConfig | None = None, allow_private_networks: bool = False,
                   host_delay: float = 1.0,
                   on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                  on_progress: Callable[[int, int], None] | None = None,
                   ) -> WatchReport:
         """Revisit the watched articles that are due under the schedule ``watch`` (every
         one with ``everything``), most overdue first, within ``max_fetches`` and the time
         budget; see :mod:`newsarchive.web.watch`. A 404/410 twice in a row is a ``removed``
-        revision, a page back after it ``restored``."""
+        revision, a page back after it ``restored``. ``on_progress(planned, total)`` is
+        called while the run plans every watched article again (the first run under a
+        changed ``[watch]`` schedule, or after an upgrade or ``reindex``)."""
         if max_fetches is not None:
             _require(int, max_fetches=max_fetches)
             if max_fetches < 1:
@@ -390,7 +393,8 @@ class Archive:
         return run_watch(self.store, self.add_drafts, self._mark,
                          fetcher=self._fetcher(allow_private_networks, host_delay),
                          clock=self.clock, config=watch, max_fetches=max_fetches,
-                         everything=everything, on_event=on_event, noise=self.noise)
+                         everything=everything, on_event=on_event, noise=self.noise,
+                         on_progress=on_progress)
 
     def _mark(self, article: str, event: str, detail: str | None,
               captured_at: str) -> AddResult:

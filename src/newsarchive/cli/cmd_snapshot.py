@@ -12,6 +12,7 @@ from newsarchive.cli.context import COUNT, State, emit_json, json_option, pass_s
 from newsarchive.cli.errors import error_line
 from newsarchive.cli.cmd_watch import show_report
 from newsarchive.cli.notifying import notify_option, send_run
+from newsarchive.cli.progress import bar_for
 
 
 @command("snapshot")
@@ -65,14 +66,19 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
         if progress and name == "entry_done":
             click.echo(f"\r\033[K{data.get('status', '')} {data.get('url', '')}"[:120], nl=False,
                        err=True)
+        elif progress and name == "watch_planned":
+            click.echo(f"\r\033[Kwatched articles planned: {data['planned']:,}/{data['total']:,}",
+                       nl=False, err=True)
 
     reports = state.archive.snapshot(specs, no_fetch=no_fetch, force=force, on_event=on_event,
                                      allow_private_networks=config.allow_private_networks,
                                      watch=config.watch) if specs else []
     watched = None
     if not no_watch:
-        watched = state.archive.watch_run(max_fetches=max_fetches, watch=config.watch,
-                                          allow_private_networks=config.allow_private_networks)
+        with bar_for("watched articles planned", wanted=progress) as planning:
+            watched = state.archive.watch_run(
+                max_fetches=max_fetches, watch=config.watch, on_progress=planning,
+                allow_private_networks=config.allow_private_networks)
     if progress:
         click.echo("\r\033[K", nl=False, err=True)
     failed = False

@@ -11,6 +11,7 @@ from newsarchive.cli.commands import COMMANDS as SUMMARIES
 from newsarchive.cli.context import COUNT, State, emit_json, json_option, pass_state
 from newsarchive.cli.errors import error_line
 from newsarchive.cli.notifying import notify_option, send_run
+from newsarchive.cli.progress import bar_for
 
 if TYPE_CHECKING:
     from newsarchive.web.watch import WatchReport
@@ -114,9 +115,10 @@ def watch_run(state: State, everything: bool, max_fetches: int | None,
     """
     config = state.config
     state.archive.store.require()
-    report = state.archive.watch_run(everything=everything, max_fetches=max_fetches,
-                                     watch=config.watch,
-                                     allow_private_networks=config.allow_private_networks)
+    with bar_for("watched articles planned", wanted=not quiet and not as_json) as planning:
+        report = state.archive.watch_run(everything=everything, max_fetches=max_fetches,
+                                         watch=config.watch, on_progress=planning,
+                                         allow_private_networks=config.allow_private_networks)
     show_report(report, quiet=quiet, as_json=as_json)
     send_run(state, notify_urls, report.results)
     if report.failed:

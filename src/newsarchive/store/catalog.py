@@ -772,6 +772,10 @@ class Catalog:
             "SELECT count(*) FROM watch WHERE stopped = 0 AND next_due IS NULL").fetchone()
         return int(waiting[0]), int(done[0])
 
+    def watch_size(self) -> int:
+        """How many rows the watch list holds (stopped ones too)."""
+        return int(self.conn.execute("SELECT count(*) FROM watch").fetchone()[0])
+
     def watch_schedule(self) -> str | None:
         """The schedule the rows' ``next_due`` were planned under (None: not known)."""
         row = self._one("SELECT value FROM meta WHERE key = 'watch_schedule'", ())

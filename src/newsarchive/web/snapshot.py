@@ -52,7 +52,7 @@ from newsarchive.model import AddResult, Draft, FeedSpec
 from newsarchive.config import WatchConfig
 from newsarchive.text.dates import utc_now
 from newsarchive.text.urls import canonical_url
-from newsarchive.web.watchlist import note_check, note_fetch, timestamp
+from newsarchive.web.watchlist import note_check, note_fetch, plan_watched, timestamp
 
 if TYPE_CHECKING:
     from newsarchive.ingest.noise import RuleBook
@@ -149,7 +149,9 @@ def run_snapshot(
     fetches the feeds unconditionally (their validators are still stored afterwards).
     Fetched pages are stamped with ``clock`` (UTC now) as their capture time, and their
     articles watched (:func:`newsarchive.web.watchlist.note_fetch`; a 304 counts as a
-    check) under the schedule ``watch``.
+    check) under the schedule ``watch``. When the watch list was planned under another
+    schedule, it is planned again first, with ``watch_planned`` events (``planned``,
+    ``total``) after each batch.
     """
     store_lock = threading.Lock()
     event_lock = threading.Lock()
@@ -159,11 +161,15 @@ def run_snapshot(
             with event_lock:
                 on_event(name, data)
 
+    watch = watch or WatchConfig()
+    if store.exists():  # before the feeds: their first new article would plan it unseen
+        plan_watched(store.catalog(write=True), clock(), watch,
+                     lambda done, total: emit("watch_planned", {"planned": done, "total": total}))
+
     own_validators = fetcher.validators is None
     if own_validators:
         fetcher.validators = StoreValidators(store, store_lock)
-    run = _Run(store, add, fetcher, no_fetch, emit, store_lock, force, noise, clock,
-               watch or WatchConfig())
+    run = _Run(store, add, fetcher, no_fetch, emit, store_lock, force, noise, clock, watch)
     try:
         if workers <= 1 or len(feeds) <= 1:
             return [run.feed(spec) for spec in feeds]

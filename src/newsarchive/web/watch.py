@@ -114,13 +114,15 @@ def run_watch(
     everything: bool = False,
     on_event: EventHandler | None = None,
     noise: RuleBook | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> WatchReport:
     """Revisit the due watched articles (every one with ``everything``); see the module
-    docstring. Failures of one article are in the report; store errors are raised."""
+    docstring. Failures of one article are in the report; store errors are raised.
+    ``on_progress(planned, total)``: the rows planned again when the schedule changed."""
     config = config or WatchConfig()
     cat = store.catalog(write=True)
     now = clock()
-    plan_watched(cat, now, config)  # at once, unless the schedule changed
+    plan_watched(cat, now, config, on_progress)  # at once, unless the schedule changed
     if everything:
         rows = [r for r in cat.watch_rows() if not r["stopped"]]
         waiting = done = 0
