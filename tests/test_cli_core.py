@@ -340,6 +340,17 @@ def test_read_commands_import_no_write_path(cli: CliRun, store: Path, tmp_path: 
         assert module not in out, f"{command[0]} imports {module}"
 
 
+def test_a_plain_text_add_loads_no_html_extractor(cli: CliRun, store: Path,
+                                                   tmp_path: Path) -> None:
+    """A cron job's add of a text file (issue 19, start-up): telling HTML from text needs
+    the HTML extractor only when the input is HTML."""
+    page = tmp_path / "cron.txt"
+    page.write_text("Title: Cron\nSource: wire\nDate: 2024-05-02\n\nA new story.\n", "utf-8")
+    out = _modules_after(cli, store, tmp_path, ["add", str(page)])
+    assert "newsarchive.ingest.inputs" in out
+    assert "newsarchive.ingest.html" not in out and "html.parser" not in out
+
+
 @pytest.mark.parametrize(("command", "made"), [
     (["stats"], {"stats"}),
     (["list", "--limit", "20"], {"article"}),

@@ -56,25 +56,10 @@ if TYPE_CHECKING:
 
     from newsarchive.ingest.noise import RuleBook
 
-__all__ = ["MAX_HTML_BYTES", "html_fragment_to_text", "html_to_draft", "looks_like_html"]
+__all__ = ["MAX_HTML_BYTES", "html_fragment_to_text", "html_to_draft"]
 
 #: Larger pages are refused: trafilatura needs about 30 times a page's size in memory.
 MAX_HTML_BYTES = 10 * 1024 * 1024
-
-_HTML_START = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
-    re.IGNORECASE | re.DOTALL,
-)
-_HTML_TAGS = re.compile(rb"<(?:html|head|body|article|title|meta|p|div)[\s>/]", re.IGNORECASE)
-
-
-def looks_like_html(data: bytes) -> bool:
-    """True when bytes look like an HTML page (doctype or ``<html>``/``<head>``/``<body>``)."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf")
-    if _HTML_START.match(head):
-        return True
-    return head.lstrip().startswith(b"<") and len(_HTML_TAGS.findall(head)) >= 2
-
 
 def html_to_draft(data: bytes, *, origin: str, url: str | None = None,
                   noise: RuleBook | None = None, source: str | None = None) -> Draft:

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from newsarchive.errors import InputError, NewsArchiveError
-from newsarchive.ingest.html import looks_like_html
 from newsarchive.ingest.jsonl import MAX_LINE_BYTES, parse_jsonl
 from newsarchive.ingest.plaintext import parse_plaintext
-from newsarchive.ingest.signatures import signature
+from newsarchive.ingest.signatures import looks_like_html, signature
 from newsarchive.model import Draft
 
 if TYPE_CHECKING:

@@ -1,4 +1,6 @@
-"""Telling text from binary data, whatever a server or a file name says it is.
+"""Telling text from binary data, and HTML from plain text, whatever a server or a file
+name says it is (:func:`looks_like_html`: here, not in :mod:`.html`, so that reading a
+plain-text input does not import the HTML extractor).
 
 A page served as ``text/html`` may be a gzip stream sent without ``Content-Encoding``, an
 image, a PDF; a file named ``.html`` may be anything. Decoded as text, such bytes become an
@@ -100,3 +102,18 @@ def unreadable_reason(text: str) -> str | None:
         return (f"{bad / chars:.0%} of its characters are undecodable bytes (U+FFFD) or "
                 "control characters")
     return None
+
+
+_HTML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])",
+    re.IGNORECASE | re.DOTALL,
+)
+_HTML_TAGS = re.compile(rb"<(?:html|head|body|article|title|meta|p|div)[\s>/]", re.IGNORECASE)
+
+
+def looks_like_html(data: bytes) -> bool:
+    """True when bytes look like an HTML page (doctype or ``<html>``/``<head>``/``<body>``)."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf")
+    if _HTML_START.match(head):
+        return True
+    return head.lstrip().startswith(b"<") and len(_HTML_TAGS.findall(head)) >= 2

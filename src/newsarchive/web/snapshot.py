@@ -47,7 +47,8 @@ from typing import TYPE_CHECKING, Any
 from newsarchive.errors import FeedError, FetchError, InputError, NewsArchiveError
 from newsarchive.web.feeds import entry_to_draft, parse_feed, Feed, FeedEntry
 from newsarchive.web.fetch import Fetcher, Response, make_fetcher
-from newsarchive.ingest.html import html_to_draft, looks_like_html
+from newsarchive.ingest.html import html_to_draft
+from newsarchive.ingest.signatures import looks_like_html
 from newsarchive.model import AddResult, Draft, FeedSpec
 from newsarchive.config import WatchConfig
 from newsarchive.text.dates import utc_now

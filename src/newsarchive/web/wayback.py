@@ -47,7 +47,8 @@ from urllib.parse import urlencode
 
 from newsarchive.errors import FetchError, InputError, NewsArchiveError, UsageError
 from newsarchive.web.fetch import Fetcher, make_fetcher
-from newsarchive.ingest.html import html_to_draft, looks_like_html
+from newsarchive.ingest.html import html_to_draft
+from newsarchive.ingest.signatures import looks_like_html
 from newsarchive.model import AddResult, Draft
 from newsarchive.text.urls import canonical_url
 
