@@ -340,15 +340,18 @@ def test_read_commands_import_no_write_path(cli: CliRun, store: Path, tmp_path: 
         assert module not in out, f"{command[0]} imports {module}"
 
 
-def test_a_plain_text_add_loads_no_html_extractor(cli: CliRun, store: Path,
-                                                   tmp_path: Path) -> None:
-    """A cron job's add of a text file (issue 19, start-up): telling HTML from text needs
-    the HTML extractor only when the input is HTML."""
+def test_a_new_text_article_loads_neither_the_html_extractor_nor_the_diff_engine(
+        cli: CliRun, store: Path, tmp_path: Path) -> None:
+    """A cron job's add of a new article from a text file (issue 19, start-up): telling
+    HTML from text needs the HTML extractor only for HTML, and a first version is compared
+    with nothing, so the diff engine and the alignment stay unloaded (about 10 ms)."""
     page = tmp_path / "cron.txt"
     page.write_text("Title: Cron\nSource: wire\nDate: 2024-05-02\n\nA new story.\n", "utf-8")
     out = _modules_after(cli, store, tmp_path, ["add", str(page)])
-    assert "newsarchive.ingest.inputs" in out
-    assert "newsarchive.ingest.html" not in out and "html.parser" not in out
+    assert "newsarchive.ingest.inputs" in out and "newsarchive.indexing.derive" in out
+    for module in ("newsarchive.ingest.html", "html.parser", "newsarchive.diff.facts",
+                   "newsarchive.diff.align", "newsarchive.diff.engine"):
+        assert module not in out, module
 
 
 @pytest.mark.parametrize(("command", "made"), [

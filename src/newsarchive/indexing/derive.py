@@ -13,12 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from newsarchive.changes.kinds import classify, flip_flops, text_facts
-from newsarchive.diff.facts import (
-    changed_passages,
-    first_changed_sentence,
-    title_passages,
-    word_change_counts,
-)
 from newsarchive.ingest.noise import NoiseRules, differs_by_noise
 
 if TYPE_CHECKING:
@@ -57,6 +51,11 @@ NO_CHANGE = TextChange(0, 0, (), (), (False, False, False))
 def text_change(prev_text: str, text: str) -> TextChange:
     if prev_text == text:
         return NO_CHANGE
+    # the diff engine and the alignment, loaded by the first comparison: a cron add of
+    # new articles compares nothing (start-up time)
+    from newsarchive.diff.facts import changed_passages, first_changed_sentence, \
+        word_change_counts
+
     added, removed = word_change_counts(prev_text, text)
     gone, new = changed_passages(prev_text, text)
     return TextChange(added, removed, tuple(gone), tuple(new), text_facts(prev_text, text),
@@ -82,6 +81,8 @@ def derive_revision(prev_text: str | None, prev_title: str | None, text: str, ti
                     text=NO_CHANGE.facts if noise else c.facts, event=event,
                     suspect=suspect, headline_test=headline_test)
     # a rewritten headline's words are edit passages too (search --removed/--added)
+    from newsarchive.diff.facts import title_passages  # the diff engine: start-up time
+
     gone, new = title_passages(prev_title or "", title or "")
     return Derived(c.words_added, c.words_removed, kind, flip_flops(history)[-1],
                    [*c.removed, *gone], [*c.added, *new], c.first)
