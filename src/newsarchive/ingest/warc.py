@@ -64,8 +64,8 @@ from typing import TYPE_CHECKING, Any
 
 from newsarchive.errors import InputError
 from newsarchive.ingest.html import MAX_HTML_BYTES, html_to_draft
-from newsarchive.ingest.signatures import looks_like_html
 from newsarchive.ingest.jsonl import MAX_LINE_BYTES, record_to_draft
+from newsarchive.ingest.signatures import looks_like_html
 from newsarchive.ingest.warcrecords import Broken, Source, one_line, record_at, records, sources
 from newsarchive.model import Draft
 
