@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -90,8 +91,6 @@ TOKENIZE = "unicode61 remove_diacritics 2"  # the catalog's (newsarchive.store.s
 
 def add_once(jsonl: Path, store: Path, env: dict[str, str]) -> dict[str, float]:
     if store.exists():
-        import shutil
-
         shutil.rmtree(store)
     r = common.run_timed([sys.executable, "-m", "newsarchive", "--store", str(store), "add",
                           "-q", str(jsonl)], env=env)
