@@ -219,6 +219,30 @@ def test_a_common_prefix_checked_on_texts_gives_the_index_answer(
                 for rid, _ in got} == {h.ref for h in exhaustive}
 
 
+@pytest.mark.parametrize("latest", [True, False])
+def test_a_prefix_is_checked_only_where_the_other_terms_leave_the_answer_open(
+        archive: newsarchive.Archive, latest: bool) -> None:
+    """``ever* NOT alpha``, both over the cap: ``alpha`` is checked first, and the prefix
+    (whose every check reads a text or merges its words) only on the candidates without
+    it; the answer is the exhaustive one (``th* NOT said``: 1.7 -> 0.25 s at 100,000
+    articles)."""
+    query = "ever* NOT alpha"
+    evaluation = _evaluation(archive, query, latest=latest)
+    got = evaluation.run(10**6)
+    prefix, word = evaluation.tried['"ever"*'], evaluation.tried['"alpha"']
+    assert prefix and prefix <= word and not prefix & evaluation.checked['"alpha"']
+    assert len(word) > 2 * len(prefix)  # most candidates hold alpha: decided without ever*
+    conn = archive.store.catalog().conn
+    assert {"{}@{}".format(*conn.execute(
+        "SELECT article, number FROM revisions WHERE rid = ?", (rid,)).fetchone())
+        for rid, _ in got} == _refs_set(search(archive.store, query, limit=10**6,
+                                              cap=EXHAUSTIVE, all_revisions=not latest))
+
+
+def _refs_set(hits: list[Hit]) -> set[str]:
+    return {h.ref for h in hits}
+
+
 def test_a_prefix_over_the_cap_is_neither_counted_nor_read_whole(
         archive: newsarchive.Archive) -> None:
     """``ever*``: its word ``every`` is over the cap, so the prefix is, and the 30

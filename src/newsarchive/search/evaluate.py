@@ -231,10 +231,15 @@ class Evaluation:
         return out[:limit]
 
     def _check(self, rids: list[int]) -> None:
-        """Check every common term on these candidates."""
-        for term, ok in self.checked.items():
-            tried = self.tried[term]
-            todo = [r for r in rids if r not in tried]
+        """Check every common term on these candidates: words and phrases first, prefixes
+        last (each lookup of a prefix merges all its words), and each term only on the
+        candidates the terms checked before it leave undecided (in ``th* NOT said``, the
+        prefix is checked only where ``said`` is not found). A term left unchecked on a
+        decided candidate cannot change the query's answer there, so :meth:`_matches` may
+        count it as not matching."""
+        for term in sorted(self.checked, key=lambda t: t.endswith("*")):
+            ok, tried = self.checked[term], self.tried[term]
+            todo = [r for r in rids if r not in tried and self._value(self.root, r) is None]
             tried.update(todo)
             if (term.endswith("*") and term not in self.whole and self.scratch is not None
                     and len(self.scratch) + len(todo) <= TEXT_CHECKS):
@@ -275,6 +280,23 @@ class Evaluation:
             if found is not None:
                 best = found if best is None else best & found
         return best
+
+    def _value(self, node: Node, rid: int) -> bool | None:
+        """Whether ``node`` matches ``rid`` as far as the terms checked on it tell: None
+        while it depends on a term not checked there yet (Kleene's three-valued logic)."""
+        if isinstance(node, Leaf):
+            scored = self.scored.get(node.match)
+            if scored is not None:
+                return rid in scored
+            return rid in self.checked[node.match] if rid in self.tried[node.match] else None
+        if isinstance(node, Or):
+            values = [self._value(part, rid) for part in node.parts]
+            return True if True in values else (None if None in values else False)
+        values = [self._value(part, rid) for part in node.pos]
+        negs = [self._value(part, rid) for part in node.neg]
+        if False in values or True in negs:
+            return False
+        return None if None in values or None in negs else True
 
     def _matches(self, node: Node, rid: int) -> bool:
         if isinstance(node, Leaf):
