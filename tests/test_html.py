@@ -10,9 +10,8 @@ import pytest
 from newsarchive.errors import InputError
 from newsarchive.web.fetch import Fetcher
 from newsarchive.ingest.html import html_fragment_to_text, html_to_draft
-from newsarchive.ingest.signatures import looks_like_html
 from newsarchive.ingest.prepare import prepare
-from newsarchive.ingest.signatures import binary_reason, unreadable_reason
+from newsarchive.ingest.signatures import binary_reason, looks_like_html, unreadable_reason
 from newsarchive.text.urls import canonical_url
 from tests.httpserver import Route, TestServer
 

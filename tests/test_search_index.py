@@ -205,18 +205,14 @@ def _evaluation(arch: newsarchive.Archive, query: str, *, latest: bool = True,
 def test_a_common_prefix_checked_on_texts_gives_the_index_answer(
         archive: newsarchive.Archive, query: str, latest: bool,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    exhaustive = search(archive.store, query, limit=10**6, cap=EXHAUSTIVE,
-                        all_revisions=not latest)
-    conn = archive.store.catalog().conn
+    exhaustive = _exhaustive(archive, query, latest)
     for limit in (5, 10**6):
         got = _evaluation(archive, query, latest=latest).run(limit)
         with monkeypatch.context() as patch:
             patch.setattr(evaluate, "TEXT_CHECKS", 0)
             assert _evaluation(archive, query, latest=latest).run(limit) == got
         if limit > 1000:
-            assert {"{}@{}".format(*conn.execute(
-                "SELECT article, number FROM revisions WHERE rid = ?", (rid,)).fetchone())
-                for rid, _ in got} == {h.ref for h in exhaustive}
+            assert _refs_of(archive, got) == exhaustive
 
 
 @pytest.mark.parametrize("latest", [True, False])
@@ -232,15 +228,21 @@ def test_a_prefix_is_checked_only_where_the_other_terms_leave_the_answer_open(
     prefix, word = evaluation.tried['"ever"*'], evaluation.tried['"alpha"']
     assert prefix and prefix <= word and not prefix & evaluation.checked['"alpha"']
     assert len(word) > 2 * len(prefix)  # most candidates hold alpha: decided without ever*
-    conn = archive.store.catalog().conn
-    assert {"{}@{}".format(*conn.execute(
+    assert _refs_of(archive, got) == _exhaustive(archive, query, latest)
+
+
+def _exhaustive(arch: newsarchive.Archive, query: str, latest: bool) -> set[str]:
+    """The refs every revision searched that matches ``query`` has (every term scored)."""
+    return set(_refs(search(arch.store, query, limit=10**6, cap=EXHAUSTIVE,
+                            all_revisions=not latest)))
+
+
+def _refs_of(arch: newsarchive.Archive, got: list[tuple[int, float]]) -> set[str]:
+    """The refs of an evaluation's ``(rid, score)`` results."""
+    conn = arch.store.catalog().conn
+    return {"{}@{}".format(*conn.execute(
         "SELECT article, number FROM revisions WHERE rid = ?", (rid,)).fetchone())
-        for rid, _ in got} == _refs_set(search(archive.store, query, limit=10**6,
-                                              cap=EXHAUSTIVE, all_revisions=not latest))
-
-
-def _refs_set(hits: list[Hit]) -> set[str]:
-    return {h.ref for h in hits}
+        for rid, _ in got}
 
 
 def test_a_prefix_over_the_cap_is_neither_counted_nor_read_whole(
