@@ -229,9 +229,11 @@ def test_a_row_whose_times_cannot_be_read_is_reported_not_fatal(tmp_path: Path) 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
-def test_watch_run_draws_its_planning_on_a_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("feeds", [False, True], ids=["watch run", "snapshot of a feed"])
+def test_the_planning_is_drawn_as_a_bar_on_a_terminal(tmp_path: Path, feeds: bool) -> None:
     """5,000 rows planned under no known schedule (an upgraded catalog): ``watch run``
-    draws a bar while it plans them, clears it, and plans nothing at the next run."""
+    draws a bar while it plans them, clears it, and plans nothing at the next run; so does
+    ``snapshot``, which plans them before its feeds."""
     store = tmp_path / "store"
     newsarchive.open(store).add("A first story.", source="s", slug="first", date="2026-03-01")
     now = timestamp(datetime.now(timezone.utc))  # the command runs on the real clock
@@ -242,8 +244,15 @@ def test_watch_run_draws_its_planning_on_a_terminal(tmp_path: Path) -> None:
                           for n in range(5_000)])
     conn.close()
     cmd = [sys.executable, "-m", "newsarchive", "--store", str(store), "watch", "run"]
+    if feeds:
+        feed = tmp_path / "feed.xml"
+        feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+                        "<item><title>One</title><link>https://news.example/a/one</link>"
+                        "<description>The one story.</description></item></channel></rss>")
+        cmd[-2:] = ["snapshot", "--no-fetch", str(feed)]
     status, drawn = stderr_on_a_terminal(cmd)
     assert status == 0
     assert re.search(rb"\] [1-9][\d,]*/5,000", drawn) and drawn.endswith(b"\r\x1b[K")
     status, drawn = stderr_on_a_terminal(cmd)
-    assert (status, drawn) == (0, b"")  # planned already
+    assert status == 0 and b"5,000" not in drawn  # planned already
+    assert feeds or drawn == b""  # (a snapshot shows its feed's article)

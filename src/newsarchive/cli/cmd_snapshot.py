@@ -66,16 +66,18 @@ def snapshot(state: State, feeds: tuple[str, ...], source: str | None, no_fetch:
         if progress and name == "entry_done":
             click.echo(f"\r\033[K{data.get('status', '')} {data.get('url', '')}"[:120], nl=False,
                        err=True)
-        elif progress and name == "watch_planned":
-            click.echo(f"\r\033[Kwatched articles planned: {data['planned']:,}/{data['total']:,}",
-                       nl=False, err=True)
+        elif planning is not None and name == "watch_planned":
+            planning(data["planned"], data["total"])
 
-    reports = state.archive.snapshot(specs, no_fetch=no_fetch, force=force, on_event=on_event,
-                                     allow_private_networks=config.allow_private_networks,
-                                     watch=config.watch) if specs else []
-    watched = None
-    if not no_watch:
-        with bar_for("watched articles planned", wanted=progress) as planning:
+    # the watch list is planned again (after a changed schedule) before the feeds when
+    # there are feeds, else by the revisits: the same bar either way
+    with bar_for("watched articles planned", wanted=progress) as planning:
+        reports = state.archive.snapshot(specs, no_fetch=no_fetch, force=force,
+                                         on_event=on_event, watch=config.watch,
+                                         allow_private_networks=config.allow_private_networks,
+                                         ) if specs else []
+        watched = None
+        if not no_watch:
             watched = state.archive.watch_run(
                 max_fetches=max_fetches, watch=config.watch, on_progress=planning,
                 allow_private_networks=config.allow_private_networks)
