@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -225,6 +226,17 @@ def test_a_row_whose_times_cannot_be_read_is_reported_not_fatal(tmp_path: Path) 
             assert report.failed == 1 and report.errors == [
                 "s/2026-03-01/a-0: the watch list's times cannot be read"]
             assert (report.due, report.waiting) == (0, 1)
+        listed = {e.id: e for e in archive.watch_list()}
+    # watch list shows it due now, with a note, and the other row as planned
+    unreadable, fine = listed["s/2026-03-01/a-0"], listed["s/2026-03-01/a-1"]
+    assert (unreadable.status, unreadable.next_due) == ("watching", timestamp(NOW))
+    assert unreadable.note == "the watch list's times cannot be read"
+    assert fine.next_due is not None and fine.next_due > timestamp(NOW) and fine.note is None
+    done = subprocess.run([sys.executable, "-m", "newsarchive", "--store", str(store), "watch",
+                           "list"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == ""
+    assert "s/2026-03-01/a-0  http://127.0.0.1:9/0  (the watch list's times cannot be read)" \
+        in done.stdout
 
 
 @pytest.mark.slow

@@ -46,8 +46,8 @@ from newsarchive.text.urls import canonical_url
 from newsarchive.web.fetch import Fetcher, Response
 from newsarchive.web.schedule import Watched, plan_run
 from newsarchive.web.snapshot import AddDrafts, StoreValidators, page_to_draft
-from newsarchive.web.watchlist import UNREADABLE, _save, _state, _values, plan_watched, \
-    timestamp
+from newsarchive.web.watchlist import UNREADABLE, UNREADABLE_NOTE, _save, _state, _values, \
+    plan_watched, timestamp
 
 if TYPE_CHECKING:
     from newsarchive.ingest.noise import RuleBook
@@ -135,7 +135,7 @@ def run_watch(
         try:
             watched.append(Watched(r["article"], r["url"], _state(r)))
         except UNREADABLE:  # times edited by hand
-            unreadable.append(f"{r['article']}: the watch list's times cannot be read")
+            unreadable.append(f"{r['article']}: {UNREADABLE_NOTE}")
     plan = plan_run(watched, now, config, max_fetches=max_fetches,
                     host_delay=fetcher.host_delay, everything=everything)
     report = WatchReport(due=len(plan.visits) + len(plan.deferred),

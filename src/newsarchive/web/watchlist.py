@@ -85,12 +85,19 @@ def _state(row: Mapping[str, Any] | sqlite3.Row) -> WatchState:
                       last_checked=_parse(row["last_checked"]), unchanged=row["unchanged"])
 
 
+#: The note of a row whose times cannot be read (``watch list``; a run reports it failed).
+UNREADABLE_NOTE = "the watch list's times cannot be read"
+
+
 def entry_of(row: sqlite3.Row, now: datetime, config: WatchConfig) -> WatchEntry:
-    due = None if row["stopped"] else next_check(_state(row), now, config)
+    """The row as ``watch list`` shows it, due as :func:`_planned` plans it: a row whose
+    times cannot be read is due now, with a note that says so."""
+    due, note = _planned(row, now, config), row["note"]
+    if due == "":
+        due, note = timestamp(now), UNREADABLE_NOTE
     return WatchEntry(row["article"], row["url"], row["first_seen"], row["last_checked"],
-                      row["last_changed"], row["unchanged"], row["missing"],
-                      timestamp(due) if due is not None else None, bool(row["stopped"]),
-                      row["note"])
+                      row["last_changed"], row["unchanged"], row["missing"], due,
+                      bool(row["stopped"]), note)
 
 
 def _values(row: sqlite3.Row | None, **changes: Any) -> dict[str, Any]:
