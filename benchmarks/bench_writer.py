@@ -18,6 +18,10 @@ Run by hand, never in CI. Measures, side by side in one run:
 - **the writer's SQL**: the last free run times every ``execute`` and ``executemany`` of
   the catalog connection (a wrapper, so those runs are a little slower) and prints the
   statements by total time;
+- with ``--one-core``, **the add pinned to one core** (``taskset -c 0``) too: on a machine
+  where the add keeps every core busy, its wall time is its CPU time over the cores, and
+  the CPU a revision is what any design has to cut (the run prints the CPU that 3x git's
+  time leaves on this machine's cores);
 - **FTS5 alone**: the distinct paragraphs of the corpus put into a contentless FTS5 table
   as the catalog's (the same tokenizer), with a commit every 6,000 paragraphs (about what
   one batch of the add writes), in one commit, and with other ``automerge`` and page
@@ -89,10 +93,11 @@ if os.environ.get("NA_SQL_TIMES"):
 TOKENIZE = "unicode61 remove_diacritics 2"  # the catalog's (newsarchive.store.search_index)
 
 
-def add_once(jsonl: Path, store: Path, env: dict[str, str]) -> dict[str, float]:
+def add_once(jsonl: Path, store: Path, env: dict[str, str], prefix: list[str] | None = None,
+             ) -> dict[str, float]:
     if store.exists():
         shutil.rmtree(store)
-    r = common.run_timed([sys.executable, "-m", "newsarchive", "--store", str(store), "add",
+    r = common.run_timed([*(prefix or []), sys.executable, "-m", "newsarchive", "--store", str(store), "add",
                           "-q", str(jsonl)], env=env)
     return {"wall": r["wall"], "cpu": r["user"] + r["sys"], "rss_kb": r["rss_kb"]}
 
@@ -138,6 +143,8 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=20000, help="articles (default 20000)")
     ap.add_argument("--rounds", type=int, default=2, help="adds of each kind (default 2)")
+    ap.add_argument("--one-core", action="store_true",
+                    help="also run the add pinned to one core (taskset), each round")
     ap.add_argument("--out", type=Path,
                     default=Path(tempfile.gettempdir()) / "newsarchive-bench-writer")
     args = ap.parse_args()
@@ -158,10 +165,16 @@ def main() -> None:
     free_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(shim), free_env.get("PYTHONPATH", "")) if p)
     sql_times = work / "sql-times.json"
-    runs: dict[str, list[dict[str, float]]] = {"today": [], "free": []}
+    runs: dict[str, list[dict[str, float]]] = {"today": [], "free": [], "one": []}
+    if args.one_core and not shutil.which("taskset"):
+        sys.exit("--one-core needs taskset (util-linux)")
     for n in range(args.rounds):
         common.log(f"round {n + 1}/{args.rounds}: the add")
         runs["today"].append(add_once(conv["jsonl"], work / "store", common.CHILD_ENV))
+        if args.one_core:
+            common.log(f"round {n + 1}/{args.rounds}: the add on one core")
+            runs["one"].append(add_once(conv["jsonl"], work / "store", common.CHILD_ENV,
+                                        prefix=["taskset", "-c", "0"]))
         common.log(f"round {n + 1}/{args.rounds}: the add, comparisons free")
         runs["free"].append(add_once(conv["jsonl"], work / "store", free_env))
     common.log("the add, comparisons free, its SQL timed")
@@ -181,13 +194,21 @@ def main() -> None:
     revisions = conv["revisions"]
     print(f"\n{args.n:,} articles, {revisions:,} revisions; git fast-import {git:.1f} s")
     print(f"{'add':32s} {'wall s':>16s} {'CPU s':>16s} {'x git':>8s}")
-    for name, label in (("today", "as it is"), ("free", "comparisons free")):
+    for name, label in (("today", "as it is"), ("one", "as it is, on one core"),
+                        ("free", "comparisons free")):
+        if not runs[name]:
+            continue
         walls = [r["wall"] for r in runs[name]]
         cpus = [r["cpu"] for r in runs[name]]
         print(f"{label:32s} {', '.join(f'{w:.1f}' for w in walls):>16s} "
               f"{', '.join(f'{c:.1f}' for c in cpus):>16s} "
               f"{statistics.median(walls) / git:7.1f}x")
     print(f"{'free, SQL timed':32s} {timed['wall']:16.1f} {timed['cpu']:16.1f}")
+    cores = os.cpu_count() or 1
+    cpu = statistics.median(r["cpu"] for r in runs["today"])
+    print(f"\nthe add's CPU: {cpu:.1f} s = {cpu * 1000 / revisions:.2f} ms a revision; 3x git "
+          f"on {cores} core{'s' if cores > 1 else ''} leaves at most {3 * git * cores:.1f} s "
+          f"= {3 * git * cores * 1000 / revisions:.2f} ms a revision")
     rows: list[list[Any]] = json.loads(sql_times.read_text()) if sql_times.exists() else []
     total = sum(s for _, s, _ in rows)
     print(f"\nthe writer's SQL: {total:.2f} s = {total / git:.1f}x git's whole import")
