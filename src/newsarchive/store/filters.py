@@ -28,11 +28,13 @@ IDS_PER_STATEMENT = 500
 def rows_in(conn: Any, sql: str, ids: Iterable[Any], args: Sequence[Any] = ()) -> Iterator[Any]:
     """The rows of ``sql``, whose ``{}`` stands for the placeholders of ``ids`` (as in
     ``rid IN ({})``) after those of ``args``, asked for :data:`IDS_PER_STATEMENT` ids at
-    a time."""
+    a time. ``conn``: a connection, or a cursor (its own row factory)."""
     chunk = list(ids)
     for i in range(0, len(chunk), IDS_PER_STATEMENT):
         part = chunk[i:i + IDS_PER_STATEMENT]
-        yield from conn.execute(sql.format(", ".join("?" for _ in part)), [*args, *part])
+        # fetched at once: a catalog cursor's rows one by one cost a Python call each
+        yield from conn.execute(sql.format(", ".join("?" for _ in part)),
+                                [*args, *part]).fetchall()
 
 
 #: Articles (or revisions) in a date range up to which a newest-first listing reads them by
