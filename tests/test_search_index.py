@@ -223,6 +223,27 @@ def test_common_terms_are_checked_cheapest_kind_first_whatever_the_hash_seed(
         assert (done.returncode, done.stdout) == (0, f"{order}\n"), done.stderr
 
 
+def test_each_candidates_index_row_is_read_once_for_all_the_terms(
+        archive: newsarchive.Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three common terms checked one after the other on the same candidates read each
+    candidate's paragraph ids once, not once a term (a query matching nothing read them
+    twice over every revision: 0.5 s of ``said NOT th*`` at 100,000 articles)."""
+    monkeypatch.setattr(evaluate, "LOOKUPS", -1)  # each term read whole, then tested
+    conn = archive.store.catalog().conn
+    asked: list[str] = []
+    conn.set_trace_callback(asked.append)
+    try:
+        evaluation = _evaluation(archive, "kilo every NOT alpha", latest=False)
+        got = evaluation.run(10**6)
+    finally:
+        conn.set_trace_callback(None)
+    reads = [sql for sql in asked if "FROM search_revs WHERE rid IN" in sql]
+    rids = [int(r) for sql in reads for r in sql.split("IN (")[1].rstrip(")").split(",")]
+    assert len(evaluation.tried['"every"']) > 0 and len(rids) == len(set(rids))
+    assert set(rids) == evaluation.tried['"kilo"']  # the first term's candidates: all
+    assert _refs_of(archive, got) == _exhaustive(archive, "kilo every NOT alpha", False)
+
+
 def test_a_search_entry_naming_a_paragraph_the_index_lacks_matches_nothing_there(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A damaged search entry (a paragraph id past the index's last) does not stop a

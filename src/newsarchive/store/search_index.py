@@ -216,6 +216,7 @@ class SearchIndex:
         self.since, self.until = since, until
         self._where, self._args = filters("a" if latest else "r", sources=self.sources,
                                           since=since, until=until)
+        self._kept: dict[int, tuple[int, int, bytes]] = {}  # the rows _ids read last
 
     def _plain(self) -> Any:
         """A cursor whose rows are plain tuples (no ``sqlite3.Row``: thousands of rows are
@@ -325,9 +326,19 @@ class SearchIndex:
         return rows_in(self._plain(), "SELECT rid, text_hash, title FROM revisions "
                        "WHERE rid IN ({})", rids)
 
-    def _ids(self, rids: Iterable[int]) -> Iterator[tuple[int, int, bytes]]:
-        return rows_in(self._plain(),
-                       "SELECT rid, tid, pids FROM search_revs WHERE rid IN ({})", rids)
+    def _ids(self, rids: Iterable[int]) -> list[tuple[int, int, bytes]]:
+        """``(rid, tid, pids)`` of each of ``rids`` found. The rows asked for last are
+        kept: the terms of a query are checked one after the other on the same batch of
+        candidates (each on fewer of them)."""
+        wanted = list(rids)
+        kept = self._kept
+        missing = [rid for rid in wanted if rid not in kept]
+        if missing:
+            kept.update((row[0], row) for row in rows_in(
+                self._plain(), "SELECT rid, tid, pids FROM search_revs WHERE rid IN ({})",
+                missing))
+        self._kept = {rid: kept[rid] for rid in wanted if rid in kept}
+        return list(self._kept.values())
 
     # -- candidates, newest first ---------------------------------------------------------
     def newest(self, first: int = 32, most: int = 4096) -> Iterator[list[tuple[int, str]]]:
