@@ -80,11 +80,13 @@ def test_every_problem_of_the_comparison_at_once_in_order(cli: CliRun, filled: P
          [last]),
         ("leftover", leftover, "a record of an interrupted add, never committed (gc "
          "removes it)", [putin]),
+        ("index", "revisions", "1 revisions differ from the capture they were derived "
+         "from (article, text or title)", []),  # the capture edited, not its revision
     ]
     text = cli("check", "-q").stdout.splitlines()
     assert text[0] == (f"damage: corrupt {corrupt}: content does not match its hash "
                        f"(undecodable) [{putin}]")
-    assert len(text) == 5  # the leftover is a note
+    assert len(text) == 6  # the leftover is a note
 
     r = cli("check", "--repair", "--json")
     assert r.exit_code == 0, r.stdout
@@ -173,3 +175,30 @@ def test_a_zstd_delta_decodes_on_one_context_and_refuses_what_follows_its_frame(
     for damaged in (data + b"\0", data + data, data[:-1], b""):
         with pytest.raises((Error, ZstdFormatError)):
             decompress_delta(damaged, base)
+
+
+@pytest.mark.parametrize(("column", "value"), [("text_hash", "zz"), ("title", "edited"),
+                                                ("text_hash", "0" * 64)])
+def test_a_revision_row_edited_by_hand_is_reported_and_derived_again(
+        cli: CliRun, filled: Path, column: str, value: str) -> None:
+    """A revision row that no longer says what the capture it came from says (edited by
+    hand, or written wrong): reading its text is a one-line error, never a traceback;
+    ``check`` names it; ``check --repair`` derives it again from its record."""
+    ref = "putin-reaffirms-war-aims@2"
+    before = revision(cli, ref)
+    conn = sqlite3.connect(filled / "catalog.sqlite")
+    with conn:
+        conn.execute(f"UPDATE revisions SET {column} = ? WHERE article = ? AND number = 2",
+                     (value, before["id"]))
+    conn.close()
+    shown = cli("show", ref)
+    if column == "text_hash":
+        assert shown.exit_code == 1 and "Traceback" not in shown.stderr
+        assert len(shown.stderr.strip().splitlines()) == 1
+    r = cli("check", "--json")
+    assert r.exit_code == 1
+    assert [(p["kind"], p["object"]) for p in json.loads(r.stdout)["problems"]
+            if p["kind"] == "index"] == [("index", "revisions")]
+    assert cli("check", "--repair").exit_code == 0
+    assert cli("check").exit_code == 0
+    assert revision(cli, ref) == before

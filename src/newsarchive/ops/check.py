@@ -283,7 +283,8 @@ def _check_packs(objects: ObjectStore) -> list[Problem]:
 def _check_index(cat: Catalog, *, readonly: bool = False,
                  fts: list[Problem] | None = None) -> list[Problem]:
     """The catalog's indexes: the search index (``fts``: what :class:`_SearchIndexCheck`
-    found, else checked now), its map of revisions, and the kept counters."""
+    found, else checked now), its map of revisions, the revisions against the captures
+    they were derived from, and the kept counters."""
     problems = []
     if readonly:  # FTS5's integrity-check is a write statement: check the b-trees only
         bad = [r[0] for r in cat.conn.execute("PRAGMA quick_check") if r[0] != "ok"]
@@ -305,6 +306,13 @@ def _check_index(cat: Catalog, *, readonly: bool = False,
     if stale:
         problems.append(Problem("index", "search_revs",
                                 f"{stale} search index entries name no revision"))
+    differ = cat.conn.execute(  # a row edited by hand, or written wrong: repair derives it
+        "SELECT COUNT(*) FROM revisions r JOIN captures c ON c.seq = r.seq WHERE c.rid IS NOT "
+        "r.rid OR c.article IS NOT r.article OR c.text_hash IS NOT r.text_hash "
+        "OR c.title IS NOT r.title").fetchone()[0]
+    if differ:
+        problems.append(Problem("index", "revisions", f"{differ} revisions differ from the "
+                                "capture they were derived from (article, text or title)"))
     kept, counted = counters.read(cat.conn), counters.recount(cat.conn)
     if kept != counted:
         wrong = ", ".join(f"{k} {kept[k]:,} (counted {counted[k]:,})"

@@ -34,6 +34,7 @@ from newsarchive.store.files import O_NOFOLLOW
 from newsarchive.store.journal import IN_FLIGHT, JOURNAL, Position, last_positions, read_journal
 from newsarchive.store.objects import ObjectStore
 from newsarchive.store.packs import PackWriter
+from newsarchive.text.canonical import HASH_RE
 
 FORMAT_NAME = "newsarchive"
 # 1: loose objects only; 2: loose objects and packs (zlib entries); 3: version-2 records
@@ -403,7 +404,10 @@ class Store:
 
     # -- objects ----------------------------------------------------------------------
     def blob(self, oid: str) -> bytes:
-        """A stored text or original, verified; IntegrityError when corrupt or missing."""
+        """A stored text or original, verified; IntegrityError when corrupt or missing (or
+        when ``oid``, read from a catalog row edited or damaged, is no object id)."""
+        if not HASH_RE.match(oid):
+            raise IntegrityError(oid, oid, "not an object id")
         try:
             kind, payload = self.objects.get(oid)
         except KeyError:
