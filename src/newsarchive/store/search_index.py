@@ -95,12 +95,16 @@ def pack_ids(ids: Sequence[int]) -> bytes:
     return arr.tobytes()
 
 
-def unpack_ids(blob: bytes) -> list[int]:
-    arr = array("I")
-    arr.frombytes(blob)
-    if _SWAP:  # pragma: no cover
+def id_array(blob: bytes) -> array[int]:
+    """The ids :func:`pack_ids` packed, as an array (iterated in C)."""
+    arr = array("I", blob)
+    if _SWAP:  # pragma: no cover - big-endian machines
         arr.byteswap()
-    return arr.tolist()
+    return arr
+
+
+def unpack_ids(blob: bytes) -> list[int]:
+    return id_array(blob).tolist()
 
 
 #: What a revision's entry was, by text hash: ``(tid, pids, title)`` (see :func:`forget`).
@@ -309,9 +313,7 @@ class SearchIndex:
         out = set()
         para, title = pids.__getitem__, tids.__getitem__
         for rid, tid, blob in self._ids(rids):
-            ids = array("I", blob)
-            if _SWAP:  # pragma: no cover - big-endian machines
-                ids.byteswap()
+            ids = id_array(blob)
             try:
                 if title(tid) or any(map(para, ids)):
                     out.add(rid)
