@@ -214,7 +214,7 @@ def test_common_terms_are_checked_cheapest_kind_first_whatever_the_hash_seed(
         archive: newsarchive.Archive, query: str, order: list[str]) -> None:
     """What a query costs depends on the order its common terms are checked in (the
     first one is looked up on every candidate): it was a set's order, so it changed with
-    the interpreter's hash seed (``"of the" NOT said`` at 100,000 articles took 0.2 or
+    the interpreter's hash seed (``"of the" NOT said`` at 100,000 articles took 0.3 or
     0.8 s from one run to the next). Words come before phrases, then the query's order."""
     for seed in range(4):
         done = subprocess.run([sys.executable, "-c", ORDER_SCRIPT, str(archive.store.root),

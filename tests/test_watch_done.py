@@ -28,6 +28,9 @@ from newsarchive.web.watchlist import _state, note_check, plan_watched, schedule
 from tests.conftest import stderr_on_a_terminal
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+ONE_STORY_FEED = ('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+                  "<item><title>One</title><link>https://news.example/a/one</link>"
+                  "<description>The one story.</description></item></channel></rss>")
 
 
 def _time(offset: float, fraction: bool) -> str:
@@ -190,9 +193,7 @@ def test_a_snapshot_plans_the_list_before_the_feeds_and_says_so(tmp_path: Path) 
                           for n in range(3)])
     conn.close()
     feed = tmp_path / "feed.xml"
-    feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-                    "<item><title>One</title><link>https://news.example/a/one</link>"
-                    "<description>The one story.</description></item></channel></rss>")
+    feed.write_text(ONE_STORY_FEED)
     events: list[tuple[str, dict[str, object]]] = []
     short = WatchConfig(stop_after=timedelta(days=3))
     with newsarchive.open(store, clock=Clock(NOW)) as archive:
@@ -258,9 +259,7 @@ def test_the_planning_is_drawn_as_a_bar_on_a_terminal(tmp_path: Path, feeds: boo
     cmd = [sys.executable, "-m", "newsarchive", "--store", str(store), "watch", "run"]
     if feeds:
         feed = tmp_path / "feed.xml"
-        feed.write_text('<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
-                        "<item><title>One</title><link>https://news.example/a/one</link>"
-                        "<description>The one story.</description></item></channel></rss>")
+        feed.write_text(ONE_STORY_FEED)
         cmd[-2:] = ["snapshot", "--no-fetch", str(feed)]
     status, drawn = stderr_on_a_terminal(cmd)
     assert status == 0
