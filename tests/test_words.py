@@ -86,3 +86,17 @@ def test_words_are_what_the_word_pattern_finds(text: str) -> None:
     assert words(text) == word_re().findall(text)
     for line in text.split("\n"):
         assert words(line) == word_re().findall(line)
+
+
+_SENTENCES = st.text(alphabet=st.sampled_from("ab Z09.,'\u2019!?\u2026\"\n\u00e9\u0301\u4e00\u3002"),
+                     max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_SENTENCES, st.text(max_size=80)), st.one_of(_SENTENCES, st.text(max_size=80)))
+def test_the_alignment_counts_the_words_of_both_texts(a: str, b: str) -> None:
+    """A bulk add stores the word count the sentence alignment made of the new text
+    (``words_new``) instead of counting again: it must be :func:`count_words` of each text,
+    whatever their sentences and lines (no word crosses a sentence's end)."""
+    stats = align_sentences(a, b).stats
+    assert (stats.words_old, stats.words_new) == (count_words(a), count_words(b))

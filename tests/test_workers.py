@@ -104,7 +104,7 @@ def test_workers_store_what_one_process_stores(tmp_path: Path,
     one = run(tmp_path / "one", 1, serial, monkeypatch)
     two = run(tmp_path / "two", 2, parallel, monkeypatch)
     assert serial == []
-    assert "_prepare_counted" in parallel and "_compare" in parallel
+    assert "_prepare" in parallel and "_compare" in parallel
     assert one == two
     results = one[0]
     assert len(results) == 3 * 122
@@ -192,7 +192,7 @@ def test_the_next_batch_is_prepared_while_one_is_written(tmp_path: Path,
             seen, submitted = at_first
             assert seen == 800  # the first batch, and the next
             # the next batch's drafts were queued behind the first batch's comparisons
-            assert "_prepare_counted" in submitted[submitted.index("_compare"):]
+            assert "_prepare" in submitted[submitted.index("_compare"):]
         consumed = 0
         calls.clear()
     assert facts[0] == facts[1]
@@ -343,3 +343,49 @@ def test_workers_yield_the_cpu_to_the_writer() -> None:
     finally:
         workers.close()
     assert got == min(19, os.nice(0) + NICENESS)
+
+
+@pytest.mark.slow
+def test_with_workers_the_writer_counts_no_words(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each text's words are counted in a worker: by the alignment that compares it with
+    the text it follows, or by a count of its own when it follows none. The writer (this
+    process) counts none of them, and stores the counts one process stores."""
+    from newsarchive.indexing import indexer
+
+    counted: list[str] = []
+
+    def counting(text: str) -> int:
+        counted.append(text)
+        return REAL_COUNT(text)
+
+    REAL_COUNT = indexer.count_words
+    monkeypatch.setattr(indexer, "count_words", counting)
+    facts = []
+    for workers in (1, 2):
+        counted.clear()
+        with newsarchive.Archive(tmp_path / str(workers), workers=workers) as archive:
+            list(archive.add_stream(drafts(), batch_size=400))
+            facts.append(stored_facts(archive))
+        if workers == 1:
+            assert len(counted) > 200  # one process counts the text of every revision
+        else:
+            assert counted == []
+    assert facts[0] == facts[1]
+
+
+def test_a_comparison_made_ahead_counts_the_new_texts_words_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's task counts a text's words once: the alignment of a text with the one it
+    follows counts them (no count of its own), a text that follows none is counted alone
+    (the writer then asks for them by the text: the test above)."""
+    from newsarchive.indexing import derive
+    from newsarchive.ingest.noise import DEFAULT_RULES
+    from newsarchive.text.words import count_words
+
+    counted: list[str] = []
+    monkeypatch.setattr(derive, "count_words", lambda text: counted.append(text) or 99)
+    old, new = "The council met. It voted 7 to 2.", "The council met. It voted 8 to 1 today."
+    first, after = derive._compare([(None, old, DEFAULT_RULES), (old, new, DEFAULT_RULES)])
+    assert counted == [old] and first.change.words == 99
+    assert after.change.words == count_words(new) == 9

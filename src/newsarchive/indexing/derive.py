@@ -9,11 +9,12 @@ on the two texts alone; bulk writes compute it ahead in worker processes
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from newsarchive.changes.kinds import classify, flip_flops, text_facts
 from newsarchive.ingest.noise import NoiseRules, differs_by_noise
+from newsarchive.text.words import count_words
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -43,6 +44,7 @@ class TextChange:
     added: tuple[str, ...]
     facts: tuple[bool, bool, bool]
     first: str | None = None
+    words: int | None = None  # the new text's words (the alignment counts them anyway)
 
 
 NO_CHANGE = TextChange(0, 0, (), (), (False, False, False))
@@ -53,13 +55,13 @@ def text_change(prev_text: str, text: str) -> TextChange:
         return NO_CHANGE
     # the diff engine and the alignment, loaded by the first comparison: a cron add of
     # new articles compares nothing (start-up time)
-    from newsarchive.diff.facts import changed_passages, first_changed_sentence, \
-        word_change_counts
+    from newsarchive.diff.facts import aligned, changed_passages, first_changed_sentence
 
-    added, removed = word_change_counts(prev_text, text)
+    stats = aligned(prev_text, text).stats
     gone, new = changed_passages(prev_text, text)
-    return TextChange(added, removed, tuple(gone), tuple(new), text_facts(prev_text, text),
-                      first_changed_sentence(prev_text, text))
+    return TextChange(stats.words_added, stats.words_removed, tuple(gone), tuple(new),
+                      text_facts(prev_text, text), first_changed_sentence(prev_text, text),
+                      stats.words_new)
 
 
 def derive_revision(prev_text: str | None, prev_title: str | None, text: str, title: str,
@@ -98,14 +100,17 @@ class Ahead:
     noise: bool
 
 
-def _compare(items: list[tuple[str, str, NoiseRules]]) -> list[Ahead]:
-    return [Ahead(text_change(a, b), rules, differs_by_noise(a, b, rules))
+def _compare(items: list[tuple[str | None, str, NoiseRules]]) -> list[Ahead]:
+    """The comparisons of a worker's task; a text with no previous one (None) is only
+    counted (the alignment counts the words of the others)."""
+    return [Ahead(text_change(a, b), rules, differs_by_noise(a, b, rules)) if a is not None
+            else Ahead(replace(NO_CHANGE, words=count_words(b)), rules, False)
             for a, b, rules in items]
 
 
 class Prefetch:
     """Comparisons computed ahead by worker processes, looked up by the two texts, and
-    word counts of texts known ahead (``known_words``, from preparing the inputs).
+    the word count of each text compared (or counted) ahead, looked up by the text.
 
     A miss (a pair nobody predicted, a worker that died) returns None and the caller
     computes it itself, so a wrong prediction costs time, never correctness.
@@ -116,15 +121,16 @@ class Prefetch:
 
     def __init__(self, workers: Workers) -> None:
         self.workers = workers
-        self._ahead: dict[tuple[str, str], tuple[Future[list[Ahead]], int]] = {}
+        self._ahead: dict[tuple[str | None, str], tuple[Future[list[Ahead]], int]] = {}
         # the pair found last (asked for its noise, then its change): only that one, as a
         # reindex goes through every text of the store. A miss does not replace it: the
         # headline tests look up older pairs between the two questions
         self._last: tuple[tuple[str, str], Ahead | None] | None = None
-        self._words: dict[str, int] = {}
+        self._by_new: dict[str, tuple[Future[list[Ahead]], int]] = {}  # for words()
 
-    def submit(self, items: Iterable[tuple[str, str, NoiseRules]]) -> None:
-        """Start comparing each (old text, new text, the new one's noise rules)."""
+    def submit(self, items: Iterable[tuple[str | None, str, NoiseRules]]) -> None:
+        """Start comparing each (old text, new text, the new one's noise rules); an old
+        text of None: only count the new one's words (a first version)."""
         todo = [it for it in dict.fromkeys(items)
                 if it[0] != it[1] and it[:2] not in self._ahead]
         if not self.workers.parallel or len(todo) < self.MIN_PAIRS:
@@ -133,10 +139,7 @@ class Prefetch:
             chunk = todo[start:start + self.CHUNK]
             future = self.workers.submit(_compare, chunk)
             for i, (a, b, _) in enumerate(chunk):
-                self._ahead[a, b] = (future, i)
-
-    def known_words(self, text: str, words: int) -> None:
-        self._words[text] = words
+                self._ahead[a, b] = self._by_new[b] = (future, i)
 
     def _get(self, a: str, b: str) -> Ahead | None:
         if self._last is not None and self._last[0] == (a, b):
@@ -162,7 +165,17 @@ class Prefetch:
         return ahead.noise if ahead is not None and ahead.rules == rules else None
 
     def words(self, text: str) -> int | None:
-        return self._words.get(text)
+        """The words of ``text``, when a task compared or counted it (waiting for it, as
+        the comparison itself is asked for next); None when none did."""
+        found = self._by_new.get(text)
+        if found is None:
+            return None
+        future, i = found
+        try:
+            return future.result()[i].change.words
+        except Exception:  # a broken pool: the caller counts, and does the rest itself
+            self.workers.lost()
+            return None
 
     def clear(self) -> None:
         """Forget what was not asked for (cancelling the work not started yet)."""
@@ -170,4 +183,4 @@ class Prefetch:
             future.cancel()
         self._ahead.clear()
         self._last = None
-        self._words.clear()
+        self._by_new.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import cast
 
 from newsarchive.errors import InputError
@@ -24,7 +24,6 @@ from newsarchive.text.names import (
     strip_version,
 )
 from newsarchive.text.urls import canonical_url, clean_url
-from newsarchive.text.words import count_words
 
 OVERRIDES = ("id", "source", "date", "title", "url", "slug", "captured_at", "author")
 
@@ -51,7 +50,6 @@ class Prepared:
     named_from: str = "id"  # what the ID of a new article would come from (see add --help)
     event: Event | None = None  # a watch's event (an imported tombstone, say)
     detail: str | None = None
-    words: int | None = None  # the text's words, when counted ahead (by a worker process)
 
 
 def apply_overrides(draft: Draft, **overrides: str | None) -> Draft:
@@ -171,12 +169,10 @@ def _resolve_slug(draft: Draft, canonical: str | None, title: str, text: str,
     return short_name(canonical or title or text), "hash"
 
 
-def prepare_all(items: list[Draft | InputError], *, count: bool = False,
-                ) -> list[Prepared | InputError]:
+def prepare_all(items: list[Draft | InputError]) -> list[Prepared | InputError]:
     """:func:`prepare` each draft, an error in its place when it cannot be archived
-    (input errors pass through): the unit of work of a worker process, which also
-    counts the words (``count``), the main process's work otherwise (an input found
-    unchanged needs no count)."""
+    (input errors pass through): the unit of work of a worker process, the main
+    process's work otherwise."""
     out: list[Prepared | InputError] = []
     for item in items:
         if isinstance(item, InputError):
@@ -189,7 +185,5 @@ def prepare_all(items: list[Draft | InputError], *, count: bool = False,
             except InputError as err:
                 out.append(err)
                 continue
-            if count:
-                prepared = replace(prepared, words=count_words(prepared.text))
             out.append(prepared)
     return out

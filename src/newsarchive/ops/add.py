@@ -142,7 +142,7 @@ class _Preparer:
             chunk = list(itertools.islice(self.drafts, PREPARE_CHUNK))
             if not chunk:
                 return
-            self.queued.append((self.workers.submit(_prepare_counted, chunk), chunk))
+            self.queued.append((self.workers.submit(_prepare, chunk), chunk))
 
     def take(self, count: int) -> list[Prepared | InputError]:
         """The next ``count`` drafts prepared (fewer at the end of the input)."""
@@ -161,9 +161,10 @@ class _Preparer:
         return [self.ready.popleft() for _ in range(min(count, len(self.ready)))]
 
 
-def _prepare_counted(drafts: list[Draft | InputError]) -> list[Prepared | InputError]:
-    """The drafts prepared and their words counted: a worker process's task."""
-    return prepare_all(drafts, count=True)
+def _prepare(drafts: list[Draft | InputError]) -> list[Prepared | InputError]:
+    """The drafts prepared: a worker process's task (their words are counted with their
+    comparisons, :func:`_predict`)."""
+    return prepare_all(drafts)
 
 
 def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError],
@@ -193,9 +194,6 @@ def _add_batch(store: Store, indexer: Indexer, batch: list[Prepared | InputError
                 sink = store.pack_writer(train_on=(p.text.encode("utf-8") for p in goods)
                                          if len(goods) >= TRAIN_MIN else None)
             texts = {p.hash: p.text for p in goods}  # heads may be in the unfinished pack
-            for p in goods:
-                if p.words is not None:
-                    indexer.prefetch.known_words(p.text, p.words)
             if bulk:
                 _predict(store, indexer, cat, goods, texts)
             if then is not None:
@@ -281,11 +279,12 @@ def _canonical_or_none(url: str) -> str | None:
 def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared],
              texts: dict[str, str]) -> None:
     """Start comparing each text with the one it will most likely follow (its article's
-    head, or the batch's previous text of the same article)."""
+    head, or the batch's previous text of the same article), and counting the words of
+    each text that follows none (the comparisons count the others')."""
     if not indexer.workers.parallel:
         return
     last: dict[str, str | None] = {}
-    pairs: list[tuple[str, str, NoiseRules]] = []
+    pairs: list[tuple[str | None, str, NoiseRules]] = []
     for p in goods:
         article, _ = article_of(cat, p)
         if article not in last:
@@ -296,10 +295,9 @@ def _predict(store: Store, indexer: Indexer, cat: Catalog, goods: list[Prepared]
                 except (IntegrityError, UnicodeDecodeError):  # damaged: compared later
                     head = None
             last[article] = texts[head["text_hash"]] if head is not None else None
-        prev = last[article]
-        if prev is not None:  # the rules of the record _add_one will write
-            pairs.append((prev, p.text, indexer.noise.rules(source=article.split("/")[0],
-                                                            url=p.url)))
+        # (the rules of the record _add_one will write)
+        pairs.append((last[article], p.text,
+                      indexer.noise.rules(source=article.split("/")[0], url=p.url)))
         last[article] = p.text
     indexer.prefetch.submit(pairs)
 

@@ -78,9 +78,10 @@ def reindex(store: Store, indexer: Indexer,
                             pass
             articles = revisions = 0
             for window in _windows(store, _by_article(cat.all_captures_by_article())):
-                indexer.prefetch.submit(
-                    (a.text, b.text, indexer.rules_of(b.rec)) for _, caps in window
-                    for a, b in itertools.pairwise(caps) if a.text and b.text)
+                indexer.prefetch.submit(  # (a first capture's words only counted)
+                    (caps[i - 1].text if i else None, cap.text, indexer.rules_of(cap.rec))
+                    for _, caps in window for i, cap in enumerate(caps)
+                    if cap.text and (not i or caps[i - 1].text))
                 for article, caps in window:
                     rows = indexer.index_article(cat, article, caps)
                     articles += 1
