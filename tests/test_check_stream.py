@@ -202,3 +202,25 @@ def test_a_revision_row_edited_by_hand_is_reported_and_derived_again(
     assert cli("check", "--repair").exit_code == 0
     assert cli("check").exit_code == 0
     assert revision(cli, ref) == before
+
+
+@pytest.mark.parametrize("key", ["schema", "journal_seq"])
+def test_a_catalog_whose_numbers_were_edited_into_words_is_built_again(
+        cli: CliRun, filled: Path, key: str) -> None:
+    """``meta`` values that are no numbers (edited by hand) stopped every command with a
+    traceback. An unreadable schema is as old as can be: the catalog is built again when
+    the store is opened. An unreadable journal position is none: read commands refuse in
+    one line, and ``check --repair`` builds the catalog again."""
+    conn = sqlite3.connect(filled / "catalog.sqlite")
+    with conn:
+        conn.execute("UPDATE meta SET value = 'x' WHERE key = ?", (key,))
+    conn.close()
+    listed = cli("list")
+    if key == "journal_seq":
+        assert listed.exit_code != 0 and "reindex" in listed.stderr
+        assert len(listed.stderr.strip().splitlines()) == 1
+        assert cli("check").exit_code == 1
+        assert cli("check", "--repair").exit_code == 0
+        listed = cli("list")
+    assert listed.exit_code == 0 and ECB in listed.stdout
+    assert cli("check").exit_code == 0

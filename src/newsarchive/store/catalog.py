@@ -28,7 +28,7 @@ import sqlite3
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from newsarchive.model import KINDS
 from newsarchive.store import counters, search_index
@@ -181,6 +181,17 @@ DERIVED_TABLES = ("edits_fts", "edits", *search_index.TABLES, "counters", "revis
 FTS_TABLES = (*search_index.FTS_TABLES, "edits_fts")
 
 
+_T = TypeVar("_T")
+
+
+def _number(value: object, default: _T) -> int | _T:
+    """A number the catalog keeps as text (``meta``), or ``default`` when it is not one."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
 def statements(script: str) -> list[str]:
     """The SQL statements of ``script`` (triggers hold ``;`` inside BEGIN ... END)."""
     out: list[str] = []
@@ -260,11 +271,13 @@ class Catalog:
         )
 
     def schema_version(self) -> int | None:
+        """The catalog's schema; None for a catalog without one (new); 0 when it cannot be
+        read (edited by hand): as old as can be, so the catalog is built again."""
         try:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.DatabaseError:
             return None
-        return int(row[0]) if row else None
+        return _number(row[0], 0) if row else None
 
     def migrate(self) -> bool:
         """Bring a catalog of schema 3 to 4 in place, without a ``reindex``: its revisions'
@@ -532,9 +545,10 @@ class Catalog:
         (empty, truncated, or written before the journal)."""
         rows = dict(self.conn.execute(
             "SELECT key, value FROM meta WHERE key IN ('journal_seq', 'journal_head')"))
-        if "journal_seq" not in rows:
+        seq = _number(rows.get("journal_seq"), None)  # unreadable (edited by hand): none
+        if seq is None:
             return None
-        return int(rows["journal_seq"]), rows.get("journal_head", "")
+        return seq, str(rows.get("journal_head", ""))
 
     def all_captures_by_article(self) -> Generator[sqlite3.Row, None, None]:
         """Every capture, by article, in capture order within each."""
