@@ -224,3 +224,23 @@ def test_a_catalog_whose_numbers_were_edited_into_words_is_built_again(
         listed = cli("list")
     assert listed.exit_code == 0 and ECB in listed.stdout
     assert cli("check").exit_code == 0
+
+
+def test_a_kept_count_or_first_sentence_edited_into_something_else(cli: CliRun,
+                                                                   filled: Path) -> None:
+    """A kept count that is no number: ``stats`` counts instead of a traceback, ``check``
+    reports it and its repair counts again. A revision's first changed sentence that is
+    no text: ``changes`` derives it from the texts, as for one never derived."""
+    stats, changes = cli("stats", "--json").stdout, cli("changes", "--json").stdout
+    conn = sqlite3.connect(filled / "catalog.sqlite")
+    with conn:
+        conn.execute("UPDATE counters SET value = 'x' WHERE name = 'texts'")
+        conn.execute("UPDATE revisions SET first_change = x'00ff' WHERE number > 1")
+    conn.close()
+    assert cli("stats", "--json").stdout == stats
+    assert cli("changes", "--json").stdout == changes
+    r = cli("check", "--json")
+    assert r.exit_code == 1 and [p["object"] for p in json.loads(r.stdout)["problems"]
+                                 if p["kind"] == "index"] == ["counters"]
+    assert cli("check", "--repair").exit_code == 0
+    assert cli("check").exit_code == 0 and cli("stats", "--json").stdout == stats

@@ -52,7 +52,7 @@ def changes(store: Store, indexer: Callable[[], Indexer], *, sources: Sequence[s
         assert prev_row is not None
         prev = row_to_revision(prev_row)
         first = row["first_change"]
-        if first is None:
+        if not isinstance(first, str):  # not derived (NULL), or edited into something else
             first = _first_change(store, prev.hash, rev.hash)
         out.append(Change(rev, prev, first or None, _summary(test) if test is not None else None))
     return out

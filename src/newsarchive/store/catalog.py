@@ -676,8 +676,10 @@ class Catalog:
 
     def counts(self) -> dict[str, int]:
         """Articles, revisions, sources, distinct texts, bytes of text, damaged revisions:
-        kept by the catalog as rows change (:mod:`.counters`), not counted."""
-        return counters.read(self.conn)
+        kept by the catalog as rows change (:mod:`.counters`), not counted (but when one of
+        them cannot be read)."""
+        kept = counters.read(self.conn)
+        return kept if min(kept.values()) >= 0 else counters.recount(self.conn)
 
     def recent_changes(self, *, sources: Sequence[str] = (), since: str | None = None,
                        until: str | None = None, kinds: Sequence[str] = (),

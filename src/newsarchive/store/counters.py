@@ -80,8 +80,10 @@ def sources(conn: Any) -> int:
 
 
 def read(conn: Any) -> dict[str, int]:
-    """The counts, by name (:data:`NAMES`)."""
-    got = {name: int(value) for name, value in conn.execute("SELECT name, value FROM counters")}
+    """The counts, by name (:data:`NAMES`); -1 for one that is no number (edited by hand:
+    ``check`` reports it, and its repair counts again)."""
+    got = {name: value if isinstance(value, int) else -1
+           for name, value in conn.execute("SELECT name, value FROM counters")}
     got["sources"] = sources(conn)
     return {name: got.get(name, 0) for name in NAMES}
 
