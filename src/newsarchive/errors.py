@@ -127,6 +127,12 @@ class CatalogError(StoreError):
             self.remedy = "repair" if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) \
                 else "check"
 
+    @classmethod
+    def of_rows(cls, what: str) -> CatalogError:
+        """A catalog row that holds what no writer writes (edited by hand): damage, as
+        SQLite's corruption is; ``check --repair`` rebuilds the catalog."""
+        return cls("", what, "SQLITE_CORRUPT")
+
     @property
     def damaged(self) -> bool:
         """Whether the catalog itself is at fault (not the disk, permissions or a lock)."""

@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.changes.headlines import WINDOW, headline_tests
+from newsarchive.errors import CatalogError
 from newsarchive.indexing.rows import RowLike
 from newsarchive.ingest.health import extraction_health
 from newsarchive.ingest.noise import NoiseRules, RuleBook, differs_by_noise
@@ -105,7 +106,12 @@ TextOf = Callable[[str], "str | None"]
 
 
 def _when(captured_at: str) -> datetime:
-    return datetime.fromisoformat(captured_at.replace("Z", "+00:00"))
+    """A catalog row's capture time (unreadable: the catalog is damaged)."""
+    try:
+        return datetime.fromisoformat(captured_at.replace("Z", "+00:00"))
+    except (AttributeError, TypeError, ValueError):
+        raise CatalogError.of_rows(f"a capture time that is no time: {captured_at!r}") \
+            from None
 
 
 def _within_window(headlines: list[_Headline]) -> list[_Headline]:
@@ -231,6 +237,9 @@ class Indexer:
         if healthy is not None:
             text = (head_text if head is not None and healthy["rid"] == head["rid"]
                     else read(healthy["text_hash"]))
+            if not isinstance(healthy["words"], int):
+                raise CatalogError.of_rows(f"a word count that is no number: "
+                                           f"{healthy['words']!r}")
             healthy_text = (text, healthy["words"]) if text is not None else None
         headlines = self._recent_headlines(revs, capture, head_text, read)
         row = self._insert(cat, Run(capture), number, head, history, prev_text=head_text,

@@ -484,7 +484,8 @@ class Catalog:
         """Article IDs equal to ``suffix`` or ending in ``/suffix``."""
         slug = suffix.rsplit("/", 1)[-1]
         rows = self.conn.execute("SELECT id FROM articles WHERE slug = ?", (slug,)).fetchall()
-        return sorted(r[0] for r in rows if r[0] == suffix or r[0].endswith("/" + suffix))
+        return sorted(r[0] for r in rows if isinstance(r[0], str)  # (NULL: check reports it)
+                      and (r[0] == suffix or r[0].endswith("/" + suffix)))
 
     def captures_of(self, article_id: str) -> list[sqlite3.Row]:
         """Every capture of an article, in capture order (then commit order)."""

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, repeat
 from typing import Any, Protocol
 
+from newsarchive.errors import CatalogError
 from newsarchive.store.filters import filters, newest_articles_index, newest_revisions_index, \
     rows_in
 from newsarchive.text.canonical import content_hash
@@ -104,6 +105,11 @@ def id_array(blob: bytes) -> array[int]:
 
 
 def unpack_ids(blob: bytes) -> list[int]:
+    """A revision's paragraph ids, as the writer reads them (a value that is no list of
+    them: the catalog is damaged)."""
+    if not isinstance(blob, bytes) or len(blob) % 4:
+        raise CatalogError.of_rows(f"a search entry that is no list of paragraphs: "
+                                   f"{repr(blob)[:40]}")
     return id_array(blob).tolist()
 
 
