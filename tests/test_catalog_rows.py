@@ -110,3 +110,19 @@ def test_a_sound_catalog_has_no_row_problems(cli: CliRun, store: Path, two: Path
         assert catalog_rows.misshapen_rows(conn) == {"revisions": 1, "captures": 1}
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("column", ["article", "title", "text_hash"])
+def test_check_reads_a_blob_where_a_capture_holds_text(cli: CliRun, store: Path, two: Path,
+                                                       column: str) -> None:
+    """``X'00FF'`` in a capture's text column: check names it (it was a traceback when
+    the column was the article) and its repair rebuilds the row."""
+    edit(store, f"UPDATE captures SET {column} = x'00ff'")
+    r = cli("check", "--json")
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    found = json.loads(r.stdout)["problems"]
+    assert ("captures", "2 rows hold a value of the wrong type or form (a catalog edited "
+            "by hand?)") in [(p["object"], p["detail"]) for p in found]
+    assert cli("check").exit_code == 1
+    assert cli("check", "--repair").exit_code == 0
+    assert json.loads(cli("check", "--json").stdout)["ok"]

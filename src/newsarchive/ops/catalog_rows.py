@@ -28,6 +28,12 @@ OBJECT_IDS = frozenset(("text_hash", "record", "original"))
 _TYPES = {"TEXT": "text", "INTEGER": "integer", "BLOB": "blob"}
 
 
+def as_text(column: str) -> str:
+    """SQL for ``column`` read as text whatever it holds (another type: its SQL literal,
+    ``X'00FF'``), for reads that must not stop at a row no writer wrote."""
+    return f"CASE typeof({column}) WHEN 'text' THEN {column} ELSE quote({column}) END"
+
+
 def _misshapen(conn: sqlite3.Connection, table: str) -> str:
     """A condition true of the rows of ``table`` that hold a value no writer writes."""
     terms = []

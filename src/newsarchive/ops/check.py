@@ -45,6 +45,10 @@ from newsarchive.store.repository import JournalState, Store
 from newsarchive.text.dates import now_precise
 
 
+#: The captures' columns check compares with their records (:meth:`Tally.add_captures`).
+CAPTURE_TEXTS = ("record", "article", "text_hash", "original", "title")
+
+
 def check(store: Store, indexer: Indexer, *, repair: bool = False,
           on_progress: Callable[[int, int], None] | None = None) -> list[Problem]:
     """Every problem found; with ``repair``, fix what can be fixed (see module docstring).
@@ -181,8 +185,9 @@ class _Snapshot:
             snap.state = store.journal_state(cat)
             rows = cat.conn.cursor()
             rows.row_factory = None  # plain tuples, fetched a batch at a time
-            rows.execute("SELECT seq, record, article, text_hash, original, title "
-                         "FROM captures WHERE record IS NOT NULL")
+            rows.execute(  # (a blob where a text belongs is reported, not raised)
+                f"SELECT seq, {', '.join(map(catalog_rows.as_text, CAPTURE_TEXTS))} "
+                "FROM captures WHERE record IS NOT NULL")
             while batch := rows.fetchmany(BATCH):
                 tally.add_captures(batch)
             snap.damaged = [(a, n, t) for a, n, t in cat.conn.execute(
