@@ -11,8 +11,8 @@ time, a word count that is text or a paragraph list that is no list stops an ``a
 - an object id that is not 64 lowercase hex digits;
 - a search entry whose paragraph list is not a whole number of 4-byte ids;
 
-and the articles for an article row whose head is not its last revision, or revisions
-whose article has no row. Each is an index problem: ``check --repair`` rebuilds the
+and, between tables, an article row whose head is not its article's last revision, or
+revisions whose article has no row. Each is an index problem: ``check --repair`` rebuilds the
 catalog from the journal and the objects. (The watch list is not derived, so not read
 here: ``watch list`` and ``watch run`` treat its unreadable times themselves.)
 """
