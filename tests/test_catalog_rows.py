@@ -126,3 +126,15 @@ def test_check_reads_a_blob_where_a_capture_holds_text(cli: CliRun, store: Path,
     assert cli("check").exit_code == 1
     assert cli("check", "--repair").exit_code == 0
     assert json.loads(cli("check", "--json").stdout)["ok"]
+
+
+def test_a_column_read_as_text_keeps_text_and_null_and_names_the_rest() -> None:
+    from newsarchive.ops.catalog_rows import as_text  # (the module under test)
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        got = [conn.execute(f"SELECT {as_text('v')} FROM (SELECT ? AS v)", (v,)).fetchone()[0]
+               for v in ("text", None, b"\x00\xff", -5)]
+    finally:
+        conn.close()
+    assert got == ["text", None, "X'00FF'", "-5"]  # a NULL original is no text 'NULL'

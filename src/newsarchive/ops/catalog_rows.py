@@ -30,8 +30,9 @@ _TYPES = {"TEXT": "text", "INTEGER": "integer", "BLOB": "blob"}
 
 def as_text(column: str) -> str:
     """SQL for ``column`` read as text whatever it holds (another type: its SQL literal,
-    ``X'00FF'``), for reads that must not stop at a row no writer wrote."""
-    return f"CASE typeof({column}) WHEN 'text' THEN {column} ELSE quote({column}) END"
+    ``X'00FF'``; NULL stays NULL), for reads that must not stop at a row no writer wrote."""
+    return (f"CASE typeof({column}) WHEN 'text' THEN {column} WHEN 'null' THEN NULL "
+            f"ELSE quote({column}) END")
 
 
 def _misshapen(conn: sqlite3.Connection, table: str) -> str:
